@@ -1,0 +1,396 @@
+//! An adaptive jitter buffer keyed on RTP timestamps. Sans-IO: the caller passes the
+//! arrival time with each packet and pulls one frame per playout tick.
+//!
+//! Target delay follows the spread of recent transit times (arrival − media time), so it
+//! grows with network jitter and shrinks again when the network calms down; excess depth
+//! is shed one frame at a time.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy)]
+pub struct JitterConfig {
+    pub min_delay: Duration,
+    pub max_delay: Duration,
+    /// Silence on the wire this long means the sender stopped (hold, mute with DTX): the
+    /// buffer stops concealing and waits for a new stream.
+    pub idle_reset: Duration,
+}
+
+impl Default for JitterConfig {
+    fn default() -> Self {
+        Self {
+            min_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(300),
+            idle_reset: Duration::from_millis(200),
+        }
+    }
+}
+
+/// What the playout tick should do for the next frame.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Playout {
+    /// Decode this payload (RTP payload type and bytes).
+    Frame { pt: u8, payload: Vec<u8> },
+    /// The frame was lost; the next packet may carry FEC for it.
+    Recover { pt: u8, next_payload: Vec<u8> },
+    /// The frame was lost; invent something (PLC).
+    Conceal,
+    /// Nothing is playing: output silence.
+    Silence,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct JitterStats {
+    pub packets: u64,
+    pub duplicates: u64,
+    pub late: u64,
+    pub played: u64,
+    pub concealed: u64,
+    pub recovered: u64,
+    /// Frames dropped to bring latency back to target.
+    pub shed: u64,
+    pub resets: u64,
+}
+
+#[derive(Debug)]
+struct Entry {
+    pt: u8,
+    payload: Vec<u8>,
+}
+
+/// Transit samples kept for the target-delay estimate (about 2 s of 20 ms packets).
+const WINDOW: usize = 100;
+/// Consecutive over-target ticks before a frame is shed.
+const SHED_AFTER: u32 = 25;
+/// A timestamp this far (in seconds) from the playout point is a new stream.
+const DISCONTINUITY_S: u64 = 3;
+
+#[derive(Debug)]
+pub struct JitterBuffer {
+    config: JitterConfig,
+    clock_rate: u32,
+    frame_ts: u64,
+    packets: BTreeMap<u64, Entry>,
+    last_ext_ts: Option<u64>,
+    last_seq: Option<u16>,
+    next_ts: Option<u64>,
+    epoch: Instant,
+    transit: VecDeque<f64>,
+    target_ms: f64,
+    first_arrival: Option<Instant>,
+    last_arrival: Option<Instant>,
+    over_target_ticks: u32,
+    stats: JitterStats,
+}
+
+impl JitterBuffer {
+    pub fn new(config: JitterConfig, clock_rate: u32, frame: Duration, now: Instant) -> Self {
+        Self {
+            config,
+            clock_rate,
+            frame_ts: u64::from(clock_rate) * frame.as_millis() as u64 / 1000,
+            packets: BTreeMap::new(),
+            last_ext_ts: None,
+            last_seq: None,
+            next_ts: None,
+            epoch: now,
+            transit: VecDeque::with_capacity(WINDOW),
+            target_ms: config.min_delay.as_secs_f64() * 1000.0,
+            first_arrival: None,
+            last_arrival: None,
+            over_target_ticks: 0,
+            stats: JitterStats::default(),
+        }
+    }
+
+    pub fn clock_rate(&self) -> u32 {
+        self.clock_rate
+    }
+
+    /// Samples in one frame at the stream's clock rate.
+    pub fn frame_samples(&self) -> usize {
+        self.frame_ts as usize
+    }
+
+    pub fn stats(&self) -> JitterStats {
+        self.stats
+    }
+
+    pub fn target_delay(&self) -> Duration {
+        Duration::from_secs_f64(self.target_ms / 1000.0)
+    }
+
+    /// Buffered media ahead of the playout point.
+    pub fn depth(&self) -> Duration {
+        let Some((&newest, _)) = self.packets.last_key_value() else {
+            return Duration::ZERO;
+        };
+        let start = self.next_ts.or_else(|| self.packets.keys().next().copied()).unwrap_or(newest);
+        let ticks = (newest + self.frame_ts).saturating_sub(start);
+        Duration::from_secs_f64(ticks as f64 / f64::from(self.clock_rate))
+    }
+
+    fn unwrap_ts(&mut self, ts: u32) -> u64 {
+        let ext = match self.last_ext_ts {
+            None => u64::from(ts) + (1 << 32),
+            Some(last) => {
+                let last32 = last as u32;
+                let delta = ts.wrapping_sub(last32) as i32;
+                last.saturating_add_signed(i64::from(delta))
+            }
+        };
+        if self.last_ext_ts.is_none_or(|l| ext > l) {
+            self.last_ext_ts = Some(ext);
+        }
+        ext
+    }
+
+    fn reset(&mut self) {
+        self.packets.clear();
+        self.next_ts = None;
+        self.transit.clear();
+        self.first_arrival = None;
+        self.last_ext_ts = None;
+        self.last_seq = None;
+        self.over_target_ticks = 0;
+        self.stats.resets += 1;
+    }
+
+    pub fn push(&mut self, seq: u16, ts: u32, pt: u8, payload: Vec<u8>, now: Instant) {
+        let mut ext = self.unwrap_ts(ts);
+        if let Some(next) = self.next_ts
+            && ext.abs_diff(next) > DISCONTINUITY_S * u64::from(self.clock_rate)
+        {
+            self.reset();
+            ext = self.unwrap_ts(ts);
+        }
+        self.stats.packets += 1;
+        if let Some(next) = self.next_ts
+            && ext < next
+        {
+            self.stats.late += 1;
+            return;
+        }
+        if self.packets.contains_key(&ext) {
+            self.stats.duplicates += 1;
+            return;
+        }
+        if let (Some(last_seq), Some(prev)) = (self.last_seq, self.packets.range(..ext).next_back())
+            && seq == last_seq.wrapping_add(1)
+        {
+            let delta = ext - prev.0;
+            if delta > 0 && delta <= u64::from(self.clock_rate) / 8 {
+                self.frame_ts = delta;
+            }
+        }
+        self.last_seq = Some(seq);
+        self.packets.insert(ext, Entry { pt, payload });
+        self.first_arrival.get_or_insert(now);
+        self.last_arrival = Some(now);
+        self.observe_transit(ext, now);
+    }
+
+    fn observe_transit(&mut self, ext: u64, now: Instant) {
+        let arrival_ms = now.duration_since(self.epoch).as_secs_f64() * 1000.0;
+        let media_ms = ext as f64 * 1000.0 / f64::from(self.clock_rate);
+        if self.transit.len() == WINDOW {
+            self.transit.pop_front();
+        }
+        self.transit.push_back(arrival_ms - media_ms);
+        let mut sorted: Vec<f64> = self.transit.iter().copied().collect();
+        sorted.sort_by(f64::total_cmp);
+        let min = sorted[0];
+        let p95 = sorted[(sorted.len() - 1) * 95 / 100];
+        let frame_ms = self.frame_ts as f64 * 1000.0 / f64::from(self.clock_rate);
+        // Jitter spread plus half a frame for the playout tick's own phase.
+        let want = p95 - min + frame_ms / 2.0;
+        self.target_ms = want.clamp(
+            self.config.min_delay.as_secs_f64() * 1000.0,
+            self.config.max_delay.as_secs_f64() * 1000.0,
+        );
+    }
+
+    /// Decides the next frame. Call once per frame duration.
+    pub fn pop(&mut self, now: Instant) -> Playout {
+        let Some(next) = self.next_ts else {
+            return self.try_start(now);
+        };
+        if let Some(entry) = self.packets.remove(&next) {
+            self.next_ts = Some(next + self.frame_ts);
+            self.stats.played += 1;
+            self.shed_excess();
+            return Playout::Frame { pt: entry.pt, payload: entry.payload };
+        }
+        if self.packets.is_empty() {
+            let idle = self.last_arrival.is_none_or(|t| now.duration_since(t) >= self.config.idle_reset);
+            if idle {
+                self.reset();
+                self.stats.resets -= 1; // an ended talk spurt is not a fault
+                return Playout::Silence;
+            }
+        }
+        self.next_ts = Some(next + self.frame_ts);
+        self.stats.concealed += 1;
+        match self.packets.get(&(next + self.frame_ts)) {
+            Some(e) => {
+                self.stats.recovered += 1;
+                Playout::Recover { pt: e.pt, next_payload: e.payload.clone() }
+            }
+            None => Playout::Conceal,
+        }
+    }
+
+    fn try_start(&mut self, now: Instant) -> Playout {
+        let Some(first) = self.first_arrival else {
+            return Playout::Silence;
+        };
+        let target = self.target_delay();
+        if self.depth() < target && now.duration_since(first) < target {
+            return Playout::Silence;
+        }
+        self.next_ts = self.packets.keys().next().copied();
+        self.pop(now)
+    }
+
+    /// Drops one frame when the buffer has stayed well above target for a while.
+    fn shed_excess(&mut self) {
+        let limit = self.target_delay() + Duration::from_secs_f64(3.0 * self.frame_ts as f64 / f64::from(self.clock_rate));
+        if self.depth() > limit {
+            self.over_target_ticks += 1;
+        } else {
+            self.over_target_ticks = 0;
+        }
+        if self.over_target_ticks >= SHED_AFTER
+            && let Some(next) = self.next_ts
+        {
+            self.packets.remove(&next);
+            self.next_ts = Some(next + self.frame_ts);
+            self.stats.shed += 1;
+            self.over_target_ticks = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const F: Duration = Duration::from_millis(20);
+
+    fn jb(t0: Instant) -> JitterBuffer {
+        JitterBuffer::new(JitterConfig::default(), 8000, F, t0)
+    }
+
+    fn frame_of(p: &Playout) -> Option<u8> {
+        match p {
+            Playout::Frame { payload, .. } => Some(payload[0]),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn reorders_packets_by_timestamp() {
+        let t0 = Instant::now();
+        let mut b = jb(t0);
+        b.push(2, 320, 0, vec![2], t0);
+        b.push(0, 0, 0, vec![0], t0);
+        b.push(1, 160, 0, vec![1], t0);
+        let out: Vec<_> = (0..3).map(|i| frame_of(&b.pop(t0 + F * i))).collect();
+        assert_eq!(out, [Some(0), Some(1), Some(2)]);
+    }
+
+    #[test]
+    fn waits_for_target_depth_before_playing() {
+        let t0 = Instant::now();
+        let mut b = jb(t0);
+        b.push(0, 0, 0, vec![0], t0);
+        // One 20 ms frame buffered meets the 20 ms minimum.
+        assert!(matches!(b.pop(t0), Playout::Frame { .. }));
+        let mut b = JitterBuffer::new(
+            JitterConfig { min_delay: Duration::from_millis(60), ..Default::default() },
+            8000,
+            F,
+            t0,
+        );
+        b.push(0, 0, 0, vec![0], t0);
+        assert_eq!(b.pop(t0), Playout::Silence);
+        b.push(1, 160, 0, vec![1], t0 + F);
+        b.push(2, 320, 0, vec![2], t0 + F * 2);
+        assert_eq!(frame_of(&b.pop(t0 + F * 2)), Some(0));
+    }
+
+    #[test]
+    fn a_lost_frame_is_recovered_from_the_next_packet_or_concealed() {
+        let t0 = Instant::now();
+        let mut b = jb(t0);
+        b.push(0, 0, 0, vec![0], t0);
+        b.push(2, 320, 0, vec![2], t0);
+        b.push(4, 640, 0, vec![4], t0);
+        b.push(5, 800, 0, vec![5], t0);
+        assert_eq!(frame_of(&b.pop(t0)), Some(0));
+        assert_eq!(b.pop(t0 + F), Playout::Recover { pt: 0, next_payload: vec![2] });
+        assert_eq!(frame_of(&b.pop(t0 + F * 2)), Some(2));
+        // Frame 3 lost and frame 4 present: recover from 4.
+        assert!(matches!(b.pop(t0 + F * 3), Playout::Recover { .. }));
+        assert_eq!(frame_of(&b.pop(t0 + F * 4)), Some(4));
+        let s = b.stats();
+        assert_eq!((s.played, s.concealed, s.recovered), (3, 2, 2));
+    }
+
+    #[test]
+    fn late_packets_are_dropped_and_counted() {
+        let t0 = Instant::now();
+        let mut b = jb(t0);
+        b.push(0, 0, 0, vec![0], t0);
+        b.push(2, 320, 0, vec![2], t0);
+        b.pop(t0);
+        b.pop(t0 + F);
+        b.push(1, 160, 0, vec![1], t0 + F * 2);
+        assert_eq!(b.stats().late, 1);
+        assert_eq!(frame_of(&b.pop(t0 + F * 2)), Some(2));
+    }
+
+    #[test]
+    fn short_underrun_conceals_and_long_silence_stops_playout() {
+        let t0 = Instant::now();
+        let mut b = jb(t0);
+        b.push(0, 0, 0, vec![0], t0);
+        b.pop(t0);
+        assert_eq!(b.pop(t0 + F), Playout::Conceal);
+        assert_eq!(b.pop(t0 + Duration::from_millis(400)), Playout::Silence);
+        // A new stream (after a hold, say) starts cleanly.
+        b.push(9, 48_000, 0, vec![9], t0 + Duration::from_millis(420));
+        assert_eq!(frame_of(&b.pop(t0 + Duration::from_millis(420))), Some(9));
+    }
+
+    #[test]
+    fn timestamps_wrap_around() {
+        let t0 = Instant::now();
+        let mut b = jb(t0);
+        let start = u32::MAX - 159;
+        b.push(0, start, 0, vec![0], t0);
+        b.push(1, start.wrapping_add(160), 0, vec![1], t0);
+        b.push(2, start.wrapping_add(320), 0, vec![2], t0);
+        let out: Vec<_> = (0..3).map(|i| frame_of(&b.pop(t0 + F * i))).collect();
+        assert_eq!(out, [Some(0), Some(1), Some(2)]);
+    }
+
+    #[test]
+    fn target_delay_grows_with_jitter_and_excess_depth_is_shed() {
+        let t0 = Instant::now();
+        let mut b = jb(t0);
+        for i in 0..100u32 {
+            let jitter = Duration::from_millis(u64::from(i * 7 % 31));
+            b.push(i as u16, i * 160, 0, vec![0], t0 + F * i + jitter);
+        }
+        let target = b.target_delay();
+        assert!(target >= Duration::from_millis(35), "target {target:?}");
+        // 2 s of audio is buffered, far above target: playout sheds frames.
+        let now = t0 + F * 100;
+        for i in 0..60 {
+            b.pop(now + F * i);
+        }
+        assert!(b.stats().shed >= 2, "{:?}", b.stats());
+    }
+}

@@ -1,0 +1,23 @@
+//! The media engine: one WebRTC audio session per call, on webrtc-rs 0.21.
+//!
+//! - `session`: offer/answer, hold/resume, ICE restart (start here);
+//! - `pipeline`: the send, receive and playout tasks;
+//! - `codec`, `jitter`, `dtmf`, `rtp_stream`, `sdp`: the parts they are built from.
+
+pub mod analysis;
+pub mod codec;
+pub mod direction;
+pub mod dtmf;
+pub mod io;
+pub mod jitter;
+mod pipeline;
+pub mod rtp_stream;
+pub mod sdp;
+mod session;
+pub mod stats;
+
+pub use codec::CodecName;
+pub use direction::Direction;
+pub use io::{AudioSink, AudioSource};
+pub use session::{MediaConfig, MediaError, MediaEvent, MediaSession, OfferKind};
+pub use stats::MediaStats;

@@ -1,0 +1,355 @@
+//! The media tasks of one session: a send loop paced by the frame clock, a receive loop
+//! per remote track feeding the jitter buffer, and a playout loop that decodes one frame
+//! per tick. They share [`Shared`]; the negotiation in `session.rs` is what changes it.
+
+use super::codec::{self, CodecName, Decoder, Encoder};
+use super::direction::Direction;
+use super::dtmf::{DtmfReceiver, DtmfSender};
+use super::io::{AudioSink, AudioSource};
+use super::jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
+use super::rtp_stream::RtpStream;
+use super::sdp;
+use super::session::{MediaConfig, MediaError, MediaEvent};
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast;
+use tokio::time::MissedTickBehavior;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+
+/// What a completed negotiation settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Negotiated {
+    pub direction: Direction,
+    /// The codec we send, and its payload type.
+    pub codec: CodecName,
+    pub payload_type: u8,
+    /// telephone-event payload type at the send codec's clock rate.
+    pub telephone_event: Option<u8>,
+    /// Payload type → what the far end may send us.
+    pub receive: HashMap<u8, Receivable>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Receivable {
+    Audio(CodecName),
+    TelephoneEvent(u32),
+}
+
+impl Negotiated {
+    pub fn from_answer(answer: &str, ours: &[CodecName], direction: Direction) -> Result<Self, MediaError> {
+        let parsed = sdp::parse(answer).map_err(MediaError::BadSdp)?;
+        let audio = parsed.audio().ok_or(MediaError::AudioRejected)?;
+        let common = audio.common_codecs(ours);
+        let &(codec, payload_type) = common.first().ok_or_else(|| MediaError::NoCommonCodec {
+            offered: audio.format_names().join(", "),
+            ours: ours.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+        })?;
+        let mut receive: HashMap<u8, Receivable> =
+            common.iter().map(|&(c, pt)| (pt, Receivable::Audio(c))).collect();
+        for (pt, rate) in audio.telephone_events() {
+            receive.insert(pt, Receivable::TelephoneEvent(rate));
+        }
+        Ok(Self {
+            direction,
+            codec,
+            payload_type,
+            telephone_event: audio.telephone_event(codec.clock_rate()),
+            receive,
+        })
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub rtp_sent: AtomicU64,
+    pub bytes_sent: AtomicU64,
+    pub rtp_received: AtomicU64,
+    pub bytes_received: AtomicU64,
+    pub write_errors: AtomicU64,
+    pub dtmf_sent: AtomicU64,
+    pub frames_played: AtomicU64,
+}
+
+/// State shared by the session and its tasks. Locks are held for microseconds and never
+/// across an await.
+pub struct Shared {
+    pub muted: AtomicBool,
+    pub closed: AtomicBool,
+    pub counters: Counters,
+    pub events: broadcast::Sender<MediaEvent>,
+    negotiated: Mutex<Option<Negotiated>>,
+    jitter: Mutex<Option<JitterBuffer>>,
+    jitter_config: JitterConfig,
+    dtmf_out: Mutex<DtmfSender>,
+    dtmf_in: Mutex<DtmfReceiver>,
+    ptime: Duration,
+    first_audio: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panicking holder cannot leave these values half-updated in a way that matters
+    // more than stopping the call's audio would.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Shared {
+    pub fn new(config: &MediaConfig) -> Self {
+        let frame_ms = config.ptime.as_millis().max(1) as u32;
+        Self {
+            muted: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            counters: Counters::default(),
+            events: broadcast::channel(256).0,
+            negotiated: Mutex::new(None),
+            jitter: Mutex::new(None),
+            jitter_config: config.jitter,
+            dtmf_out: Mutex::new(DtmfSender::new(
+                config.dtmf_tone.as_millis() as u32,
+                config.dtmf_gap.as_millis() as u32,
+                frame_ms,
+            )),
+            dtmf_in: Mutex::new(DtmfReceiver::default()),
+            ptime: config.ptime,
+            first_audio: AtomicBool::new(false),
+        }
+    }
+
+    pub fn emit(&self, event: MediaEvent) {
+        // No subscriber is fine.
+        let _ = self.events.send(event);
+    }
+
+    pub fn negotiated(&self) -> Option<Negotiated> {
+        lock(&self.negotiated).clone()
+    }
+
+    pub fn commit(&self, n: Negotiated) {
+        if !n.direction.sends() {
+            lock(&self.dtmf_out).clear();
+        }
+        *lock(&self.negotiated) = Some(n);
+    }
+
+    pub fn enqueue_dtmf(&self, events: &[u8]) {
+        lock(&self.dtmf_out).enqueue(events);
+    }
+
+    pub fn dtmf_pending(&self) -> usize {
+        lock(&self.dtmf_out).pending()
+    }
+
+    pub fn jitter_stats(&self) -> Option<(JitterStats, Duration)> {
+        lock(&self.jitter).as_ref().map(|j| (j.stats(), j.target_delay()))
+    }
+
+    fn push_audio(&self, codec: CodecName, pkt: &rtc::rtp::Packet, now: Instant) {
+        let mut jb = lock(&self.jitter);
+        if jb.as_ref().is_none_or(|j| j.clock_rate() != codec.clock_rate()) {
+            *jb = Some(JitterBuffer::new(self.jitter_config, codec.clock_rate(), self.ptime, now));
+        }
+        if let Some(j) = jb.as_mut() {
+            j.push(
+                pkt.header.sequence_number,
+                pkt.header.timestamp,
+                pkt.header.payload_type,
+                pkt.payload.to_vec(),
+                now,
+            );
+        }
+    }
+}
+
+/// Sends one frame per tick while the negotiated direction allows it. The frame counter
+/// runs through holds, so RTP timestamps keep matching wall-clock time.
+pub async fn send_loop(shared: Arc<Shared>, track: Arc<TrackLocalStaticRTP>, ssrc: u32, mut source: Box<dyn AudioSource>) {
+    let mut ticker = tokio::time::interval(shared.ptime);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let frame_ms = shared.ptime.as_millis().max(1) as u32;
+    let mut stream = RtpStream::new(ssrc);
+    let mut encoder: Option<(CodecName, Box<dyn Encoder>)> = None;
+    let mut pcm = Vec::new();
+    let mut payload = Vec::with_capacity(1500);
+    let mut frame: u64 = 0;
+    loop {
+        ticker.tick().await;
+        if shared.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        frame += 1;
+        let Some(neg) = lock(&shared.negotiated).as_ref().map(|n| (n.codec, n.payload_type, n.telephone_event, n.direction))
+        else {
+            continue;
+        };
+        let (codec, pt, te_pt, direction) = neg;
+        let spf = codec.samples_per_frame(frame_ms);
+        pcm.resize(spf, 0);
+        // The source runs even while held, so a file or tone keeps its own time.
+        source.read(codec.clock_rate(), &mut pcm);
+        // The stack does not enforce direction on send: this gate is the only one.
+        if !direction.sends() {
+            stream.mark_gap();
+            continue;
+        }
+        let event = te_pt.and_then(|te| lock(&shared.dtmf_out).next_packet(frame, spf as u32).map(|e| (te, e)));
+        let packet = if let Some((te, e)) = event {
+            shared.counters.dtmf_sent.fetch_add(1, Ordering::Relaxed);
+            let ts = stream.timestamp(e.start_frame, spf as u32);
+            stream.event(te, e.marker, ts, Bytes::copy_from_slice(&e.payload.to_bytes()))
+        } else {
+            if encoder.as_ref().is_none_or(|(c, _)| *c != codec) {
+                match codec::new_encoder(codec) {
+                    Ok(enc) => encoder = Some((codec, enc)),
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot create the encoder");
+                        continue;
+                    }
+                }
+            }
+            let Some((_, enc)) = encoder.as_mut() else { continue };
+            if shared.muted.load(Ordering::Relaxed) {
+                pcm.fill(0);
+            }
+            if let Err(e) = enc.encode(&pcm, &mut payload) {
+                tracing::warn!(error = %e, "encoding failed");
+                continue;
+            }
+            stream.audio(pt, frame, spf as u32, Bytes::copy_from_slice(&payload))
+        };
+        let len = packet.payload.len() as u64;
+        match track.write_rtp(packet).await {
+            Ok(()) => {
+                shared.counters.rtp_sent.fetch_add(1, Ordering::Relaxed);
+                shared.counters.bytes_sent.fetch_add(len, Ordering::Relaxed);
+            }
+            Err(e) => {
+                if shared.counters.write_errors.fetch_add(1, Ordering::Relaxed) == 0 {
+                    tracing::debug!(error = %e, "writing RTP failed (not connected yet?)");
+                }
+            }
+        }
+    }
+}
+
+/// Reads one remote track: audio into the jitter buffer, telephone events decoded.
+pub async fn receive_loop(shared: Arc<Shared>, track: Arc<dyn TrackRemote>) {
+    while let Some(event) = track.poll().await {
+        let TrackRemoteEvent::OnRtpPacket(pkt) = event else { continue };
+        if shared.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        shared.counters.rtp_received.fetch_add(1, Ordering::Relaxed);
+        shared.counters.bytes_received.fetch_add(pkt.payload.len() as u64, Ordering::Relaxed);
+        let kind = lock(&shared.negotiated)
+            .as_ref()
+            .and_then(|n| n.receive.get(&pkt.header.payload_type).copied());
+        match kind {
+            Some(Receivable::Audio(codec)) => shared.push_audio(codec, &pkt, Instant::now()),
+            Some(Receivable::TelephoneEvent(rate)) => {
+                let digit = lock(&shared.dtmf_in).on_packet(pkt.header.timestamp, &pkt.payload, rate);
+                if let Some(d) = digit {
+                    shared.emit(MediaEvent::Dtmf(d));
+                }
+            }
+            None => tracing::trace!(pt = pkt.header.payload_type, "dropping RTP with an unknown payload type"),
+        }
+    }
+}
+
+/// Pulls one frame per tick from the jitter buffer, decodes or conceals it, and hands
+/// it to the sink. Silence is written while nothing plays, so the sink's clock runs on.
+pub async fn playout_loop(shared: Arc<Shared>, mut sink: Box<dyn AudioSink>) {
+    let mut ticker = tokio::time::interval(shared.ptime);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let mut decoders: HashMap<CodecName, Box<dyn Decoder>> = HashMap::new();
+    let mut last_codec: Option<CodecName> = None;
+    let mut pcm = Vec::new();
+    loop {
+        ticker.tick().await;
+        if shared.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        let now = Instant::now();
+        let (playout, frame_samples, rate) = {
+            let mut jb = lock(&shared.jitter);
+            match jb.as_mut() {
+                Some(j) => (j.pop(now), j.frame_samples(), j.clock_rate()),
+                None => (Playout::Silence, 0, 0),
+            }
+        };
+        let codec_of = |pt: u8| match lock(&shared.negotiated).as_ref().and_then(|n| n.receive.get(&pt).copied()) {
+            Some(Receivable::Audio(c)) => Some(c),
+            _ => None,
+        };
+        let mut decoded = false;
+        match playout {
+            Playout::Frame { pt, payload } => {
+                if let Some(c) = codec_of(pt) {
+                    last_codec = Some(c);
+                    let dec = decoder(&mut decoders, c);
+                    match dec.map(|d| d.decode(&payload, &mut pcm)) {
+                        Some(Ok(())) => decoded = true,
+                        _ => {
+                            if let Some(d) = decoder(&mut decoders, c) {
+                                d.conceal(frame_samples, &mut pcm);
+                            }
+                        }
+                    }
+                }
+            }
+            Playout::Recover { pt, next_payload } => {
+                if let Some(c) = codec_of(pt) {
+                    last_codec = Some(c);
+                    if let Some(d) = decoder(&mut decoders, c)
+                        && !d.recover(&next_payload, frame_samples, &mut pcm)
+                    {
+                        d.conceal(frame_samples, &mut pcm);
+                    }
+                }
+            }
+            Playout::Conceal => {
+                if let Some(d) = last_codec.and_then(|c| decoder(&mut decoders, c)) {
+                    d.conceal(frame_samples, &mut pcm);
+                }
+            }
+            Playout::Silence => {
+                let rate = if rate > 0 {
+                    rate
+                } else {
+                    lock(&shared.negotiated).as_ref().map_or(48_000, |n| n.codec.clock_rate())
+                };
+                pcm.clear();
+                pcm.resize((rate as usize) * shared.ptime.as_millis() as usize / 1000, 0);
+                sink.write(rate, &pcm);
+                continue;
+            }
+        }
+        if pcm.is_empty() {
+            continue;
+        }
+        if decoded && !shared.first_audio.swap(true, Ordering::Relaxed) {
+            shared.emit(MediaEvent::FirstAudio);
+        }
+        shared.counters.frames_played.fetch_add(1, Ordering::Relaxed);
+        sink.write(rate, &pcm);
+    }
+}
+
+fn decoder(decoders: &mut HashMap<CodecName, Box<dyn Decoder>>, codec: CodecName) -> Option<&mut Box<dyn Decoder>> {
+    if !decoders.contains_key(&codec) {
+        match codec::new_decoder(codec) {
+            Ok(d) => {
+                decoders.insert(codec, d);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot create the decoder");
+                return None;
+            }
+        }
+    }
+    decoders.get_mut(&codec)
+}

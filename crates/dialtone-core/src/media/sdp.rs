@@ -1,0 +1,225 @@
+//! The little SDP reading the engine needs on top of the stack: media sections, codecs,
+//! directions, and the workaround for rejected sections (webrtc-rs/rtc#66).
+
+use super::codec::CodecName;
+use super::direction::Direction;
+
+/// One `m=` section, as far as we need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaSection {
+    pub kind: String,
+    pub port: u16,
+    pub formats: Vec<String>,
+    /// (payload type, encoding name, clock rate)
+    pub rtpmaps: Vec<(u8, String, u32)>,
+    pub direction: Option<Direction>,
+    pub mid: Option<String>,
+}
+
+impl MediaSection {
+    /// Codecs we support that this section offers, in the section's preference order.
+    pub fn common_codecs(&self, ours: &[CodecName]) -> Vec<(CodecName, u8)> {
+        self.formats
+            .iter()
+            .filter_map(|f| f.parse::<u8>().ok())
+            .filter_map(|pt| {
+                let codec = match self.rtpmaps.iter().find(|(p, _, _)| *p == pt) {
+                    Some((_, name, rate)) => CodecName::from_encoding_name(name).filter(|c| c.clock_rate() == *rate),
+                    // Static payload types may come without rtpmap (RFC 3551).
+                    None => match pt {
+                        0 => Some(CodecName::Pcmu),
+                        8 => Some(CodecName::Pcma),
+                        _ => None,
+                    },
+                }?;
+                ours.contains(&codec).then_some((codec, pt))
+            })
+            .collect()
+    }
+
+    /// The telephone-event payload type at `clock_rate`, if offered.
+    pub fn telephone_event(&self, clock_rate: u32) -> Option<u8> {
+        self.rtpmaps
+            .iter()
+            .find(|(_, name, rate)| name.eq_ignore_ascii_case("telephone-event") && *rate == clock_rate)
+            .map(|(pt, _, _)| *pt)
+    }
+
+    /// All telephone-event payload types with their clock rates.
+    pub fn telephone_events(&self) -> Vec<(u8, u32)> {
+        self.rtpmaps
+            .iter()
+            .filter(|(_, name, _)| name.eq_ignore_ascii_case("telephone-event"))
+            .map(|(pt, _, rate)| (*pt, *rate))
+            .collect()
+    }
+
+    /// Names of the formats offered, for error messages.
+    pub fn format_names(&self) -> Vec<String> {
+        self.rtpmaps.iter().map(|(_, n, r)| format!("{n}/{r}")).collect()
+    }
+
+    pub fn effective_direction(&self, session_level: Option<Direction>) -> Direction {
+        if self.port == 0 {
+            return Direction::Inactive;
+        }
+        self.direction.or(session_level).unwrap_or(Direction::SendRecv)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedSdp {
+    pub session_direction: Option<Direction>,
+    pub sections: Vec<MediaSection>,
+}
+
+impl ParsedSdp {
+    pub fn audio(&self) -> Option<&MediaSection> {
+        self.sections.iter().find(|s| s.kind == "audio" && s.port != 0)
+    }
+
+    pub fn audio_direction(&self) -> Option<Direction> {
+        self.audio().map(|a| a.effective_direction(self.session_direction))
+    }
+}
+
+/// Parses the parts of an SDP we read. The stack validates the rest.
+pub fn parse(sdp: &str) -> Result<ParsedSdp, String> {
+    if !sdp.trim_start().starts_with("v=0") {
+        return Err("it does not start with v=0".into());
+    }
+    let mut out = ParsedSdp { session_direction: None, sections: Vec::new() };
+    for line in sdp.lines().map(str::trim_end) {
+        if let Some(m) = line.strip_prefix("m=") {
+            let mut parts = m.split_whitespace();
+            let kind = parts.next().ok_or("an m= line has no media type")?.to_owned();
+            let port_field = parts.next().ok_or("an m= line has no port")?;
+            let port = port_field
+                .split('/')
+                .next()
+                .and_then(|p| p.parse::<u16>().ok())
+                .ok_or_else(|| format!("bad port '{port_field}' in m= line"))?;
+            let _proto = parts.next().ok_or("an m= line has no transport")?;
+            out.sections.push(MediaSection {
+                kind,
+                port,
+                formats: parts.map(str::to_owned).collect(),
+                rtpmaps: Vec::new(),
+                direction: None,
+                mid: None,
+            });
+            continue;
+        }
+        let Some(attr) = line.strip_prefix("a=") else { continue };
+        let dir = Direction::from_sdp(attr);
+        match out.sections.last_mut() {
+            None => {
+                if dir.is_some() {
+                    out.session_direction = dir;
+                }
+            }
+            Some(section) => {
+                if dir.is_some() {
+                    section.direction = dir;
+                } else if let Some(mid) = attr.strip_prefix("mid:") {
+                    section.mid = Some(mid.to_owned());
+                } else if let Some(map) = attr.strip_prefix("rtpmap:") {
+                    section.rtpmaps.push(parse_rtpmap(map)?);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn parse_rtpmap(map: &str) -> Result<(u8, String, u32), String> {
+    let bad = || format!("bad a=rtpmap:{map}");
+    let (pt, rest) = map.split_once(' ').ok_or_else(bad)?;
+    let pt = pt.parse::<u8>().map_err(|_| bad())?;
+    let mut enc = rest.trim().split('/');
+    let name = enc.next().filter(|n| !n.is_empty()).ok_or_else(bad)?.to_owned();
+    let rate = enc.next().and_then(|r| r.parse::<u32>().ok()).ok_or_else(bad)?;
+    Ok((pt, name, rate))
+}
+
+/// webrtc-rs/rtc#66: the stack drops offered sections that carry no direction attribute
+/// (typically a rejected `m=video 0` line) from its answer, shifting m-line indexes.
+/// Giving such sections an explicit `a=inactive` keeps them in the answer, in order.
+pub fn mark_undirected_sections_inactive(sdp: &str) -> String {
+    let parsed = match parse(sdp) {
+        Ok(p) => p,
+        Err(_) => return sdp.to_owned(),
+    };
+    let eol = if sdp.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut out = String::with_capacity(sdp.len() + 64);
+    let mut section = None::<usize>;
+    let mut pending_inactive = false;
+    for line in sdp.lines() {
+        if line.starts_with("m=") {
+            if pending_inactive {
+                out.push_str("a=inactive");
+                out.push_str(eol);
+            }
+            let idx = section.map_or(0, |i| i + 1);
+            section = Some(idx);
+            pending_inactive = parsed
+                .sections
+                .get(idx)
+                .is_some_and(|s| s.direction.is_none() && s.port == 0);
+        }
+        if !line.is_empty() {
+            out.push_str(line);
+            out.push_str(eol);
+        }
+    }
+    if pending_inactive {
+        out.push_str("a=inactive");
+        out.push_str(eol);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OFFER: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+        m=video 0 RTP/AVP 96\r\n\
+        m=audio 9 UDP/TLS/RTP/SAVPF 111 0 101\r\na=mid:0\r\na=rtpmap:111 opus/48000/2\r\n\
+        a=rtpmap:101 telephone-event/48000\r\na=sendonly\r\n";
+
+    #[test]
+    fn reads_sections_codecs_and_direction() {
+        let p = parse(OFFER).expect("parse");
+        assert_eq!(p.sections.len(), 2);
+        let a = p.audio().expect("audio");
+        assert_eq!(a.common_codecs(&[CodecName::Pcmu, CodecName::Opus]), [(CodecName::Opus, 111), (CodecName::Pcmu, 0)]);
+        assert_eq!(a.telephone_event(48_000), Some(101));
+        assert_eq!(a.telephone_event(8_000), None);
+        assert_eq!(p.audio_direction(), Some(Direction::SendOnly));
+    }
+
+    #[test]
+    fn amr_wb_only_has_no_common_codec() {
+        let sdp = "v=0\r\ns=-\r\nm=audio 49170 RTP/SAVPF 96 97\r\na=rtpmap:96 AMR-WB/16000\r\na=rtpmap:97 telephone-event/16000\r\n";
+        let p = parse(sdp).expect("parse");
+        assert!(p.audio().expect("audio").common_codecs(&[CodecName::Opus, CodecName::Pcmu, CodecName::Pcma]).is_empty());
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(parse("hello").is_err());
+        assert!(parse("v=0\r\nm=audio x RTP/AVP 0\r\n").is_err());
+        assert!(parse("v=0\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:zz opus/48000\r\n").is_err());
+        assert!(parse("v=0\r\nm=\r\n").is_err());
+    }
+
+    #[test]
+    fn rejected_section_without_direction_gets_inactive() {
+        let fixed = mark_undirected_sections_inactive(OFFER);
+        let p = parse(&fixed).expect("parse");
+        assert_eq!(p.sections[0].direction, Some(Direction::Inactive));
+        assert_eq!(p.sections[1].direction, Some(Direction::SendOnly));
+        assert!(fixed.find("a=inactive").expect("added") < fixed.find("m=audio").expect("audio"));
+    }
+}

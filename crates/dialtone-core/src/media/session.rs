@@ -1,0 +1,661 @@
+//! One call's media: a webrtc-rs peer connection with one audio transceiver, and the
+//! offer/answer moves a softphone makes on it (call, answer, hold, resume, ICE restart).
+//!
+//! Every renegotiation is two-phase: the offer is applied locally, and the new direction
+//! is committed only when the answer is applied. Until then the previous direction,
+//! and the media it allows, stays in force; a rejected offer is rolled back.
+
+use super::codec::{CodecError, CodecName};
+use super::direction::Direction;
+use super::dtmf::{self, DtmfError};
+use super::jitter::JitterConfig;
+use super::io::{AudioSink, AudioSource};
+use super::pipeline::{self, Negotiated, Shared};
+use super::sdp;
+use super::stats::{self, MediaStats};
+use rtc::media_stream::MediaStreamTrack;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
+use rtc::rtp_transceiver::RTCRtpTransceiverInit;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::peer_connection::{
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
+    RTCIceGatheringState, RTCIceServer, RTCPeerConnectionState, RTCSessionDescription, Registry,
+    SettingEngineBuilder, register_default_interceptors,
+};
+use webrtc::media_stream::track_remote::TrackRemote;
+use webrtc::rtp_transceiver::RtpTransceiver;
+use webrtc::runtime::Runtime;
+
+/// Payload types we offer for telephone-event (Chrome's numbers).
+pub const TELEPHONE_EVENT_48K_PT: u8 = 110;
+pub const TELEPHONE_EVENT_8K_PT: u8 = 126;
+
+#[derive(Clone)]
+pub struct MediaConfig {
+    /// Codecs in order of preference.
+    pub codecs: Vec<CodecName>,
+    /// Local UDP addresses to bind, e.g. `0.0.0.0:0`, or `127.0.0.1:0` to stay on loopback.
+    pub bind_addrs: Vec<String>,
+    /// STUN/TURN URLs.
+    pub ice_servers: Vec<String>,
+    /// Packet time of what we send.
+    pub ptime: Duration,
+    pub jitter: JitterConfig,
+    pub dtmf_tone: Duration,
+    pub dtmf_gap: Duration,
+    /// How long to wait for ICE gathering before giving up on an offer or answer.
+    pub gather_timeout: Duration,
+    /// The async runtime that owns the sockets; tests pass one that wraps them.
+    pub runtime: Option<Arc<dyn Runtime>>,
+}
+
+impl std::fmt::Debug for MediaConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaConfig")
+            .field("codecs", &self.codecs)
+            .field("bind_addrs", &self.bind_addrs)
+            .field("ptime", &self.ptime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self {
+            codecs: vec![CodecName::Opus, CodecName::Pcmu, CodecName::Pcma],
+            bind_addrs: vec!["0.0.0.0:0".into()],
+            ice_servers: Vec::new(),
+            ptime: Duration::from_millis(20),
+            jitter: JitterConfig::default(),
+            dtmf_tone: Duration::from_millis(100),
+            dtmf_gap: Duration::from_millis(60),
+            gather_timeout: Duration::from_secs(5),
+            runtime: None,
+        }
+    }
+}
+
+impl MediaConfig {
+    /// Binds and gathers on 127.0.0.1 only: the sandbox and tests.
+    pub fn loopback() -> Self {
+        Self { bind_addrs: vec!["127.0.0.1:0".into()], ..Self::default() }
+    }
+
+    pub fn with_codecs(mut self, codecs: &[CodecName]) -> Self {
+        self.codecs = codecs.to_vec();
+        self
+    }
+
+    fn is_loopback(&self) -> bool {
+        self.bind_addrs.iter().all(|a| a.starts_with("127.") || a.starts_with("[::1]"))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("the SDP could not be read: {0}. Check what the far end sent")]
+    BadSdp(String),
+    #[error("the SDP has no audio stream; Dialtone carries audio calls only")]
+    NoAudio,
+    #[error("no common audio codec: the far end offers {offered}, Dialtone supports {ours}")]
+    NoCommonCodec { offered: String, ours: String },
+    #[error("the far end rejected the audio stream (port 0 in its answer)")]
+    AudioRejected,
+    #[error("cannot {action} now: {reason}")]
+    InvalidState { action: &'static str, reason: String },
+    #[error("ICE gathering did not finish within {0:?}; check the network interfaces and STUN servers")]
+    GatheringTimeout(Duration),
+    #[error("the WebRTC stack failed while {context}: {source}")]
+    Stack {
+        context: &'static str,
+        #[source]
+        source: webrtc::error::Error,
+    },
+    #[error(transparent)]
+    Dtmf(#[from] DtmfError),
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+}
+
+fn stack(context: &'static str) -> impl FnOnce(webrtc::error::Error) -> MediaError {
+    move |source| MediaError::Stack { context, source }
+}
+
+/// What happened to the media, for the call layer and the UI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MediaEvent {
+    /// ICE and DTLS are up.
+    Connected,
+    /// The transport was lost (it may come back, e.g. after an ICE restart).
+    Disconnected,
+    Failed,
+    /// The first audio frame from the far end was decoded.
+    FirstAudio,
+    /// A negotiation committed a new direction (ours, as in our SDP).
+    DirectionChanged(Direction),
+    Dtmf(dtmf::ReceivedDigit),
+}
+
+/// Why an offer was made; kept until its answer arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferKind {
+    Initial,
+    Hold,
+    Resume,
+    IceRestart,
+}
+
+#[derive(Debug)]
+struct Pending {
+    kind: OfferKind,
+    /// The transceiver direction to restore if the offer is rejected.
+    previous: Direction,
+}
+
+#[derive(Debug, Default)]
+struct Negotiation {
+    pending: Option<Pending>,
+    /// The direction we want when not holding (resume restores it).
+    held: bool,
+}
+
+pub struct MediaSession {
+    pc: Arc<dyn PeerConnection>,
+    transceiver: Arc<dyn RtpTransceiver>,
+    shared: Arc<Shared>,
+    negotiation: tokio::sync::Mutex<Negotiation>,
+    gathering: watch::Receiver<u64>,
+    tasks: Vec<JoinHandle<()>>,
+    config: MediaConfig,
+}
+
+impl std::fmt::Debug for MediaSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaSession").field("direction", &self.direction()).finish_non_exhaustive()
+    }
+}
+
+struct Handler {
+    shared: Arc<Shared>,
+    gathering: watch::Sender<u64>,
+    runtime: tokio::runtime::Handle,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        if state == RTCIceGatheringState::Complete {
+            self.gathering.send_modify(|n| *n += 1);
+        }
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        let event = match state {
+            RTCPeerConnectionState::Connected => MediaEvent::Connected,
+            RTCPeerConnectionState::Disconnected => MediaEvent::Disconnected,
+            RTCPeerConnectionState::Failed => MediaEvent::Failed,
+            _ => return,
+        };
+        tracing::debug!(?state, "peer connection state");
+        self.shared.emit(event);
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let shared = self.shared.clone();
+        self.runtime.spawn(pipeline::receive_loop(shared, track));
+    }
+}
+
+fn codec_parameters(codec: CodecName) -> RTCRtpCodecParameters {
+    RTCRtpCodecParameters {
+        rtp_codec: RTCRtpCodec {
+            mime_type: format!("audio/{}", codec.encoding_name()),
+            clock_rate: codec.clock_rate(),
+            channels: codec.sdp_channels(),
+            sdp_fmtp_line: codec.fmtp().to_owned(),
+            rtcp_feedback: vec![],
+        },
+        payload_type: codec.default_payload_type(),
+    }
+}
+
+fn telephone_event_parameters(clock_rate: u32, payload_type: u8) -> RTCRtpCodecParameters {
+    RTCRtpCodecParameters {
+        rtp_codec: RTCRtpCodec {
+            mime_type: "audio/telephone-event".into(),
+            clock_rate,
+            channels: 0,
+            sdp_fmtp_line: "0-16".into(),
+            rtcp_feedback: vec![],
+        },
+        payload_type,
+    }
+}
+
+impl MediaSession {
+    /// Builds the peer connection and starts the media tasks. Nothing is sent until a
+    /// negotiation completes.
+    pub async fn new(
+        config: MediaConfig,
+        source: impl AudioSource,
+        sink: impl AudioSink,
+    ) -> Result<Self, MediaError> {
+        if config.codecs.is_empty() {
+            return Err(MediaError::InvalidState { action: "start media", reason: "no codec is enabled".into() });
+        }
+        let mut engine = MediaEngine::default();
+        for &codec in &config.codecs {
+            engine
+                .register_codec(codec_parameters(codec), RtpCodecKind::Audio)
+                .map_err(stack("registering codecs"))?;
+        }
+        let rates: Vec<u32> = config.codecs.iter().map(|c| c.clock_rate()).collect();
+        for (rate, pt) in [(48_000, TELEPHONE_EVENT_48K_PT), (8_000, TELEPHONE_EVENT_8K_PT)] {
+            if rates.contains(&rate) {
+                engine
+                    .register_codec(telephone_event_parameters(rate, pt), RtpCodecKind::Audio)
+                    .map_err(stack("registering telephone-event"))?;
+            }
+        }
+        let registry =
+            register_default_interceptors(Registry::new(), &mut engine).map_err(stack("registering interceptors"))?;
+        let settings = SettingEngineBuilder::new()
+            .with_include_loopback_candidate(config.is_loopback())
+            .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
+            .build();
+        let ice_servers = if config.ice_servers.is_empty() {
+            Vec::new()
+        } else {
+            vec![RTCIceServer { urls: config.ice_servers.clone(), ..Default::default() }]
+        };
+
+        let shared = Arc::new(Shared::new(&config));
+        let (gather_tx, gather_rx) = watch::channel(0u64);
+        let handler = Arc::new(Handler {
+            shared: shared.clone(),
+            gathering: gather_tx,
+            runtime: tokio::runtime::Handle::current(),
+        });
+        let mut builder = PeerConnectionBuilder::new()
+            .with_configuration(RTCConfigurationBuilder::new().with_ice_servers(ice_servers).build())
+            .with_media_engine(engine)
+            .with_interceptor_registry(registry)
+            .with_setting_engine(settings)
+            .with_handler(handler)
+            .with_udp_addrs(config.bind_addrs.clone());
+        if let Some(rt) = &config.runtime {
+            builder = builder.with_runtime(rt.clone());
+        }
+        let pc: Arc<dyn PeerConnection> = Arc::new(builder.build().await.map_err(stack("creating the peer connection"))?);
+
+        let ssrc: u32 = rand::random();
+        let first = config.codecs[0];
+        let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+            "dialtone".into(),
+            "audio".into(),
+            "dialtone-audio".into(),
+            RtpCodecKind::Audio,
+            vec![RTCRtpEncodingParameters {
+                rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
+                codec: codec_parameters(first).rtp_codec,
+                ..Default::default()
+            }],
+        )));
+        let transceiver = pc
+            .add_transceiver_from_track(
+                track.clone(),
+                Some(RTCRtpTransceiverInit {
+                    direction: Direction::SendRecv.to_rtc(),
+                    streams: vec![],
+                    send_encodings: vec![],
+                }),
+            )
+            .await
+            .map_err(stack("adding the audio transceiver"))?;
+
+        let tasks = vec![
+            tokio::spawn(pipeline::send_loop(shared.clone(), track, ssrc, Box::new(source))),
+            tokio::spawn(pipeline::playout_loop(shared.clone(), Box::new(sink))),
+        ];
+        Ok(Self {
+            pc,
+            transceiver,
+            shared,
+            negotiation: tokio::sync::Mutex::new(Negotiation::default()),
+            gathering: gather_rx,
+            tasks,
+            config,
+        })
+    }
+
+    /// Events from this session. Slow readers lose the oldest events.
+    pub fn subscribe(&self) -> broadcast::Receiver<MediaEvent> {
+        self.shared.events.subscribe()
+    }
+
+    /// The direction committed by the last completed negotiation (ours, as in our SDP).
+    pub fn direction(&self) -> Option<Direction> {
+        self.shared.negotiated().map(|n| n.direction)
+    }
+
+    /// The codec we send, once negotiated.
+    pub fn codec(&self) -> Option<CodecName> {
+        self.shared.negotiated().map(|n| n.codec)
+    }
+
+    /// True while an offer of ours awaits its answer.
+    pub async fn has_pending_offer(&self) -> bool {
+        self.negotiation.lock().await.pending.is_some()
+    }
+
+    /// Our first offer (we place the call). Vanilla ICE: the SDP carries every candidate.
+    pub async fn create_offer(&self) -> Result<String, MediaError> {
+        let mut neg = self.negotiation.lock().await;
+        if neg.pending.is_some() || self.shared.negotiated().is_some() {
+            return Err(MediaError::InvalidState {
+                action: "create the first offer",
+                reason: "this session has already negotiated; use hold, resume or restart_ice".into(),
+            });
+        }
+        self.offer(&mut neg, OfferKind::Initial, Direction::SendRecv).await
+    }
+
+    /// Hold: re-offer with `a=recvonly` (we stop sending, they keep sending to us).
+    pub async fn hold(&self) -> Result<String, MediaError> {
+        let mut neg = self.negotiation.lock().await;
+        self.require_renegotiable(&neg, "hold")?;
+        if neg.held {
+            return Err(MediaError::InvalidState { action: "hold", reason: "the call is already on hold".into() });
+        }
+        self.offer(&mut neg, OfferKind::Hold, Direction::RecvOnly).await
+    }
+
+    /// Resume: re-offer with `a=sendrecv`.
+    pub async fn resume(&self) -> Result<String, MediaError> {
+        let mut neg = self.negotiation.lock().await;
+        self.require_renegotiable(&neg, "resume")?;
+        if !neg.held {
+            return Err(MediaError::InvalidState { action: "resume", reason: "the call is not on hold".into() });
+        }
+        self.offer(&mut neg, OfferKind::Resume, Direction::SendRecv).await
+    }
+
+    /// ICE restart: a re-offer with fresh credentials, keeping the direction.
+    pub async fn restart_ice(&self) -> Result<String, MediaError> {
+        let mut neg = self.negotiation.lock().await;
+        self.require_renegotiable(&neg, "restart ICE")?;
+        let keep = self.local_direction().await?;
+        self.pc.restart_ice().await.map_err(stack("restarting ICE"))?;
+        self.offer(&mut neg, OfferKind::IceRestart, keep).await
+    }
+
+    fn require_renegotiable(&self, neg: &Negotiation, action: &'static str) -> Result<(), MediaError> {
+        if self.shared.negotiated().is_none() {
+            return Err(MediaError::InvalidState { action, reason: "the call is not connected yet".into() });
+        }
+        if let Some(p) = &neg.pending {
+            return Err(MediaError::InvalidState {
+                action,
+                reason: format!("a {:?} offer is still waiting for its answer", p.kind),
+            });
+        }
+        Ok(())
+    }
+
+    async fn local_direction(&self) -> Result<Direction, MediaError> {
+        let d = self.transceiver.direction().await.map_err(stack("reading the direction"))?;
+        Ok(Direction::from_rtc(d).unwrap_or(Direction::SendRecv))
+    }
+
+    async fn offer(&self, neg: &mut Negotiation, kind: OfferKind, want: Direction) -> Result<String, MediaError> {
+        let previous = self.local_direction().await?;
+        let gathered_before = *self.gathering.borrow();
+        if previous != want {
+            self.transceiver
+                .set_direction(want.to_rtc())
+                .await
+                .map_err(stack("setting the direction"))?;
+        }
+        let result = async {
+            let offer = self.pc.create_offer(None).await.map_err(stack("creating an offer"))?;
+            self.pc
+                .set_local_description(offer)
+                .await
+                .map_err(stack("applying our offer"))?;
+            let must_regather = matches!(kind, OfferKind::Initial | OfferKind::IceRestart);
+            self.local_sdp(must_regather.then_some(gathered_before)).await
+        }
+        .await;
+        match result {
+            Ok(sdp) => {
+                neg.pending = Some(Pending { kind, previous });
+                Ok(sdp)
+            }
+            Err(e) => {
+                self.roll_back(previous).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Applies the answer to our pending offer and commits what it negotiated.
+    pub async fn accept_answer(&self, answer_sdp: &str) -> Result<Direction, MediaError> {
+        let mut neg = self.negotiation.lock().await;
+        let Some(pending) = neg.pending.take() else {
+            return Err(MediaError::InvalidState { action: "apply an answer", reason: "no offer of ours is pending".into() });
+        };
+        let checked = self.check_remote(answer_sdp);
+        let applied = match checked {
+            Ok(()) => match RTCSessionDescription::answer(answer_sdp.to_owned()) {
+                Ok(desc) => self.pc.set_remote_description(desc).await.map_err(stack("applying the answer")),
+                Err(e) => Err(MediaError::BadSdp(e.to_string())),
+            },
+            Err(e) => Err(e),
+        };
+        if let Err(e) = applied {
+            self.roll_back(pending.previous).await;
+            return Err(e);
+        }
+        let direction = self.commit(answer_sdp).await?;
+        match pending.kind {
+            OfferKind::Hold => neg.held = true,
+            OfferKind::Resume => neg.held = false,
+            OfferKind::Initial | OfferKind::IceRestart => {}
+        }
+        Ok(direction)
+    }
+
+    /// The far end refused our pending offer (an error from signaling): return to the
+    /// state before it. Media never stopped, so there is nothing else to restore.
+    pub async fn cancel_offer(&self) -> Result<(), MediaError> {
+        let mut neg = self.negotiation.lock().await;
+        let Some(pending) = neg.pending.take() else {
+            return Err(MediaError::InvalidState { action: "cancel an offer", reason: "no offer of ours is pending".into() });
+        };
+        self.roll_back(pending.previous).await;
+        Ok(())
+    }
+
+    async fn roll_back(&self, previous: Direction) {
+        if let Ok(rollback) = RTCSessionDescription::rollback(None)
+            && let Err(e) = self.pc.set_local_description(rollback).await
+        {
+            tracing::warn!(error = %e, "rolling back our offer failed");
+        }
+        if let Err(e) = self.transceiver.set_direction(previous.to_rtc()).await {
+            tracing::warn!(error = %e, "restoring the direction failed");
+        }
+    }
+
+    /// Answers an offer: the first one (an incoming call) or a re-offer from the far end
+    /// (it holds or resumes us, or restarts ICE).
+    pub async fn accept_offer(&self, offer_sdp: &str) -> Result<String, MediaError> {
+        let neg = self.negotiation.lock().await;
+        if let Some(p) = &neg.pending {
+            return Err(MediaError::InvalidState {
+                action: "answer an offer",
+                reason: format!("our own {:?} offer is still waiting for its answer (glare)", p.kind),
+            });
+        }
+        self.check_remote(offer_sdp)?;
+        let fixed = sdp::mark_undirected_sections_inactive(offer_sdp);
+        let desc = RTCSessionDescription::offer(fixed).map_err(|e| MediaError::BadSdp(e.to_string()))?;
+        let gathered_before = *self.gathering.borrow();
+        let first = self.shared.negotiated().is_none();
+        self.pc
+            .set_remote_description(desc)
+            .await
+            .map_err(stack("applying the far end's offer"))?;
+        let answer = match self.pc.create_answer(None).await {
+            Ok(a) => a,
+            Err(e) => {
+                self.roll_back_remote().await;
+                return Err(stack("creating an answer")(e));
+            }
+        };
+        if let Err(e) = self.pc.set_local_description(answer).await {
+            self.roll_back_remote().await;
+            return Err(stack("applying our answer")(e));
+        }
+        let sdp = self.local_sdp(first.then_some(gathered_before)).await?;
+        self.commit(&sdp).await?;
+        Ok(sdp)
+    }
+
+    async fn roll_back_remote(&self) {
+        if let Ok(rollback) = RTCSessionDescription::rollback(None)
+            && let Err(e) = self.pc.set_remote_description(rollback).await
+        {
+            tracing::warn!(error = %e, "rolling back the far end's offer failed");
+        }
+    }
+
+    /// Rejects what we cannot use before it touches the stack.
+    fn check_remote(&self, remote: &str) -> Result<(), MediaError> {
+        let parsed = sdp::parse(remote).map_err(MediaError::BadSdp)?;
+        let audio = match parsed.audio() {
+            Some(a) => a,
+            None if parsed.sections.iter().any(|s| s.kind == "audio") => return Err(MediaError::AudioRejected),
+            None => return Err(MediaError::NoAudio),
+        };
+        if audio.common_codecs(&self.config.codecs).is_empty() {
+            let ours: Vec<String> = self.config.codecs.iter().map(ToString::to_string).collect();
+            let offered = audio.format_names();
+            return Err(MediaError::NoCommonCodec {
+                offered: if offered.is_empty() { audio.formats.join(" ") } else { offered.join(", ") },
+                ours: ours.join(", "),
+            });
+        }
+        Ok(())
+    }
+
+    /// Commits the negotiated codec and direction from the answer, and opens or closes
+    /// the send gate to match.
+    async fn commit(&self, answer_sdp: &str) -> Result<Direction, MediaError> {
+        let current = self
+            .transceiver
+            .current_direction()
+            .await
+            .map_err(stack("reading the negotiated direction"))?;
+        let direction = Direction::from_rtc(current).unwrap_or(Direction::Inactive);
+        let negotiated = Negotiated::from_answer(answer_sdp, &self.config.codecs, direction)?;
+        let changed = self.shared.negotiated().map(|n| n.direction) != Some(direction);
+        tracing::info!(%direction, codec = %negotiated.codec, "negotiation committed");
+        self.shared.commit(negotiated);
+        if changed {
+            self.shared.emit(MediaEvent::DirectionChanged(direction));
+        }
+        Ok(direction)
+    }
+
+    /// Our local description once gathering is complete. `regather_after` is the
+    /// gathering count before the operation when it starts a new gathering round.
+    async fn local_sdp(&self, regather_after: Option<u64>) -> Result<String, MediaError> {
+        let timeout = self.config.gather_timeout;
+        let deadline = Instant::now() + timeout;
+        let mut rx = self.gathering.clone();
+        loop {
+            let rounds = *rx.borrow_and_update();
+            let round_done = regather_after.is_none_or(|before| rounds > before);
+            if round_done
+                && let Some(desc) = self.pc.local_description().await
+                && desc.sdp.contains("a=candidate")
+            {
+                return Ok(desc.sdp);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(MediaError::GatheringTimeout(timeout));
+            }
+            // Candidates may land in the description without a state change: poll too.
+            let _ = tokio::time::timeout(left.min(Duration::from_millis(20)), rx.changed()).await;
+        }
+    }
+
+    /// Mute sends silence frames: the stream and its timing go on, the far end hears nothing.
+    pub fn set_muted(&self, muted: bool) {
+        self.shared.muted.store(muted, Ordering::Relaxed);
+    }
+
+    pub fn is_muted(&self) -> bool {
+        self.shared.muted.load(Ordering::Relaxed)
+    }
+
+    /// Queues RFC 4733 digits (0-9, *, #, A-D).
+    pub fn send_dtmf(&self, digits: &str) -> Result<(), MediaError> {
+        let events = dtmf::validate_digits(digits)?;
+        let neg = self.shared.negotiated().ok_or(DtmfError::NotSending)?;
+        if neg.telephone_event.is_none() {
+            return Err(DtmfError::NotNegotiated.into());
+        }
+        if !neg.direction.sends() {
+            return Err(DtmfError::NotSending.into());
+        }
+        self.shared.enqueue_dtmf(&events);
+        Ok(())
+    }
+
+    /// Digits queued or being sent.
+    pub fn dtmf_pending(&self) -> usize {
+        self.shared.dtmf_pending()
+    }
+
+    pub async fn stats(&self) -> MediaStats {
+        stats::collect(&*self.pc, &self.shared).await
+    }
+
+    pub async fn local_description(&self) -> Option<String> {
+        self.pc.local_description().await.map(|d| d.sdp)
+    }
+
+    pub async fn remote_description(&self) -> Option<String> {
+        self.pc.remote_description().await.map(|d| d.sdp)
+    }
+
+    /// Stops the media tasks and closes the peer connection.
+    pub async fn close(&self) {
+        self.shared.closed.store(true, Ordering::Relaxed);
+        for t in &self.tasks {
+            t.abort();
+        }
+        if let Err(e) = self.pc.close().await {
+            tracing::debug!(error = %e, "closing the peer connection");
+        }
+    }
+}
+
+impl Drop for MediaSession {
+    fn drop(&mut self) {
+        self.shared.closed.store(true, Ordering::Relaxed);
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}

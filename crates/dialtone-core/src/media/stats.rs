@@ -1,0 +1,93 @@
+//! Call statistics: our own counters plus what the stack measures (RTCP-derived
+//! loss, jitter and round-trip time).
+
+use super::codec::CodecName;
+use super::direction::Direction;
+use super::jitter::JitterStats;
+use super::pipeline::Shared;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use webrtc::peer_connection::{PeerConnection, RTCStatsReportEntry, StatsSelector};
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct MediaStats {
+    pub codec: Option<String>,
+    pub direction: Option<Direction>,
+    pub rtp_sent: u64,
+    pub bytes_sent: u64,
+    pub rtp_received: u64,
+    pub bytes_received: u64,
+    pub dtmf_packets_sent: u64,
+    /// Packets the far end never delivered, from sequence numbers (stack's inbound stats).
+    pub packets_lost: i64,
+    /// Fraction of our packets the far end reports lost (RTCP RR), 0..1.
+    pub remote_fraction_lost: f64,
+    /// Interarrival jitter of what we receive, in ms (RFC 3550).
+    pub jitter_ms: f64,
+    /// Round-trip time from RTCP, in ms, once measured.
+    pub rtt_ms: Option<f64>,
+    pub frames_played: u64,
+    pub frames_concealed: u64,
+    pub frames_recovered_fec: u64,
+    pub late_packets: u64,
+    pub jitter_target_ms: f64,
+}
+
+impl MediaStats {
+    /// Percentage of expected packets lost on the way to us.
+    pub fn loss_pct(&self) -> f64 {
+        let expected = self.rtp_received as f64 + self.packets_lost.max(0) as f64;
+        if expected <= 0.0 { 0.0 } else { 100.0 * self.packets_lost.max(0) as f64 / expected }
+    }
+}
+
+pub(crate) async fn collect(pc: &dyn PeerConnection, shared: &Shared) -> MediaStats {
+    let c = &shared.counters;
+    let negotiated = shared.negotiated();
+    let mut s = MediaStats {
+        codec: negotiated.as_ref().map(|n| n.codec.to_string()),
+        direction: negotiated.as_ref().map(|n| n.direction),
+        rtp_sent: c.rtp_sent.load(Ordering::Relaxed),
+        bytes_sent: c.bytes_sent.load(Ordering::Relaxed),
+        rtp_received: c.rtp_received.load(Ordering::Relaxed),
+        bytes_received: c.bytes_received.load(Ordering::Relaxed),
+        dtmf_packets_sent: c.dtmf_sent.load(Ordering::Relaxed),
+        frames_played: c.frames_played.load(Ordering::Relaxed),
+        ..Default::default()
+    };
+    if let Some((j, target)) = shared.jitter_stats() {
+        apply_jitter(&mut s, j, target);
+    }
+    let report = pc.get_stats(Instant::now(), StatsSelector::None).await;
+    for entry in report.iter() {
+        match entry {
+            RTCStatsReportEntry::InboundRtp(i) => {
+                s.packets_lost = i.received_rtp_stream_stats.packets_lost;
+                s.jitter_ms = i.received_rtp_stream_stats.jitter * 1000.0;
+            }
+            RTCStatsReportEntry::RemoteInboundRtp(r) => {
+                s.remote_fraction_lost = r.fraction_lost;
+                if r.round_trip_time_measurements > 0 {
+                    s.rtt_ms = Some(r.round_trip_time * 1000.0);
+                }
+            }
+            RTCStatsReportEntry::IceCandidatePair(p) if s.rtt_ms.is_none() && p.current_round_trip_time > 0.0 => {
+                s.rtt_ms = Some(p.current_round_trip_time * 1000.0);
+            }
+            _ => {}
+        }
+    }
+    s
+}
+
+fn apply_jitter(s: &mut MediaStats, j: JitterStats, target: Duration) {
+    s.frames_concealed = j.concealed;
+    s.frames_recovered_fec = j.recovered;
+    s.late_packets = j.late;
+    s.jitter_target_ms = target.as_secs_f64() * 1000.0;
+}
+
+/// For callers that only need the codec's display name.
+pub fn codec_label(codec: CodecName) -> String {
+    codec.to_string()
+}
