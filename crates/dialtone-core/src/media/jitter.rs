@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy)]
 pub struct JitterConfig {
+    /// Delay used until enough packets have been seen to measure the jitter.
+    pub initial_delay: Duration,
     pub min_delay: Duration,
     pub max_delay: Duration,
     /// Silence on the wire this long means the sender stopped (hold, mute with DTX): the
@@ -20,6 +22,7 @@ pub struct JitterConfig {
 impl Default for JitterConfig {
     fn default() -> Self {
         Self {
+            initial_delay: Duration::from_millis(60),
             min_delay: Duration::from_millis(20),
             max_delay: Duration::from_millis(300),
             idle_reset: Duration::from_millis(200),
@@ -50,17 +53,25 @@ pub struct JitterStats {
     pub recovered: u64,
     /// Frames dropped to bring latency back to target.
     pub shed: u64,
+    /// Frames concealed in place while waiting for a late packet (the delay grew).
+    pub stretched: u64,
     pub resets: u64,
 }
 
 #[derive(Debug)]
 struct Entry {
     pt: u8,
+    /// RTP marker: the first packet of a talk spurt (e.g. after a hold).
+    marker: bool,
     payload: Vec<u8>,
 }
 
 /// Transit samples kept for the target-delay estimate (about 2 s of 20 ms packets).
 const WINDOW: usize = 100;
+/// Transit samples needed before the measured target replaces the initial delay.
+const MIN_SAMPLES: usize = 10;
+/// Consecutive frames concealed in place before a missing packet is given up.
+const MAX_STRETCH: u32 = 3;
 /// Consecutive over-target ticks before a frame is shed.
 const SHED_AFTER: u32 = 25;
 /// A timestamp this far (in seconds) from the playout point is a new stream.
@@ -81,6 +92,10 @@ pub struct JitterBuffer {
     first_arrival: Option<Instant>,
     last_arrival: Option<Instant>,
     over_target_ticks: u32,
+    stretch_in_row: u32,
+    /// RFC 3550 interarrival jitter, in seconds, and the last (arrival, media time).
+    jitter_s: f64,
+    last_transit: Option<f64>,
     stats: JitterStats,
 }
 
@@ -96,10 +111,13 @@ impl JitterBuffer {
             next_ts: None,
             epoch: now,
             transit: VecDeque::with_capacity(WINDOW),
-            target_ms: config.min_delay.as_secs_f64() * 1000.0,
+            target_ms: config.initial_delay.as_secs_f64() * 1000.0,
             first_arrival: None,
             last_arrival: None,
             over_target_ticks: 0,
+            stretch_in_row: 0,
+            jitter_s: 0.0,
+            last_transit: None,
             stats: JitterStats::default(),
         }
     }
@@ -115,6 +133,11 @@ impl JitterBuffer {
 
     pub fn stats(&self) -> JitterStats {
         self.stats
+    }
+
+    /// Interarrival jitter as RFC 3550 §6.4.1 defines it.
+    pub fn interarrival_jitter(&self) -> Duration {
+        Duration::from_secs_f64(self.jitter_s)
     }
 
     pub fn target_delay(&self) -> Duration {
@@ -150,6 +173,7 @@ impl JitterBuffer {
         self.packets.clear();
         self.next_ts = None;
         self.transit.clear();
+        self.last_transit = None;
         self.first_arrival = None;
         self.last_ext_ts = None;
         self.last_seq = None;
@@ -157,7 +181,7 @@ impl JitterBuffer {
         self.stats.resets += 1;
     }
 
-    pub fn push(&mut self, seq: u16, ts: u32, pt: u8, payload: Vec<u8>, now: Instant) {
+    pub fn push(&mut self, seq: u16, ts: u32, pt: u8, marker: bool, payload: Vec<u8>, now: Instant) {
         let mut ext = self.unwrap_ts(ts);
         if let Some(next) = self.next_ts
             && ext.abs_diff(next) > DISCONTINUITY_S * u64::from(self.clock_rate)
@@ -185,7 +209,7 @@ impl JitterBuffer {
             }
         }
         self.last_seq = Some(seq);
-        self.packets.insert(ext, Entry { pt, payload });
+        self.packets.insert(ext, Entry { pt, marker, payload });
         self.first_arrival.get_or_insert(now);
         self.last_arrival = Some(now);
         self.observe_transit(ext, now);
@@ -197,7 +221,16 @@ impl JitterBuffer {
         if self.transit.len() == WINDOW {
             self.transit.pop_front();
         }
-        self.transit.push_back(arrival_ms - media_ms);
+        let transit = arrival_ms - media_ms;
+        self.transit.push_back(transit);
+        if let Some(prev) = self.last_transit {
+            let d = (transit - prev).abs() / 1000.0;
+            self.jitter_s += (d - self.jitter_s) / 16.0;
+        }
+        self.last_transit = Some(transit);
+        if self.transit.len() < MIN_SAMPLES {
+            return;
+        }
         let mut sorted: Vec<f64> = self.transit.iter().copied().collect();
         sorted.sort_by(f64::total_cmp);
         let min = sorted[0];
@@ -218,9 +251,18 @@ impl JitterBuffer {
         };
         if let Some(entry) = self.packets.remove(&next) {
             self.next_ts = Some(next + self.frame_ts);
+            self.stretch_in_row = 0;
             self.stats.played += 1;
             self.shed_excess();
             return Playout::Frame { pt: entry.pt, payload: entry.payload };
+        }
+        // A new talk spurt after a gap: jump to it rather than conceal through the gap.
+        if let Some((&first, entry)) = self.packets.first_key_value()
+            && entry.marker
+            && first > next
+        {
+            self.next_ts = Some(first);
+            return self.pop(now);
         }
         if self.packets.is_empty() {
             let idle = self.last_arrival.is_none_or(|t| now.duration_since(t) >= self.config.idle_reset);
@@ -230,8 +272,16 @@ impl JitterBuffer {
                 return Playout::Silence;
             }
         }
-        self.next_ts = Some(next + self.frame_ts);
         self.stats.concealed += 1;
+        // Below target the packet may just be late: conceal in place and wait for it,
+        // which also grows the delay towards the target.
+        if self.depth() < self.target_delay() && self.stretch_in_row < MAX_STRETCH {
+            self.stretch_in_row += 1;
+            self.stats.stretched += 1;
+            return Playout::Conceal;
+        }
+        self.stretch_in_row = 0;
+        self.next_ts = Some(next + self.frame_ts);
         match self.packets.get(&(next + self.frame_ts)) {
             Some(e) => {
                 self.stats.recovered += 1;
@@ -279,7 +329,8 @@ mod tests {
     const F: Duration = Duration::from_millis(20);
 
     fn jb(t0: Instant) -> JitterBuffer {
-        JitterBuffer::new(JitterConfig::default(), 8000, F, t0)
+        let config = JitterConfig { initial_delay: Duration::from_millis(20), ..Default::default() };
+        JitterBuffer::new(config, 8000, F, t0)
     }
 
     fn frame_of(p: &Playout) -> Option<u8> {
@@ -293,9 +344,9 @@ mod tests {
     fn reorders_packets_by_timestamp() {
         let t0 = Instant::now();
         let mut b = jb(t0);
-        b.push(2, 320, 0, vec![2], t0);
-        b.push(0, 0, 0, vec![0], t0);
-        b.push(1, 160, 0, vec![1], t0);
+        b.push(2, 320, 0, false, vec![2], t0);
+        b.push(0, 0, 0, false, vec![0], t0);
+        b.push(1, 160, 0, false, vec![1], t0);
         let out: Vec<_> = (0..3).map(|i| frame_of(&b.pop(t0 + F * i))).collect();
         assert_eq!(out, [Some(0), Some(1), Some(2)]);
     }
@@ -304,19 +355,19 @@ mod tests {
     fn waits_for_target_depth_before_playing() {
         let t0 = Instant::now();
         let mut b = jb(t0);
-        b.push(0, 0, 0, vec![0], t0);
+        b.push(0, 0, 0, false, vec![0], t0);
         // One 20 ms frame buffered meets the 20 ms minimum.
         assert!(matches!(b.pop(t0), Playout::Frame { .. }));
         let mut b = JitterBuffer::new(
-            JitterConfig { min_delay: Duration::from_millis(60), ..Default::default() },
+            JitterConfig { initial_delay: Duration::from_millis(60), ..Default::default() },
             8000,
             F,
             t0,
         );
-        b.push(0, 0, 0, vec![0], t0);
+        b.push(0, 0, 0, false, vec![0], t0);
         assert_eq!(b.pop(t0), Playout::Silence);
-        b.push(1, 160, 0, vec![1], t0 + F);
-        b.push(2, 320, 0, vec![2], t0 + F * 2);
+        b.push(1, 160, 0, false, vec![1], t0 + F);
+        b.push(2, 320, 0, false, vec![2], t0 + F * 2);
         assert_eq!(frame_of(&b.pop(t0 + F * 2)), Some(0));
     }
 
@@ -324,10 +375,10 @@ mod tests {
     fn a_lost_frame_is_recovered_from_the_next_packet_or_concealed() {
         let t0 = Instant::now();
         let mut b = jb(t0);
-        b.push(0, 0, 0, vec![0], t0);
-        b.push(2, 320, 0, vec![2], t0);
-        b.push(4, 640, 0, vec![4], t0);
-        b.push(5, 800, 0, vec![5], t0);
+        b.push(0, 0, 0, false, vec![0], t0);
+        b.push(2, 320, 0, false, vec![2], t0);
+        b.push(4, 640, 0, false, vec![4], t0);
+        b.push(5, 800, 0, false, vec![5], t0);
         assert_eq!(frame_of(&b.pop(t0)), Some(0));
         assert_eq!(b.pop(t0 + F), Playout::Recover { pt: 0, next_payload: vec![2] });
         assert_eq!(frame_of(&b.pop(t0 + F * 2)), Some(2));
@@ -339,14 +390,45 @@ mod tests {
     }
 
     #[test]
+    fn a_late_packet_below_target_is_waited_for_not_skipped() {
+        let t0 = Instant::now();
+        let config = JitterConfig { initial_delay: Duration::from_millis(40), ..Default::default() };
+        let mut b = JitterBuffer::new(config, 8000, F, t0);
+        b.push(0, 0, 0, false, vec![0], t0);
+        b.push(1, 160, 0, false, vec![1], t0);
+        assert_eq!(frame_of(&b.pop(t0)), Some(0));
+        assert_eq!(frame_of(&b.pop(t0 + F)), Some(1));
+        // Packet 2 is late: the buffer conceals in place instead of skipping it.
+        assert_eq!(b.pop(t0 + F * 2), Playout::Conceal);
+        b.push(2, 320, 0, false, vec![2], t0 + F * 2 + Duration::from_millis(5));
+        assert_eq!(frame_of(&b.pop(t0 + F * 3)), Some(2));
+        assert_eq!((b.stats().stretched, b.stats().late), (1, 0));
+    }
+
+    #[test]
+    fn a_marked_talk_spurt_is_played_at_once_after_a_gap() {
+        let t0 = Instant::now();
+        let mut b = jb(t0);
+        b.push(0, 0, 0, false, vec![0], t0);
+        assert_eq!(frame_of(&b.pop(t0)), Some(0));
+        // The sender paused for five frames and resumed with the marker bit.
+        b.push(1, 160 * 6, 0, true, vec![6], t0 + F * 6);
+        assert_eq!(frame_of(&b.pop(t0 + F * 6)), Some(6));
+    }
+
+    #[test]
     fn late_packets_are_dropped_and_counted() {
         let t0 = Instant::now();
         let mut b = jb(t0);
-        b.push(0, 0, 0, vec![0], t0);
-        b.push(2, 320, 0, vec![2], t0);
+        for i in 0..4u16 {
+            if i != 1 {
+                b.push(i, u32::from(i) * 160, 0, false, vec![i as u8], t0);
+            }
+        }
         b.pop(t0);
-        b.pop(t0 + F);
-        b.push(1, 160, 0, vec![1], t0 + F * 2);
+        // Depth (60 ms) is above the 20 ms target, so frame 1 is given up at once.
+        assert!(matches!(b.pop(t0 + F), Playout::Recover { .. }));
+        b.push(1, 160, 0, false, vec![1], t0 + F * 2);
         assert_eq!(b.stats().late, 1);
         assert_eq!(frame_of(&b.pop(t0 + F * 2)), Some(2));
     }
@@ -355,12 +437,12 @@ mod tests {
     fn short_underrun_conceals_and_long_silence_stops_playout() {
         let t0 = Instant::now();
         let mut b = jb(t0);
-        b.push(0, 0, 0, vec![0], t0);
+        b.push(0, 0, 0, false, vec![0], t0);
         b.pop(t0);
         assert_eq!(b.pop(t0 + F), Playout::Conceal);
         assert_eq!(b.pop(t0 + Duration::from_millis(400)), Playout::Silence);
         // A new stream (after a hold, say) starts cleanly.
-        b.push(9, 48_000, 0, vec![9], t0 + Duration::from_millis(420));
+        b.push(9, 48_000, 0, true, vec![9], t0 + Duration::from_millis(420));
         assert_eq!(frame_of(&b.pop(t0 + Duration::from_millis(420))), Some(9));
     }
 
@@ -369,9 +451,9 @@ mod tests {
         let t0 = Instant::now();
         let mut b = jb(t0);
         let start = u32::MAX - 159;
-        b.push(0, start, 0, vec![0], t0);
-        b.push(1, start.wrapping_add(160), 0, vec![1], t0);
-        b.push(2, start.wrapping_add(320), 0, vec![2], t0);
+        b.push(0, start, 0, false, vec![0], t0);
+        b.push(1, start.wrapping_add(160), 0, false, vec![1], t0);
+        b.push(2, start.wrapping_add(320), 0, false, vec![2], t0);
         let out: Vec<_> = (0..3).map(|i| frame_of(&b.pop(t0 + F * i))).collect();
         assert_eq!(out, [Some(0), Some(1), Some(2)]);
     }
@@ -382,7 +464,7 @@ mod tests {
         let mut b = jb(t0);
         for i in 0..100u32 {
             let jitter = Duration::from_millis(u64::from(i * 7 % 31));
-            b.push(i as u16, i * 160, 0, vec![0], t0 + F * i + jitter);
+            b.push(i as u16, i * 160, 0, false, vec![0], t0 + F * i + jitter);
         }
         let target = b.target_delay();
         assert!(target >= Duration::from_millis(35), "target {target:?}");

@@ -79,6 +79,8 @@ pub struct Counters {
 /// across an await.
 pub struct Shared {
     pub muted: AtomicBool,
+    /// DTLS is up: SRTP keys exist, so packets can be protected.
+    pub connected: AtomicBool,
     pub closed: AtomicBool,
     pub counters: Counters,
     pub events: broadcast::Sender<MediaEvent>,
@@ -102,6 +104,7 @@ impl Shared {
         let frame_ms = config.ptime.as_millis().max(1) as u32;
         Self {
             muted: AtomicBool::new(false),
+            connected: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             counters: Counters::default(),
             events: broadcast::channel(256).0,
@@ -143,8 +146,10 @@ impl Shared {
         lock(&self.dtmf_out).pending()
     }
 
-    pub fn jitter_stats(&self) -> Option<(JitterStats, Duration)> {
-        lock(&self.jitter).as_ref().map(|j| (j.stats(), j.target_delay()))
+    pub fn jitter_stats(&self) -> Option<(JitterStats, Duration, Duration)> {
+        lock(&self.jitter)
+            .as_ref()
+            .map(|j| (j.stats(), j.target_delay(), j.interarrival_jitter()))
     }
 
     fn push_audio(&self, codec: CodecName, pkt: &rtc::rtp::Packet, now: Instant) {
@@ -157,6 +162,7 @@ impl Shared {
                 pkt.header.sequence_number,
                 pkt.header.timestamp,
                 pkt.header.payload_type,
+                pkt.header.marker,
                 pkt.payload.to_vec(),
                 now,
             );
@@ -191,7 +197,7 @@ pub async fn send_loop(shared: Arc<Shared>, track: Arc<TrackLocalStaticRTP>, ssr
         // The source runs even while held, so a file or tone keeps its own time.
         source.read(codec.clock_rate(), &mut pcm);
         // The stack does not enforce direction on send: this gate is the only one.
-        if !direction.sends() {
+        if !direction.sends() || !shared.connected.load(Ordering::Relaxed) {
             stream.mark_gap();
             continue;
         }

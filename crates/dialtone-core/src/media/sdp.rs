@@ -142,43 +142,6 @@ fn parse_rtpmap(map: &str) -> Result<(u8, String, u32), String> {
     Ok((pt, name, rate))
 }
 
-/// webrtc-rs/rtc#66: the stack drops offered sections that carry no direction attribute
-/// (typically a rejected `m=video 0` line) from its answer, shifting m-line indexes.
-/// Giving such sections an explicit `a=inactive` keeps them in the answer, in order.
-pub fn mark_undirected_sections_inactive(sdp: &str) -> String {
-    let parsed = match parse(sdp) {
-        Ok(p) => p,
-        Err(_) => return sdp.to_owned(),
-    };
-    let eol = if sdp.contains("\r\n") { "\r\n" } else { "\n" };
-    let mut out = String::with_capacity(sdp.len() + 64);
-    let mut section = None::<usize>;
-    let mut pending_inactive = false;
-    for line in sdp.lines() {
-        if line.starts_with("m=") {
-            if pending_inactive {
-                out.push_str("a=inactive");
-                out.push_str(eol);
-            }
-            let idx = section.map_or(0, |i| i + 1);
-            section = Some(idx);
-            pending_inactive = parsed
-                .sections
-                .get(idx)
-                .is_some_and(|s| s.direction.is_none() && s.port == 0);
-        }
-        if !line.is_empty() {
-            out.push_str(line);
-            out.push_str(eol);
-        }
-    }
-    if pending_inactive {
-        out.push_str("a=inactive");
-        out.push_str(eol);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,13 +176,129 @@ mod tests {
         assert!(parse("v=0\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:zz opus/48000\r\n").is_err());
         assert!(parse("v=0\r\nm=\r\n").is_err());
     }
+}
+
+/// Splits an SDP into its session part and its media sections (each with its lines).
+fn split_sections(sdp: &str) -> (Vec<&str>, Vec<Vec<&str>>) {
+    let mut session = Vec::new();
+    let mut sections: Vec<Vec<&str>> = Vec::new();
+    for line in sdp.lines().map(str::trim_end).filter(|l| !l.is_empty()) {
+        if line.starts_with("m=") {
+            sections.push(vec![line]);
+        } else if let Some(s) = sections.last_mut() {
+            s.push(line);
+        } else {
+            session.push(line);
+        }
+    }
+    (session, sections)
+}
+
+fn join(session: &[&str], sections: &[Vec<&str>]) -> String {
+    let mut out = String::new();
+    for l in session.iter().chain(sections.iter().flatten()) {
+        out.push_str(l);
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn is_rejected(section: &[&str]) -> bool {
+    section
+        .first()
+        .and_then(|m| m.split_whitespace().nth(1))
+        .is_some_and(|port| port.split('/').next() == Some("0"))
+}
+
+/// A rejected (port 0) section of the far end's SDP, kept so that what we send lists
+/// it at the same index (RFC 3264 §6, §8: m-lines are never removed or reordered).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedSection {
+    pub index: usize,
+    pub m_line: String,
+    pub mid: Option<String>,
+}
+
+impl RejectedSection {
+    fn lines(&self) -> Vec<String> {
+        let mut l = vec![self.m_line.clone(), "c=IN IP4 0.0.0.0".to_owned()];
+        if let Some(mid) = &self.mid {
+            l.push(format!("a=mid:{mid}"));
+        }
+        l.push("a=inactive".to_owned());
+        l
+    }
+}
+
+/// Prepares the far end's SDP for the stack: rejected sections removed (the stack
+/// cannot parse them without a mid and rtpmap, and drops them from answers: rtc#66),
+/// and, when `neutral_direction`, the audio direction replaced by `sendrecv` (its
+/// answerer logic mis-answers re-offers and stops the transceiver on `inactive`; we
+/// compute the direction ourselves). Returns the SDP and the sections removed.
+pub fn for_stack(sdp: &str, neutral_direction: bool) -> (String, Vec<RejectedSection>) {
+    let (mut session, sections) = split_sections(sdp);
+    let mut kept = Vec::new();
+    let mut rejected = Vec::new();
+    for (index, s) in sections.into_iter().enumerate() {
+        if is_rejected(&s) {
+            let mid = s.iter().find_map(|l| l.strip_prefix("a=mid:")).map(str::to_owned);
+            rejected.push(RejectedSection { index, m_line: s[0].to_owned(), mid });
+            continue;
+        }
+        kept.push(s);
+    }
+    if neutral_direction {
+        session.retain(|l| !l.strip_prefix("a=").is_some_and(|a| Direction::from_sdp(a).is_some()));
+        for s in kept.iter_mut().filter(|s| s[0].starts_with("m=audio")) {
+            s.retain(|l| !l.strip_prefix("a=").is_some_and(|a| Direction::from_sdp(a).is_some()));
+            s.push("a=sendrecv");
+        }
+    }
+    (join(&session, &kept), rejected)
+}
+
+/// Puts rejected sections back at their original indexes in an SDP we send.
+pub fn with_rejected(sdp: &str, rejected: &[RejectedSection]) -> String {
+    if rejected.is_empty() {
+        return sdp.to_owned();
+    }
+    let (session, sections) = split_sections(sdp);
+    let extra: Vec<Vec<String>> = rejected.iter().map(RejectedSection::lines).collect();
+    let mut ours = sections.into_iter();
+    let mut merged: Vec<Vec<&str>> = Vec::new();
+    let total = rejected.len() + ours.len();
+    for i in 0..total {
+        match rejected.iter().position(|r| r.index == i) {
+            Some(k) => merged.push(extra[k].iter().map(String::as_str).collect()),
+            None => {
+                if let Some(s) = ours.next() {
+                    merged.push(s);
+                }
+            }
+        }
+    }
+    merged.extend(ours);
+    join(&session, &merged)
+}
+
+#[cfg(test)]
+mod rejected_tests {
+    use super::*;
+
+    const GATEWAY: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=inactive\r\n\
+        m=video 0 RTP/AVP 96\r\nc=IN IP4 0.0.0.0\r\n\
+        m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=rtpmap:111 opus/48000/2\r\na=inactive\r\n";
 
     #[test]
-    fn rejected_section_without_direction_gets_inactive() {
-        let fixed = mark_undirected_sections_inactive(OFFER);
-        let p = parse(&fixed).expect("parse");
-        assert_eq!(p.sections[0].direction, Some(Direction::Inactive));
-        assert_eq!(p.sections[1].direction, Some(Direction::SendOnly));
-        assert!(fixed.find("a=inactive").expect("added") < fixed.find("m=audio").expect("audio"));
+    fn rejected_sections_are_hidden_from_the_stack_and_restored_in_order() {
+        let (stack, rejected) = for_stack(GATEWAY, true);
+        let p = parse(&stack).expect("parse");
+        assert_eq!(p.sections.len(), 1);
+        assert_eq!(p.session_direction, None);
+        assert_eq!(p.sections[0].direction, Some(Direction::SendRecv));
+        assert_eq!(rejected, [RejectedSection { index: 0, m_line: "m=video 0 RTP/AVP 96".into(), mid: None }]);
+        let restored = parse(&with_rejected(&stack, &rejected)).expect("parse");
+        let kinds: Vec<(&str, u16)> = restored.sections.iter().map(|s| (s.kind.as_str(), s.port)).collect();
+        assert_eq!(kinds, [("video", 0), ("audio", 9)]);
     }
 }

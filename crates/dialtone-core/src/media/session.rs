@@ -106,6 +106,8 @@ pub enum MediaError {
     NoAudio,
     #[error("no common audio codec: the far end offers {offered}, Dialtone supports {ours}")]
     NoCommonCodec { offered: String, ours: String },
+    #[error("the far end's SDP cannot be used: {0}")]
+    Unsupported(&'static str),
     #[error("the far end rejected the audio stream (port 0 in its answer)")]
     AudioRejected,
     #[error("cannot {action} now: {reason}")]
@@ -159,11 +161,25 @@ struct Pending {
     previous: Direction,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Negotiation {
     pending: Option<Pending>,
-    /// The direction we want when not holding (resume restores it).
-    held: bool,
+    /// What we want: `sendrecv`, or the hold direction while we hold.
+    intent: Direction,
+    /// The far end's rejected m-lines, repeated in everything we send.
+    rejected: Vec<sdp::RejectedSection>,
+}
+
+impl Default for Negotiation {
+    fn default() -> Self {
+        Self { pending: None, intent: Direction::SendRecv, rejected: Vec::new() }
+    }
+}
+
+impl Negotiation {
+    fn held(&self) -> bool {
+        self.intent != Direction::SendRecv
+    }
 }
 
 pub struct MediaSession {
@@ -204,6 +220,9 @@ impl PeerConnectionEventHandler for Handler {
             _ => return,
         };
         tracing::debug!(?state, "peer connection state");
+        self.shared
+            .connected
+            .store(event == MediaEvent::Connected, Ordering::Relaxed);
         self.shared.emit(event);
     }
 
@@ -227,16 +246,30 @@ fn codec_parameters(codec: CodecName) -> RTCRtpCodecParameters {
 }
 
 fn telephone_event_parameters(clock_rate: u32, payload_type: u8) -> RTCRtpCodecParameters {
+    // The stack matches codecs by MIME type and fmtp, not clock rate: distinct fmtp
+    // lines keep the two telephone-events apart.
+    let events = if clock_rate == 8_000 { "0-15" } else { "0-16" };
     RTCRtpCodecParameters {
         rtp_codec: RTCRtpCodec {
             mime_type: "audio/telephone-event".into(),
             clock_rate,
             channels: 0,
-            sdp_fmtp_line: "0-16".into(),
+            sdp_fmtp_line: events.into(),
             rtcp_feedback: vec![],
         },
         payload_type,
     }
+}
+
+/// Our codecs in preference order, then telephone-event at each of their clock rates.
+fn codec_preferences(codecs: &[CodecName]) -> Vec<RTCRtpCodecParameters> {
+    let mut out: Vec<RTCRtpCodecParameters> = codecs.iter().map(|&c| codec_parameters(c)).collect();
+    for (rate, pt) in [(48_000, TELEPHONE_EVENT_48K_PT), (8_000, TELEPHONE_EVENT_8K_PT)] {
+        if codecs.iter().any(|c| c.clock_rate() == rate) {
+            out.push(telephone_event_parameters(rate, pt));
+        }
+    }
+    out
 }
 
 impl MediaSession {
@@ -251,18 +284,11 @@ impl MediaSession {
             return Err(MediaError::InvalidState { action: "start media", reason: "no codec is enabled".into() });
         }
         let mut engine = MediaEngine::default();
-        for &codec in &config.codecs {
+        let preferences = codec_preferences(&config.codecs);
+        for params in &preferences {
             engine
-                .register_codec(codec_parameters(codec), RtpCodecKind::Audio)
+                .register_codec(params.clone(), RtpCodecKind::Audio)
                 .map_err(stack("registering codecs"))?;
-        }
-        let rates: Vec<u32> = config.codecs.iter().map(|c| c.clock_rate()).collect();
-        for (rate, pt) in [(48_000, TELEPHONE_EVENT_48K_PT), (8_000, TELEPHONE_EVENT_8K_PT)] {
-            if rates.contains(&rate) {
-                engine
-                    .register_codec(telephone_event_parameters(rate, pt), RtpCodecKind::Audio)
-                    .map_err(stack("registering telephone-event"))?;
-            }
         }
         let registry =
             register_default_interceptors(Registry::new(), &mut engine).map_err(stack("registering interceptors"))?;
@@ -319,6 +345,11 @@ impl MediaSession {
             )
             .await
             .map_err(stack("adding the audio transceiver"))?;
+        // Without this the transceiver offers only the track's own codec.
+        transceiver
+            .set_codec_preferences(preferences)
+            .await
+            .map_err(stack("setting codec preferences"))?;
 
         let tasks = vec![
             tokio::spawn(pipeline::send_loop(shared.clone(), track, ssrc, Box::new(source))),
@@ -369,19 +400,28 @@ impl MediaSession {
 
     /// Hold: re-offer with `a=recvonly` (we stop sending, they keep sending to us).
     pub async fn hold(&self) -> Result<String, MediaError> {
+        self.hold_with(Direction::RecvOnly).await
+    }
+
+    /// Hold with a chosen direction: `recvonly` (our default), `sendonly` (we play
+    /// music on hold) or `inactive`. While held, calling it again changes the mode.
+    pub async fn hold_with(&self, direction: Direction) -> Result<String, MediaError> {
         let mut neg = self.negotiation.lock().await;
         self.require_renegotiable(&neg, "hold")?;
-        if neg.held {
-            return Err(MediaError::InvalidState { action: "hold", reason: "the call is already on hold".into() });
+        if direction == Direction::SendRecv {
+            return Err(MediaError::InvalidState { action: "hold", reason: "sendrecv is not a hold; use resume".into() });
         }
-        self.offer(&mut neg, OfferKind::Hold, Direction::RecvOnly).await
+        if neg.intent == direction {
+            return Err(MediaError::InvalidState { action: "hold", reason: format!("the call is already on hold ({direction})") });
+        }
+        self.offer(&mut neg, OfferKind::Hold, direction).await
     }
 
     /// Resume: re-offer with `a=sendrecv`.
     pub async fn resume(&self) -> Result<String, MediaError> {
         let mut neg = self.negotiation.lock().await;
         self.require_renegotiable(&neg, "resume")?;
-        if !neg.held {
+        if !neg.held() {
             return Err(MediaError::InvalidState { action: "resume", reason: "the call is not on hold".into() });
         }
         self.offer(&mut neg, OfferKind::Resume, Direction::SendRecv).await
@@ -391,7 +431,7 @@ impl MediaSession {
     pub async fn restart_ice(&self) -> Result<String, MediaError> {
         let mut neg = self.negotiation.lock().await;
         self.require_renegotiable(&neg, "restart ICE")?;
-        let keep = self.local_direction().await?;
+        let keep = neg.intent;
         self.pc.restart_ice().await.map_err(stack("restarting ICE"))?;
         self.offer(&mut neg, OfferKind::IceRestart, keep).await
     }
@@ -436,7 +476,7 @@ impl MediaSession {
         match result {
             Ok(sdp) => {
                 neg.pending = Some(Pending { kind, previous });
-                Ok(sdp)
+                Ok(sdp::with_rejected(&sdp, &neg.rejected))
             }
             Err(e) => {
                 self.roll_back(previous).await;
@@ -451,9 +491,10 @@ impl MediaSession {
         let Some(pending) = neg.pending.take() else {
             return Err(MediaError::InvalidState { action: "apply an answer", reason: "no offer of ours is pending".into() });
         };
-        let checked = self.check_remote(answer_sdp);
+        let checked = self.check_remote(answer_sdp).map(|_| ());
+        let (for_stack, _) = sdp::for_stack(answer_sdp, false);
         let applied = match checked {
-            Ok(()) => match RTCSessionDescription::answer(answer_sdp.to_owned()) {
+            Ok(()) => match RTCSessionDescription::answer(for_stack) {
                 Ok(desc) => self.pc.set_remote_description(desc).await.map_err(stack("applying the answer")),
                 Err(e) => Err(MediaError::BadSdp(e.to_string())),
             },
@@ -464,10 +505,8 @@ impl MediaSession {
             return Err(e);
         }
         let direction = self.commit(answer_sdp).await?;
-        match pending.kind {
-            OfferKind::Hold => neg.held = true,
-            OfferKind::Resume => neg.held = false,
-            OfferKind::Initial | OfferKind::IceRestart => {}
+        if matches!(pending.kind, OfferKind::Hold | OfferKind::Resume) {
+            neg.intent = self.local_direction().await?;
         }
         Ok(direction)
     }
@@ -495,50 +534,66 @@ impl MediaSession {
     }
 
     /// Answers an offer: the first one (an incoming call) or a re-offer from the far end
-    /// (it holds or resumes us, or restarts ICE).
+    /// (it holds or resumes us, or restarts ICE). The answer's direction is ours to
+    /// decide (RFC 3264 §6.1): what we want, intersected with what was offered.
     pub async fn accept_offer(&self, offer_sdp: &str) -> Result<String, MediaError> {
-        let neg = self.negotiation.lock().await;
+        let mut neg = self.negotiation.lock().await;
         if let Some(p) = &neg.pending {
             return Err(MediaError::InvalidState {
                 action: "answer an offer",
                 reason: format!("our own {:?} offer is still waiting for its answer (glare)", p.kind),
             });
         }
-        self.check_remote(offer_sdp)?;
-        let fixed = sdp::mark_undirected_sections_inactive(offer_sdp);
-        let desc = RTCSessionDescription::offer(fixed).map_err(|e| MediaError::BadSdp(e.to_string()))?;
+        let offered = self.check_remote(offer_sdp)?;
+        let answer_direction = neg.intent.answer_to(offered);
+        let (for_stack, rejected) = sdp::for_stack(offer_sdp, true);
+        let desc = RTCSessionDescription::offer(for_stack).map_err(|e| MediaError::BadSdp(e.to_string()))?;
         let gathered_before = *self.gathering.borrow();
         let first = self.shared.negotiated().is_none();
-        self.pc
-            .set_remote_description(desc)
-            .await
-            .map_err(stack("applying the far end's offer"))?;
-        let answer = match self.pc.create_answer(None).await {
-            Ok(a) => a,
+        if let Err(e) = self.pc.set_remote_description(desc).await {
+            self.roll_back_remote().await;
+            return Err(stack("applying the far end's offer")(e));
+        }
+        let answered = async {
+            self.transceiver
+                .set_direction(answer_direction.to_rtc())
+                .await
+                .map_err(stack("setting the answer direction"))?;
+            let answer = self.pc.create_answer(None).await.map_err(stack("creating an answer"))?;
+            self.pc
+                .set_local_description(answer)
+                .await
+                .map_err(stack("applying our answer"))?;
+            self.local_sdp(first.then_some(gathered_before)).await
+        }
+        .await;
+        // Our next offer must carry our own intent, not this answer's direction.
+        if let Err(e) = self.transceiver.set_direction(neg.intent.to_rtc()).await {
+            tracing::warn!(error = %e, "restoring our direction failed");
+        }
+        let sdp = match answered {
+            Ok(sdp) => sdp,
             Err(e) => {
                 self.roll_back_remote().await;
-                return Err(stack("creating an answer")(e));
+                return Err(e);
             }
         };
-        if let Err(e) = self.pc.set_local_description(answer).await {
-            self.roll_back_remote().await;
-            return Err(stack("applying our answer")(e));
-        }
-        let sdp = self.local_sdp(first.then_some(gathered_before)).await?;
         self.commit(&sdp).await?;
-        Ok(sdp)
+        neg.rejected = rejected;
+        Ok(sdp::with_rejected(&sdp, &neg.rejected))
     }
 
     async fn roll_back_remote(&self) {
         if let Ok(rollback) = RTCSessionDescription::rollback(None)
             && let Err(e) = self.pc.set_remote_description(rollback).await
         {
-            tracing::warn!(error = %e, "rolling back the far end's offer failed");
+            // Expected when the offer never got applied.
+            tracing::debug!(error = %e, "rolling back the far end's offer");
         }
     }
 
     /// Rejects what we cannot use before it touches the stack.
-    fn check_remote(&self, remote: &str) -> Result<(), MediaError> {
+    fn check_remote(&self, remote: &str) -> Result<Direction, MediaError> {
         let parsed = sdp::parse(remote).map_err(MediaError::BadSdp)?;
         let audio = match parsed.audio() {
             Some(a) => a,
@@ -553,7 +608,15 @@ impl MediaSession {
                 ours: ours.join(", "),
             });
         }
-        Ok(())
+        if !remote.contains("a=fingerprint:") {
+            return Err(MediaError::Unsupported(
+                "it has no DTLS fingerprint (SDES a=crypto is not supported); Dialtone needs DTLS-SRTP",
+            ));
+        }
+        if !remote.contains("a=ice-ufrag:") {
+            return Err(MediaError::Unsupported("it has no ICE credentials (a=ice-ufrag); Dialtone needs ICE"));
+        }
+        Ok(audio.effective_direction(parsed.session_direction))
     }
 
     /// Commits the negotiated codec and direction from the answer, and opens or closes

@@ -1,7 +1,6 @@
 //! Call statistics: our own counters plus what the stack measures (RTCP-derived
 //! loss, jitter and round-trip time).
 
-use super::codec::CodecName;
 use super::direction::Direction;
 use super::jitter::JitterStats;
 use super::pipeline::Shared;
@@ -55,15 +54,16 @@ pub(crate) async fn collect(pc: &dyn PeerConnection, shared: &Shared) -> MediaSt
         frames_played: c.frames_played.load(Ordering::Relaxed),
         ..Default::default()
     };
-    if let Some((j, target)) = shared.jitter_stats() {
+    if let Some((j, target, jitter)) = shared.jitter_stats() {
         apply_jitter(&mut s, j, target);
+        s.jitter_ms = jitter.as_secs_f64() * 1000.0;
     }
     let report = pc.get_stats(Instant::now(), StatsSelector::None).await;
     for entry in report.iter() {
         match entry {
             RTCStatsReportEntry::InboundRtp(i) => {
+                // The stack's jitter figure is not in seconds as documented; ours is.
                 s.packets_lost = i.received_rtp_stream_stats.packets_lost;
-                s.jitter_ms = i.received_rtp_stream_stats.jitter * 1000.0;
             }
             RTCStatsReportEntry::RemoteInboundRtp(r) => {
                 s.remote_fraction_lost = r.fraction_lost;
@@ -85,9 +85,4 @@ fn apply_jitter(s: &mut MediaStats, j: JitterStats, target: Duration) {
     s.frames_recovered_fec = j.recovered;
     s.late_packets = j.late;
     s.jitter_target_ms = target.as_secs_f64() * 1000.0;
-}
-
-/// For callers that only need the codec's display name.
-pub fn codec_label(codec: CodecName) -> String {
-    codec.to_string()
 }

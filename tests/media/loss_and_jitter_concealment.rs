@@ -1,0 +1,68 @@
+//! 5 % random loss and 30 ms jitter between the peers: the jitter buffer reorders and
+//! concealment (Opus FEC and PLC) keeps the decoded stream continuous.
+
+use dialtone_core::media::analysis::rms_dbfs;
+use dialtone_core::media::{CodecName, MediaConfig};
+use dialtone_e2e::lossy::{Impairment, LossyRuntime};
+use dialtone_e2e::{Peer, connect};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// Longest run of silent output frames after playout first starts.
+fn longest_gap(frames: &[Vec<i16>]) -> (usize, usize) {
+    let Some(start) = frames.iter().position(|f| rms_dbfs(f) > -40.0) else {
+        return (usize::MAX, 0);
+    };
+    let (mut longest, mut run) = (0, 0);
+    for f in &frames[start..] {
+        if rms_dbfs(f) < -40.0 {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    (longest, frames.len() - start)
+}
+
+async fn impaired_call(codec: CodecName) {
+    let impairment = Impairment { loss: 0.05, jitter: Duration::from_millis(30) };
+    let rt_a = LossyRuntime::new(impairment);
+    let rt_b = LossyRuntime::new(impairment);
+    let cfg = |rt: &std::sync::Arc<LossyRuntime>| {
+        let mut c = MediaConfig::loopback().with_codecs(&[codec]);
+        c.runtime = Some(rt.clone());
+        c
+    };
+    let mut a = Peer::with_config("A", 1000.0, cfg(&rt_a)).await;
+    let mut b = Peer::with_config("B", 2000.0, cfg(&rt_b)).await;
+    connect(&mut a, &mut b).await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+
+    let dropped = rt_a.counters.dropped.load(Ordering::Relaxed);
+    let sent = rt_a.counters.media_packets.load(Ordering::Relaxed);
+    assert!(dropped > 5 && sent > 250, "the impairment did not bite: {dropped}/{sent}");
+    let stats = b.session.stats().await;
+    assert!(stats.frames_concealed > 0, "{codec}: loss went unnoticed: {stats:?}");
+    let (gap, frames) = longest_gap(&b.heard.snapshot().frames);
+    assert!(frames > 200, "{codec}: too little audio played ({frames} frames)");
+    assert!(gap <= 1, "{codec}: a gap of {gap} frames in the output; {stats:?}");
+    assert!(b.wait_to_hear(1000.0, Duration::from_secs(1)).await.is_some());
+    eprintln!(
+        "{codec}: dropped {dropped}/{sent}, concealed {} (FEC {}), late {}, target {:.0} ms",
+        stats.frames_concealed, stats.frames_recovered_fec, stats.late_packets, stats.jitter_target_ms
+    );
+    if codec == CodecName::Opus {
+        assert!(stats.frames_recovered_fec > 0, "Opus FEC never used: {stats:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loss_and_jitter_are_concealed_with_opus_fec_and_plc() {
+    impaired_call(CodecName::Opus).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loss_and_jitter_are_concealed_with_g711_repeat_and_fade() {
+    impaired_call(CodecName::Pcma).await;
+}
