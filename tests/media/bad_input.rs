@@ -15,18 +15,36 @@ async fn bad_offers_are_refused_with_clear_errors_and_the_session_survives() {
     let mut a = Peer::new("A", 1000.0).await;
     let mut b = Peer::new("B", 2000.0).await;
 
-    for garbage in ["", "hello", "v=0\r\nm=audio banana RTP/AVP 0\r\n", "v=0\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:x\r\n", "\u{0}\u{1}\u{2}"] {
-        let err = b.session.accept_offer(garbage).await.expect_err("garbage accepted");
+    for garbage in [
+        "",
+        "hello",
+        "v=0\r\nm=audio banana RTP/AVP 0\r\n",
+        "v=0\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:x\r\n",
+        "\u{0}\u{1}\u{2}",
+    ] {
+        let err = b
+            .session
+            .accept_offer(garbage)
+            .await
+            .expect_err("garbage accepted");
         assert!(matches!(err, MediaError::BadSdp(_)), "{garbage:?}: {err}");
     }
     let err = b.session.accept_offer(VIDEO_ONLY).await.expect_err("video only");
     assert!(matches!(err, MediaError::NoAudio), "{err}");
     assert!(err.to_string().contains("no audio"));
-    let err = b.session.accept_offer(CAMARA_AMR_WB).await.expect_err("AMR-WB only");
+    let err = b
+        .session
+        .accept_offer(CAMARA_AMR_WB)
+        .await
+        .expect_err("AMR-WB only");
     assert!(err.to_string().contains("no common audio codec"), "{err}");
-    assert!(err.to_string().contains("AMR-WB/16000"), "the message names what was offered: {err}");
+    assert!(
+        err.to_string().contains("AMR-WB/16000"),
+        "the message names what was offered: {err}"
+    );
     // A stack-level failure (valid to us, not to the stack) is an error too, not a panic.
-    let odd = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    let odd =
+        "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
     let _ = b.session.accept_offer(odd).await;
 
     // After all that, a real call still connects.

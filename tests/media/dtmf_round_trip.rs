@@ -25,7 +25,10 @@ async fn every_dtmf_digit_round_trips_over_opus() {
     connect(&mut a, &mut b).await;
     let all = "0123456789*#ABCD";
     a.session.send_dtmf(all).expect("send");
-    assert_eq!(collect_digits(&mut b, all.len(), Duration::from_secs(10)).await, all);
+    assert_eq!(
+        collect_digits(&mut b, all.len(), Duration::from_secs(10)).await,
+        all
+    );
     b.session.send_dtmf("#9").expect("send back");
     assert_eq!(collect_digits(&mut a, 2, Duration::from_secs(3)).await, "#9");
     assert!(a.session.stats().await.dtmf_packets_sent >= 16 * 5);
@@ -43,5 +46,8 @@ async fn dtmf_round_trips_over_g711_and_is_refused_when_invalid_or_held() {
     let err = a.session.send_dtmf("12x").expect_err("invalid digit");
     assert!(err.to_string().contains("'x' is not a DTMF digit"), "{err}");
     hold(&a, &b).await;
-    assert!(a.session.send_dtmf("1").is_err(), "DTMF while not sending must be refused");
+    assert!(
+        a.session.send_dtmf("1").is_err(),
+        "DTMF while not sending must be refused"
+    );
 }

@@ -15,14 +15,23 @@ async fn fifty_hold_resume_cycles_restore_two_way_audio_every_time() {
         hold(&a, &b).await;
         assert_eq!(a.session.direction(), Some(Direction::RecvOnly), "cycle {cycle}");
         // B must go quiet, so hearing A again below proves the resume, not old audio.
-        assert!(wait_silence(&b, Duration::from_secs(2)).await.is_some(), "cycle {cycle}: B still hears A on hold");
+        assert!(
+            wait_silence(&b, Duration::from_secs(2)).await.is_some(),
+            "cycle {cycle}: B still hears A on hold"
+        );
         let heard_b_before = a.rtp_received().await;
         resume(&a, &b).await;
         let t = b.wait_to_hear(1000.0, Duration::from_secs(1)).await;
         let t = t.unwrap_or_else(|| panic!("cycle {cycle}: B did not hear A within 1 s of resume"));
         slowest = slowest.max(t);
-        assert!(a.wait_to_hear(2000.0, Duration::from_secs(1)).await.is_some(), "cycle {cycle}: A lost B");
-        assert!(a.rtp_received().await > heard_b_before, "cycle {cycle}: B's RTP stopped reaching A");
+        assert!(
+            a.wait_to_hear(2000.0, Duration::from_secs(1)).await.is_some(),
+            "cycle {cycle}: A lost B"
+        );
+        assert!(
+            a.rtp_received().await > heard_b_before,
+            "cycle {cycle}: B's RTP stopped reaching A"
+        );
     }
     eprintln!("slowest audio return after resume: {slowest:?}");
 }

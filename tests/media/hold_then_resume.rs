@@ -2,7 +2,9 @@
 //! restores two-way audio within a second.
 
 use dialtone_core::media::Direction;
-use dialtone_e2e::{Peer, connect, hold, resume, rtp_received_over, rtp_sent_over, sdp_direction, wait_silence};
+use dialtone_e2e::{
+    Peer, connect, hold, resume, rtp_received_over, rtp_sent_over, sdp_direction, wait_silence,
+};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -13,17 +15,39 @@ async fn hold_then_resume_restores_two_way_audio() {
     assert!(b.wait_to_hear(1000.0, Duration::from_secs(3)).await.is_some());
     assert!(a.wait_to_hear(2000.0, Duration::from_secs(3)).await.is_some());
 
+    let last_before_hold = *b.session.received_headers().last().expect("B received A");
     let (offer, answer) = hold(&a, &b).await;
-    assert_eq!(sdp_direction(&offer), Some(Direction::RecvOnly), "hold offer:\n{offer}");
-    assert_eq!(sdp_direction(&answer), Some(Direction::SendOnly), "hold answer:\n{answer}");
+    assert_eq!(
+        sdp_direction(&offer),
+        Some(Direction::RecvOnly),
+        "hold offer:\n{offer}"
+    );
+    assert_eq!(
+        sdp_direction(&answer),
+        Some(Direction::SendOnly),
+        "hold answer:\n{answer}"
+    );
     assert_eq!(a.session.direction(), Some(Direction::RecvOnly));
     assert_eq!(b.session.direction(), Some(Direction::SendOnly));
 
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(rtp_sent_over(&a, Duration::from_secs(1)).await, 0, "A sent RTP while holding");
-    assert!(rtp_received_over(&a, Duration::from_millis(500)).await >= 20, "B's audio stopped reaching A");
-    assert!(a.wait_to_hear(2000.0, Duration::from_millis(500)).await.is_some(), "A no longer hears B");
-    assert!(wait_silence(&b, Duration::from_secs(1)).await.is_some(), "B still hears A while held");
+    assert_eq!(
+        rtp_sent_over(&a, Duration::from_secs(1)).await,
+        0,
+        "A sent RTP while holding"
+    );
+    assert!(
+        rtp_received_over(&a, Duration::from_millis(500)).await >= 20,
+        "B's audio stopped reaching A"
+    );
+    assert!(
+        a.wait_to_hear(2000.0, Duration::from_millis(500)).await.is_some(),
+        "A no longer hears B"
+    );
+    assert!(
+        wait_silence(&b, Duration::from_secs(1)).await.is_some(),
+        "B still hears A while held"
+    );
 
     let (offer, answer) = resume(&a, &b).await;
     assert_eq!(sdp_direction(&offer), Some(Direction::SendRecv));
@@ -31,5 +55,30 @@ async fn hold_then_resume_restores_two_way_audio() {
     assert_eq!(a.session.direction(), Some(Direction::SendRecv));
     let back = b.wait_to_hear(1000.0, Duration::from_secs(1)).await;
     assert!(back.is_some(), "B did not hear A within 1 s of the resume");
+
+    // On the wire: same SSRC, the sequence carries on without a gap (nothing was sent
+    // while held), the marker bit opens the new talk spurt, and the RTP clock advanced
+    // with wall-clock time across the hold.
+    let headers = b.session.received_headers();
+    let first_after = headers
+        .iter()
+        .find(|h| h.at > last_before_hold.at + Duration::from_millis(500))
+        .expect("packets after the resume");
+    assert_eq!(first_after.ssrc, last_before_hold.ssrc);
+    assert_eq!(
+        first_after.sequence,
+        last_before_hold.sequence.wrapping_add(1),
+        "sequence gap across hold"
+    );
+    assert!(
+        first_after.marker,
+        "no marker bit on the first packet after resume"
+    );
+    let rtp_elapsed = f64::from(first_after.timestamp.wrapping_sub(last_before_hold.timestamp)) / 48_000.0;
+    let wall_elapsed = (first_after.at - last_before_hold.at).as_secs_f64();
+    assert!(
+        (rtp_elapsed - wall_elapsed).abs() < 0.1,
+        "RTP clock drifted across the hold: {rtp_elapsed:.3} s of timestamps for {wall_elapsed:.3} s of wall time"
+    );
     assert!(a.wait_to_hear(2000.0, Duration::from_secs(1)).await.is_some());
 }

@@ -14,13 +14,22 @@ async fn ice_restart_keeps_audio_flowing() {
     let offer = a.session.restart_ice().await.expect("restart offer");
     let after = ice_ufrag(&offer).expect("ufrag");
     assert_ne!(before, after, "an ICE restart must change the credentials");
-    assert!(offer.contains("a=candidate"), "vanilla ICE: the offer carries its candidates");
+    assert!(
+        offer.contains("a=candidate"),
+        "vanilla ICE: the offer carries its candidates"
+    );
     let answer = b.session.accept_offer(&offer).await.expect("answer");
     a.session.accept_answer(&answer).await.expect("apply");
 
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(rtp_received_over(&b, Duration::from_secs(1)).await >= 40, "A→B stalled after the restart");
-    assert!(rtp_received_over(&a, Duration::from_secs(1)).await >= 40, "B→A stalled after the restart");
+    assert!(
+        rtp_received_over(&b, Duration::from_secs(1)).await >= 40,
+        "A→B stalled after the restart"
+    );
+    assert!(
+        rtp_received_over(&a, Duration::from_secs(1)).await >= 40,
+        "B→A stalled after the restart"
+    );
     assert!(b.wait_to_hear(1000.0, Duration::from_secs(1)).await.is_some());
     assert!(a.wait_to_hear(2000.0, Duration::from_secs(1)).await.is_some());
 }

@@ -26,7 +26,10 @@ fn longest_gap(frames: &[Vec<i16>]) -> (usize, usize) {
 }
 
 async fn impaired_call(codec: CodecName) {
-    let impairment = Impairment { loss: 0.05, jitter: Duration::from_millis(30) };
+    let impairment = Impairment {
+        loss: 0.05,
+        jitter: Duration::from_millis(30),
+    };
     let rt_a = LossyRuntime::new(impairment);
     let rt_b = LossyRuntime::new(impairment);
     let cfg = |rt: &std::sync::Arc<LossyRuntime>| {
@@ -41,12 +44,21 @@ async fn impaired_call(codec: CodecName) {
 
     let dropped = rt_a.counters.dropped.load(Ordering::Relaxed);
     let sent = rt_a.counters.media_packets.load(Ordering::Relaxed);
-    assert!(dropped > 5 && sent > 250, "the impairment did not bite: {dropped}/{sent}");
+    assert!(
+        dropped > 5 && sent > 250,
+        "the impairment did not bite: {dropped}/{sent}"
+    );
     let stats = b.session.stats().await;
-    assert!(stats.frames_concealed > 0, "{codec}: loss went unnoticed: {stats:?}");
+    assert!(
+        stats.frames_concealed > 0,
+        "{codec}: loss went unnoticed: {stats:?}"
+    );
     let (gap, frames) = longest_gap(&b.heard.snapshot().frames);
     assert!(frames > 200, "{codec}: too little audio played ({frames} frames)");
-    assert!(gap <= 1, "{codec}: a gap of {gap} frames in the output; {stats:?}");
+    assert!(
+        gap <= 1,
+        "{codec}: a gap of {gap} frames in the output; {stats:?}"
+    );
     assert!(b.wait_to_hear(1000.0, Duration::from_secs(1)).await.is_some());
     eprintln!(
         "{codec}: dropped {dropped}/{sent}, concealed {} (FEC {}), late {}, target {:.0} ms",

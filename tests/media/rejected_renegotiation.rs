@@ -16,7 +16,10 @@ async fn rejected_hold_leaves_the_call_as_it_was() {
     assert!(a.session.has_pending_offer().await);
     // Until an answer is applied nothing changes.
     assert_eq!(a.session.direction(), Some(Direction::SendRecv));
-    assert!(rtp_sent_over(&a, Duration::from_millis(300)).await > 10, "media stopped before the answer");
+    assert!(
+        rtp_sent_over(&a, Duration::from_millis(300)).await > 10,
+        "media stopped before the answer"
+    );
     a.session.cancel_offer().await.expect("cancel");
     assert!(!a.session.has_pending_offer().await);
     assert_eq!(a.session.direction(), Some(Direction::SendRecv));
@@ -25,7 +28,11 @@ async fn rejected_hold_leaves_the_call_as_it_was() {
 
     // A garbage answer is refused and rolled back.
     let _offer = a.session.hold().await.expect("hold offer");
-    let err = a.session.accept_answer("this is not SDP").await.expect_err("garbage answer");
+    let err = a
+        .session
+        .accept_answer("this is not SDP")
+        .await
+        .expect_err("garbage answer");
     assert!(matches!(err, MediaError::BadSdp(_)), "{err}");
     // An answer with no common codec is refused and rolled back.
     let _offer = a.session.hold().await.expect("hold offer again");
@@ -46,14 +53,35 @@ async fn rejected_hold_leaves_the_call_as_it_was() {
 async fn illegal_moves_are_refused_without_changing_state() {
     let mut a = Peer::new("A", 1000.0).await;
     let mut b = Peer::new("B", 2000.0).await;
-    assert!(matches!(a.session.hold().await, Err(MediaError::InvalidState { .. })), "hold before connect");
-    assert!(matches!(a.session.accept_answer("v=0\r\n").await, Err(MediaError::InvalidState { .. })));
+    assert!(
+        matches!(a.session.hold().await, Err(MediaError::InvalidState { .. })),
+        "hold before connect"
+    );
+    assert!(matches!(
+        a.session.accept_answer("v=0\r\n").await,
+        Err(MediaError::InvalidState { .. })
+    ));
     connect(&mut a, &mut b).await;
-    assert!(matches!(a.session.resume().await, Err(MediaError::InvalidState { .. })), "resume when not held");
-    assert!(matches!(a.session.create_offer().await, Err(MediaError::InvalidState { .. })));
+    assert!(
+        matches!(a.session.resume().await, Err(MediaError::InvalidState { .. })),
+        "resume when not held"
+    );
+    assert!(matches!(
+        a.session.create_offer().await,
+        Err(MediaError::InvalidState { .. })
+    ));
     let _ = a.session.hold().await.expect("hold");
-    let glare = a.session.accept_offer(&b.session.hold().await.expect("b hold")).await;
-    assert!(matches!(glare, Err(MediaError::InvalidState { .. })), "glare must be refused: {glare:?}");
-    assert!(matches!(a.session.hold().await, Err(MediaError::InvalidState { .. })), "second hold while pending");
+    let glare = a
+        .session
+        .accept_offer(&b.session.hold().await.expect("b hold"))
+        .await;
+    assert!(
+        matches!(glare, Err(MediaError::InvalidState { .. })),
+        "glare must be refused: {glare:?}"
+    );
+    assert!(
+        matches!(a.session.hold().await, Err(MediaError::InvalidState { .. })),
+        "second hold while pending"
+    );
     assert_eq!(a.session.direction(), Some(Direction::SendRecv));
 }

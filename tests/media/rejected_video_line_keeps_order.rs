@@ -2,8 +2,8 @@
 //! our answer keeps both m-lines in order (webrtc-rs/rtc#66), and re-offers still work.
 
 use dialtone_core::media::Direction;
-use dialtone_e2e::{Peer, sdp_direction, sections, with_rejected_video_first, without_first_section};
 use dialtone_core::media::MediaEvent;
+use dialtone_e2e::{Peer, sdp_direction, sections, with_rejected_video_first, without_first_section};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -15,18 +15,33 @@ async fn answer_keeps_m_line_order_with_a_rejected_video_line() {
     let answer = a.session.accept_offer(&offer).await.expect("answer");
     let s = sections(&answer);
     assert_eq!(s.len(), 2, "answer lost an m-line:\n{answer}");
-    assert_eq!((s[0].0.as_str(), s[0].1), ("video", 0), "the video line must stay first and rejected");
+    assert_eq!(
+        (s[0].0.as_str(), s[0].1),
+        ("video", 0),
+        "the video line must stay first and rejected"
+    );
     assert_eq!(s[1].0, "audio");
-    b.session.accept_answer(&without_first_section(&answer)).await.expect("apply");
-    a.wait_event(Duration::from_secs(10), |e| *e == MediaEvent::Connected).await.expect("connected");
+    b.session
+        .accept_answer(&without_first_section(&answer))
+        .await
+        .expect("apply");
+    a.wait_event(Duration::from_secs(10), |e| *e == MediaEvent::Connected)
+        .await
+        .expect("connected");
     assert!(a.wait_to_hear(2000.0, Duration::from_secs(3)).await.is_some());
 
     // The gateway's hold re-offer has the same layout.
     let offer = with_rejected_video_first(&b.session.hold().await.expect("hold"));
     let answer = a.session.accept_offer(&offer).await.expect("answer to re-offer");
     let s = sections(&answer);
-    assert_eq!(s.iter().map(|x| x.0.as_str()).collect::<Vec<_>>(), ["video", "audio"]);
+    assert_eq!(
+        s.iter().map(|x| x.0.as_str()).collect::<Vec<_>>(),
+        ["video", "audio"]
+    );
     assert_eq!(sdp_direction(&answer), Some(Direction::SendOnly));
-    b.session.accept_answer(&without_first_section(&answer)).await.expect("apply");
+    b.session
+        .accept_answer(&without_first_section(&answer))
+        .await
+        .expect("apply");
     assert_eq!(a.session.direction(), Some(Direction::SendOnly));
 }

@@ -13,18 +13,30 @@ async fn remote_hold_sendonly_inactive_then_sendrecv_is_answered_right() {
     assert!(a.wait_to_hear(2000.0, Duration::from_secs(3)).await.is_some());
 
     // B plays music on hold: it sends, we only listen.
-    let offer = b.session.hold_with(Direction::SendOnly).await.expect("sendonly offer");
+    let offer = b
+        .session
+        .hold_with(Direction::SendOnly)
+        .await
+        .expect("sendonly offer");
     assert_eq!(sdp_direction(&offer), Some(Direction::SendOnly));
     let answer = a.session.accept_offer(&offer).await.expect("answer");
     assert_eq!(sdp_direction(&answer), Some(Direction::RecvOnly));
     b.session.accept_answer(&answer).await.expect("apply");
     assert_eq!(a.session.direction(), Some(Direction::RecvOnly));
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(rtp_sent_over(&a, Duration::from_millis(600)).await, 0, "A sent while held sendonly");
+    assert_eq!(
+        rtp_sent_over(&a, Duration::from_millis(600)).await,
+        0,
+        "A sent while held sendonly"
+    );
     assert!(rtp_sent_over(&b, Duration::from_millis(300)).await > 0);
     assert!(a.wait_to_hear(2000.0, Duration::from_secs(1)).await.is_some());
 
-    let offer = b.session.hold_with(Direction::Inactive).await.expect("inactive offer");
+    let offer = b
+        .session
+        .hold_with(Direction::Inactive)
+        .await
+        .expect("inactive offer");
     assert_eq!(sdp_direction(&offer), Some(Direction::Inactive));
     let answer = a.session.accept_offer(&offer).await.expect("answer");
     assert_eq!(sdp_direction(&answer), Some(Direction::Inactive));
@@ -39,8 +51,14 @@ async fn remote_hold_sendonly_inactive_then_sendrecv_is_answered_right() {
     assert_eq!(sdp_direction(&answer), Some(Direction::SendRecv));
     b.session.accept_answer(&answer).await.expect("apply");
     assert_eq!(a.session.direction(), Some(Direction::SendRecv));
-    assert!(b.wait_to_hear(1000.0, Duration::from_secs(1)).await.is_some(), "B does not hear A after resume");
-    assert!(a.wait_to_hear(2000.0, Duration::from_secs(1)).await.is_some(), "A does not hear B after resume");
+    assert!(
+        b.wait_to_hear(1000.0, Duration::from_secs(1)).await.is_some(),
+        "B does not hear A after resume"
+    );
+    assert!(
+        a.wait_to_hear(2000.0, Duration::from_secs(1)).await.is_some(),
+        "A does not hear B after resume"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

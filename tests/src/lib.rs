@@ -45,13 +45,25 @@ impl Peer {
         let source = ToneSource::new(tone_hz, 0.3);
         let tone = source.frequency_handle();
         let heard = RecordingSink::new();
-        let session = MediaSession::new(config, source, heard.clone()).await.expect("media session");
+        let session = MediaSession::new(config, source, heard.clone())
+            .await
+            .expect("media session");
         let events = session.subscribe();
-        Peer { name, session, heard, tone, events }
+        Peer {
+            name,
+            session,
+            heard,
+            tone,
+            events,
+        }
     }
 
     /// Waits for an event matching `pred`, up to `within`.
-    pub async fn wait_event(&mut self, within: Duration, pred: impl Fn(&MediaEvent) -> bool) -> Option<MediaEvent> {
+    pub async fn wait_event(
+        &mut self,
+        within: Duration,
+        pred: impl Fn(&MediaEvent) -> bool,
+    ) -> Option<MediaEvent> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             match tokio::time::timeout_at(deadline, self.events.recv()).await {
@@ -131,7 +143,10 @@ pub async fn hold(a: &Peer, b: &Peer) -> (String, String) {
 pub async fn resume(a: &Peer, b: &Peer) -> (String, String) {
     let offer = a.session.resume().await.expect("resume offer");
     let answer = b.session.accept_offer(&offer).await.expect("resume answer");
-    a.session.accept_answer(&answer).await.expect("apply resume answer");
+    a.session
+        .accept_answer(&answer)
+        .await
+        .expect("apply resume answer");
     (offer, answer)
 }
 
@@ -161,7 +176,10 @@ pub async fn wait_silence(p: &Peer, within: Duration) -> Option<Duration> {
     while start.elapsed() < within {
         let (rate, samples) = p.heard.samples_since(from);
         let n = (rate / 10) as usize;
-        if rate > 0 && samples.len() >= n && dialtone_core::media::analysis::rms_dbfs(&samples[samples.len() - n..]) < -50.0 {
+        if rate > 0
+            && samples.len() >= n
+            && dialtone_core::media::analysis::rms_dbfs(&samples[samples.len() - n..]) < -50.0
+        {
             return Some(start.elapsed());
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -173,13 +191,20 @@ pub async fn wait_silence(p: &Peer, within: Duration) -> Option<Duration> {
 /// send) before the first media section.
 pub fn with_rejected_video_first(sdp: &str) -> String {
     let at = sdp.find("m=").expect("a media section");
-    format!("{}m=video 0 RTP/AVP 96\r\nc=IN IP4 0.0.0.0\r\n{}", &sdp[..at], &sdp[at..])
+    format!(
+        "{}m=video 0 RTP/AVP 96\r\nc=IN IP4 0.0.0.0\r\n{}",
+        &sdp[..at],
+        &sdp[at..]
+    )
 }
 
 /// Removes the first media section (what a gateway does for the leg without video).
 pub fn without_first_section(sdp: &str) -> String {
     let first = sdp.find("m=").expect("a media section");
-    let second = sdp[first + 2..].find("\nm=").map(|i| first + 2 + i + 1).expect("a second section");
+    let second = sdp[first + 2..]
+        .find("\nm=")
+        .map(|i| first + 2 + i + 1)
+        .expect("a second section");
     format!("{}{}", &sdp[..first], &sdp[second..])
 }
 
@@ -192,5 +217,6 @@ pub fn sections(sdp: &str) -> Vec<(String, u16)> {
 
 /// `a=ice-ufrag` of an SDP.
 pub fn ice_ufrag(sdp: &str) -> Option<String> {
-    sdp.lines().find_map(|l| l.trim_end().strip_prefix("a=ice-ufrag:").map(str::to_owned))
+    sdp.lines()
+        .find_map(|l| l.trim_end().strip_prefix("a=ice-ufrag:").map(str::to_owned))
 }

@@ -39,7 +39,9 @@ pub struct LossyRuntime {
 
 impl fmt::Debug for LossyRuntime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LossyRuntime").field("impairment", &self.impairment).finish()
+        f.debug_struct("LossyRuntime")
+            .field("impairment", &self.impairment)
+            .finish()
     }
 }
 
@@ -58,7 +60,11 @@ impl Runtime for LossyRuntime {
         self.inner.spawn(future)
     }
 
-    fn spawn_reactor(&self, pool_size: usize, future: Pin<Box<dyn Future<Output = ()> + Send>>) -> Box<dyn JoinHandle> {
+    fn spawn_reactor(
+        &self,
+        pool_size: usize,
+        future: Pin<Box<dyn Future<Output = ()> + Send>>,
+    ) -> Box<dyn JoinHandle> {
         self.inner.spawn_reactor(pool_size, future)
     }
 
@@ -145,7 +151,12 @@ impl AsyncUdpSocket for LossySocket {
         Poll::Ready(Ok(transmit.contents.len()))
     }
 
-    fn poll_recv(&self, cx: &mut Context<'_>, bufs: &mut [IoSliceMut<'_>], meta: &mut [RecvMeta]) -> Poll<io::Result<usize>> {
+    fn poll_recv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+        meta: &mut [RecvMeta],
+    ) -> Poll<io::Result<usize>> {
         self.inner.poll_recv(cx, bufs, meta)
     }
 }

@@ -2,3 +2,22 @@
 //! It knows nothing of Tauri; the desktop shell and the CLI are thin layers over it.
 
 pub mod media;
+
+/// Facts about this build, for "about" screens and `--version`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AppInfo {
+    pub version: &'static str,
+    /// Audio codecs in default preference order.
+    pub codecs: Vec<String>,
+}
+
+pub fn app_info() -> AppInfo {
+    AppInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        codecs: media::MediaConfig::default()
+            .codecs
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+    }
+}

@@ -32,7 +32,10 @@ impl Direction {
 
     /// The direction an answerer that wants `self` puts in its answer to `offered`.
     pub fn answer_to(self, offered: Direction) -> Direction {
-        Direction::from_flags(self.sends() && offered.receives(), self.receives() && offered.sends())
+        Direction::from_flags(
+            self.sends() && offered.receives(),
+            self.receives() && offered.sends(),
+        )
     }
 
     /// The same stream seen from the other end.

@@ -214,9 +214,7 @@ impl DtmfReceiver {
             return None;
         }
         self.last_reported_ts = Some(timestamp);
-        let duration_ms = p
-            .end
-            .then(|| u32::from(p.duration) * 1000 / clock_rate.max(1));
+        let duration_ms = p.end.then(|| u32::from(p.duration) * 1000 / clock_rate.max(1));
         Some(ReceivedDigit { digit, duration_ms })
     }
 }
@@ -238,7 +236,12 @@ mod tests {
 
     #[test]
     fn payload_round_trips() {
-        let p = EventPayload { event: 11, end: true, volume: 10, duration: 1600 };
+        let p = EventPayload {
+            event: 11,
+            end: true,
+            volume: 10,
+            duration: 1600,
+        };
         assert_eq!(EventPayload::parse(&p.to_bytes()), Some(p));
         assert_eq!(EventPayload::parse(&[1, 2]), None);
     }
@@ -248,7 +251,11 @@ mod tests {
         let mut s = DtmfSender::new(100, 60, 20);
         s.enqueue(&[5]);
         let pkts: Vec<_> = (0..20).filter_map(|f| s.next_packet(f, 960)).collect();
-        assert_eq!(pkts.len(), 5 + 2, "5 tone frames (last is the first end) + 2 more ends");
+        assert_eq!(
+            pkts.len(),
+            5 + 2,
+            "5 tone frames (last is the first end) + 2 more ends"
+        );
         assert!(pkts[0].marker);
         assert!(pkts[1..].iter().all(|p| !p.marker));
         assert!(pkts.iter().all(|p| p.start_frame == 0 && p.payload.event == 5));
@@ -274,13 +281,31 @@ mod tests {
     #[test]
     fn receiver_reports_each_event_once() {
         let mut r = DtmfReceiver::default();
-        let start = EventPayload { event: 10, end: false, volume: 10, duration: 160 }.to_bytes();
-        let end = EventPayload { event: 10, end: true, volume: 10, duration: 800 }.to_bytes();
+        let start = EventPayload {
+            event: 10,
+            end: false,
+            volume: 10,
+            duration: 160,
+        }
+        .to_bytes();
+        let end = EventPayload {
+            event: 10,
+            end: true,
+            volume: 10,
+            duration: 800,
+        }
+        .to_bytes();
         assert_eq!(r.on_packet(1000, &start, 8000).map(|d| d.digit), Some('*'));
         assert_eq!(r.on_packet(1000, &end, 8000), None);
         assert_eq!(r.on_packet(1000, &end, 8000), None);
         // Next event with only its end packets surviving.
         let d = r.on_packet(5000, &end, 8000).expect("digit");
-        assert_eq!(d, ReceivedDigit { digit: '*', duration_ms: Some(100) });
+        assert_eq!(
+            d,
+            ReceivedDigit {
+                digit: '*',
+                duration_ms: Some(100)
+            }
+        );
     }
 }

@@ -25,7 +25,11 @@ pub struct ToneSource {
 
 impl ToneSource {
     pub fn new(freq_hz: f64, amplitude: f64) -> Self {
-        Self { freq: Arc::new(Mutex::new(freq_hz)), amplitude, phase: 0.0 }
+        Self {
+            freq: Arc::new(Mutex::new(freq_hz)),
+            amplitude,
+            phase: 0.0,
+        }
     }
 
     /// A handle to change the frequency from elsewhere (e.g. a far end that changes tone on hold).
@@ -97,7 +101,10 @@ impl RecordingSink {
     /// The samples written from frame `from` on, concatenated.
     pub fn samples_since(&self, from: usize) -> (u32, Vec<i16>) {
         match self.inner.lock() {
-            Ok(r) => (r.clock_rate, r.frames.iter().skip(from).flatten().copied().collect()),
+            Ok(r) => (
+                r.clock_rate,
+                r.frames.iter().skip(from).flatten().copied().collect(),
+            ),
             Err(_) => (0, Vec::new()),
         }
     }

@@ -149,7 +149,10 @@ impl JitterBuffer {
         let Some((&newest, _)) = self.packets.last_key_value() else {
             return Duration::ZERO;
         };
-        let start = self.next_ts.or_else(|| self.packets.keys().next().copied()).unwrap_or(newest);
+        let start = self
+            .next_ts
+            .or_else(|| self.packets.keys().next().copied())
+            .unwrap_or(newest);
         let ticks = (newest + self.frame_ts).saturating_sub(start);
         Duration::from_secs_f64(ticks as f64 / f64::from(self.clock_rate))
     }
@@ -254,7 +257,10 @@ impl JitterBuffer {
             self.stretch_in_row = 0;
             self.stats.played += 1;
             self.shed_excess();
-            return Playout::Frame { pt: entry.pt, payload: entry.payload };
+            return Playout::Frame {
+                pt: entry.pt,
+                payload: entry.payload,
+            };
         }
         // A new talk spurt after a gap: jump to it rather than conceal through the gap.
         if let Some((&first, entry)) = self.packets.first_key_value()
@@ -265,7 +271,9 @@ impl JitterBuffer {
             return self.pop(now);
         }
         if self.packets.is_empty() {
-            let idle = self.last_arrival.is_none_or(|t| now.duration_since(t) >= self.config.idle_reset);
+            let idle = self
+                .last_arrival
+                .is_none_or(|t| now.duration_since(t) >= self.config.idle_reset);
             if idle {
                 self.reset();
                 self.stats.resets -= 1; // an ended talk spurt is not a fault
@@ -285,7 +293,10 @@ impl JitterBuffer {
         match self.packets.get(&(next + self.frame_ts)) {
             Some(e) => {
                 self.stats.recovered += 1;
-                Playout::Recover { pt: e.pt, next_payload: e.payload.clone() }
+                Playout::Recover {
+                    pt: e.pt,
+                    next_payload: e.payload.clone(),
+                }
             }
             None => Playout::Conceal,
         }
@@ -305,7 +316,8 @@ impl JitterBuffer {
 
     /// Drops one frame when the buffer has stayed well above target for a while.
     fn shed_excess(&mut self) {
-        let limit = self.target_delay() + Duration::from_secs_f64(3.0 * self.frame_ts as f64 / f64::from(self.clock_rate));
+        let limit = self.target_delay()
+            + Duration::from_secs_f64(3.0 * self.frame_ts as f64 / f64::from(self.clock_rate));
         if self.depth() > limit {
             self.over_target_ticks += 1;
         } else {
@@ -329,7 +341,10 @@ mod tests {
     const F: Duration = Duration::from_millis(20);
 
     fn jb(t0: Instant) -> JitterBuffer {
-        let config = JitterConfig { initial_delay: Duration::from_millis(20), ..Default::default() };
+        let config = JitterConfig {
+            initial_delay: Duration::from_millis(20),
+            ..Default::default()
+        };
         JitterBuffer::new(config, 8000, F, t0)
     }
 
@@ -359,7 +374,10 @@ mod tests {
         // One 20 ms frame buffered meets the 20 ms minimum.
         assert!(matches!(b.pop(t0), Playout::Frame { .. }));
         let mut b = JitterBuffer::new(
-            JitterConfig { initial_delay: Duration::from_millis(60), ..Default::default() },
+            JitterConfig {
+                initial_delay: Duration::from_millis(60),
+                ..Default::default()
+            },
             8000,
             F,
             t0,
@@ -380,7 +398,13 @@ mod tests {
         b.push(4, 640, 0, false, vec![4], t0);
         b.push(5, 800, 0, false, vec![5], t0);
         assert_eq!(frame_of(&b.pop(t0)), Some(0));
-        assert_eq!(b.pop(t0 + F), Playout::Recover { pt: 0, next_payload: vec![2] });
+        assert_eq!(
+            b.pop(t0 + F),
+            Playout::Recover {
+                pt: 0,
+                next_payload: vec![2]
+            }
+        );
         assert_eq!(frame_of(&b.pop(t0 + F * 2)), Some(2));
         // Frame 3 lost and frame 4 present: recover from 4.
         assert!(matches!(b.pop(t0 + F * 3), Playout::Recover { .. }));
@@ -392,7 +416,10 @@ mod tests {
     #[test]
     fn a_late_packet_below_target_is_waited_for_not_skipped() {
         let t0 = Instant::now();
-        let config = JitterConfig { initial_delay: Duration::from_millis(40), ..Default::default() };
+        let config = JitterConfig {
+            initial_delay: Duration::from_millis(40),
+            ..Default::default()
+        };
         let mut b = JitterBuffer::new(config, 8000, F, t0);
         b.push(0, 0, 0, false, vec![0], t0);
         b.push(1, 160, 0, false, vec![1], t0);

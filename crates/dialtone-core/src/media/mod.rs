@@ -19,5 +19,6 @@ pub mod stats;
 pub use codec::CodecName;
 pub use direction::Direction;
 pub use io::{AudioSink, AudioSource};
+pub use pipeline::RxHeader;
 pub use session::{MediaConfig, MediaError, MediaEvent, MediaSession, OfferKind};
 pub use stats::MediaStats;

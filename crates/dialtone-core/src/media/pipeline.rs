@@ -47,7 +47,11 @@ impl Negotiated {
         let common = audio.common_codecs(ours);
         let &(codec, payload_type) = common.first().ok_or_else(|| MediaError::NoCommonCodec {
             offered: audio.format_names().join(", "),
-            ours: ours.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+            ours: ours
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
         })?;
         let mut receive: HashMap<u8, Receivable> =
             common.iter().map(|&(c, pt)| (pt, Receivable::Audio(c))).collect();
@@ -63,6 +67,20 @@ impl Negotiated {
         })
     }
 }
+
+/// The header of a received RTP packet and when it arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RxHeader {
+    pub ssrc: u32,
+    pub sequence: u16,
+    pub timestamp: u32,
+    pub payload_type: u8,
+    pub marker: bool,
+    pub at: Instant,
+}
+
+/// Received headers kept for inspection (about 1.3 s at 20 ms packets).
+const RX_LOG: usize = 64;
 
 #[derive(Debug, Default)]
 pub struct Counters {
@@ -91,6 +109,7 @@ pub struct Shared {
     dtmf_in: Mutex<DtmfReceiver>,
     ptime: Duration,
     first_audio: AtomicBool,
+    rx_log: Mutex<std::collections::VecDeque<RxHeader>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -119,6 +138,7 @@ impl Shared {
             dtmf_in: Mutex::new(DtmfReceiver::default()),
             ptime: config.ptime,
             first_audio: AtomicBool::new(false),
+            rx_log: Mutex::new(std::collections::VecDeque::with_capacity(RX_LOG)),
         }
     }
 
@@ -142,6 +162,25 @@ impl Shared {
         lock(&self.dtmf_out).enqueue(events);
     }
 
+    pub fn received_headers(&self) -> Vec<RxHeader> {
+        lock(&self.rx_log).iter().copied().collect()
+    }
+
+    fn log_header(&self, pkt: &rtc::rtp::Packet, at: Instant) {
+        let mut log = lock(&self.rx_log);
+        if log.len() == RX_LOG {
+            log.pop_front();
+        }
+        log.push_back(RxHeader {
+            ssrc: pkt.header.ssrc,
+            sequence: pkt.header.sequence_number,
+            timestamp: pkt.header.timestamp,
+            payload_type: pkt.header.payload_type,
+            marker: pkt.header.marker,
+            at,
+        });
+    }
+
     pub fn dtmf_pending(&self) -> usize {
         lock(&self.dtmf_out).pending()
     }
@@ -155,7 +194,12 @@ impl Shared {
     fn push_audio(&self, codec: CodecName, pkt: &rtc::rtp::Packet, now: Instant) {
         let mut jb = lock(&self.jitter);
         if jb.as_ref().is_none_or(|j| j.clock_rate() != codec.clock_rate()) {
-            *jb = Some(JitterBuffer::new(self.jitter_config, codec.clock_rate(), self.ptime, now));
+            *jb = Some(JitterBuffer::new(
+                self.jitter_config,
+                codec.clock_rate(),
+                self.ptime,
+                now,
+            ));
         }
         if let Some(j) = jb.as_mut() {
             j.push(
@@ -172,7 +216,12 @@ impl Shared {
 
 /// Sends one frame per tick while the negotiated direction allows it. The frame counter
 /// runs through holds, so RTP timestamps keep matching wall-clock time.
-pub async fn send_loop(shared: Arc<Shared>, track: Arc<TrackLocalStaticRTP>, ssrc: u32, mut source: Box<dyn AudioSource>) {
+pub async fn send_loop(
+    shared: Arc<Shared>,
+    track: Arc<TrackLocalStaticRTP>,
+    ssrc: u32,
+    mut source: Box<dyn AudioSource>,
+) {
     let mut ticker = tokio::time::interval(shared.ptime);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);
     let frame_ms = shared.ptime.as_millis().max(1) as u32;
@@ -187,7 +236,9 @@ pub async fn send_loop(shared: Arc<Shared>, track: Arc<TrackLocalStaticRTP>, ssr
             return;
         }
         frame += 1;
-        let Some(neg) = lock(&shared.negotiated).as_ref().map(|n| (n.codec, n.payload_type, n.telephone_event, n.direction))
+        let Some(neg) = lock(&shared.negotiated)
+            .as_ref()
+            .map(|n| (n.codec, n.payload_type, n.telephone_event, n.direction))
         else {
             continue;
         };
@@ -201,7 +252,11 @@ pub async fn send_loop(shared: Arc<Shared>, track: Arc<TrackLocalStaticRTP>, ssr
             stream.mark_gap();
             continue;
         }
-        let event = te_pt.and_then(|te| lock(&shared.dtmf_out).next_packet(frame, spf as u32).map(|e| (te, e)));
+        let event = te_pt.and_then(|te| {
+            lock(&shared.dtmf_out)
+                .next_packet(frame, spf as u32)
+                .map(|e| (te, e))
+        });
         let packet = if let Some((te, e)) = event {
             shared.counters.dtmf_sent.fetch_add(1, Ordering::Relaxed);
             let ts = stream.timestamp(e.start_frame, spf as u32);
@@ -216,7 +271,9 @@ pub async fn send_loop(shared: Arc<Shared>, track: Arc<TrackLocalStaticRTP>, ssr
                     }
                 }
             }
-            let Some((_, enc)) = encoder.as_mut() else { continue };
+            let Some((_, enc)) = encoder.as_mut() else {
+                continue;
+            };
             if shared.muted.load(Ordering::Relaxed) {
                 pcm.fill(0);
             }
@@ -244,24 +301,34 @@ pub async fn send_loop(shared: Arc<Shared>, track: Arc<TrackLocalStaticRTP>, ssr
 /// Reads one remote track: audio into the jitter buffer, telephone events decoded.
 pub async fn receive_loop(shared: Arc<Shared>, track: Arc<dyn TrackRemote>) {
     while let Some(event) = track.poll().await {
-        let TrackRemoteEvent::OnRtpPacket(pkt) = event else { continue };
+        let TrackRemoteEvent::OnRtpPacket(pkt) = event else {
+            continue;
+        };
         if shared.closed.load(Ordering::Relaxed) {
             return;
         }
+        let now = Instant::now();
+        shared.log_header(&pkt, now);
         shared.counters.rtp_received.fetch_add(1, Ordering::Relaxed);
-        shared.counters.bytes_received.fetch_add(pkt.payload.len() as u64, Ordering::Relaxed);
+        shared
+            .counters
+            .bytes_received
+            .fetch_add(pkt.payload.len() as u64, Ordering::Relaxed);
         let kind = lock(&shared.negotiated)
             .as_ref()
             .and_then(|n| n.receive.get(&pkt.header.payload_type).copied());
         match kind {
-            Some(Receivable::Audio(codec)) => shared.push_audio(codec, &pkt, Instant::now()),
+            Some(Receivable::Audio(codec)) => shared.push_audio(codec, &pkt, now),
             Some(Receivable::TelephoneEvent(rate)) => {
                 let digit = lock(&shared.dtmf_in).on_packet(pkt.header.timestamp, &pkt.payload, rate);
                 if let Some(d) = digit {
                     shared.emit(MediaEvent::Dtmf(d));
                 }
             }
-            None => tracing::trace!(pt = pkt.header.payload_type, "dropping RTP with an unknown payload type"),
+            None => tracing::trace!(
+                pt = pkt.header.payload_type,
+                "dropping RTP with an unknown payload type"
+            ),
         }
     }
 }
@@ -287,7 +354,10 @@ pub async fn playout_loop(shared: Arc<Shared>, mut sink: Box<dyn AudioSink>) {
                 None => (Playout::Silence, 0, 0),
             }
         };
-        let codec_of = |pt: u8| match lock(&shared.negotiated).as_ref().and_then(|n| n.receive.get(&pt).copied()) {
+        let codec_of = |pt: u8| match lock(&shared.negotiated)
+            .as_ref()
+            .and_then(|n| n.receive.get(&pt).copied())
+        {
             Some(Receivable::Audio(c)) => Some(c),
             _ => None,
         };
@@ -326,7 +396,9 @@ pub async fn playout_loop(shared: Arc<Shared>, mut sink: Box<dyn AudioSink>) {
                 let rate = if rate > 0 {
                     rate
                 } else {
-                    lock(&shared.negotiated).as_ref().map_or(48_000, |n| n.codec.clock_rate())
+                    lock(&shared.negotiated)
+                        .as_ref()
+                        .map_or(48_000, |n| n.codec.clock_rate())
                 };
                 pcm.clear();
                 pcm.resize((rate as usize) * shared.ptime.as_millis() as usize / 1000, 0);
@@ -345,17 +417,18 @@ pub async fn playout_loop(shared: Arc<Shared>, mut sink: Box<dyn AudioSink>) {
     }
 }
 
-fn decoder(decoders: &mut HashMap<CodecName, Box<dyn Decoder>>, codec: CodecName) -> Option<&mut Box<dyn Decoder>> {
-    if !decoders.contains_key(&codec) {
-        match codec::new_decoder(codec) {
-            Ok(d) => {
-                decoders.insert(codec, d);
-            }
+fn decoder(
+    decoders: &mut HashMap<CodecName, Box<dyn Decoder>>,
+    codec: CodecName,
+) -> Option<&mut Box<dyn Decoder>> {
+    match decoders.entry(codec) {
+        std::collections::hash_map::Entry::Occupied(e) => Some(e.into_mut()),
+        std::collections::hash_map::Entry::Vacant(v) => match codec::new_decoder(codec) {
+            Ok(d) => Some(v.insert(d)),
             Err(e) => {
                 tracing::error!(error = %e, "cannot create the decoder");
-                return None;
+                None
             }
-        }
+        },
     }
-    decoders.get_mut(&codec)
 }

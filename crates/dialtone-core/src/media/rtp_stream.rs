@@ -90,6 +90,10 @@ mod tests {
         assert_eq!(b.header.sequence_number, a.header.sequence_number.wrapping_add(1));
         assert_eq!(c.header.sequence_number, b.header.sequence_number.wrapping_add(1));
         assert_eq!(e.header.sequence_number, c.header.sequence_number.wrapping_add(1));
-        assert!([a.header.ssrc, b.header.ssrc, c.header.ssrc, e.header.ssrc].iter().all(|&x| x == 42));
+        assert!(
+            [a.header.ssrc, b.header.ssrc, c.header.ssrc, e.header.ssrc]
+                .iter()
+                .all(|&x| x == 42)
+        );
     }
 }

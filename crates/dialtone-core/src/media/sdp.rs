@@ -24,7 +24,9 @@ impl MediaSection {
             .filter_map(|f| f.parse::<u8>().ok())
             .filter_map(|pt| {
                 let codec = match self.rtpmaps.iter().find(|(p, _, _)| *p == pt) {
-                    Some((_, name, rate)) => CodecName::from_encoding_name(name).filter(|c| c.clock_rate() == *rate),
+                    Some((_, name, rate)) => {
+                        CodecName::from_encoding_name(name).filter(|c| c.clock_rate() == *rate)
+                    }
                     // Static payload types may come without rtpmap (RFC 3551).
                     None => match pt {
                         0 => Some(CodecName::Pcmu),
@@ -79,7 +81,8 @@ impl ParsedSdp {
     }
 
     pub fn audio_direction(&self) -> Option<Direction> {
-        self.audio().map(|a| a.effective_direction(self.session_direction))
+        self.audio()
+            .map(|a| a.effective_direction(self.session_direction))
     }
 }
 
@@ -88,7 +91,10 @@ pub fn parse(sdp: &str) -> Result<ParsedSdp, String> {
     if !sdp.trim_start().starts_with("v=0") {
         return Err("it does not start with v=0".into());
     }
-    let mut out = ParsedSdp { session_direction: None, sections: Vec::new() };
+    let mut out = ParsedSdp {
+        session_direction: None,
+        sections: Vec::new(),
+    };
     for line in sdp.lines().map(str::trim_end) {
         if let Some(m) = line.strip_prefix("m=") {
             let mut parts = m.split_whitespace();
@@ -110,7 +116,9 @@ pub fn parse(sdp: &str) -> Result<ParsedSdp, String> {
             });
             continue;
         }
-        let Some(attr) = line.strip_prefix("a=") else { continue };
+        let Some(attr) = line.strip_prefix("a=") else {
+            continue;
+        };
         let dir = Direction::from_sdp(attr);
         match out.sections.last_mut() {
             None => {
@@ -156,7 +164,10 @@ mod tests {
         let p = parse(OFFER).expect("parse");
         assert_eq!(p.sections.len(), 2);
         let a = p.audio().expect("audio");
-        assert_eq!(a.common_codecs(&[CodecName::Pcmu, CodecName::Opus]), [(CodecName::Opus, 111), (CodecName::Pcmu, 0)]);
+        assert_eq!(
+            a.common_codecs(&[CodecName::Pcmu, CodecName::Opus]),
+            [(CodecName::Opus, 111), (CodecName::Pcmu, 0)]
+        );
         assert_eq!(a.telephone_event(48_000), Some(101));
         assert_eq!(a.telephone_event(8_000), None);
         assert_eq!(p.audio_direction(), Some(Direction::SendOnly));
@@ -166,7 +177,12 @@ mod tests {
     fn amr_wb_only_has_no_common_codec() {
         let sdp = "v=0\r\ns=-\r\nm=audio 49170 RTP/SAVPF 96 97\r\na=rtpmap:96 AMR-WB/16000\r\na=rtpmap:97 telephone-event/16000\r\n";
         let p = parse(sdp).expect("parse");
-        assert!(p.audio().expect("audio").common_codecs(&[CodecName::Opus, CodecName::Pcmu, CodecName::Pcma]).is_empty());
+        assert!(
+            p.audio()
+                .expect("audio")
+                .common_codecs(&[CodecName::Opus, CodecName::Pcmu, CodecName::Pcma])
+                .is_empty()
+        );
     }
 
     #[test]
@@ -201,6 +217,11 @@ fn join(session: &[&str], sections: &[Vec<&str>]) -> String {
         out.push_str("\r\n");
     }
     out
+}
+
+fn is_direction_attribute(line: &str) -> bool {
+    line.strip_prefix("a=")
+        .is_some_and(|a| Direction::from_sdp(a).is_some())
 }
 
 fn is_rejected(section: &[&str]) -> bool {
@@ -242,15 +263,19 @@ pub fn for_stack(sdp: &str, neutral_direction: bool) -> (String, Vec<RejectedSec
     for (index, s) in sections.into_iter().enumerate() {
         if is_rejected(&s) {
             let mid = s.iter().find_map(|l| l.strip_prefix("a=mid:")).map(str::to_owned);
-            rejected.push(RejectedSection { index, m_line: s[0].to_owned(), mid });
+            rejected.push(RejectedSection {
+                index,
+                m_line: s[0].to_owned(),
+                mid,
+            });
             continue;
         }
         kept.push(s);
     }
     if neutral_direction {
-        session.retain(|l| !l.strip_prefix("a=").is_some_and(|a| Direction::from_sdp(a).is_some()));
+        session.retain(|l| !is_direction_attribute(l));
         for s in kept.iter_mut().filter(|s| s[0].starts_with("m=audio")) {
-            s.retain(|l| !l.strip_prefix("a=").is_some_and(|a| Direction::from_sdp(a).is_some()));
+            s.retain(|l| !is_direction_attribute(l));
             s.push("a=sendrecv");
         }
     }
@@ -296,9 +321,20 @@ mod rejected_tests {
         assert_eq!(p.sections.len(), 1);
         assert_eq!(p.session_direction, None);
         assert_eq!(p.sections[0].direction, Some(Direction::SendRecv));
-        assert_eq!(rejected, [RejectedSection { index: 0, m_line: "m=video 0 RTP/AVP 96".into(), mid: None }]);
+        assert_eq!(
+            rejected,
+            [RejectedSection {
+                index: 0,
+                m_line: "m=video 0 RTP/AVP 96".into(),
+                mid: None
+            }]
+        );
         let restored = parse(&with_rejected(&stack, &rejected)).expect("parse");
-        let kinds: Vec<(&str, u16)> = restored.sections.iter().map(|s| (s.kind.as_str(), s.port)).collect();
+        let kinds: Vec<(&str, u16)> = restored
+            .sections
+            .iter()
+            .map(|s| (s.kind.as_str(), s.port))
+            .collect();
         assert_eq!(kinds, [("video", 0), ("audio", 9)]);
     }
 }

@@ -8,28 +8,28 @@
 use super::codec::{CodecError, CodecName};
 use super::direction::Direction;
 use super::dtmf::{self, DtmfError};
-use super::jitter::JitterConfig;
 use super::io::{AudioSink, AudioSource};
+use super::jitter::JitterConfig;
 use super::pipeline::{self, Negotiated, Shared};
 use super::sdp;
 use super::stats::{self, MediaStats};
 use rtc::media_stream::MediaStreamTrack;
+use rtc::rtp_transceiver::RTCRtpTransceiverInit;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
-use rtc::rtp_transceiver::RTCRtpTransceiverInit;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
     RTCIceGatheringState, RTCIceServer, RTCPeerConnectionState, RTCSessionDescription, Registry,
     SettingEngineBuilder, register_default_interceptors,
 };
-use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::rtp_transceiver::RtpTransceiver;
 use webrtc::runtime::Runtime;
 
@@ -85,7 +85,10 @@ impl Default for MediaConfig {
 impl MediaConfig {
     /// Binds and gathers on 127.0.0.1 only: the sandbox and tests.
     pub fn loopback() -> Self {
-        Self { bind_addrs: vec!["127.0.0.1:0".into()], ..Self::default() }
+        Self {
+            bind_addrs: vec!["127.0.0.1:0".into()],
+            ..Self::default()
+        }
     }
 
     pub fn with_codecs(mut self, codecs: &[CodecName]) -> Self {
@@ -94,7 +97,9 @@ impl MediaConfig {
     }
 
     fn is_loopback(&self) -> bool {
-        self.bind_addrs.iter().all(|a| a.starts_with("127.") || a.starts_with("[::1]"))
+        self.bind_addrs
+            .iter()
+            .all(|a| a.starts_with("127.") || a.starts_with("[::1]"))
     }
 }
 
@@ -172,7 +177,11 @@ struct Negotiation {
 
 impl Default for Negotiation {
     fn default() -> Self {
-        Self { pending: None, intent: Direction::SendRecv, rejected: Vec::new() }
+        Self {
+            pending: None,
+            intent: Direction::SendRecv,
+            rejected: Vec::new(),
+        }
     }
 }
 
@@ -194,7 +203,9 @@ pub struct MediaSession {
 
 impl std::fmt::Debug for MediaSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MediaSession").field("direction", &self.direction()).finish_non_exhaustive()
+        f.debug_struct("MediaSession")
+            .field("direction", &self.direction())
+            .finish_non_exhaustive()
     }
 }
 
@@ -281,7 +292,10 @@ impl MediaSession {
         sink: impl AudioSink,
     ) -> Result<Self, MediaError> {
         if config.codecs.is_empty() {
-            return Err(MediaError::InvalidState { action: "start media", reason: "no codec is enabled".into() });
+            return Err(MediaError::InvalidState {
+                action: "start media",
+                reason: "no codec is enabled".into(),
+            });
         }
         let mut engine = MediaEngine::default();
         let preferences = codec_preferences(&config.codecs);
@@ -290,8 +304,8 @@ impl MediaSession {
                 .register_codec(params.clone(), RtpCodecKind::Audio)
                 .map_err(stack("registering codecs"))?;
         }
-        let registry =
-            register_default_interceptors(Registry::new(), &mut engine).map_err(stack("registering interceptors"))?;
+        let registry = register_default_interceptors(Registry::new(), &mut engine)
+            .map_err(stack("registering interceptors"))?;
         let settings = SettingEngineBuilder::new()
             .with_include_loopback_candidate(config.is_loopback())
             .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
@@ -299,7 +313,10 @@ impl MediaSession {
         let ice_servers = if config.ice_servers.is_empty() {
             Vec::new()
         } else {
-            vec![RTCIceServer { urls: config.ice_servers.clone(), ..Default::default() }]
+            vec![RTCIceServer {
+                urls: config.ice_servers.clone(),
+                ..Default::default()
+            }]
         };
 
         let shared = Arc::new(Shared::new(&config));
@@ -310,7 +327,11 @@ impl MediaSession {
             runtime: tokio::runtime::Handle::current(),
         });
         let mut builder = PeerConnectionBuilder::new()
-            .with_configuration(RTCConfigurationBuilder::new().with_ice_servers(ice_servers).build())
+            .with_configuration(
+                RTCConfigurationBuilder::new()
+                    .with_ice_servers(ice_servers)
+                    .build(),
+            )
             .with_media_engine(engine)
             .with_interceptor_registry(registry)
             .with_setting_engine(settings)
@@ -319,7 +340,12 @@ impl MediaSession {
         if let Some(rt) = &config.runtime {
             builder = builder.with_runtime(rt.clone());
         }
-        let pc: Arc<dyn PeerConnection> = Arc::new(builder.build().await.map_err(stack("creating the peer connection"))?);
+        let pc: Arc<dyn PeerConnection> = Arc::new(
+            builder
+                .build()
+                .await
+                .map_err(stack("creating the peer connection"))?,
+        );
 
         let ssrc: u32 = rand::random();
         let first = config.codecs[0];
@@ -329,7 +355,10 @@ impl MediaSession {
             "dialtone-audio".into(),
             RtpCodecKind::Audio,
             vec![RTCRtpEncodingParameters {
-                rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
+                rtp_coding_parameters: RTCRtpCodingParameters {
+                    ssrc: Some(ssrc),
+                    ..Default::default()
+                },
                 codec: codec_parameters(first).rtp_codec,
                 ..Default::default()
             }],
@@ -395,7 +424,8 @@ impl MediaSession {
                 reason: "this session has already negotiated; use hold, resume or restart_ice".into(),
             });
         }
-        self.offer(&mut neg, OfferKind::Initial, Direction::SendRecv).await
+        self.offer(&mut neg, OfferKind::Initial, Direction::SendRecv)
+            .await
     }
 
     /// Hold: re-offer with `a=recvonly` (we stop sending, they keep sending to us).
@@ -409,10 +439,16 @@ impl MediaSession {
         let mut neg = self.negotiation.lock().await;
         self.require_renegotiable(&neg, "hold")?;
         if direction == Direction::SendRecv {
-            return Err(MediaError::InvalidState { action: "hold", reason: "sendrecv is not a hold; use resume".into() });
+            return Err(MediaError::InvalidState {
+                action: "hold",
+                reason: "sendrecv is not a hold; use resume".into(),
+            });
         }
         if neg.intent == direction {
-            return Err(MediaError::InvalidState { action: "hold", reason: format!("the call is already on hold ({direction})") });
+            return Err(MediaError::InvalidState {
+                action: "hold",
+                reason: format!("the call is already on hold ({direction})"),
+            });
         }
         self.offer(&mut neg, OfferKind::Hold, direction).await
     }
@@ -422,7 +458,10 @@ impl MediaSession {
         let mut neg = self.negotiation.lock().await;
         self.require_renegotiable(&neg, "resume")?;
         if !neg.held() {
-            return Err(MediaError::InvalidState { action: "resume", reason: "the call is not on hold".into() });
+            return Err(MediaError::InvalidState {
+                action: "resume",
+                reason: "the call is not on hold".into(),
+            });
         }
         self.offer(&mut neg, OfferKind::Resume, Direction::SendRecv).await
     }
@@ -438,7 +477,10 @@ impl MediaSession {
 
     fn require_renegotiable(&self, neg: &Negotiation, action: &'static str) -> Result<(), MediaError> {
         if self.shared.negotiated().is_none() {
-            return Err(MediaError::InvalidState { action, reason: "the call is not connected yet".into() });
+            return Err(MediaError::InvalidState {
+                action,
+                reason: "the call is not connected yet".into(),
+            });
         }
         if let Some(p) = &neg.pending {
             return Err(MediaError::InvalidState {
@@ -450,11 +492,20 @@ impl MediaSession {
     }
 
     async fn local_direction(&self) -> Result<Direction, MediaError> {
-        let d = self.transceiver.direction().await.map_err(stack("reading the direction"))?;
+        let d = self
+            .transceiver
+            .direction()
+            .await
+            .map_err(stack("reading the direction"))?;
         Ok(Direction::from_rtc(d).unwrap_or(Direction::SendRecv))
     }
 
-    async fn offer(&self, neg: &mut Negotiation, kind: OfferKind, want: Direction) -> Result<String, MediaError> {
+    async fn offer(
+        &self,
+        neg: &mut Negotiation,
+        kind: OfferKind,
+        want: Direction,
+    ) -> Result<String, MediaError> {
         let previous = self.local_direction().await?;
         let gathered_before = *self.gathering.borrow();
         if previous != want {
@@ -464,7 +515,11 @@ impl MediaSession {
                 .map_err(stack("setting the direction"))?;
         }
         let result = async {
-            let offer = self.pc.create_offer(None).await.map_err(stack("creating an offer"))?;
+            let offer = self
+                .pc
+                .create_offer(None)
+                .await
+                .map_err(stack("creating an offer"))?;
             self.pc
                 .set_local_description(offer)
                 .await
@@ -489,13 +544,20 @@ impl MediaSession {
     pub async fn accept_answer(&self, answer_sdp: &str) -> Result<Direction, MediaError> {
         let mut neg = self.negotiation.lock().await;
         let Some(pending) = neg.pending.take() else {
-            return Err(MediaError::InvalidState { action: "apply an answer", reason: "no offer of ours is pending".into() });
+            return Err(MediaError::InvalidState {
+                action: "apply an answer",
+                reason: "no offer of ours is pending".into(),
+            });
         };
         let checked = self.check_remote(answer_sdp).map(|_| ());
         let (for_stack, _) = sdp::for_stack(answer_sdp, false);
         let applied = match checked {
             Ok(()) => match RTCSessionDescription::answer(for_stack) {
-                Ok(desc) => self.pc.set_remote_description(desc).await.map_err(stack("applying the answer")),
+                Ok(desc) => self
+                    .pc
+                    .set_remote_description(desc)
+                    .await
+                    .map_err(stack("applying the answer")),
                 Err(e) => Err(MediaError::BadSdp(e.to_string())),
             },
             Err(e) => Err(e),
@@ -516,7 +578,10 @@ impl MediaSession {
     pub async fn cancel_offer(&self) -> Result<(), MediaError> {
         let mut neg = self.negotiation.lock().await;
         let Some(pending) = neg.pending.take() else {
-            return Err(MediaError::InvalidState { action: "cancel an offer", reason: "no offer of ours is pending".into() });
+            return Err(MediaError::InvalidState {
+                action: "cancel an offer",
+                reason: "no offer of ours is pending".into(),
+            });
         };
         self.roll_back(pending.previous).await;
         Ok(())
@@ -541,7 +606,10 @@ impl MediaSession {
         if let Some(p) = &neg.pending {
             return Err(MediaError::InvalidState {
                 action: "answer an offer",
-                reason: format!("our own {:?} offer is still waiting for its answer (glare)", p.kind),
+                reason: format!(
+                    "our own {:?} offer is still waiting for its answer (glare)",
+                    p.kind
+                ),
             });
         }
         let offered = self.check_remote(offer_sdp)?;
@@ -559,7 +627,11 @@ impl MediaSession {
                 .set_direction(answer_direction.to_rtc())
                 .await
                 .map_err(stack("setting the answer direction"))?;
-            let answer = self.pc.create_answer(None).await.map_err(stack("creating an answer"))?;
+            let answer = self
+                .pc
+                .create_answer(None)
+                .await
+                .map_err(stack("creating an answer"))?;
             self.pc
                 .set_local_description(answer)
                 .await
@@ -597,14 +669,20 @@ impl MediaSession {
         let parsed = sdp::parse(remote).map_err(MediaError::BadSdp)?;
         let audio = match parsed.audio() {
             Some(a) => a,
-            None if parsed.sections.iter().any(|s| s.kind == "audio") => return Err(MediaError::AudioRejected),
+            None if parsed.sections.iter().any(|s| s.kind == "audio") => {
+                return Err(MediaError::AudioRejected);
+            }
             None => return Err(MediaError::NoAudio),
         };
         if audio.common_codecs(&self.config.codecs).is_empty() {
             let ours: Vec<String> = self.config.codecs.iter().map(ToString::to_string).collect();
             let offered = audio.format_names();
             return Err(MediaError::NoCommonCodec {
-                offered: if offered.is_empty() { audio.formats.join(" ") } else { offered.join(", ") },
+                offered: if offered.is_empty() {
+                    audio.formats.join(" ")
+                } else {
+                    offered.join(", ")
+                },
                 ours: ours.join(", "),
             });
         }
@@ -614,7 +692,9 @@ impl MediaSession {
             ));
         }
         if !remote.contains("a=ice-ufrag:") {
-            return Err(MediaError::Unsupported("it has no ICE credentials (a=ice-ufrag); Dialtone needs ICE"));
+            return Err(MediaError::Unsupported(
+                "it has no ICE credentials (a=ice-ufrag); Dialtone needs ICE",
+            ));
         }
         Ok(audio.effective_direction(parsed.session_direction))
     }
@@ -683,6 +763,11 @@ impl MediaSession {
         }
         self.shared.enqueue_dtmf(&events);
         Ok(())
+    }
+
+    /// Headers of the last RTP packets received, oldest first (for diagnostics and tests).
+    pub fn received_headers(&self) -> Vec<pipeline::RxHeader> {
+        self.shared.received_headers()
     }
 
     /// Digits queued or being sent.

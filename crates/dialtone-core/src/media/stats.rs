@@ -36,7 +36,11 @@ impl MediaStats {
     /// Percentage of expected packets lost on the way to us.
     pub fn loss_pct(&self) -> f64 {
         let expected = self.rtp_received as f64 + self.packets_lost.max(0) as f64;
-        if expected <= 0.0 { 0.0 } else { 100.0 * self.packets_lost.max(0) as f64 / expected }
+        if expected <= 0.0 {
+            0.0
+        } else {
+            100.0 * self.packets_lost.max(0) as f64 / expected
+        }
     }
 }
 
@@ -71,7 +75,9 @@ pub(crate) async fn collect(pc: &dyn PeerConnection, shared: &Shared) -> MediaSt
                     s.rtt_ms = Some(r.round_trip_time * 1000.0);
                 }
             }
-            RTCStatsReportEntry::IceCandidatePair(p) if s.rtt_ms.is_none() && p.current_round_trip_time > 0.0 => {
+            RTCStatsReportEntry::IceCandidatePair(p)
+                if s.rtt_ms.is_none() && p.current_round_trip_time > 0.0 =>
+            {
                 s.rtt_ms = Some(p.current_round_trip_time * 1000.0);
             }
             _ => {}

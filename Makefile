@@ -1,0 +1,48 @@
+# Two commands for a newcomer: `make run` and `make test`. Each installs what it needs.
+SHELL := /bin/bash
+CARGO ?= cargo
+
+.PHONY: run test bench lint unit e2e app-test app window-smoke setup-test fmt clean
+
+## Open the app window (under Xvfb when there is no display).
+run:
+	@scripts/setup.sh app
+	$(CARGO) build -p dialtone-app
+	@if [ -n "$$DISPLAY" ] || [ -n "$$WAYLAND_DISPLAY" ]; then \
+		exec target/debug/dialtone-app; \
+	else \
+		echo "No display: running the window under Xvfb (screenshot: target/dialtone-window.png)"; \
+		scripts/window-smoke.sh target/debug/dialtone-app target/dialtone-window.png; \
+	fi
+
+## Every test: format, lints, unit, end-to-end scenarios, and the app window.
+test: setup-test lint unit e2e app-test
+
+setup-test:
+	@scripts/setup.sh test
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+unit:
+	$(CARGO) test --locked -p dialtone-core
+
+e2e:
+	$(CARGO) test --locked -p dialtone-e2e
+
+app-test:
+	$(CARGO) test --locked -p dialtone-app
+	$(CARGO) build --locked -p dialtone-app
+	scripts/window-smoke.sh target/debug/dialtone-app target/dialtone-window.png
+
+## Benchmarks: medians over repeated runs, printed (never asserted).
+bench:
+	@scripts/setup.sh bench
+	$(CARGO) bench --locked -p dialtone-e2e --bench media
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean

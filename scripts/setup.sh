@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Installs what Dialtone needs on Debian 12 / Ubuntu, and nothing twice.
+#   scripts/setup.sh build   # compile the core and its tests (libopus, pkg-config)
+#   scripts/setup.sh app     # + the Tauri window (WebKitGTK) and Xvfb for headless machines
+#   scripts/setup.sh test    # everything `make test` uses
+# Only the distribution's package archive and crates.io are used.
+set -euo pipefail
+
+want=${1:-test}
+
+build_pkgs=(build-essential pkg-config libopus-dev)
+app_pkgs=(libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev
+  libayatana-appindicator3-dev libxdo-dev libssl-dev)
+headless_pkgs=(xvfb x11-utils imagemagick xauth dbus dbus-x11)
+
+case "$want" in
+  build) pkgs=("${build_pkgs[@]}") ;;
+  app | run) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}") ;;
+  test | bench) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}") ;;
+  *) echo "usage: $0 build|app|test|bench" >&2; exit 2 ;;
+esac
+
+log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  if ! command -v apt-get >/dev/null; then
+    echo "setup: these packages are missing and apt-get is not available: ${missing[*]}" >&2
+    exit 1
+  fi
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then sudo=(sudo); else
+      echo "setup: need root (or sudo) to install: ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  log "installing ${missing[*]}"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  log "system packages present"
+fi
+
+if ! command -v cargo >/dev/null; then
+  cat >&2 <<'MSG'
+setup: no Rust toolchain found. Install rustup (https://rustup.rs), then run this again:
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+MSG
+  exit 1
+fi
+
+need_rust="1.90.0"
+have_rust=$(rustc --version | awk '{print $2}')
+if [ "$(printf '%s\n%s\n' "$need_rust" "$have_rust" | sort -V | head -1)" != "$need_rust" ]; then
+  echo "setup: Rust $have_rust is older than $need_rust; run 'rustup update stable'" >&2
+  exit 1
+fi
+
+if [ "$want" = test ]; then
+  for comp in rustfmt clippy; do
+    if ! cargo "${comp/rustfmt/fmt}" --version >/dev/null 2>&1; then
+      log "adding the $comp component"
+      rustup component add "$comp"
+    fi
+  done
+fi
+log "ready for '$want'"
