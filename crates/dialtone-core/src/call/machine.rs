@@ -1,0 +1,660 @@
+//! The call state machine, sans-IO in the str0m style: inputs are user commands,
+//! signaling events, media results and time; outputs are effects for the driver to carry
+//! out (signaling requests, media operations) and state changes to report.
+//!
+//! ```text
+//! outgoing: Idle → Registering → Dialing → Ringing/Proceeding → Connected
+//! incoming: Idle → Alerting → Answering → Connected
+//! hold:     Connected → Holding → Held → Resuming → Connected
+//! end:      any active state → Ending → Ended(reason)
+//! ```
+//! SDP passes through as data: the machine decides *when* the media layer offers or
+//! answers and *where* the result goes, never what it says.
+
+use super::number::PhoneNumber;
+use crate::media::Direction;
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+/// How long an outgoing call may ring before we give up, if the network never says.
+pub const SETUP_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long a hold or resume may wait for its answer before it is abandoned.
+pub const UPDATE_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", content = "reason")]
+pub enum CallState {
+    Idle,
+    Registering,
+    Dialing,
+    Ringing,
+    Proceeding,
+    Connected,
+    Holding,
+    Held,
+    Resuming,
+    Alerting,
+    Answering,
+    Ending,
+    Ended(EndReason),
+}
+
+impl CallState {
+    /// The state's name as the CLI and UI print it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CallState::Idle => "Idle",
+            CallState::Registering => "Registering",
+            CallState::Dialing => "Dialing",
+            CallState::Ringing => "Ringing",
+            CallState::Proceeding => "Proceeding",
+            CallState::Connected => "Connected",
+            CallState::Holding => "Holding",
+            CallState::Held => "Held",
+            CallState::Resuming => "Resuming",
+            CallState::Alerting => "Alerting",
+            CallState::Answering => "Answering",
+            CallState::Ending => "Ending",
+            CallState::Ended(_) => "Ended",
+        }
+    }
+
+    /// A call exists (media may be set up) and has not ended.
+    pub fn is_active(&self) -> bool {
+        !matches!(
+            self,
+            CallState::Idle | CallState::Registering | CallState::Ended(_)
+        )
+    }
+
+    /// Media is established: the states in which the call is "up".
+    pub fn is_established(&self) -> bool {
+        matches!(
+            self,
+            CallState::Connected | CallState::Holding | CallState::Held | CallState::Resuming
+        )
+    }
+}
+
+impl fmt::Display for CallState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallState::Ended(r) => write!(f, "Ended ({r})"),
+            s => f.write_str(s.name()),
+        }
+    }
+}
+
+/// Why a call ended. The names follow CAMARA's session statuses where they exist.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum EndReason {
+    /// We hung up.
+    Hangup,
+    /// The far end hung up.
+    Terminated,
+    Busy,
+    NoAnswer,
+    Declined,
+    NotReachable,
+    /// The caller gave up before we answered.
+    SessionCancelled,
+    /// We declined an incoming call.
+    Rejected,
+    Failed(String),
+}
+
+impl fmt::Display for EndReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EndReason::Failed(why) => write!(f, "Failed: {why}"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+/// What the user asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Register with the network so calls can come in.
+    Register,
+    Dial(PhoneNumber),
+    Answer,
+    Decline,
+    Hangup,
+    Hold,
+    Resume,
+    Mute(bool),
+    Dtmf(String),
+}
+
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Register => "register",
+            Command::Dial(_) => "dial",
+            Command::Answer => "answer",
+            Command::Decline => "decline",
+            Command::Hangup => "hang up",
+            Command::Hold => "hold",
+            Command::Resume => "resume",
+            Command::Mute(true) => "mute",
+            Command::Mute(false) => "unmute",
+            Command::Dtmf(_) => "send DTMF",
+        }
+    }
+}
+
+/// What signaling reports (a provider's events and the outcome of its requests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    Registered,
+    RegistrationFailed(String),
+    /// An incoming call.
+    Invitation {
+        from: String,
+        offer: String,
+    },
+    Ringing,
+    Proceeding,
+    /// The far end accepted our call; its answer to our first offer.
+    Answered {
+        answer: String,
+    },
+    /// Our accept of an incoming call was taken by the network.
+    AcceptConfirmed,
+    /// The answer to our hold or resume offer.
+    UpdateAnswered {
+        answer: String,
+    },
+    /// The network refused our hold or resume.
+    UpdateRejected(String),
+    /// The far end re-offers (it holds or resumes us).
+    RemoteOffer {
+        offer: String,
+    },
+    /// The session is over (remote hang-up, busy, ... or our own hang-up confirmed).
+    Ended(EndReason),
+    /// A signaling request failed for good (after the provider's own retries).
+    RequestFailed(String),
+}
+
+/// What the media layer reports back after an [`Effect::Media`] operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaResult {
+    OfferCreated(String),
+    AnswerCreated { answer: String, direction: Direction },
+    AnswerApplied(Direction),
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Command(Command),
+    Signal(Signal),
+    Media(MediaResult),
+}
+
+/// A media operation for the driver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaOp {
+    CreateOffer,
+    AcceptOffer(String),
+    AcceptAnswer(String),
+    Hold,
+    Resume,
+    CancelOffer,
+    SetMuted(bool),
+    SendDtmf(String),
+    Close,
+}
+
+/// A signaling request for the driver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignalOp {
+    Register,
+    CreateSession {
+        to: PhoneNumber,
+        offer: String,
+    },
+    /// Tell the caller we are alerting the user.
+    Ringing,
+    Accept {
+        answer: String,
+    },
+    Decline,
+    Hold {
+        offer: String,
+    },
+    Resume {
+        offer: String,
+    },
+    /// Answer a far-end re-offer.
+    AnswerUpdate {
+        answer: String,
+    },
+    Terminate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Media(MediaOp),
+    Signal(SignalOp),
+    State(CallState),
+    /// The far end put us on hold (true) or took us off it (false).
+    RemoteHold(bool),
+    Muted(bool),
+    /// Something went wrong without ending the call.
+    Error(CallError),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    #[error("cannot {command} while {state}")]
+    IllegalCommand { command: &'static str, state: String },
+    #[error("{what} failed: {why}; the call stays {state}")]
+    Renegotiation {
+        what: &'static str,
+        why: String,
+        state: String,
+    },
+    #[error("unexpected {input} while {state}; ignored")]
+    Unexpected { input: String, state: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    None,
+    /// We are answering a far-end re-offer.
+    RemoteUpdate,
+}
+
+/// One call, from dial (or invitation) to its end.
+#[derive(Debug)]
+pub struct CallMachine {
+    state: CallState,
+    registered: bool,
+    target: Option<PhoneNumber>,
+    incoming_offer: Option<String>,
+    /// A far-end re-offer that arrived while our own hold/resume was in flight.
+    deferred_offer: Option<String>,
+    pending: Pending,
+    remote_hold: bool,
+    muted: bool,
+    deadline: Option<Instant>,
+    effects: VecDeque<Effect>,
+}
+
+impl Default for CallMachine {
+    fn default() -> Self {
+        Self::new(false)
+    }
+}
+
+impl CallMachine {
+    /// `registered`: whether the provider already holds a registration (a listener
+    /// registers first; a one-off dial registers on the way).
+    pub fn new(registered: bool) -> Self {
+        Self {
+            state: CallState::Idle,
+            registered,
+            target: None,
+            incoming_offer: None,
+            deferred_offer: None,
+            pending: Pending::None,
+            remote_hold: false,
+            muted: false,
+            deadline: None,
+            effects: VecDeque::new(),
+        }
+    }
+
+    pub fn state(&self) -> &CallState {
+        &self.state
+    }
+
+    pub fn is_remote_hold(&self) -> bool {
+        self.remote_hold
+    }
+
+    pub fn is_muted(&self) -> bool {
+        self.muted
+    }
+
+    /// The next effect to carry out, in order.
+    pub fn poll_effect(&mut self) -> Option<Effect> {
+        self.effects.pop_front()
+    }
+
+    /// When [`CallMachine::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    fn go(&mut self, state: CallState) {
+        if self.state != state {
+            self.state = state.clone();
+            self.effects.push_back(Effect::State(state));
+        }
+    }
+
+    fn media(&mut self, op: MediaOp) {
+        self.effects.push_back(Effect::Media(op));
+    }
+
+    fn signal(&mut self, op: SignalOp) {
+        self.effects.push_back(Effect::Signal(op));
+    }
+
+    fn illegal(&self, command: &Command) -> CallError {
+        CallError::IllegalCommand {
+            command: command.name(),
+            state: self.state.to_string(),
+        }
+    }
+
+    fn end(&mut self, reason: EndReason) {
+        if matches!(self.state, CallState::Ended(_)) {
+            return;
+        }
+        // Ending already closed the media when the hang-up began.
+        if self.state.is_active() && self.state != CallState::Ending {
+            self.media(MediaOp::Close);
+        }
+        self.deadline = None;
+        self.go(CallState::Ended(reason));
+    }
+
+    /// Feeds one input. A command that is illegal in the current state is refused with
+    /// an error and changes nothing.
+    pub fn handle(&mut self, input: Input, now: Instant) -> Result<(), CallError> {
+        match input {
+            Input::Command(c) => self.command(c, now),
+            Input::Signal(s) => {
+                self.signal_event(s, now);
+                Ok(())
+            }
+            Input::Media(m) => {
+                self.media_result(m);
+                Ok(())
+            }
+        }
+    }
+
+    /// Time passes: abandons a call setup or a renegotiation that took too long.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let Some(deadline) = self.deadline else { return };
+        if now < deadline {
+            return;
+        }
+        self.deadline = None;
+        match self.state {
+            CallState::Holding | CallState::Resuming => {
+                let what = if self.state == CallState::Holding {
+                    "hold"
+                } else {
+                    "resume"
+                };
+                self.media(MediaOp::CancelOffer);
+                let back = if self.state == CallState::Holding {
+                    CallState::Connected
+                } else {
+                    CallState::Held
+                };
+                self.go(back);
+                self.effects.push_back(Effect::Error(CallError::Renegotiation {
+                    what,
+                    why: format!("no answer within {} s", UPDATE_TIMEOUT.as_secs()),
+                    state: self.state.to_string(),
+                }));
+            }
+            CallState::Registering
+            | CallState::Dialing
+            | CallState::Ringing
+            | CallState::Proceeding
+            | CallState::Answering => {
+                self.signal(SignalOp::Terminate);
+                self.end(EndReason::Failed(format!(
+                    "the call was not set up within {} s",
+                    SETUP_TIMEOUT.as_secs()
+                )));
+            }
+            _ => {}
+        }
+    }
+
+    fn command(&mut self, c: Command, now: Instant) -> Result<(), CallError> {
+        use CallState as S;
+        match (&self.state, &c) {
+            (S::Idle, Command::Register) if !self.registered => {
+                self.go(S::Registering);
+                self.signal(SignalOp::Register);
+                self.deadline = Some(now + SETUP_TIMEOUT);
+            }
+            (S::Idle | S::Ended(_), Command::Dial(to)) => {
+                self.target = Some(to.clone());
+                self.remote_hold = false;
+                self.muted = false;
+                self.deadline = Some(now + SETUP_TIMEOUT);
+                if self.registered {
+                    self.go(S::Dialing);
+                    self.media(MediaOp::CreateOffer);
+                } else {
+                    self.go(S::Registering);
+                    self.signal(SignalOp::Register);
+                }
+            }
+            (S::Alerting, Command::Answer) => {
+                let offer = self.incoming_offer.take().ok_or_else(|| self.illegal(&c))?;
+                self.go(S::Answering);
+                self.media(MediaOp::AcceptOffer(offer));
+                self.deadline = Some(now + SETUP_TIMEOUT);
+            }
+            (S::Alerting, Command::Decline) => {
+                self.incoming_offer = None;
+                self.signal(SignalOp::Decline);
+                self.end(EndReason::Rejected);
+            }
+            (S::Registering, Command::Hangup) => {
+                self.target = None;
+                self.end(EndReason::Hangup);
+            }
+            (s, Command::Hangup) if s.is_active() && *s != S::Ending => {
+                self.signal(SignalOp::Terminate);
+                self.media(MediaOp::Close);
+                self.deadline = None;
+                self.go(S::Ending);
+            }
+            (S::Connected, Command::Hold) if self.pending == Pending::None => {
+                self.go(S::Holding);
+                self.media(MediaOp::Hold);
+                self.deadline = Some(now + UPDATE_TIMEOUT);
+            }
+            (S::Held, Command::Resume) if self.pending == Pending::None => {
+                self.go(S::Resuming);
+                self.media(MediaOp::Resume);
+                self.deadline = Some(now + UPDATE_TIMEOUT);
+            }
+            (s, Command::Mute(on)) if s.is_established() => {
+                let on = *on;
+                if self.muted != on {
+                    self.muted = on;
+                    self.media(MediaOp::SetMuted(on));
+                    self.effects.push_back(Effect::Muted(on));
+                }
+            }
+            (S::Connected, Command::Dtmf(digits)) if !self.remote_hold => {
+                crate::media::dtmf::validate_digits(digits).map_err(|e| CallError::IllegalCommand {
+                    command: "send DTMF",
+                    state: format!("{} ({e})", self.state),
+                })?;
+                self.media(MediaOp::SendDtmf(digits.clone()));
+            }
+            _ => return Err(self.illegal(&c)),
+        }
+        Ok(())
+    }
+
+    fn unexpected(&mut self, input: String) {
+        tracing::debug!(%input, state = %self.state, "input ignored");
+        self.effects.push_back(Effect::Error(CallError::Unexpected {
+            input,
+            state: self.state.to_string(),
+        }));
+    }
+
+    fn signal_event(&mut self, s: Signal, now: Instant) {
+        use CallState as S;
+        match (self.state.clone(), s) {
+            (S::Registering, Signal::Registered) => {
+                self.registered = true;
+                if self.target.is_some() {
+                    self.go(S::Dialing);
+                    self.media(MediaOp::CreateOffer);
+                } else {
+                    self.deadline = None;
+                    self.go(S::Idle);
+                }
+            }
+            (S::Registering, Signal::RegistrationFailed(why)) => {
+                self.end(EndReason::Failed(format!("registration failed: {why}")));
+            }
+            (_, Signal::Registered) => self.registered = true,
+            (S::Idle | S::Ended(_), Signal::Invitation { from, offer }) => {
+                tracing::info!(%from, "incoming call");
+                self.incoming_offer = Some(offer);
+                self.remote_hold = false;
+                self.muted = false;
+                self.go(S::Alerting);
+                self.signal(SignalOp::Ringing);
+            }
+            (S::Dialing | S::Proceeding, Signal::Ringing) => self.go(S::Ringing),
+            (S::Dialing, Signal::Proceeding) => self.go(S::Proceeding),
+            (S::Ringing, Signal::Proceeding) => {}
+            (S::Dialing | S::Ringing | S::Proceeding, Signal::Answered { answer }) => {
+                self.media(MediaOp::AcceptAnswer(answer));
+            }
+            (S::Answering, Signal::AcceptConfirmed) => {
+                self.deadline = None;
+                self.go(S::Connected);
+            }
+            (S::Holding | S::Resuming, Signal::UpdateAnswered { answer }) => {
+                self.media(MediaOp::AcceptAnswer(answer));
+            }
+            (S::Holding | S::Resuming, Signal::UpdateRejected(why)) => {
+                self.renegotiation_failed(why);
+            }
+            (S::Connected | S::Held, Signal::RemoteOffer { offer }) if self.pending == Pending::None => {
+                self.pending = Pending::RemoteUpdate;
+                self.media(MediaOp::AcceptOffer(offer));
+            }
+            (S::Holding | S::Resuming, Signal::RemoteOffer { offer }) => {
+                // Glare: finish our own renegotiation first, then answer theirs.
+                self.deferred_offer = Some(offer);
+            }
+            (S::Ending, Signal::Ended(_)) => self.end(EndReason::Hangup),
+            (s, Signal::Ended(reason)) if s.is_active() => self.end(reason),
+            (S::Ending, Signal::RequestFailed(why)) => {
+                // We hang up regardless: the call is over on our side.
+                tracing::warn!(%why, "hang-up request failed");
+                self.end(EndReason::Hangup);
+            }
+            (
+                S::Registering | S::Dialing | S::Ringing | S::Proceeding | S::Answering,
+                Signal::RequestFailed(why),
+            ) => {
+                self.end(EndReason::Failed(why));
+            }
+            (S::Holding | S::Resuming, Signal::RequestFailed(why)) => self.renegotiation_failed(why),
+            (S::Connected | S::Held, Signal::RequestFailed(why)) if self.pending == Pending::RemoteUpdate => {
+                self.pending = Pending::None;
+                self.effects.push_back(Effect::Error(CallError::Renegotiation {
+                    what: "answering the far end's update",
+                    why,
+                    state: self.state.to_string(),
+                }));
+            }
+            (_, other) => self.unexpected(format!("{other:?}")),
+        }
+        let _ = now;
+    }
+
+    fn renegotiation_failed(&mut self, why: String) {
+        let (what, back) = match self.state {
+            CallState::Holding => ("hold", CallState::Connected),
+            _ => ("resume", CallState::Held),
+        };
+        self.media(MediaOp::CancelOffer);
+        self.deadline = None;
+        self.go(back);
+        self.effects.push_back(Effect::Error(CallError::Renegotiation {
+            what,
+            why,
+            state: self.state.to_string(),
+        }));
+        self.answer_deferred_offer();
+    }
+
+    fn answer_deferred_offer(&mut self) {
+        if let Some(offer) = self.deferred_offer.take() {
+            self.pending = Pending::RemoteUpdate;
+            self.media(MediaOp::AcceptOffer(offer));
+        }
+    }
+
+    fn media_result(&mut self, m: MediaResult) {
+        use CallState as S;
+        match (self.state.clone(), m) {
+            (S::Dialing, MediaResult::OfferCreated(offer)) => {
+                if let Some(to) = self.target.clone() {
+                    self.signal(SignalOp::CreateSession { to, offer });
+                }
+            }
+            (S::Holding, MediaResult::OfferCreated(offer)) => self.signal(SignalOp::Hold { offer }),
+            (S::Resuming, MediaResult::OfferCreated(offer)) => self.signal(SignalOp::Resume { offer }),
+            (S::Dialing | S::Ringing | S::Proceeding, MediaResult::AnswerApplied(_)) => {
+                self.deadline = None;
+                self.go(S::Connected);
+            }
+            (S::Holding, MediaResult::AnswerApplied(_)) => {
+                self.deadline = None;
+                self.go(S::Held);
+                self.answer_deferred_offer();
+            }
+            (S::Resuming, MediaResult::AnswerApplied(_)) => {
+                self.deadline = None;
+                self.go(S::Connected);
+                self.answer_deferred_offer();
+            }
+            (S::Answering, MediaResult::AnswerCreated { answer, .. }) => {
+                self.signal(SignalOp::Accept { answer });
+            }
+            (S::Connected | S::Held, MediaResult::AnswerCreated { answer, direction })
+                if self.pending == Pending::RemoteUpdate =>
+            {
+                self.pending = Pending::None;
+                self.signal(SignalOp::AnswerUpdate { answer });
+                // The far end holds us when it will not receive what we send.
+                let held = !direction.sends();
+                if held != self.remote_hold {
+                    self.remote_hold = held;
+                    self.effects.push_back(Effect::RemoteHold(held));
+                }
+            }
+            (S::Holding | S::Resuming, MediaResult::Failed(why)) => self.renegotiation_failed(why),
+            (S::Connected | S::Held, MediaResult::Failed(why)) if self.pending == Pending::RemoteUpdate => {
+                self.pending = Pending::None;
+                self.effects.push_back(Effect::Error(CallError::Renegotiation {
+                    what: "answering the far end's update",
+                    why,
+                    state: self.state.to_string(),
+                }));
+            }
+            (S::Dialing | S::Ringing | S::Proceeding | S::Answering, MediaResult::Failed(why)) => {
+                self.signal(SignalOp::Terminate);
+                self.end(EndReason::Failed(why));
+            }
+            (_, other) => self.unexpected(format!("{other:?}")),
+        }
+    }
+}

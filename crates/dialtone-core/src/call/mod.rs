@@ -1,0 +1,15 @@
+//! Calls: the sans-IO state machine (`machine`) and the numbers it dials (`number`).
+//! Hold and resume as the user sees them live in `machine.rs`; what they do on the wire
+//! lives in `media/session.rs`.
+
+pub mod machine;
+pub mod number;
+
+pub use machine::{
+    CallError, CallMachine, CallState, Command, Effect, EndReason, Input, MediaOp, MediaResult, Signal,
+    SignalOp,
+};
+pub use number::{NumberError, PhoneNumber};
+
+#[cfg(test)]
+mod tests;

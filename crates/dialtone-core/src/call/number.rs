@@ -1,0 +1,153 @@
+//! Phone numbers as Dialtone dials them: E.164 (`+`, country code, up to 15 digits).
+//!
+//! Checked by syntax, not against numbering-plan metadata: the sandbox's fictional
+//! 555-01xx numbers (`+15550100`) are shorter than real NANP numbers and must dial.
+
+use std::fmt;
+
+/// A number in E.164 form, `+` followed by 5 to 15 digits (CAMARA's `tel:` pattern).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(into = "String")]
+pub struct PhoneNumber(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NumberError {
+    #[error("no number given: enter a number in international format, such as +15550100")]
+    Empty,
+    #[error("'{0}' is not in international format: start with + and the country code, such as +15550100")]
+    NoPlus(String),
+    #[error("'{input}' contains '{bad}': after the + a phone number has only digits")]
+    BadCharacter { input: String, bad: char },
+    #[error("'{input}' has {digits} digits: international numbers have 5 to 15")]
+    Length { input: String, digits: usize },
+    #[error("'{0}' starts with +0: country codes start with 1-9")]
+    LeadingZero(String),
+}
+
+impl PhoneNumber {
+    /// Parses what a person or a link may give: `+1 555-0100`, `(+1) 555.0100`,
+    /// `tel:+1-555-0100`, `tel:+15550100;ext=1` (parameters are dropped).
+    pub fn parse(input: &str) -> Result<Self, NumberError> {
+        let raw = input.trim();
+        let lower = raw.to_ascii_lowercase();
+        let without_scheme = ["tel:", "callto:", "callto://"]
+            .iter()
+            .rev()
+            .find_map(|s| lower.starts_with(s).then(|| &raw[s.len()..]))
+            .unwrap_or(raw);
+        let number = without_scheme.split(';').next().unwrap_or("").trim();
+        if number.is_empty() {
+            return Err(NumberError::Empty);
+        }
+        let visual = |c: char| matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{a0}');
+        let compact: String = number.chars().filter(|&c| !visual(c)).collect();
+        let Some(digits) = compact.strip_prefix('+') else {
+            return Err(NumberError::NoPlus(input.trim().to_owned()));
+        };
+        if let Some(bad) = digits.chars().find(|c| !c.is_ascii_digit()) {
+            return Err(NumberError::BadCharacter {
+                input: input.trim().to_owned(),
+                bad,
+            });
+        }
+        if !(5..=15).contains(&digits.len()) {
+            return Err(NumberError::Length {
+                input: input.trim().to_owned(),
+                digits: digits.len(),
+            });
+        }
+        if digits.starts_with('0') {
+            return Err(NumberError::LeadingZero(input.trim().to_owned()));
+        }
+        Ok(Self(format!("+{digits}")))
+    }
+
+    /// `+15550100`
+    pub fn as_e164(&self) -> &str {
+        &self.0
+    }
+
+    /// `tel:+15550100`, as CAMARA addresses it.
+    pub fn to_tel_uri(&self) -> String {
+        format!("tel:{}", self.0)
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<PhoneNumber> for String {
+    fn from(n: PhoneNumber) -> String {
+        n.0
+    }
+}
+
+impl std::str::FromStr for PhoneNumber {
+    type Err = NumberError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_e164_with_visual_separators_and_tel_uris() {
+        for ok in [
+            "+15550100",
+            " +1 555-0100 ",
+            "(+1) 555.0100",
+            "tel:+1-555-0100",
+            "tel:+15550100;ext=1",
+            "TEL:+15550100",
+            "callto:+15550100",
+        ] {
+            assert_eq!(
+                PhoneNumber::parse(ok).map(|n| n.to_string()),
+                Ok("+15550100".to_owned()),
+                "{ok}"
+            );
+        }
+        assert_eq!(
+            PhoneNumber::parse("+442079460000").expect("uk").to_tel_uri(),
+            "tel:+442079460000"
+        );
+    }
+
+    #[test]
+    fn refuses_what_the_issue_lists_with_a_reason() {
+        assert!(matches!(PhoneNumber::parse("12ab"), Err(NumberError::NoPlus(_))));
+        assert!(matches!(
+            PhoneNumber::parse("+12ab"),
+            Err(NumberError::BadCharacter { bad: 'a', .. })
+        ));
+        assert!(matches!(
+            PhoneNumber::parse("5550100"),
+            Err(NumberError::NoPlus(_))
+        ));
+        let sixteen = PhoneNumber::parse("+1234567890123456").expect_err("16 digits");
+        assert_eq!(
+            sixteen,
+            NumberError::Length {
+                input: "+1234567890123456".into(),
+                digits: 16
+            }
+        );
+        assert!(sixteen.to_string().contains("5 to 15"));
+        assert_eq!(PhoneNumber::parse("  "), Err(NumberError::Empty));
+        assert_eq!(PhoneNumber::parse("tel:"), Err(NumberError::Empty));
+        assert!(matches!(
+            PhoneNumber::parse("+0123456"),
+            Err(NumberError::LeadingZero(_))
+        ));
+        assert!(matches!(
+            PhoneNumber::parse("+1234"),
+            Err(NumberError::Length { digits: 4, .. })
+        ));
+    }
+}

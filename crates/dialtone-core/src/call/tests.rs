@@ -1,0 +1,647 @@
+//! Every transition of the call state machine, and every command refused in every state.
+
+use super::machine::*;
+use super::number::PhoneNumber;
+use crate::media::Direction;
+use std::time::{Duration, Instant};
+
+fn number() -> PhoneNumber {
+    PhoneNumber::parse("+15550100").expect("number")
+}
+
+fn drain(m: &mut CallMachine) -> Vec<Effect> {
+    std::iter::from_fn(|| m.poll_effect()).collect()
+}
+
+fn cmd(m: &mut CallMachine, c: Command) -> Vec<Effect> {
+    m.handle(Input::Command(c), Instant::now())
+        .expect("legal command");
+    drain(m)
+}
+
+fn sig(m: &mut CallMachine, s: Signal) -> Vec<Effect> {
+    m.handle(Input::Signal(s), Instant::now()).expect("signal");
+    drain(m)
+}
+
+fn med(m: &mut CallMachine, r: MediaResult) -> Vec<Effect> {
+    m.handle(Input::Media(r), Instant::now()).expect("media");
+    drain(m)
+}
+
+fn st(s: CallState) -> Effect {
+    Effect::State(s)
+}
+
+// Builders for each state.
+fn idle() -> CallMachine {
+    CallMachine::new(false)
+}
+fn registering() -> CallMachine {
+    let mut m = idle();
+    cmd(&mut m, Command::Dial(number()));
+    m
+}
+fn dialing() -> CallMachine {
+    let mut m = CallMachine::new(true);
+    cmd(&mut m, Command::Dial(number()));
+    m
+}
+fn ringing() -> CallMachine {
+    let mut m = dialing();
+    med(&mut m, MediaResult::OfferCreated("offer".into()));
+    sig(&mut m, Signal::Ringing);
+    m
+}
+fn proceeding() -> CallMachine {
+    let mut m = dialing();
+    sig(&mut m, Signal::Proceeding);
+    m
+}
+fn connected() -> CallMachine {
+    let mut m = ringing();
+    sig(
+        &mut m,
+        Signal::Answered {
+            answer: "answer".into(),
+        },
+    );
+    med(&mut m, MediaResult::AnswerApplied(Direction::SendRecv));
+    m
+}
+fn holding() -> CallMachine {
+    let mut m = connected();
+    cmd(&mut m, Command::Hold);
+    m
+}
+fn held() -> CallMachine {
+    let mut m = holding();
+    med(&mut m, MediaResult::OfferCreated("hold-offer".into()));
+    sig(
+        &mut m,
+        Signal::UpdateAnswered {
+            answer: "hold-answer".into(),
+        },
+    );
+    med(&mut m, MediaResult::AnswerApplied(Direction::RecvOnly));
+    m
+}
+fn resuming() -> CallMachine {
+    let mut m = held();
+    cmd(&mut m, Command::Resume);
+    m
+}
+fn alerting() -> CallMachine {
+    let mut m = CallMachine::new(true);
+    sig(
+        &mut m,
+        Signal::Invitation {
+            from: "+15550199".into(),
+            offer: "their-offer".into(),
+        },
+    );
+    m
+}
+fn answering() -> CallMachine {
+    let mut m = alerting();
+    cmd(&mut m, Command::Answer);
+    m
+}
+fn ending() -> CallMachine {
+    let mut m = connected();
+    cmd(&mut m, Command::Hangup);
+    m
+}
+fn ended() -> CallMachine {
+    let mut m = connected();
+    sig(&mut m, Signal::Ended(EndReason::Terminated));
+    m
+}
+
+#[test]
+fn builders_reach_their_states() {
+    let cases: Vec<(CallMachine, CallState)> = vec![
+        (idle(), CallState::Idle),
+        (registering(), CallState::Registering),
+        (dialing(), CallState::Dialing),
+        (ringing(), CallState::Ringing),
+        (proceeding(), CallState::Proceeding),
+        (connected(), CallState::Connected),
+        (holding(), CallState::Holding),
+        (held(), CallState::Held),
+        (resuming(), CallState::Resuming),
+        (alerting(), CallState::Alerting),
+        (answering(), CallState::Answering),
+        (ending(), CallState::Ending),
+        (ended(), CallState::Ended(EndReason::Terminated)),
+    ];
+    for (m, want) in cases {
+        assert_eq!(m.state(), &want);
+    }
+}
+
+#[test]
+fn unregistered_dial_registers_first_then_offers() {
+    let mut m = idle();
+    assert_eq!(
+        cmd(&mut m, Command::Dial(number())),
+        [st(CallState::Registering), Effect::Signal(SignalOp::Register)]
+    );
+    assert_eq!(
+        sig(&mut m, Signal::Registered),
+        [st(CallState::Dialing), Effect::Media(MediaOp::CreateOffer)]
+    );
+}
+
+#[test]
+fn registered_dial_offers_and_creates_the_session_with_the_offer() {
+    let mut m = CallMachine::new(true);
+    assert_eq!(
+        cmd(&mut m, Command::Dial(number())),
+        [st(CallState::Dialing), Effect::Media(MediaOp::CreateOffer)]
+    );
+    assert_eq!(
+        med(&mut m, MediaResult::OfferCreated("sdp".into())),
+        [Effect::Signal(SignalOp::CreateSession {
+            to: number(),
+            offer: "sdp".into()
+        })]
+    );
+}
+
+#[test]
+fn register_only_returns_to_idle_registered() {
+    let mut m = idle();
+    assert_eq!(
+        cmd(&mut m, Command::Register),
+        [st(CallState::Registering), Effect::Signal(SignalOp::Register)]
+    );
+    assert_eq!(sig(&mut m, Signal::Registered), [st(CallState::Idle)]);
+    // Now a dial goes straight to Dialing.
+    assert_eq!(cmd(&mut m, Command::Dial(number()))[0], st(CallState::Dialing));
+}
+
+#[test]
+fn registration_failure_ends_the_call() {
+    let mut m = registering();
+    let fx = sig(&mut m, Signal::RegistrationFailed("401".into()));
+    assert_eq!(
+        fx,
+        [st(CallState::Ended(EndReason::Failed(
+            "registration failed: 401".into()
+        )))]
+    );
+}
+
+#[test]
+fn progress_then_answer_connects_once_the_answer_is_applied() {
+    let mut m = proceeding();
+    assert_eq!(sig(&mut m, Signal::Ringing), [st(CallState::Ringing)]);
+    assert_eq!(
+        sig(&mut m, Signal::Proceeding),
+        [],
+        "Proceeding after Ringing changes nothing"
+    );
+    assert_eq!(
+        sig(&mut m, Signal::Answered { answer: "a".into() }),
+        [Effect::Media(MediaOp::AcceptAnswer("a".into()))]
+    );
+    assert_eq!(
+        m.state(),
+        &CallState::Ringing,
+        "not connected before the answer is applied"
+    );
+    assert_eq!(
+        med(&mut m, MediaResult::AnswerApplied(Direction::SendRecv)),
+        [st(CallState::Connected)]
+    );
+    assert_eq!(m.poll_timeout(), None);
+}
+
+#[test]
+fn an_answer_straight_from_dialing_connects() {
+    let mut m = dialing();
+    sig(&mut m, Signal::Answered { answer: "a".into() });
+    assert_eq!(
+        med(&mut m, MediaResult::AnswerApplied(Direction::SendRecv)),
+        [st(CallState::Connected)]
+    );
+}
+
+#[test]
+fn far_end_outcomes_while_ringing_end_the_call_with_their_reason() {
+    for reason in [
+        EndReason::Busy,
+        EndReason::NoAnswer,
+        EndReason::Declined,
+        EndReason::NotReachable,
+        EndReason::Terminated,
+    ] {
+        let mut m = ringing();
+        assert_eq!(
+            sig(&mut m, Signal::Ended(reason.clone())),
+            [Effect::Media(MediaOp::Close), st(CallState::Ended(reason))]
+        );
+    }
+}
+
+#[test]
+fn a_failed_media_setup_terminates_the_session() {
+    let mut m = dialing();
+    let fx = med(&mut m, MediaResult::Failed("no common audio codec".into()));
+    assert_eq!(
+        fx,
+        [
+            Effect::Signal(SignalOp::Terminate),
+            Effect::Media(MediaOp::Close),
+            st(CallState::Ended(EndReason::Failed(
+                "no common audio codec".into()
+            )))
+        ]
+    );
+}
+
+#[test]
+fn a_failed_session_request_ends_the_call() {
+    let mut m = dialing();
+    let fx = sig(&mut m, Signal::RequestFailed("the server answered 500".into()));
+    assert_eq!(
+        fx.last(),
+        Some(&st(CallState::Ended(EndReason::Failed(
+            "the server answered 500".into()
+        ))))
+    );
+}
+
+#[test]
+fn hold_is_offer_then_request_then_answer_then_held() {
+    let mut m = connected();
+    assert_eq!(
+        cmd(&mut m, Command::Hold),
+        [st(CallState::Holding), Effect::Media(MediaOp::Hold)]
+    );
+    assert_eq!(
+        med(&mut m, MediaResult::OfferCreated("o".into())),
+        [Effect::Signal(SignalOp::Hold { offer: "o".into() })]
+    );
+    assert_eq!(
+        sig(&mut m, Signal::UpdateAnswered { answer: "a".into() }),
+        [Effect::Media(MediaOp::AcceptAnswer("a".into()))]
+    );
+    assert_eq!(m.state(), &CallState::Holding);
+    assert_eq!(
+        med(&mut m, MediaResult::AnswerApplied(Direction::RecvOnly)),
+        [st(CallState::Held)]
+    );
+}
+
+#[test]
+fn resume_is_offer_then_request_then_answer_then_connected() {
+    let mut m = held();
+    assert_eq!(
+        cmd(&mut m, Command::Resume),
+        [st(CallState::Resuming), Effect::Media(MediaOp::Resume)]
+    );
+    assert_eq!(
+        med(&mut m, MediaResult::OfferCreated("o".into())),
+        [Effect::Signal(SignalOp::Resume { offer: "o".into() })]
+    );
+    sig(&mut m, Signal::UpdateAnswered { answer: "a".into() });
+    assert_eq!(
+        med(&mut m, MediaResult::AnswerApplied(Direction::SendRecv)),
+        [st(CallState::Connected)]
+    );
+}
+
+#[test]
+fn a_rejected_hold_cancels_the_offer_and_stays_connected() {
+    let mut m = holding();
+    med(&mut m, MediaResult::OfferCreated("o".into()));
+    let fx = sig(&mut m, Signal::UpdateRejected("409 conflict".into()));
+    assert_eq!(fx[0], Effect::Media(MediaOp::CancelOffer));
+    assert_eq!(fx[1], st(CallState::Connected));
+    assert!(matches!(
+        &fx[2],
+        Effect::Error(CallError::Renegotiation { what: "hold", .. })
+    ));
+}
+
+#[test]
+fn a_failed_resume_stays_held() {
+    let mut m = resuming();
+    let fx = med(&mut m, MediaResult::Failed("bad answer".into()));
+    assert_eq!(
+        fx[..2],
+        [Effect::Media(MediaOp::CancelOffer), st(CallState::Held)]
+    );
+    let mut m = resuming();
+    let fx = sig(&mut m, Signal::RequestFailed("timeout".into()));
+    assert_eq!(fx[1], st(CallState::Held));
+}
+
+#[test]
+fn a_hold_without_answer_times_out_back_to_connected() {
+    let mut m = holding();
+    let deadline = m.poll_timeout().expect("a deadline");
+    m.handle_timeout(deadline - Duration::from_millis(1));
+    assert_eq!(m.state(), &CallState::Holding);
+    m.handle_timeout(deadline);
+    let fx = drain(&mut m);
+    assert_eq!(
+        fx[..2],
+        [Effect::Media(MediaOp::CancelOffer), st(CallState::Connected)]
+    );
+}
+
+#[test]
+fn an_unanswered_call_times_out_and_is_terminated() {
+    let mut m = ringing();
+    let deadline = m.poll_timeout().expect("a deadline");
+    m.handle_timeout(deadline);
+    let fx = drain(&mut m);
+    assert_eq!(fx[0], Effect::Signal(SignalOp::Terminate));
+    assert!(matches!(m.state(), CallState::Ended(EndReason::Failed(_))));
+}
+
+#[test]
+fn a_remote_hold_is_answered_and_reported() {
+    let mut m = connected();
+    assert_eq!(
+        sig(
+            &mut m,
+            Signal::RemoteOffer {
+                offer: "sendonly".into()
+            }
+        ),
+        [Effect::Media(MediaOp::AcceptOffer("sendonly".into()))]
+    );
+    let fx = med(
+        &mut m,
+        MediaResult::AnswerCreated {
+            answer: "recvonly".into(),
+            direction: Direction::RecvOnly,
+        },
+    );
+    assert_eq!(
+        fx,
+        [
+            Effect::Signal(SignalOp::AnswerUpdate {
+                answer: "recvonly".into()
+            }),
+            Effect::RemoteHold(true)
+        ]
+    );
+    assert!(m.is_remote_hold());
+    assert_eq!(m.state(), &CallState::Connected);
+    sig(
+        &mut m,
+        Signal::RemoteOffer {
+            offer: "sendrecv".into(),
+        },
+    );
+    let fx = med(
+        &mut m,
+        MediaResult::AnswerCreated {
+            answer: "sendrecv".into(),
+            direction: Direction::SendRecv,
+        },
+    );
+    assert_eq!(fx[1], Effect::RemoteHold(false));
+}
+
+#[test]
+fn a_remote_offer_during_our_hold_waits_for_it_to_finish() {
+    let mut m = holding();
+    assert_eq!(
+        sig(
+            &mut m,
+            Signal::RemoteOffer {
+                offer: "theirs".into()
+            }
+        ),
+        []
+    );
+    med(&mut m, MediaResult::OfferCreated("o".into()));
+    sig(&mut m, Signal::UpdateAnswered { answer: "a".into() });
+    assert_eq!(
+        med(&mut m, MediaResult::AnswerApplied(Direction::RecvOnly)),
+        [
+            st(CallState::Held),
+            Effect::Media(MediaOp::AcceptOffer("theirs".into()))
+        ]
+    );
+}
+
+#[test]
+fn an_incoming_call_alerts_and_is_answered() {
+    let mut m = CallMachine::new(true);
+    assert_eq!(
+        sig(
+            &mut m,
+            Signal::Invitation {
+                from: "+15550199".into(),
+                offer: "o".into()
+            }
+        ),
+        [st(CallState::Alerting), Effect::Signal(SignalOp::Ringing)]
+    );
+    assert_eq!(
+        cmd(&mut m, Command::Answer),
+        [
+            st(CallState::Answering),
+            Effect::Media(MediaOp::AcceptOffer("o".into()))
+        ]
+    );
+    assert_eq!(
+        med(
+            &mut m,
+            MediaResult::AnswerCreated {
+                answer: "a".into(),
+                direction: Direction::SendRecv
+            }
+        ),
+        [Effect::Signal(SignalOp::Accept { answer: "a".into() })]
+    );
+    assert_eq!(sig(&mut m, Signal::AcceptConfirmed), [st(CallState::Connected)]);
+}
+
+#[test]
+fn an_incoming_call_is_declined() {
+    let mut m = alerting();
+    assert_eq!(
+        cmd(&mut m, Command::Decline),
+        [
+            Effect::Signal(SignalOp::Decline),
+            Effect::Media(MediaOp::Close),
+            st(CallState::Ended(EndReason::Rejected))
+        ]
+    );
+}
+
+#[test]
+fn a_caller_who_gives_up_cancels_the_alert() {
+    let mut m = alerting();
+    let fx = sig(&mut m, Signal::Ended(EndReason::SessionCancelled));
+    assert_eq!(
+        fx.last(),
+        Some(&st(CallState::Ended(EndReason::SessionCancelled)))
+    );
+}
+
+#[test]
+fn hangup_terminates_closes_media_once_and_ends_when_confirmed() {
+    let mut m = connected();
+    assert_eq!(
+        cmd(&mut m, Command::Hangup),
+        [
+            Effect::Signal(SignalOp::Terminate),
+            Effect::Media(MediaOp::Close),
+            st(CallState::Ending)
+        ]
+    );
+    assert_eq!(
+        sig(&mut m, Signal::Ended(EndReason::Terminated)),
+        [st(CallState::Ended(EndReason::Hangup))]
+    );
+    let mut m = ending();
+    assert_eq!(
+        sig(&mut m, Signal::RequestFailed("connection refused".into())),
+        [st(CallState::Ended(EndReason::Hangup))],
+        "a failed DELETE still ends our side"
+    );
+}
+
+#[test]
+fn hangup_while_registering_just_ends() {
+    let mut m = registering();
+    assert_eq!(
+        cmd(&mut m, Command::Hangup),
+        [st(CallState::Ended(EndReason::Hangup))]
+    );
+}
+
+#[test]
+fn the_far_end_hanging_up_while_held_ends_the_call() {
+    let mut m = held();
+    assert_eq!(
+        sig(&mut m, Signal::Ended(EndReason::Terminated)),
+        [
+            Effect::Media(MediaOp::Close),
+            st(CallState::Ended(EndReason::Terminated))
+        ]
+    );
+}
+
+#[test]
+fn mute_is_local_and_idempotent() {
+    let mut m = connected();
+    assert_eq!(
+        cmd(&mut m, Command::Mute(true)),
+        [Effect::Media(MediaOp::SetMuted(true)), Effect::Muted(true)]
+    );
+    assert_eq!(cmd(&mut m, Command::Mute(true)), [], "muting twice does nothing");
+    assert_eq!(m.state(), &CallState::Connected, "no renegotiation");
+    let mut m = held();
+    assert_eq!(cmd(&mut m, Command::Mute(true))[1], Effect::Muted(true));
+}
+
+#[test]
+fn dtmf_is_sent_only_while_connected_and_checked_first() {
+    let mut m = connected();
+    assert_eq!(
+        cmd(&mut m, Command::Dtmf("12#".into())),
+        [Effect::Media(MediaOp::SendDtmf("12#".into()))]
+    );
+    let err = m
+        .handle(Input::Command(Command::Dtmf("12x".into())), Instant::now())
+        .expect_err("bad digit");
+    assert!(err.to_string().contains("'x' is not a DTMF digit"), "{err}");
+    assert_eq!(drain(&mut m), []);
+    // While the far end holds us, nothing we send is heard.
+    sig(&mut m, Signal::RemoteOffer { offer: "o".into() });
+    med(
+        &mut m,
+        MediaResult::AnswerCreated {
+            answer: "a".into(),
+            direction: Direction::Inactive,
+        },
+    );
+    assert!(
+        m.handle(Input::Command(Command::Dtmf("1".into())), Instant::now())
+            .is_err()
+    );
+}
+
+#[test]
+fn unexpected_signals_are_reported_and_change_nothing() {
+    let mut m = connected();
+    let fx = sig(&mut m, Signal::AcceptConfirmed);
+    assert!(matches!(
+        fx.as_slice(),
+        [Effect::Error(CallError::Unexpected { .. })]
+    ));
+    assert_eq!(m.state(), &CallState::Connected);
+}
+
+/// Every command in every state: the legal ones are accepted, the rest are refused with
+/// an error that names the command and the state, and leave no trace.
+#[test]
+fn every_illegal_command_in_every_state_is_refused_without_effect() {
+    type Builder = fn() -> CallMachine;
+    let states: [(&str, Builder); 13] = [
+        ("Idle", idle),
+        ("Registering", registering),
+        ("Dialing", dialing),
+        ("Ringing", ringing),
+        ("Proceeding", proceeding),
+        ("Connected", connected),
+        ("Holding", holding),
+        ("Held", held),
+        ("Resuming", resuming),
+        ("Alerting", alerting),
+        ("Answering", answering),
+        ("Ending", ending),
+        ("Ended", ended),
+    ];
+    let commands = [
+        Command::Register,
+        Command::Dial(number()),
+        Command::Answer,
+        Command::Decline,
+        Command::Hangup,
+        Command::Hold,
+        Command::Resume,
+        Command::Mute(true),
+        Command::Dtmf("1".into()),
+    ];
+    let legal = |state: &str, c: &Command| -> bool {
+        match c {
+            Command::Register => state == "Idle",
+            Command::Dial(_) => matches!(state, "Idle" | "Ended"),
+            Command::Answer | Command::Decline => state == "Alerting",
+            Command::Hangup => !matches!(state, "Idle" | "Ending" | "Ended"),
+            Command::Hold => state == "Connected",
+            Command::Resume => state == "Held",
+            Command::Mute(_) => matches!(state, "Connected" | "Holding" | "Held" | "Resuming"),
+            Command::Dtmf(_) => state == "Connected",
+        }
+    };
+    let mut refused = 0;
+    for (name, build) in states {
+        for c in &commands {
+            let mut m = build();
+            let before = m.state().clone();
+            let result = m.handle(Input::Command(c.clone()), Instant::now());
+            if legal(name, c) {
+                assert!(result.is_ok(), "{c:?} should be legal in {name}: {result:?}");
+            } else {
+                let err = result.expect_err(&format!("{c:?} must be refused in {name}"));
+                assert!(err.to_string().contains(name), "the error names the state: {err}");
+                assert_eq!(m.state(), &before, "{c:?} in {name} changed the state");
+                assert_eq!(drain(&mut m), [], "{c:?} in {name} produced effects");
+                refused += 1;
+            }
+        }
+    }
+    assert!(refused > 70, "the table covers the illegal moves ({refused})");
+}
