@@ -3,6 +3,7 @@
 
 pub mod call;
 pub mod media;
+pub mod signaling;
 
 /// Facts about this build, for "about" screens and `--version`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

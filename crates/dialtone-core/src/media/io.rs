@@ -118,3 +118,43 @@ impl AudioSink for RecordingSink {
         }
     }
 }
+
+/// Plays back what it hears: the sink half stores decoded audio, the source half reads
+/// it out. Used by the sandbox's echo far ends. Holds at most one second.
+#[derive(Debug, Clone, Default)]
+pub struct EchoBridge {
+    buffer: Arc<Mutex<std::collections::VecDeque<i16>>>,
+}
+
+impl EchoBridge {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl AudioSink for EchoBridge {
+    fn write(&mut self, clock_rate: u32, pcm: &[i16]) {
+        if let Ok(mut b) = self.buffer.lock() {
+            b.extend(pcm);
+            let cap = clock_rate as usize;
+            while b.len() > cap {
+                b.pop_front();
+            }
+        }
+    }
+}
+
+impl AudioSource for EchoBridge {
+    fn read(&mut self, _clock_rate: u32, out: &mut [i16]) {
+        let mut b = match self.buffer.lock() {
+            Ok(b) => b,
+            Err(_) => {
+                out.fill(0);
+                return;
+            }
+        };
+        for s in out.iter_mut() {
+            *s = b.pop_front().unwrap_or(0);
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! CAMARA WebRTC (registration, call handling, events).
+
+pub mod wire;

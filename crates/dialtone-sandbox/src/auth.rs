@@ -1,0 +1,158 @@
+//! OAuth2 client credentials (RFC 6749 §4.4) and OIDC discovery, and the bearer check
+//! every API route makes: 401 UNAUTHENTICATED without a valid token, 403
+//! PERMISSION_DENIED without the route's scope.
+
+use crate::errors::{ApiError, ApiResult};
+use crate::state::{Sandbox, Token, lock};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use dialtone_core::signaling::camara::wire::scopes;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub const TOKEN_PATH: &str = "/oauth2/token";
+
+/// What a client needs to get tokens from the sandbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+    pub token_url: String,
+}
+
+impl Sandbox {
+    pub fn credentials(&self) -> SandboxCredentials {
+        SandboxCredentials {
+            client_id: self.config.client_id.clone(),
+            client_secret: self.config.client_secret.clone(),
+            token_url: format!("{}{TOKEN_PATH}", self.base_url()),
+        }
+    }
+}
+
+pub fn routes() -> axum::Router<Arc<Sandbox>> {
+    axum::Router::new()
+        .route(TOKEN_PATH, post(token))
+        .route("/.well-known/openid-configuration", get(discovery))
+}
+
+async fn discovery(State(s): State<Arc<Sandbox>>) -> Json<serde_json::Value> {
+    let base = s.base_url();
+    Json(serde_json::json!({
+        "issuer": base,
+        "token_endpoint": format!("{base}{TOKEN_PATH}"),
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "scopes_supported": scopes::all_client(),
+        "response_types_supported": ["token"],
+    }))
+}
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (status, Json(serde_json::json!({"error": error, "error_description": description}))).into_response()
+}
+
+async fn token(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: String) -> Response {
+    let form: HashMap<String, String> = body
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect();
+    let (id, secret) = match basic_auth(&headers) {
+        Some(pair) => pair,
+        None => (
+            form.get("client_id").cloned().unwrap_or_default(),
+            form.get("client_secret").cloned().unwrap_or_default(),
+        ),
+    };
+    if id != s.config.client_id || secret != s.config.client_secret {
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client or wrong secret");
+    }
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
+        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "use client_credentials");
+    }
+    let allowed = scopes::all_client();
+    let granted: Vec<String> = match form.get("scope").filter(|s| !s.trim().is_empty()) {
+        Some(requested) => {
+            let unknown: Vec<&str> =
+                requested.split_whitespace().filter(|r| !allowed.iter().any(|a| a == r)).collect();
+            if !unknown.is_empty() {
+                return oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &unknown.join(" "));
+            }
+            requested.split_whitespace().map(str::to_owned).collect()
+        }
+        None => allowed,
+    };
+    let access_token = format!("sbx-{}", uuid::Uuid::new_v4().simple());
+    let ttl = s.config.token_ttl;
+    lock(&s.tokens)
+        .insert(access_token.clone(), Token { scopes: granted.clone(), expires: Instant::now() + ttl });
+    Json(serde_json::json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": ttl.as_secs().max(1),
+        "scope": granted.join(" "),
+    }))
+    .into_response()
+}
+
+/// `application/x-www-form-urlencoded` decoding.
+fn decode(s: &str) -> String {
+    fn hex(c: u8) -> Option<u8> {
+        (c as char).to_digit(16).map(|d| d as u8)
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get("authorization")?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    Some((decode(id), decode(secret)))
+}
+
+/// Checks the bearer token and the route's scope.
+pub fn require(s: &Sandbox, headers: &HeaderMap, scope: &str) -> ApiResult<()> {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .ok_or_else(|| ApiError::unauthenticated("Request not authenticated due to missing, invalid, or expired credentials."))?;
+    let tokens = lock(&s.tokens);
+    let t = tokens
+        .get(token.trim())
+        .ok_or_else(|| ApiError::unauthenticated("Request not authenticated due to missing, invalid, or expired credentials."))?;
+    if Instant::now() >= t.expires {
+        return Err(ApiError::unauthenticated("The access token has expired."));
+    }
+    if !t.scopes.iter().any(|s| s == scope) {
+        return Err(ApiError::forbidden(format!(
+            "Client does not have sufficient permissions to perform this action (needs scope {scope})."
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! Routes for QA and tests, outside the CAMARA APIs: the status of registrations and
+//! sessions as the far ends see them, "call me", and fault injection.
+
+use crate::far_end::{self, FarEnd};
+use crate::state::{Origin, Sandbox, Session, lock};
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use dialtone_core::media::Direction;
+use dialtone_core::signaling::camara::wire::{MediaSession as EventData, MediaSessionInformation, SessionStatus, WrtcSdpDescriptor, event_types};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+pub const STATUS_PATH: &str = "/sandbox/v1/status";
+pub const CALL_ME_PATH: &str = "/sandbox/v1/call-me";
+
+/// What the next API requests should suffer (tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// 500 with an ErrorInfo body.
+    ServerError,
+    /// 200 with a body that is not JSON.
+    MalformedJson,
+    /// Never answer.
+    NoResponse,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    pub media_session_id: String,
+    pub number: String,
+    pub incoming: bool,
+    pub status: Option<SessionStatus>,
+    /// The far end's negotiated direction (`recvonly` when it holds us, `sendonly` when we hold it).
+    pub far_end_direction: Option<Direction>,
+    pub far_end_rtp_sent: u64,
+    pub far_end_rtp_received: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationView {
+    pub registration_id: String,
+    pub device_id: String,
+    pub phone_number: String,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SandboxStatus {
+    pub registrations: Vec<RegistrationView>,
+    pub sessions: Vec<SessionView>,
+    pub subscriptions: usize,
+}
+
+pub fn routes() -> axum::Router<Arc<Sandbox>> {
+    axum::Router::new()
+        .route(STATUS_PATH, get(status_route))
+        .route(CALL_ME_PATH, post(call_me_route))
+}
+
+async fn status_route(State(s): State<Arc<Sandbox>>) -> Json<SandboxStatus> {
+    Json(status(&s).await)
+}
+
+pub async fn status(s: &Sandbox) -> SandboxStatus {
+    let registrations = lock(&s.registrations)
+        .values()
+        .map(|r| RegistrationView {
+            registration_id: r.id.clone(),
+            device_id: r.device_id.clone(),
+            phone_number: r.phone_number.clone(),
+            expires_at: crate::clock::format(r.expires_at),
+        })
+        .collect();
+    let sessions: Vec<Arc<Session>> = lock(&s.sessions).values().cloned().collect();
+    let mut views = Vec::new();
+    for session in sessions {
+        let media = session.far_end.lock().await.as_ref().map(|f| f.media.clone());
+        let stats = match &media {
+            Some(m) => Some(m.stats().await),
+            None => None,
+        };
+        views.push(SessionView {
+            media_session_id: session.id.clone(),
+            number: session.number.clone(),
+            incoming: session.origin == Origin::Incoming,
+            status: session.status(),
+            far_end_direction: media.as_ref().and_then(|m| m.direction()),
+            far_end_rtp_sent: stats.as_ref().map_or(0, |s| s.rtp_sent),
+            far_end_rtp_received: stats.as_ref().map_or(0, |s| s.rtp_received),
+        });
+    }
+    SandboxStatus { registrations, sessions: views, subscriptions: lock(&s.subscriptions).len() }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CallMeRequest {
+    from: Option<String>,
+}
+
+async fn call_me_route(State(s): State<Arc<Sandbox>>, body: axum::body::Bytes) -> Response {
+    let req: CallMeRequest = serde_json::from_slice(&body).unwrap_or_default();
+    match call_me(&s, req.from).await {
+        Ok(id) => (StatusCode::CREATED, Json(serde_json::json!({"mediaSessionId": id}))).into_response(),
+        Err(e) => (StatusCode::CONFLICT, Json(serde_json::json!({"message": e}))).into_response(),
+    }
+}
+
+/// Calls the newest registered client from `from` (the echo number by default).
+pub async fn call_me(s: &Arc<Sandbox>, from: Option<String>) -> Result<String, String> {
+    let reg = lock(&s.registrations)
+        .values()
+        .max_by_key(|r| r.created)
+        .cloned()
+        .ok_or("no client is registered with the sandbox")?;
+    let from = from.unwrap_or_else(|| far_end::SANDBOX_CALLER.to_owned());
+    let far = FarEnd::echo(s).await.map_err(|e| e.to_string())?;
+    let offer = far.media.create_offer().await.map_err(|e| e.to_string())?;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let info = MediaSessionInformation {
+        originator_address: Some(format!("tel:{from}")),
+        receiver_address: Some(format!("tel:{}", reg.phone_number)),
+        status: Some(SessionStatus::Initial),
+        offer: Some(WrtcSdpDescriptor::new(offer.clone())),
+        media_session_id: Some(id.clone()),
+        ..Default::default()
+    };
+    let (tx, rx) = oneshot::channel();
+    let session = Arc::new(Session {
+        id: id.clone(),
+        device_id: reg.device_id.clone(),
+        number: from.clone(),
+        origin: Origin::Incoming,
+        info: std::sync::Mutex::new(info),
+        far_end: tokio::sync::Mutex::new(None),
+        awaiting_answer: std::sync::Mutex::new(Some(tx)),
+        sequence: Default::default(),
+        ended: Default::default(),
+    });
+    lock(&s.sessions).insert(id.clone(), session.clone());
+    tokio::spawn(far_end::run_incoming(s.clone(), session, far, rx));
+    let invitation = EventData {
+        originator_address: Some(format!("tel:{from}")),
+        receiver_address: Some(format!("tel:{}", reg.phone_number)),
+        status: Some(SessionStatus::Initial),
+        offer: Some(WrtcSdpDescriptor::new(offer)),
+        media_session_id: id.clone(),
+        ..Default::default()
+    };
+    crate::events::notify(s, &reg.device_id, event_types::SESSION_INVITATION, &invitation).await;
+    Ok(id)
+}
+
+impl Sandbox {
+    pub fn inject_fault(&self, kind: FaultKind, count: u32) {
+        *lock(&self.faults) = (count > 0).then_some((kind, count));
+    }
+
+    fn take_fault(&self) -> Option<FaultKind> {
+        let mut f = lock(&self.faults);
+        let (kind, left) = (*f)?;
+        *f = (left > 1).then_some((kind, left - 1));
+        Some(kind)
+    }
+}
+
+/// Middleware: injected faults hit the CAMARA API routes before any handler runs, so a
+/// faulted request changes nothing on the sandbox.
+pub async fn faults(State(s): State<Arc<Sandbox>>, req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/webrtc-") {
+        return next.run(req).await;
+    }
+    match s.take_fault() {
+        None => next.run(req).await,
+        Some(FaultKind::ServerError) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(serde_json::json!({"status": 500, "code": "INTERNAL", "message": "Unknown server error (injected by the sandbox)."})),
+        )
+            .into_response(),
+        Some(FaultKind::MalformedJson) => {
+            (StatusCode::CREATED, [("content-type", "application/json")], "{\"mediaSessionId\": ").into_response()
+        }
+        Some(FaultKind::NoResponse) => {
+            std::future::pending::<()>().await;
+            StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+    }
+}

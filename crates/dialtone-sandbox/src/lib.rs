@@ -1,0 +1,103 @@
+//! The sandbox network: a local CAMARA WebRTC operator on 127.0.0.1, faithful to the
+//! specs in `shared/specs/camara/` (the "wip" files), with far ends that are real WebRTC
+//! peers on Dialtone's own media engine. With no account configured, the app and the CLI
+//! call into it, so a demo works on a fresh machine.
+//!
+//! - `auth`: OAuth2 client-credentials token endpoint, OIDC discovery, bearer checks;
+//! - `registration`, `calls`, `events`: the three CAMARA APIs;
+//! - `far_end`: the numbers and how each behaves (the directory is [`far_end::DIRECTORY`]);
+//! - `control`: status for QA, "call me", and fault injection for tests.
+
+mod auth;
+mod calls;
+mod clock;
+mod control;
+mod errors;
+mod events;
+pub mod far_end;
+mod registration;
+mod state;
+
+pub use auth::SandboxCredentials;
+pub use control::{FaultKind, SandboxStatus, SessionView};
+pub use state::SandboxConfig;
+
+use axum::Router;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::task::JoinHandle;
+
+/// A running sandbox. Dropping it stops the server and every far end.
+pub struct Sandbox {
+    addr: SocketAddr,
+    state: Arc<state::Sandbox>,
+    server: JoinHandle<()>,
+}
+
+impl Sandbox {
+    /// Starts on `listen` (use `127.0.0.1:0` for a free port).
+    pub async fn start(listen: SocketAddr, config: SandboxConfig) -> std::io::Result<Sandbox> {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(state::Sandbox::new(addr, config));
+        let app = router(state.clone());
+        let server = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "sandbox server stopped");
+            }
+        });
+        tracing::info!(%addr, "sandbox listening");
+        Ok(Sandbox { addr, state, server })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port>`
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The client id and secret the sandbox accepts.
+    pub fn credentials(&self) -> SandboxCredentials {
+        self.state.credentials()
+    }
+
+    /// Registrations and sessions as the far ends see them.
+    pub async fn status(&self) -> SandboxStatus {
+        control::status(&self.state).await
+    }
+
+    /// Sends a session-invitation to the newest registration (the sandbox calls you).
+    pub async fn call_me(&self, from: Option<String>) -> Result<String, String> {
+        control::call_me(&self.state, from).await
+    }
+
+    /// Makes the next `count` API requests fail as `kind` (tests).
+    pub fn inject_fault(&self, kind: FaultKind, count: u32) {
+        self.state.inject_fault(kind, count);
+    }
+
+    pub async fn stop(self) {
+        self.state.shutdown().await;
+        self.server.abort();
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+fn router(state: Arc<state::Sandbox>) -> Router {
+    Router::new()
+        .merge(auth::routes())
+        .merge(registration::routes())
+        .merge(calls::routes())
+        .merge(events::routes())
+        .merge(control::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), control::faults))
+        .with_state(state)
+}

@@ -1,0 +1,164 @@
+//! webrtc-registration: POST/GET/PUT/DELETE `/sessions`, with expiry and refresh.
+
+use crate::auth::require;
+use crate::clock;
+use crate::errors::{ApiError, ApiResult, parse_json};
+use crate::state::{Registration, Sandbox, lock};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use dialtone_core::signaling::camara::wire::{
+    REGISTRATION_BASE, RegSessionRequest, RegSessionResponse, RegSessionUpdate, RegistrationEnds,
+    RegistrationInformation, event_types, scopes,
+};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Shortest registration the sandbox grants (OUT_OF_RANGE below it).
+const MIN_TTL: Duration = Duration::from_secs(60);
+
+pub fn routes() -> axum::Router<Arc<Sandbox>> {
+    axum::Router::new()
+        .route(&format!("{REGISTRATION_BASE}/sessions"), post(create).get(list))
+        .route(
+            &format!("{REGISTRATION_BASE}/sessions/{{registrationId}}"),
+            get(read).put(update).delete(remove),
+        )
+}
+
+fn response(r: &Registration) -> RegSessionResponse {
+    RegSessionResponse {
+        registration_id: r.id.clone(),
+        expires_at: Some(clock::format(r.expires_at)),
+        reg_info: Some(RegistrationInformation {
+            phone_number: Some(r.phone_number.clone()),
+            reg_status: Some("Registered".into()),
+        }),
+    }
+}
+
+fn check_uuid(device_id: &str) -> ApiResult<()> {
+    uuid::Uuid::parse_str(device_id)
+        .map(|_| ())
+        .map_err(|_| ApiError::invalid(format!("deviceId '{device_id}' is not a UUID")))
+}
+
+/// The expiry for a requested time: capped at the TTL, refused below the minimum.
+fn expiry(s: &Sandbox, requested: Option<&str>) -> ApiResult<time::OffsetDateTime> {
+    let max = clock::in_(s.config.registration_ttl);
+    let Some(requested) = requested else { return Ok(max) };
+    let t = clock::parse(requested)
+        .ok_or_else(|| ApiError::invalid(format!("registrationExpireTime '{requested}' is not RFC 3339")))?;
+    if t < clock::in_(MIN_TTL.min(s.config.registration_ttl)) {
+        return Err(ApiError::out_of_range("registrationExpireTime is earlier than the minimum registration time"));
+    }
+    Ok(t.min(max))
+}
+
+async fn create(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+    require(&s, &headers, scopes::REGISTRATION_CREATE)?;
+    let req: RegSessionRequest = parse_json(&body)?;
+    check_uuid(&req.device_id)?;
+    let expires_at = expiry(&s, req.registration_expire_time.as_deref())?;
+    // One active registration per device: a new one replaces stale ones.
+    let stale: Vec<String> = lock(&s.registrations)
+        .values()
+        .filter(|r| r.device_id == req.device_id)
+        .map(|r| r.id.clone())
+        .collect();
+    let mut regs = lock(&s.registrations);
+    for id in stale {
+        regs.remove(&id);
+    }
+    let r = Registration {
+        id: uuid::Uuid::new_v4().to_string(),
+        device_id: req.device_id,
+        phone_number: s.allocate_number(),
+        expires_at,
+        created: Instant::now(),
+    };
+    let body = response(&r);
+    regs.insert(r.id.clone(), r.clone());
+    drop(regs);
+    schedule_expiry(s.clone(), r);
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Ends the registration when it expires, unless it was refreshed or deleted.
+fn schedule_expiry(s: Arc<Sandbox>, r: Registration) {
+    tokio::spawn(async move {
+        loop {
+            let left = {
+                let regs = lock(&s.registrations);
+                match regs.get(&r.id) {
+                    Some(current) => current.expires_at - clock::now(),
+                    None => return,
+                }
+            };
+            if left.is_positive() {
+                tokio::time::sleep(Duration::try_from(left).unwrap_or(Duration::from_secs(1))).await;
+                continue;
+            }
+            lock(&s.registrations).remove(&r.id);
+            let data = RegistrationEnds {
+                registration_id: r.id.clone(),
+                termination_reason: "REGISTRATION_EXPIRED".into(),
+                termination_description: Some("the registration was not refreshed in time".into()),
+            };
+            crate::events::notify(&s, &r.device_id, event_types::REGISTRATION_ENDS, &data).await;
+            return;
+        }
+    });
+}
+
+async fn list(
+    State(s): State<Arc<Sandbox>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Vec<RegSessionResponse>>> {
+    require(&s, &headers, scopes::REGISTRATION_READ)?;
+    let device = q.get("deviceId").ok_or_else(|| ApiError::invalid("the deviceId query parameter is required"))?;
+    check_uuid(device)?;
+    let regs = lock(&s.registrations);
+    Ok(Json(regs.values().filter(|r| &r.device_id == device).map(response).collect()))
+}
+
+fn find(s: &Sandbox, id: &str) -> ApiResult<Registration> {
+    lock(&s.registrations)
+        .get(id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("no registration '{id}'")))
+}
+
+async fn read(State(s): State<Arc<Sandbox>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Json<RegSessionResponse>> {
+    require(&s, &headers, scopes::REGISTRATION_READ)?;
+    Ok(Json(response(&find(&s, &id)?)))
+}
+
+async fn update(
+    State(s): State<Arc<Sandbox>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<RegSessionResponse>> {
+    require(&s, &headers, scopes::REGISTRATION_WRITE)?;
+    let req: RegSessionUpdate = if body.is_empty() { RegSessionUpdate::default() } else { parse_json(&body)? };
+    find(&s, &id)?;
+    let expires_at = expiry(&s, req.registration_expire_time.as_deref())?;
+    let mut regs = lock(&s.registrations);
+    let r = regs.get_mut(&id).ok_or_else(|| ApiError::not_found(format!("no registration '{id}'")))?;
+    r.expires_at = expires_at;
+    Ok(Json(response(r)))
+}
+
+async fn remove(State(s): State<Arc<Sandbox>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    require(&s, &headers, scopes::REGISTRATION_DELETE)?;
+    lock(&s.registrations)
+        .remove(&id)
+        .map(|_| StatusCode::NO_CONTENT)
+        .ok_or_else(|| ApiError::not_found(format!("no registration '{id}'")))
+}

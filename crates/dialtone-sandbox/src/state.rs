@@ -1,0 +1,171 @@
+//! The sandbox's shared state: tokens, registrations, sessions, subscriptions.
+
+use crate::control::FaultKind;
+use crate::far_end::FarEnd;
+use dialtone_core::media::MediaConfig;
+use dialtone_core::signaling::camara::wire::{MediaSessionInformation, SessionStatus, Subscription};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    pub client_id: String,
+    pub client_secret: String,
+    pub token_ttl: Duration,
+    pub registration_ttl: Duration,
+    /// When false, `callType: EMERGENCY` is refused with 501 CALLTYPE_EMERGENCY_NOT_SUPPORTED.
+    pub emergency_supported: bool,
+    /// How long +15550103 rings before `NoAnswer`.
+    pub no_answer_after: Duration,
+    pub media: MediaConfig,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            client_id: "dialtone-sandbox".into(),
+            client_secret: "sandbox-secret".into(),
+            token_ttl: Duration::from_secs(3600),
+            registration_ttl: Duration::from_secs(3600),
+            emergency_supported: true,
+            no_answer_after: Duration::from_secs(20),
+            media: MediaConfig::loopback(),
+        }
+    }
+}
+
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub scopes: Vec<String>,
+    pub expires: Instant,
+}
+
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub id: String,
+    pub device_id: String,
+    pub phone_number: String,
+    pub expires_at: OffsetDateTime,
+    pub created: Instant,
+}
+
+#[derive(Debug, Clone)]
+pub struct SubscriptionRecord {
+    pub subscription: Subscription,
+    pub access_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The client called a sandbox number.
+    Outgoing,
+    /// The sandbox called the client.
+    Incoming,
+}
+
+/// One media session, as the network keeps it.
+pub struct Session {
+    pub id: String,
+    pub device_id: String,
+    pub number: String,
+    pub origin: Origin,
+    pub info: Mutex<MediaSessionInformation>,
+    pub far_end: tokio::sync::Mutex<Option<FarEnd>>,
+    /// The far end's own offer (remote hold, incoming call) waits here for the client's answer.
+    pub awaiting_answer: Mutex<Option<oneshot::Sender<String>>>,
+    pub sequence: AtomicU64,
+    pub ended: tokio::sync::Notify,
+}
+
+impl Session {
+    pub fn status(&self) -> Option<SessionStatus> {
+        lock(&self.info).status
+    }
+
+    pub fn set_status(&self, status: SessionStatus) {
+        lock(&self.info).status = Some(status);
+    }
+
+    pub fn next_sequence(&self) -> u64 {
+        self.sequence.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+pub struct Sandbox {
+    pub addr: SocketAddr,
+    pub config: SandboxConfig,
+    pub tokens: Mutex<HashMap<String, Token>>,
+    pub registrations: Mutex<HashMap<String, Registration>>,
+    pub sessions: Mutex<HashMap<String, Arc<Session>>>,
+    /// Ended sessions stay readable (GET) so a client that missed the event learns why.
+    pub ended: Mutex<HashMap<String, MediaSessionInformation>>,
+    pub subscriptions: Mutex<HashMap<String, SubscriptionRecord>>,
+    pub faults: Mutex<Option<(FaultKind, u32)>>,
+    pub http: reqwest::Client,
+    next_number: AtomicU32,
+}
+
+impl Sandbox {
+    pub fn new(addr: SocketAddr, config: SandboxConfig) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(3))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .unwrap_or_default();
+        Self {
+            addr,
+            config,
+            tokens: Mutex::default(),
+            registrations: Mutex::default(),
+            sessions: Mutex::default(),
+            ended: Mutex::default(),
+            subscriptions: Mutex::default(),
+            faults: Mutex::default(),
+            http,
+            next_number: AtomicU32::new(0),
+        }
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Numbers handed to registered clients: +15550190, +15550191, ...
+    pub fn allocate_number(&self) -> String {
+        let n = self.next_number.fetch_add(1, Ordering::Relaxed) % 10;
+        format!("+1555019{n}")
+    }
+
+    pub fn session(&self, id: &str) -> Option<Arc<Session>> {
+        lock(&self.sessions).get(id).cloned()
+    }
+
+    /// Moves a session to the ended list and stops its far end.
+    pub async fn end_session(&self, id: &str, status: SessionStatus) {
+        let Some(session) = lock(&self.sessions).remove(id) else { return };
+        session.set_status(status);
+        let info = lock(&session.info).clone();
+        lock(&self.ended).insert(id.to_owned(), info);
+        if let Some(far) = session.far_end.lock().await.take() {
+            far.close().await;
+        }
+        session.ended.notify_waiters();
+    }
+
+    pub async fn shutdown(&self) {
+        let ids: Vec<String> = lock(&self.sessions).keys().cloned().collect();
+        for id in ids {
+            self.end_session(&id, SessionStatus::Terminated).await;
+        }
+    }
+}
