@@ -1,6 +1,7 @@
 //! Shared harness for the end-to-end scenarios: two media peers in one process on
 //! loopback, helpers to negotiate between them, and measurements of what they hear.
 
+pub mod line;
 pub mod lossy;
 
 use dialtone_core::media::analysis::{dominant_frequency, goertzel_power};
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
 /// Tones the scenarios use; analysis picks the strongest of these.
-pub const TONES: [f64; 4] = [440.0, 1000.0, 2000.0, 3000.0];
+pub const TONES: [f64; 5] = [440.0, 880.0, 1000.0, 2000.0, 3000.0];
 
 pub fn init_tracing() {
     static ONCE: Once = Once::new();

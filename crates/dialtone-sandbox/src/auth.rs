@@ -54,7 +54,11 @@ async fn discovery(State(s): State<Arc<Sandbox>>) -> Json<serde_json::Value> {
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (status, Json(serde_json::json!({"error": error, "error_description": description}))).into_response()
+    (
+        status,
+        Json(serde_json::json!({"error": error, "error_description": description})),
+    )
+        .into_response()
 }
 
 async fn token(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: String) -> Response {
@@ -71,16 +75,26 @@ async fn token(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: String) 
         ),
     };
     if id != s.config.client_id || secret != s.config.client_secret {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client or wrong secret");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "unknown client or wrong secret",
+        );
     }
     if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
-        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "use client_credentials");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "use client_credentials",
+        );
     }
     let allowed = scopes::all_client();
     let granted: Vec<String> = match form.get("scope").filter(|s| !s.trim().is_empty()) {
         Some(requested) => {
-            let unknown: Vec<&str> =
-                requested.split_whitespace().filter(|r| !allowed.iter().any(|a| a == r)).collect();
+            let unknown: Vec<&str> = requested
+                .split_whitespace()
+                .filter(|r| !allowed.iter().any(|a| a == r))
+                .collect();
             if !unknown.is_empty() {
                 return oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &unknown.join(" "));
             }
@@ -90,8 +104,13 @@ async fn token(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: String) 
     };
     let access_token = format!("sbx-{}", uuid::Uuid::new_v4().simple());
     let ttl = s.config.token_ttl;
-    lock(&s.tokens)
-        .insert(access_token.clone(), Token { scopes: granted.clone(), expires: Instant::now() + ttl });
+    lock(&s.tokens).insert(
+        access_token.clone(),
+        Token {
+            scopes: granted.clone(),
+            expires: Instant::now() + ttl,
+        },
+    );
     Json(serde_json::json!({
         "access_token": access_token,
         "token_type": "Bearer",
@@ -128,8 +147,12 @@ fn decode(s: &str) -> String {
 
 fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get("authorization")?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (id, secret) = text.split_once(':')?;
     Some((decode(id), decode(secret)))
@@ -141,11 +164,17 @@ pub fn require(s: &Sandbox, headers: &HeaderMap, scope: &str) -> ApiResult<()> {
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .ok_or_else(|| ApiError::unauthenticated("Request not authenticated due to missing, invalid, or expired credentials."))?;
+        .ok_or_else(|| {
+            ApiError::unauthenticated(
+                "Request not authenticated due to missing, invalid, or expired credentials.",
+            )
+        })?;
     let tokens = lock(&s.tokens);
-    let t = tokens
-        .get(token.trim())
-        .ok_or_else(|| ApiError::unauthenticated("Request not authenticated due to missing, invalid, or expired credentials."))?;
+    let t = tokens.get(token.trim()).ok_or_else(|| {
+        ApiError::unauthenticated(
+            "Request not authenticated due to missing, invalid, or expired credentials.",
+        )
+    })?;
     if Instant::now() >= t.expires {
         return Err(ApiError::unauthenticated("The access token has expired."));
     }

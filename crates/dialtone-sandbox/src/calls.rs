@@ -12,16 +12,22 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post, put};
 use dialtone_core::call::PhoneNumber;
 use dialtone_core::signaling::camara::wire::{
-    CALL_HANDLING_BASE, CallType, MediaSessionInformation, MediaSessionStatusChange, SessionStatus, WrtcSdpDescriptor,
-    scopes,
+    CALL_HANDLING_BASE, CallType, MediaSessionInformation, MediaSessionStatusChange, SessionStatus,
+    WrtcSdpDescriptor, scopes,
 };
 use std::sync::Arc;
 
 pub fn routes() -> axum::Router<Arc<Sandbox>> {
     axum::Router::new()
         .route(&format!("{CALL_HANDLING_BASE}/sessions"), post(create))
-        .route(&format!("{CALL_HANDLING_BASE}/sessions/{{mediaSessionId}}"), delete(remove).get(read))
-        .route(&format!("{CALL_HANDLING_BASE}/sessions/{{mediaSessionId}}/status"), put(update_status))
+        .route(
+            &format!("{CALL_HANDLING_BASE}/sessions/{{mediaSessionId}}"),
+            delete(remove).get(read),
+        )
+        .route(
+            &format!("{CALL_HANDLING_BASE}/sessions/{{mediaSessionId}}/status"),
+            put(update_status),
+        )
 }
 
 /// The number in a `tel:` address, checked against the spec's `Address` pattern.
@@ -31,9 +37,9 @@ pub fn tel_number(address: &str) -> ApiResult<String> {
             "the sandbox only routes tel: addresses, not '{address}'"
         )));
     }
-    let number = address
-        .strip_prefix("tel:")
-        .ok_or_else(|| ApiError::invalid(format!("'{address}' is not a valid address (expected tel:+E164)")))?;
+    let number = address.strip_prefix("tel:").ok_or_else(|| {
+        ApiError::invalid(format!("'{address}' is not a valid address (expected tel:+E164)"))
+    })?;
     PhoneNumber::parse(number)
         .ok()
         .filter(|n| n.as_e164() == number)
@@ -64,14 +70,27 @@ async fn create(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) 
     let (device_id, own_number) = registration_device(&s, &headers)?;
     let req: MediaSessionInformation = parse_json(&body)?;
     if req.status.is_some() {
-        return Err(ApiError::invalid("status must not be set when creating a session"));
+        return Err(ApiError::invalid(
+            "status must not be set when creating a session",
+        ));
     }
     if req.answer.is_some() {
-        return Err(ApiError::invalid("answer must not be set when creating a session"));
+        return Err(ApiError::invalid(
+            "answer must not be set when creating a session",
+        ));
     }
-    let originator = req.originator_address.clone().ok_or_else(|| ApiError::invalid("originatorAddress is required"))?;
-    let receiver = req.receiver_address.clone().ok_or_else(|| ApiError::invalid("receiverAddress is required"))?;
-    let offer = req.offer.clone().ok_or_else(|| ApiError::invalid("offer is required"))?;
+    let originator = req
+        .originator_address
+        .clone()
+        .ok_or_else(|| ApiError::invalid("originatorAddress is required"))?;
+    let receiver = req
+        .receiver_address
+        .clone()
+        .ok_or_else(|| ApiError::invalid("receiverAddress is required"))?;
+    let offer = req
+        .offer
+        .clone()
+        .ok_or_else(|| ApiError::invalid("offer is required"))?;
     check_sdp(&offer, "offer")?;
     tel_number(&originator)?;
     let number = tel_number(&receiver)?;
@@ -85,7 +104,9 @@ async fn create(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) 
             ));
         }
         if entry.is_some_and(|e| e.behaviour == Behaviour::Emergency) && req.location_details.is_none() {
-            return Err(ApiError::invalid("an EMERGENCY call to +15550109 needs locationDetails"));
+            return Err(ApiError::invalid(
+                "an EMERGENCY call to +15550109 needs locationDetails",
+            ));
         }
     }
     let id = uuid::Uuid::new_v4().simple().to_string();
@@ -107,15 +128,25 @@ async fn create(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) 
     });
     lock(&s.sessions).insert(id, session.clone());
     tracing::info!(from = %own_number, to = %number, "session created");
-    tokio::spawn(far_end::run_outgoing(s.clone(), session, offer.sdp, entry.map(|e| e.behaviour)));
+    tokio::spawn(far_end::run_outgoing(
+        s.clone(),
+        session,
+        offer.sdp,
+        entry.map(|e| e.behaviour),
+    ));
     Ok((StatusCode::CREATED, Json(info)).into_response())
 }
 
 fn find(s: &Sandbox, id: &str) -> ApiResult<Arc<Session>> {
-    s.session(id).ok_or_else(|| ApiError::not_found(format!("no active media session '{id}'")))
+    s.session(id)
+        .ok_or_else(|| ApiError::not_found(format!("no active media session '{id}'")))
 }
 
-async fn read(State(s): State<Arc<Sandbox>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Json<MediaSessionInformation>> {
+async fn read(
+    State(s): State<Arc<Sandbox>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MediaSessionInformation>> {
     require(&s, &headers, scopes::SESSIONS_READ)?;
     if let Some(session) = s.session(&id) {
         return Ok(Json(lock(&session.info).clone()));
@@ -147,7 +178,10 @@ async fn update_status(
         let Some(waiter) = waiter else {
             return Err(ApiError::invalid("there is no offer from the far end to answer"));
         };
-        if matches!(change.status, SessionStatus::Connected | SessionStatus::InProgress) {
+        if matches!(
+            change.status,
+            SessionStatus::Connected | SessionStatus::InProgress
+        ) {
             if session.origin != Origin::Incoming {
                 return Err(ApiError::invalid("only the receiver accepts a session"));
             }
@@ -170,7 +204,11 @@ async fn update_status(
                 .accept_offer(&offer.sdp)
                 .await
                 .map_err(|e| ApiError::invalid(format!("the far end cannot use this offer: {e}")))?;
-            let status = if change.status == SessionStatus::Hold { SessionStatus::Hold } else { SessionStatus::Connected };
+            let status = if change.status == SessionStatus::Hold {
+                SessionStatus::Hold
+            } else {
+                SessionStatus::Connected
+            };
             let info = {
                 let mut info = lock(&session.info);
                 info.status = Some(status);
@@ -187,17 +225,27 @@ async fn update_status(
         }
         (status, offer) => Err(ApiError::invalid(format!(
             "status {status:?} {} is not an update this session can take",
-            if offer.is_some() { "with an offer" } else { "without SDP" }
+            if offer.is_some() {
+                "with an offer"
+            } else {
+                "without SDP"
+            }
         ))),
     }
 }
 
-async fn remove(State(s): State<Arc<Sandbox>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn remove(
+    State(s): State<Arc<Sandbox>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     require(&s, &headers, scopes::SESSIONS_DELETE)?;
     let session = find(&s, &id)?;
     let status = match (session.origin, session.status()) {
         (Origin::Incoming, Some(SessionStatus::Initial | SessionStatus::Ringing)) => SessionStatus::Declined,
-        (Origin::Outgoing, Some(SessionStatus::Initial | SessionStatus::Ringing)) => SessionStatus::SessionCancelled,
+        (Origin::Outgoing, Some(SessionStatus::Initial | SessionStatus::Ringing)) => {
+            SessionStatus::SessionCancelled
+        }
         _ => SessionStatus::Terminated,
     };
     s.end_session(&id, status).await;

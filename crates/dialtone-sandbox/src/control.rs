@@ -10,7 +10,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use dialtone_core::media::Direction;
-use dialtone_core::signaling::camara::wire::{MediaSession as EventData, MediaSessionInformation, SessionStatus, WrtcSdpDescriptor, event_types};
+use dialtone_core::signaling::camara::wire::{
+    MediaSession as EventData, MediaSessionInformation, SessionStatus, WrtcSdpDescriptor, event_types,
+};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::oneshot;
@@ -36,8 +38,10 @@ pub struct SessionView {
     pub number: String,
     pub incoming: bool,
     pub status: Option<SessionStatus>,
-    /// The far end's negotiated direction (`recvonly` when it holds us, `sendonly` when we hold it).
+    /// The far end's negotiated direction (`sendonly` while we hold it).
     pub far_end_direction: Option<Direction>,
+    /// The client's direction as the far end sees it (`recvonly` while the client holds).
+    pub client_direction: Option<Direction>,
     pub far_end_rtp_sent: u64,
     pub far_end_rtp_received: u64,
 }
@@ -93,11 +97,19 @@ pub async fn status(s: &Sandbox) -> SandboxStatus {
             incoming: session.origin == Origin::Incoming,
             status: session.status(),
             far_end_direction: media.as_ref().and_then(|m| m.direction()),
+            client_direction: media
+                .as_ref()
+                .and_then(|m| m.direction())
+                .map(Direction::reversed),
             far_end_rtp_sent: stats.as_ref().map_or(0, |s| s.rtp_sent),
             far_end_rtp_received: stats.as_ref().map_or(0, |s| s.rtp_received),
         });
     }
-    SandboxStatus { registrations, sessions: views, subscriptions: lock(&s.subscriptions).len() }
+    SandboxStatus {
+        registrations,
+        sessions: views,
+        subscriptions: lock(&s.subscriptions).len(),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -108,7 +120,11 @@ struct CallMeRequest {
 async fn call_me_route(State(s): State<Arc<Sandbox>>, body: axum::body::Bytes) -> Response {
     let req: CallMeRequest = serde_json::from_slice(&body).unwrap_or_default();
     match call_me(&s, req.from).await {
-        Ok(id) => (StatusCode::CREATED, Json(serde_json::json!({"mediaSessionId": id}))).into_response(),
+        Ok(id) => (
+            StatusCode::CREATED,
+            Json(serde_json::json!({"mediaSessionId": id})),
+        )
+            .into_response(),
         Err(e) => (StatusCode::CONFLICT, Json(serde_json::json!({"message": e}))).into_response(),
     }
 }

@@ -18,17 +18,26 @@ use std::sync::Arc;
 pub fn routes() -> axum::Router<Arc<Sandbox>> {
     axum::Router::new()
         .route(&format!("{EVENTS_BASE}/subscriptions"), post(create).get(list))
-        .route(&format!("{EVENTS_BASE}/subscriptions/{{subscriptionId}}"), get(read).delete(remove))
+        .route(
+            &format!("{EVENTS_BASE}/subscriptions/{{subscriptionId}}"),
+            get(read).delete(remove),
+        )
 }
 
 /// The sandbox accepts `http://` sinks on loopback only (the spec asks for https).
 fn check_sink(sink: &str) -> ApiResult<()> {
     let ok = sink.starts_with("https://")
-        || ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"].iter().any(|p| sink.starts_with(p));
+        || ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"]
+            .iter()
+            .any(|p| sink.starts_with(p));
     if ok && sink.len() <= 1024 {
         Ok(())
     } else {
-        Err(ApiError::new(StatusCode::BAD_REQUEST, "INVALID_SINK", format!("sink '{sink}' must be an https URL")))
+        Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_SINK",
+            format!("sink '{sink}' must be an https URL"),
+        ))
     }
 }
 
@@ -47,13 +56,21 @@ async fn create(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) 
     }
     require(&s, &headers, &scopes::events_create(event_type))?;
     if req.protocol != "HTTP" {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "INVALID_PROTOCOL", "Only HTTP is supported"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_PROTOCOL",
+            "Only HTTP is supported",
+        ));
     }
     check_sink(&req.sink)?;
     if let Some(c) = &req.sink_credential
         && c.credential_type != "ACCESSTOKEN"
     {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "INVALID_CREDENTIAL", "Only Access token is supported"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_CREDENTIAL",
+            "Only Access token is supported",
+        ));
     }
     let device = &req.config.subscription_detail.device_id;
     let registered = lock(&s.registrations).values().any(|r| &r.device_id == device);
@@ -84,10 +101,19 @@ async fn create(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) 
 
 async fn list(State(s): State<Arc<Sandbox>>, headers: HeaderMap) -> ApiResult<Json<Vec<Subscription>>> {
     require(&s, &headers, scopes::EVENTS_READ)?;
-    Ok(Json(lock(&s.subscriptions).values().map(|r| r.subscription.clone()).collect()))
+    Ok(Json(
+        lock(&s.subscriptions)
+            .values()
+            .map(|r| r.subscription.clone())
+            .collect(),
+    ))
 }
 
-async fn read(State(s): State<Arc<Sandbox>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Json<Subscription>> {
+async fn read(
+    State(s): State<Arc<Sandbox>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Subscription>> {
     require(&s, &headers, scopes::EVENTS_READ)?;
     lock(&s.subscriptions)
         .get(&id)
@@ -95,7 +121,11 @@ async fn read(State(s): State<Arc<Sandbox>>, headers: HeaderMap, Path(id): Path<
         .ok_or_else(|| ApiError::not_found(format!("no subscription '{id}'")))
 }
 
-async fn remove(State(s): State<Arc<Sandbox>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn remove(
+    State(s): State<Arc<Sandbox>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     require(&s, &headers, scopes::EVENTS_DELETE)?;
     let record = lock(&s.subscriptions)
         .remove(&id)
@@ -106,7 +136,13 @@ async fn remove(State(s): State<Arc<Sandbox>>, headers: HeaderMap, Path(id): Pat
         termination_reason: "SUBSCRIPTION_DELETED".into(),
         termination_description: None,
     };
-    deliver(&s, &record, event_types::SUBSCRIPTION_ENDED, serde_json::to_value(&ended).unwrap_or_default()).await;
+    deliver(
+        &s,
+        &record,
+        event_types::SUBSCRIPTION_ENDED,
+        serde_json::to_value(&ended).unwrap_or_default(),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -154,7 +190,9 @@ async fn deliver(s: &Sandbox, target: &SubscriptionRecord, event_type: &str, dat
     }
     match req.send().await {
         Ok(r) if r.status().is_success() => {}
-        Ok(r) => tracing::warn!(status = %r.status(), sink = %target.subscription.sink, "sink refused an event"),
+        Ok(r) => {
+            tracing::warn!(status = %r.status(), sink = %target.subscription.sink, "sink refused an event")
+        }
         Err(e) => tracing::warn!(error = %e, sink = %target.subscription.sink, "could not deliver an event"),
     }
 }

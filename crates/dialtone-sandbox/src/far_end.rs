@@ -5,7 +5,9 @@ use crate::events::notify;
 use crate::state::{Origin, Sandbox, Session, lock};
 use dialtone_core::media::io::{EchoBridge, ToneSource};
 use dialtone_core::media::{Direction, MediaError, MediaEvent, MediaSession};
-use dialtone_core::signaling::camara::wire::{MediaSession as EventData, SessionStatus, WrtcSdpDescriptor, event_types};
+use dialtone_core::signaling::camara::wire::{
+    MediaSession as EventData, SessionStatus, WrtcSdpDescriptor, event_types,
+};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -34,16 +36,56 @@ pub struct DirectoryEntry {
 
 /// 555-01xx is reserved for fiction.
 pub const DIRECTORY: [DirectoryEntry; 10] = [
-    DirectoryEntry { number: "+15550100", behaviour: Behaviour::Echo, description: "echo: answers at once and sends back what it receives" },
-    DirectoryEntry { number: "+15550101", behaviour: Behaviour::Tone, description: "tone: plays 440 Hz, and 880 Hz while you hold it" },
-    DirectoryEntry { number: "+15550102", behaviour: Behaviour::Busy, description: "busy" },
-    DirectoryEntry { number: "+15550103", behaviour: Behaviour::NoAnswer, description: "rings and never answers (NoAnswer after 20 s)" },
-    DirectoryEntry { number: "+15550104", behaviour: Behaviour::Declines, description: "rings, then declines" },
-    DirectoryEntry { number: "+15550105", behaviour: Behaviour::NotReachable, description: "not reachable" },
-    DirectoryEntry { number: "+15550106", behaviour: Behaviour::HoldsYou, description: "echo that puts you on hold after 3 s and resumes 3 s later" },
-    DirectoryEntry { number: "+15550107", behaviour: Behaviour::HangsUp, description: "echo that hangs up after 5 s" },
-    DirectoryEntry { number: "+15550108", behaviour: Behaviour::RingsThenAnswers, description: "rings for 3 s, then answers as echo" },
-    DirectoryEntry { number: "+15550109", behaviour: Behaviour::Emergency, description: "accepts callType EMERGENCY with locationDetails; echo" },
+    DirectoryEntry {
+        number: "+15550100",
+        behaviour: Behaviour::Echo,
+        description: "echo: answers at once and sends back what it receives",
+    },
+    DirectoryEntry {
+        number: "+15550101",
+        behaviour: Behaviour::Tone,
+        description: "tone: plays 440 Hz, and 880 Hz while you hold it",
+    },
+    DirectoryEntry {
+        number: "+15550102",
+        behaviour: Behaviour::Busy,
+        description: "busy",
+    },
+    DirectoryEntry {
+        number: "+15550103",
+        behaviour: Behaviour::NoAnswer,
+        description: "rings and never answers (NoAnswer after 20 s)",
+    },
+    DirectoryEntry {
+        number: "+15550104",
+        behaviour: Behaviour::Declines,
+        description: "rings, then declines",
+    },
+    DirectoryEntry {
+        number: "+15550105",
+        behaviour: Behaviour::NotReachable,
+        description: "not reachable",
+    },
+    DirectoryEntry {
+        number: "+15550106",
+        behaviour: Behaviour::HoldsYou,
+        description: "echo that puts you on hold after 3 s and resumes 3 s later",
+    },
+    DirectoryEntry {
+        number: "+15550107",
+        behaviour: Behaviour::HangsUp,
+        description: "echo that hangs up after 5 s",
+    },
+    DirectoryEntry {
+        number: "+15550108",
+        behaviour: Behaviour::RingsThenAnswers,
+        description: "rings for 3 s, then answers as echo",
+    },
+    DirectoryEntry {
+        number: "+15550109",
+        behaviour: Behaviour::Emergency,
+        description: "accepts callType EMERGENCY with locationDetails; echo",
+    },
 ];
 
 /// The caller the sandbox uses when it calls you.
@@ -67,14 +109,19 @@ impl FarEnd {
     pub async fn echo(s: &Sandbox) -> Result<FarEnd, MediaError> {
         let bridge = EchoBridge::new();
         let media = MediaSession::new(s.config.media.clone(), bridge.clone(), bridge).await?;
-        Ok(FarEnd { media: Arc::new(media), tasks: Vec::new() })
+        Ok(FarEnd {
+            media: Arc::new(media),
+            tasks: Vec::new(),
+        })
     }
 
     /// Plays a tone that changes while the far end is held (it no longer receives).
     pub async fn tone(s: &Sandbox) -> Result<FarEnd, MediaError> {
         let tone = ToneSource::new(TONE_HZ, 0.3);
         let freq = tone.frequency_handle();
-        let media = Arc::new(MediaSession::new(s.config.media.clone(), tone, dialtone_core::media::io::NullSink).await?);
+        let media = Arc::new(
+            MediaSession::new(s.config.media.clone(), tone, dialtone_core::media::io::NullSink).await?,
+        );
         let mut events = media.subscribe();
         let task = tokio::spawn(async move {
             while let Ok(e) = events.recv().await {
@@ -85,7 +132,10 @@ impl FarEnd {
                 }
             }
         });
-        Ok(FarEnd { media, tasks: vec![task] })
+        Ok(FarEnd {
+            media,
+            tasks: vec![task],
+        })
     }
 
     pub async fn close(self) {
@@ -97,7 +147,14 @@ impl FarEnd {
 }
 
 /// Sends a session-status event for `session`.
-pub async fn status_event(s: &Sandbox, session: &Session, status: SessionStatus, offer: Option<String>, answer: Option<String>, reason: Option<&str>) {
+pub async fn status_event(
+    s: &Sandbox,
+    session: &Session,
+    status: SessionStatus,
+    offer: Option<String>,
+    answer: Option<String>,
+    reason: Option<&str>,
+) {
     let data = {
         let info = lock(&session.info);
         EventData {
@@ -130,7 +187,15 @@ async fn finish(s: &Sandbox, session: &Session, status: SessionStatus, reason: &
 
 async fn ringing(s: &Sandbox, session: &Session) {
     session.set_status(SessionStatus::Ringing);
-    status_event(s, session, SessionStatus::Ringing, None, None, Some("180 Ringing")).await;
+    status_event(
+        s,
+        session,
+        SessionStatus::Ringing,
+        None,
+        None,
+        Some("180 Ringing"),
+    )
+    .await;
 }
 
 /// Answers the client's offer with `far`, or fails the session with the reason.
@@ -150,21 +215,46 @@ async fn answer(s: &Sandbox, session: &Session, far: Result<FarEnd, MediaError>,
                 info.status = Some(SessionStatus::Connected);
                 info.answer = Some(WrtcSdpDescriptor::new(answer.clone()));
             }
-            status_event(s, session, SessionStatus::Connected, None, Some(answer), Some("200 OK")).await;
+            status_event(
+                s,
+                session,
+                SessionStatus::Connected,
+                None,
+                Some(answer),
+                Some("200 OK"),
+            )
+            .await;
             true
         }
         Err(e) => {
             far.close().await;
-            finish(s, session, SessionStatus::Failed, &format!("the far end could not answer: {e}")).await;
+            finish(
+                s,
+                session,
+                SessionStatus::Failed,
+                &format!("the far end could not answer: {e}"),
+            )
+            .await;
             false
         }
     }
 }
 
 /// What happens after the client's POST /sessions, number by number.
-pub async fn run_outgoing(s: Arc<Sandbox>, session: Arc<Session>, offer: String, behaviour: Option<Behaviour>) {
+pub async fn run_outgoing(
+    s: Arc<Sandbox>,
+    session: Arc<Session>,
+    offer: String,
+    behaviour: Option<Behaviour>,
+) {
     let Some(behaviour) = behaviour else {
-        finish(&s, &session, SessionStatus::NotReachable, "404 Not Found: not a sandbox number").await;
+        finish(
+            &s,
+            &session,
+            SessionStatus::NotReachable,
+            "404 Not Found: not a sandbox number",
+        )
+        .await;
         return;
     };
     match behaviour {
@@ -206,7 +296,9 @@ pub async fn run_outgoing(s: Arc<Sandbox>, session: Arc<Session>, offer: String,
             }
         }
         Behaviour::HoldsYou => {
-            if !answer(&s, &session, FarEnd::echo(&s).await, &offer).await || !wait(&session, Duration::from_secs(3)).await {
+            if !answer(&s, &session, FarEnd::echo(&s).await, &offer).await
+                || !wait(&session, Duration::from_secs(3)).await
+            {
                 return;
             }
             far_renegotiation(&s, &session, SessionStatus::Hold).await;
@@ -261,7 +353,12 @@ async fn far_renegotiation(s: &Sandbox, session: &Session, status: SessionStatus
 
 /// The sandbox calls the client: a session-invitation with the far end's offer, then
 /// the far end waits for the client to accept (PUT Connected) or decline (DELETE).
-pub async fn run_incoming(s: Arc<Sandbox>, session: Arc<Session>, far: FarEnd, rx: oneshot::Receiver<String>) {
+pub async fn run_incoming(
+    s: Arc<Sandbox>,
+    session: Arc<Session>,
+    far: FarEnd,
+    rx: oneshot::Receiver<String>,
+) {
     let media = far.media.clone();
     *session.far_end.lock().await = Some(far);
     let answer = tokio::select! {
@@ -269,12 +366,26 @@ pub async fn run_incoming(s: Arc<Sandbox>, session: Arc<Session>, far: FarEnd, r
         _ = session.ended.notified() => return,
     };
     let Some(answer) = answer else {
-        finish(&s, &session, SessionStatus::SessionCancelled, "487 Request Terminated: nobody answered").await;
+        finish(
+            &s,
+            &session,
+            SessionStatus::SessionCancelled,
+            "487 Request Terminated: nobody answered",
+        )
+        .await;
         return;
     };
     match media.accept_answer(&answer).await {
         Ok(_) => session.set_status(SessionStatus::Connected),
-        Err(e) => finish(&s, &session, SessionStatus::Failed, &format!("the client's answer failed: {e}")).await,
+        Err(e) => {
+            finish(
+                &s,
+                &session,
+                SessionStatus::Failed,
+                &format!("the client's answer failed: {e}"),
+            )
+            .await
+        }
     }
     debug_assert_eq!(session.origin, Origin::Incoming);
 }

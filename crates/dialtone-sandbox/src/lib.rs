@@ -98,6 +98,9 @@ fn router(state: Arc<state::Sandbox>) -> Router {
         .merge(calls::routes())
         .merge(events::routes())
         .merge(control::routes())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), control::faults))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            control::faults,
+        ))
         .with_state(state)
 }

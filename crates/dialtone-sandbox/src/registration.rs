@@ -50,11 +50,15 @@ fn check_uuid(device_id: &str) -> ApiResult<()> {
 /// The expiry for a requested time: capped at the TTL, refused below the minimum.
 fn expiry(s: &Sandbox, requested: Option<&str>) -> ApiResult<time::OffsetDateTime> {
     let max = clock::in_(s.config.registration_ttl);
-    let Some(requested) = requested else { return Ok(max) };
+    let Some(requested) = requested else {
+        return Ok(max);
+    };
     let t = clock::parse(requested)
         .ok_or_else(|| ApiError::invalid(format!("registrationExpireTime '{requested}' is not RFC 3339")))?;
     if t < clock::in_(MIN_TTL.min(s.config.registration_ttl)) {
-        return Err(ApiError::out_of_range("registrationExpireTime is earlier than the minimum registration time"));
+        return Err(ApiError::out_of_range(
+            "registrationExpireTime is earlier than the minimum registration time",
+        ));
     }
     Ok(t.min(max))
 }
@@ -121,10 +125,17 @@ async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Vec<RegSessionResponse>>> {
     require(&s, &headers, scopes::REGISTRATION_READ)?;
-    let device = q.get("deviceId").ok_or_else(|| ApiError::invalid("the deviceId query parameter is required"))?;
+    let device = q
+        .get("deviceId")
+        .ok_or_else(|| ApiError::invalid("the deviceId query parameter is required"))?;
     check_uuid(device)?;
     let regs = lock(&s.registrations);
-    Ok(Json(regs.values().filter(|r| &r.device_id == device).map(response).collect()))
+    Ok(Json(
+        regs.values()
+            .filter(|r| &r.device_id == device)
+            .map(response)
+            .collect(),
+    ))
 }
 
 fn find(s: &Sandbox, id: &str) -> ApiResult<Registration> {
@@ -134,7 +145,11 @@ fn find(s: &Sandbox, id: &str) -> ApiResult<Registration> {
         .ok_or_else(|| ApiError::not_found(format!("no registration '{id}'")))
 }
 
-async fn read(State(s): State<Arc<Sandbox>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Json<RegSessionResponse>> {
+async fn read(
+    State(s): State<Arc<Sandbox>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RegSessionResponse>> {
     require(&s, &headers, scopes::REGISTRATION_READ)?;
     Ok(Json(response(&find(&s, &id)?)))
 }
@@ -146,16 +161,26 @@ async fn update(
     body: Bytes,
 ) -> ApiResult<Json<RegSessionResponse>> {
     require(&s, &headers, scopes::REGISTRATION_WRITE)?;
-    let req: RegSessionUpdate = if body.is_empty() { RegSessionUpdate::default() } else { parse_json(&body)? };
+    let req: RegSessionUpdate = if body.is_empty() {
+        RegSessionUpdate::default()
+    } else {
+        parse_json(&body)?
+    };
     find(&s, &id)?;
     let expires_at = expiry(&s, req.registration_expire_time.as_deref())?;
     let mut regs = lock(&s.registrations);
-    let r = regs.get_mut(&id).ok_or_else(|| ApiError::not_found(format!("no registration '{id}'")))?;
+    let r = regs
+        .get_mut(&id)
+        .ok_or_else(|| ApiError::not_found(format!("no registration '{id}'")))?;
     r.expires_at = expires_at;
     Ok(Json(response(r)))
 }
 
-async fn remove(State(s): State<Arc<Sandbox>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn remove(
+    State(s): State<Arc<Sandbox>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     require(&s, &headers, scopes::REGISTRATION_DELETE)?;
     lock(&s.registrations)
         .remove(&id)

@@ -152,7 +152,9 @@ impl Sandbox {
 
     /// Moves a session to the ended list and stops its far end.
     pub async fn end_session(&self, id: &str, status: SessionStatus) {
-        let Some(session) = lock(&self.sessions).remove(id) else { return };
+        let Some(session) = lock(&self.sessions).remove(id) else {
+            return;
+        };
         session.set_status(status);
         let info = lock(&session.info).clone();
         lock(&self.ended).insert(id.to_owned(), info);

@@ -530,7 +530,8 @@ impl CallMachine {
             }
             (S::Dialing | S::Proceeding, Signal::Ringing) => self.go(S::Ringing),
             (S::Dialing, Signal::Proceeding) => self.go(S::Proceeding),
-            (S::Ringing, Signal::Proceeding) => {}
+            // Repeats (polling sees the same progress again) change nothing.
+            (S::Ringing, Signal::Proceeding | Signal::Ringing) | (S::Proceeding, Signal::Proceeding) => {}
             (S::Dialing | S::Ringing | S::Proceeding, Signal::Answered { answer }) => {
                 self.media(MediaOp::AcceptAnswer(answer));
             }

@@ -2,9 +2,11 @@
 //! Hold and resume as the user sees them live in `machine.rs`; what they do on the wire
 //! lives in `media/session.rs`.
 
+pub mod driver;
 pub mod machine;
 pub mod number;
 
+pub use driver::{AudioFactory, CallDriver, CallEvent, CallHandle};
 pub use machine::{
     CallError, CallMachine, CallState, Command, Effect, EndReason, Input, MediaOp, MediaResult, Signal,
     SignalOp,

@@ -15,6 +15,18 @@ pub trait AudioSink: Send + 'static {
     fn write(&mut self, clock_rate: u32, pcm: &[i16]);
 }
 
+impl AudioSource for Box<dyn AudioSource> {
+    fn read(&mut self, clock_rate: u32, out: &mut [i16]) {
+        (**self).read(clock_rate, out);
+    }
+}
+
+impl AudioSink for Box<dyn AudioSink> {
+    fn write(&mut self, clock_rate: u32, pcm: &[i16]) {
+        (**self).write(clock_rate, pcm);
+    }
+}
+
 /// A sine tone whose frequency can be changed while it plays.
 #[derive(Debug, Clone)]
 pub struct ToneSource {

@@ -1,4 +1,53 @@
-//! Signaling, one module per API. Each provider turns the call state machine's requests
-//! into its API's messages and the API's events back into machine inputs.
+//! Signaling, one module per API. A provider carries out the call state machine's
+//! requests ([`SignalOp`]) in its API's terms and reports what happens as [`Signal`]s.
 
 pub mod camara;
+
+use crate::call::{Signal, SignalOp};
+use tokio::sync::mpsc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignalingError {
+    #[error(transparent)]
+    Camara(#[from] camara::CamaraError),
+    #[error("{0}")]
+    State(String),
+    #[error("the event sink could not start: {0}")]
+    Sink(String),
+}
+
+impl SignalingError {
+    /// A stable code for JSON output.
+    pub fn code(&self) -> String {
+        match self {
+            SignalingError::Camara(e) => e.code(),
+            SignalingError::State(_) => "STATE".into(),
+            SignalingError::Sink(_) => "SINK".into(),
+        }
+    }
+}
+
+/// Options of the next outgoing call that only some providers understand.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallOptions {
+    pub emergency: bool,
+    /// PIDF-LO shaped location (CAMARA `locationDetails`).
+    pub location: Option<serde_json::Value>,
+}
+
+#[async_trait::async_trait]
+pub trait SignalingProvider: Send + Sync + 'static {
+    /// Carries out one request. What follows from it (the far end's answer, its events)
+    /// arrives later on the signal channel; an `Err` means the request itself failed.
+    async fn request(&self, op: SignalOp) -> Result<(), SignalingError>;
+    /// The channel of signals from the network. Taken once, by the call driver.
+    fn take_signals(&self) -> Option<mpsc::Receiver<Signal>>;
+    /// Applies to the next `CreateSession`.
+    fn set_call_options(&self, _options: CallOptions) {}
+    /// The number the network gave us, once registered.
+    fn own_number(&self) -> Option<String> {
+        None
+    }
+    /// Unregisters and stops background work.
+    async fn shutdown(&self);
+}

@@ -1,3 +1,14 @@
-//! CAMARA WebRTC (registration, call handling, events).
+//! CAMARA WebRTC: registration, call handling, events.
+//!
+//! - `wire`: the specs' JSON types;
+//! - `client`: one method per operation, tokens, retries, error messages;
+//! - `sink`: where the operator delivers events;
+//! - `provider`: the call state machine's requests in CAMARA terms.
 
+pub mod client;
+pub mod provider;
+pub mod sink;
 pub mod wire;
+
+pub use client::{CamaraClient, CamaraEndpoints, CamaraError};
+pub use provider::{CamaraConfig, CamaraProvider};

@@ -350,7 +350,8 @@ mod tests {
             })
         );
         let r: RegSessionResponse =
-            serde_json::from_str(r#"{"registrationId":"r","expiresAt":"2026-01-01T00:00:00Z"}"#).expect("parse");
+            serde_json::from_str(r#"{"registrationId":"r","expiresAt":"2026-01-01T00:00:00Z"}"#)
+                .expect("parse");
         assert_eq!(r.registration_id, "r");
         assert!(SessionStatus::Busy.is_final() && !SessionStatus::Hold.is_final());
     }

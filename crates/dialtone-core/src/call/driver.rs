@@ -1,0 +1,401 @@
+//! Runs one line's calls: the sans-IO [`CallMachine`] fed by user commands, the
+//! signaling provider and the media session, with its effects carried out in order by a
+//! media worker and a signaling worker. What happens comes out as [`CallEvent`]s.
+
+use super::machine::{
+    CallError, CallMachine, CallState, Command, Effect, Input, MediaOp, MediaResult, Signal, SignalOp,
+};
+use crate::media::{AudioSink, AudioSource, Direction, MediaConfig, MediaEvent, MediaSession};
+use crate::signaling::SignalingProvider;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// Makes the audio ends for each new call (devices, files, tones).
+pub type AudioFactory = Arc<dyn Fn() -> (Box<dyn AudioSource>, Box<dyn AudioSink>) + Send + Sync>;
+
+/// What a call reports, for the CLI's JSON lines and the UI.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum CallEvent {
+    State {
+        state: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    Incoming {
+        from: String,
+    },
+    Media {
+        direction: Option<Direction>,
+        rtp_sent: u64,
+        rtp_received: u64,
+    },
+    Stats {
+        rtt_ms: Option<f64>,
+        jitter_ms: f64,
+        loss_pct: f64,
+        codec: Option<String>,
+    },
+    Dtmf {
+        digit: String,
+        received: bool,
+    },
+    RemoteHold {
+        held: bool,
+    },
+    Muted {
+        muted: bool,
+    },
+    Error {
+        code: String,
+        message: String,
+    },
+    Ended {
+        reason: String,
+    },
+}
+
+enum Report {
+    Media(MediaResult),
+    Session(Arc<MediaSession>),
+    Closed,
+    DtmfSent(String),
+    Failed {
+        code: String,
+        message: String,
+        retry: Option<Signal>,
+    },
+}
+
+/// A handle on a running driver.
+#[derive(Clone)]
+pub struct CallHandle {
+    commands: mpsc::Sender<(Command, oneshot::Sender<Result<(), CallError>>)>,
+    events: broadcast::Sender<CallEvent>,
+    state: tokio::sync::watch::Receiver<CallState>,
+}
+
+impl CallHandle {
+    /// Sends a command; an illegal one is refused with the reason and changes nothing.
+    pub async fn command(&self, c: Command) -> Result<(), CallError> {
+        let (tx, rx) = oneshot::channel();
+        let gone = || CallError::IllegalCommand {
+            command: "reach the call",
+            state: "stopped".into(),
+        };
+        self.commands.send((c, tx)).await.map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<CallEvent> {
+        self.events.subscribe()
+    }
+
+    pub fn state(&self) -> CallState {
+        self.state.borrow().clone()
+    }
+
+    /// Waits until the state satisfies `pred`, up to `within`.
+    pub async fn wait_state(&self, within: Duration, pred: impl Fn(&CallState) -> bool) -> Option<CallState> {
+        let mut rx = self.state.clone();
+        let found = tokio::time::timeout(within, rx.wait_for(|s| pred(s)))
+            .await
+            .ok()?
+            .ok()?;
+        Some(found.clone())
+    }
+}
+
+pub struct CallDriver;
+
+impl CallDriver {
+    /// Starts a driver. `registered`: whether the provider already holds a registration.
+    pub fn spawn(
+        provider: Arc<dyn SignalingProvider>,
+        media: MediaConfig,
+        audio: AudioFactory,
+        registered: bool,
+    ) -> CallHandle {
+        let (cmd_tx, cmd_rx) = mpsc::channel(16);
+        let (events, _) = broadcast::channel(256);
+        let (state_tx, state_rx) = tokio::sync::watch::channel(CallState::Idle);
+        let handle = CallHandle {
+            commands: cmd_tx,
+            events: events.clone(),
+            state: state_rx,
+        };
+        tokio::spawn(run(provider, media, audio, registered, cmd_rx, events, state_tx));
+        handle
+    }
+}
+
+async fn run(
+    provider: Arc<dyn SignalingProvider>,
+    media_config: MediaConfig,
+    audio: AudioFactory,
+    registered: bool,
+    mut commands: mpsc::Receiver<(Command, oneshot::Sender<Result<(), CallError>>)>,
+    events: broadcast::Sender<CallEvent>,
+    state_tx: tokio::sync::watch::Sender<CallState>,
+) {
+    let mut machine = CallMachine::new(registered);
+    let Some(mut signals) = provider.take_signals() else {
+        tracing::error!("the provider's signals were already taken");
+        return;
+    };
+    let (report_tx, mut reports) = mpsc::channel::<Report>(64);
+    let media_ops = spawn_media_worker(media_config, audio, report_tx.clone());
+    let signal_ops = spawn_signal_worker(provider.clone(), report_tx);
+    let mut media: Option<Arc<MediaSession>> = None;
+    let mut media_events: Option<broadcast::Receiver<MediaEvent>> = None;
+    let mut stats_tick = tokio::time::interval(Duration::from_secs(1));
+    stats_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let emit = |e: CallEvent| {
+        let _ = events.send(e);
+    };
+
+    loop {
+        let deadline = machine.poll_timeout();
+        tokio::select! {
+            cmd = commands.recv() => {
+                let Some((cmd, reply)) = cmd else { break };
+                let result = machine.handle(Input::Command(cmd), Instant::now());
+                let _ = reply.send(result);
+            }
+            Some(sig) = signals.recv() => {
+                if let Signal::Invitation { from, .. } = &sig {
+                    emit(CallEvent::Incoming { from: from.clone() });
+                }
+                let _ = machine.handle(Input::Signal(sig), Instant::now());
+            }
+            Some(report) = reports.recv() => match report {
+                Report::Media(r) => { let _ = machine.handle(Input::Media(r), Instant::now()); }
+                Report::Session(s) => {
+                    media_events = Some(s.subscribe());
+                    media = Some(s);
+                }
+                Report::Closed => {
+                    if let Some(m) = media.take() {
+                        emit_media(&m, &emit).await;
+                    }
+                    media_events = None;
+                }
+                Report::DtmfSent(d) => emit(CallEvent::Dtmf { digit: d, received: false }),
+                Report::Failed { code, message, retry } => {
+                    emit(CallEvent::Error { code, message });
+                    if let Some(sig) = retry {
+                        let _ = machine.handle(Input::Signal(sig), Instant::now());
+                    }
+                }
+            },
+            ev = recv_media(&mut media_events) => match ev {
+                Some(MediaEvent::DirectionChanged(_)) => {
+                    if let Some(m) = &media { emit_media(m, &emit).await; }
+                }
+                Some(MediaEvent::Dtmf(d)) => emit(CallEvent::Dtmf { digit: d.digit.to_string(), received: true }),
+                Some(MediaEvent::Failed) => emit(CallEvent::Error {
+                    code: "MEDIA".into(),
+                    message: "the media connection failed (ICE/DTLS); the far end may be unreachable".into(),
+                }),
+                Some(_) => {}
+                None => media_events = None,
+            },
+            _ = sleep_until(deadline) => machine.handle_timeout(Instant::now()),
+            _ = stats_tick.tick() => {
+                if let Some(m) = &media && machine.state().is_established() {
+                    emit_media(m, &emit).await;
+                    let s = m.stats().await;
+                    emit(CallEvent::Stats { rtt_ms: s.rtt_ms, jitter_ms: s.jitter_ms, loss_pct: s.loss_pct(), codec: s.codec.clone() });
+                }
+            }
+        }
+        while let Some(effect) = machine.poll_effect() {
+            match effect {
+                Effect::Media(op) => {
+                    let _ = media_ops.send(op).await;
+                }
+                Effect::Signal(op) => {
+                    let _ = signal_ops.send(op).await;
+                }
+                Effect::State(s) => {
+                    let (state, reason) = match &s {
+                        CallState::Ended(r) => ("Ended".to_owned(), Some(r.to_string())),
+                        other => (other.name().to_owned(), None),
+                    };
+                    emit(CallEvent::State {
+                        state,
+                        reason: reason.clone(),
+                    });
+                    if let Some(r) = reason {
+                        emit(CallEvent::Ended { reason: r });
+                    }
+                    let _ = state_tx.send(s);
+                }
+                Effect::RemoteHold(held) => emit(CallEvent::RemoteHold { held }),
+                Effect::Muted(muted) => emit(CallEvent::Muted { muted }),
+                Effect::Error(e) => emit(CallEvent::Error {
+                    code: "CALL".into(),
+                    message: e.to_string(),
+                }),
+            }
+        }
+    }
+    let _ = media_ops.send(MediaOp::Close).await;
+    provider.shutdown().await;
+}
+
+async fn emit_media(m: &MediaSession, emit: &impl Fn(CallEvent)) {
+    let s = m.stats().await;
+    emit(CallEvent::Media {
+        direction: s.direction,
+        rtp_sent: s.rtp_sent,
+        rtp_received: s.rtp_received,
+    });
+}
+
+async fn recv_media(rx: &mut Option<broadcast::Receiver<MediaEvent>>) -> Option<MediaEvent> {
+    match rx {
+        Some(r) => loop {
+            match r.recv().await {
+                Ok(e) => return Some(e),
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        },
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Carries out media operations one at a time, creating the session when a call needs it.
+fn spawn_media_worker(
+    config: MediaConfig,
+    audio: AudioFactory,
+    reports: mpsc::Sender<Report>,
+) -> mpsc::Sender<MediaOp> {
+    let (tx, mut rx) = mpsc::channel::<MediaOp>(32);
+    tokio::spawn(async move {
+        let mut session: Option<Arc<MediaSession>> = None;
+        while let Some(op) = rx.recv().await {
+            if matches!(op, MediaOp::CreateOffer | MediaOp::AcceptOffer(_)) && session.is_none() {
+                let (source, sink) = audio();
+                match MediaSession::new(config.clone(), source, sink).await {
+                    Ok(s) => {
+                        let s = Arc::new(s);
+                        session = Some(s.clone());
+                        let _ = reports.send(Report::Session(s)).await;
+                    }
+                    Err(e) => {
+                        let _ = reports
+                            .send(Report::Media(MediaResult::Failed(e.to_string())))
+                            .await;
+                        continue;
+                    }
+                }
+            }
+            let Some(s) = session.clone() else {
+                continue;
+            };
+            let result = match op {
+                MediaOp::CreateOffer => Some(s.create_offer().await.map(MediaResult::OfferCreated)),
+                MediaOp::Hold => Some(s.hold().await.map(MediaResult::OfferCreated)),
+                MediaOp::Resume => Some(s.resume().await.map(MediaResult::OfferCreated)),
+                MediaOp::AcceptOffer(offer) => {
+                    Some(
+                        s.accept_offer(&offer)
+                            .await
+                            .map(|answer| MediaResult::AnswerCreated {
+                                answer,
+                                direction: s.direction().unwrap_or(Direction::SendRecv),
+                            }),
+                    )
+                }
+                MediaOp::AcceptAnswer(answer) => {
+                    Some(s.accept_answer(&answer).await.map(MediaResult::AnswerApplied))
+                }
+                MediaOp::CancelOffer => {
+                    if let Err(e) = s.cancel_offer().await {
+                        tracing::debug!(error = %e, "nothing to cancel");
+                    }
+                    None
+                }
+                MediaOp::SetMuted(m) => {
+                    s.set_muted(m);
+                    None
+                }
+                MediaOp::SendDtmf(digits) => {
+                    match s.send_dtmf(&digits) {
+                        Ok(()) => {
+                            let _ = reports.send(Report::DtmfSent(digits)).await;
+                        }
+                        Err(e) => {
+                            let _ = reports
+                                .send(Report::Failed {
+                                    code: "DTMF".into(),
+                                    message: e.to_string(),
+                                    retry: None,
+                                })
+                                .await;
+                        }
+                    }
+                    None
+                }
+                MediaOp::Close => {
+                    s.close().await;
+                    session = None;
+                    let _ = reports.send(Report::Closed).await;
+                    None
+                }
+            };
+            if let Some(r) = result {
+                let r = r.unwrap_or_else(|e| MediaResult::Failed(e.to_string()));
+                let _ = reports.send(Report::Media(r)).await;
+            }
+        }
+        if let Some(s) = session {
+            s.close().await;
+        }
+    });
+    tx
+}
+
+/// Carries out signaling requests one at a time; a failure becomes the signal the
+/// machine expects (a refused hold, or a failed request) plus an error event.
+fn spawn_signal_worker(
+    provider: Arc<dyn SignalingProvider>,
+    reports: mpsc::Sender<Report>,
+) -> mpsc::Sender<SignalOp> {
+    let (tx, mut rx) = mpsc::channel::<SignalOp>(32);
+    tokio::spawn(async move {
+        while let Some(op) = rx.recv().await {
+            let renegotiation = matches!(op, SignalOp::Hold { .. } | SignalOp::Resume { .. });
+            let best_effort = matches!(op, SignalOp::Ringing | SignalOp::Decline);
+            if let Err(e) = provider.request(op).await {
+                let message = e.to_string();
+                let retry = if best_effort {
+                    None
+                } else if renegotiation {
+                    Some(Signal::UpdateRejected(message.clone()))
+                } else {
+                    Some(Signal::RequestFailed(message.clone()))
+                };
+                let _ = reports
+                    .send(Report::Failed {
+                        code: e.code(),
+                        message,
+                        retry,
+                    })
+                    .await;
+            }
+        }
+    });
+    tx
+}

@@ -1,0 +1,373 @@
+//! The CAMARA HTTP client: one method per operation, a bearer token on every request
+//! (fetched again once after a 401), `Retry-After` honoured on 429, a timeout on
+//! everything, and every spec error code turned into a sentence a person understands.
+
+use super::wire::*;
+use crate::auth::{TokenError, TokenSource};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where each API lives. Real operators and the sandbox serve them under their base
+/// paths; a mock server (Prism) serves each spec at its root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CamaraEndpoints {
+    pub registration: String,
+    pub call_handling: String,
+    pub events: String,
+}
+
+impl CamaraEndpoints {
+    /// `root` + the specs' base paths (`/webrtc-registration/vwip`, ...).
+    pub fn under(root: &str) -> Self {
+        let root = root.trim_end_matches('/');
+        Self {
+            registration: format!("{root}{REGISTRATION_BASE}"),
+            call_handling: format!("{root}{CALL_HANDLING_BASE}"),
+            events: format!("{root}{EVENTS_BASE}"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CamaraError {
+    #[error("{operation} failed: {explanation} (HTTP {status} {code}: {message})")]
+    Api {
+        operation: &'static str,
+        status: u16,
+        code: String,
+        message: String,
+        explanation: &'static str,
+    },
+    #[error("{operation} failed: the server did not answer within {} s; check the network or the operator's status", .timeout.as_secs_f64())]
+    Timeout {
+        operation: &'static str,
+        timeout: Duration,
+    },
+    #[error(
+        "{operation} failed: the server could not be reached ({detail}); check the account's URLs and the network"
+    )]
+    Unreachable { operation: &'static str, detail: String },
+    #[error("{operation} failed: the server's answer could not be read ({detail})")]
+    Malformed { operation: &'static str, detail: String },
+    #[error("{0}")]
+    Token(#[from] TokenError),
+}
+
+impl CamaraError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            CamaraError::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// A stable code for JSON output.
+    pub fn code(&self) -> String {
+        match self {
+            CamaraError::Api { code, .. } => code.clone(),
+            CamaraError::Timeout { .. } => "TIMEOUT".into(),
+            CamaraError::Unreachable { .. } => "UNREACHABLE".into(),
+            CamaraError::Malformed { .. } => "MALFORMED_RESPONSE".into(),
+            CamaraError::Token(_) => "TOKEN".into(),
+        }
+    }
+}
+
+/// What each error code of the three specs means for the person at the phone.
+pub fn explain(status: u16, code: &str) -> &'static str {
+    match (status, code) {
+        (400, "OUT_OF_RANGE") => "a value is outside what the operator allows",
+        (400, "EMERGENCY_ADDRESS_MISSING") => "the operator needs an emergency address for this registration",
+        (400, "INVALID_PROTOCOL") => "the operator does not deliver events over this protocol",
+        (400, "INVALID_CREDENTIAL") => "the operator refused the credential for our event sink",
+        (400, "INVALID_TOKEN") => "the operator refused the token for our event sink",
+        (400, "INVALID_SINK") => "the operator refused the address of our event sink",
+        (400, _) => "the operator rejected the request as invalid",
+        (401, _) => "the operator did not accept our credentials; check the account's client id and secret",
+        (403, "INVALID_TOKEN_CONTEXT") => "the token does not fit this request (wrong device or number)",
+        (403, "MAX_REGISTRATION_PER_USER") => {
+            "this user already has the most registrations the operator allows"
+        }
+        (403, "MAX_REGISTRATION_PER_MSISDN") => {
+            "this number already has the most registrations the operator allows"
+        }
+        (403, "MAX_DEVICES_PER_USER") => "this user already has the most devices the operator allows",
+        (403, "SUBSCRIPTION_MISMATCH") => {
+            "the operator does not allow this kind of event subscription for the account"
+        }
+        (403, _) => "the account is not allowed to do this (a missing permission or scope)",
+        (404, _) => {
+            "the operator does not know this registration, session or subscription (it may have ended)"
+        }
+        (409, "ALREADY_EXISTS") => "it already exists on the operator's side",
+        (409, _) => "the operator refused it because of a conflicting change; try again",
+        (422, "MULTIEVENT_SUBSCRIPTION_NOT_SUPPORTED") => {
+            "the operator takes one event type per subscription"
+        }
+        (422, _) => "the operator cannot apply this request to this device or number",
+        (429, _) => "the operator is limiting requests; wait a moment and try again",
+        (501, "CALLTYPE_EMERGENCY_NOT_SUPPORTED") => {
+            "this operator does not support emergency calls through this API; call emergency services another way"
+        }
+        (501, _) => "the operator has not implemented this",
+        (500..=599, _) => "the operator's server failed; try again later",
+        _ => "the operator refused the request",
+    }
+}
+
+/// How long to wait after a 429: the `Retry-After` seconds, within reason.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+
+pub struct CamaraClient {
+    endpoints: CamaraEndpoints,
+    tokens: Arc<dyn TokenSource>,
+    http: reqwest::Client,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for CamaraClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CamaraClient")
+            .field("endpoints", &self.endpoints)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CamaraClient {
+    pub fn new(endpoints: CamaraEndpoints, tokens: Arc<dyn TokenSource>, timeout: Duration) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .unwrap_or_default();
+        Self {
+            endpoints,
+            tokens,
+            http,
+            timeout,
+        }
+    }
+
+    pub fn endpoints(&self) -> &CamaraEndpoints {
+        &self.endpoints
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        method: Method,
+        url: String,
+        headers: &[(&str, &str)],
+        body: Option<&(dyn erased::Body + Sync)>,
+    ) -> Result<Option<T>, CamaraError> {
+        let mut refreshed = false;
+        let mut throttled = false;
+        loop {
+            let token = self.tokens.token(refreshed).await?;
+            let mut req = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(token)
+                .header("x-correlator", uuid::Uuid::new_v4().to_string())
+                .timeout(self.timeout);
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            if let Some(b) = body {
+                req = req.header("content-type", "application/json").body(b.to_json());
+            }
+            let resp = match req.send().await {
+                Ok(r) => r,
+                Err(e) if e.is_timeout() => {
+                    return Err(CamaraError::Timeout {
+                        operation,
+                        timeout: self.timeout,
+                    });
+                }
+                Err(e) => {
+                    return Err(CamaraError::Unreachable {
+                        operation,
+                        detail: e.to_string(),
+                    });
+                }
+            };
+            let status = resp.status();
+            if status == StatusCode::UNAUTHORIZED && !refreshed {
+                tracing::info!(operation, "401: fetching a new token and retrying once");
+                refreshed = true;
+                continue;
+            }
+            if status == StatusCode::TOO_MANY_REQUESTS && !throttled {
+                let wait = resp
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map_or(Duration::from_secs(1), Duration::from_secs)
+                    .min(MAX_RETRY_AFTER);
+                tracing::info!(
+                    operation,
+                    wait_s = wait.as_secs(),
+                    "429: waiting as asked, then retrying"
+                );
+                tokio::time::sleep(wait).await;
+                throttled = true;
+                continue;
+            }
+            let bytes = match tokio::time::timeout(self.timeout, resp.bytes()).await {
+                Ok(Ok(b)) => b,
+                Ok(Err(e)) => {
+                    return Err(CamaraError::Malformed {
+                        operation,
+                        detail: e.to_string(),
+                    });
+                }
+                Err(_) => {
+                    return Err(CamaraError::Timeout {
+                        operation,
+                        timeout: self.timeout,
+                    });
+                }
+            };
+            if status.is_success() {
+                if bytes.is_empty() || status == StatusCode::NO_CONTENT {
+                    return Ok(None);
+                }
+                return serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| CamaraError::Malformed {
+                        operation,
+                        detail: e.to_string(),
+                    });
+            }
+            let info: ErrorInfo = serde_json::from_slice(&bytes).unwrap_or(ErrorInfo {
+                status: status.as_u16(),
+                code: status
+                    .canonical_reason()
+                    .unwrap_or("ERROR")
+                    .to_ascii_uppercase()
+                    .replace(' ', "_"),
+                message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+            });
+            return Err(CamaraError::Api {
+                operation,
+                status: status.as_u16(),
+                explanation: explain(status.as_u16(), &info.code),
+                code: info.code,
+                message: info.message,
+            });
+        }
+    }
+
+    fn required<T>(operation: &'static str, v: Option<T>) -> Result<T, CamaraError> {
+        v.ok_or(CamaraError::Malformed {
+            operation,
+            detail: "the answer was empty".into(),
+        })
+    }
+
+    pub async fn register(&self, req: &RegSessionRequest) -> Result<RegSessionResponse, CamaraError> {
+        let op = "registering the device";
+        let url = format!("{}/sessions", self.endpoints.registration);
+        Self::required(op, self.call(op, Method::POST, url, &[], Some(req)).await?)
+    }
+
+    pub async fn refresh_registration(&self, id: &str) -> Result<Option<RegSessionResponse>, CamaraError> {
+        let op = "refreshing the registration";
+        let url = format!("{}/sessions/{id}", self.endpoints.registration);
+        self.call(op, Method::PUT, url, &[], Some(&RegSessionUpdate::default()))
+            .await
+    }
+
+    pub async fn unregister(&self, id: &str) -> Result<(), CamaraError> {
+        let op = "removing the registration";
+        let url = format!("{}/sessions/{id}", self.endpoints.registration);
+        self.call::<serde_json::Value>(op, Method::DELETE, url, &[], None)
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn subscribe(&self, req: &SubscriptionRequest) -> Result<Subscription, CamaraError> {
+        let op = "subscribing to events";
+        let url = format!("{}/subscriptions", self.endpoints.events);
+        Self::required(op, self.call(op, Method::POST, url, &[], Some(req)).await?)
+    }
+
+    pub async fn unsubscribe(&self, id: &str) -> Result<(), CamaraError> {
+        let op = "ending an event subscription";
+        let url = format!("{}/subscriptions/{id}", self.endpoints.events);
+        self.call::<serde_json::Value>(op, Method::DELETE, url, &[], None)
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn create_session(
+        &self,
+        registration_id: &str,
+        req: &MediaSessionInformation,
+    ) -> Result<MediaSessionInformation, CamaraError> {
+        let op = "placing the call";
+        let url = format!("{}/sessions", self.endpoints.call_handling);
+        let s: MediaSessionInformation = Self::required(
+            op,
+            self.call(
+                op,
+                Method::POST,
+                url,
+                &[("registrationId", registration_id)],
+                Some(req),
+            )
+            .await?,
+        )?;
+        if s.media_session_id.is_none() {
+            return Err(CamaraError::Malformed {
+                operation: op,
+                detail: "no mediaSessionId in the answer".into(),
+            });
+        }
+        Ok(s)
+    }
+
+    pub async fn get_session(&self, id: &str) -> Result<MediaSessionInformation, CamaraError> {
+        let op = "reading the session";
+        let url = format!("{}/sessions/{id}", self.endpoints.call_handling);
+        Self::required(op, self.call(op, Method::GET, url, &[], None).await?)
+    }
+
+    pub async fn update_status(
+        &self,
+        id: &str,
+        change: &MediaSessionStatusChange,
+    ) -> Result<Option<MediaSessionInformation>, CamaraError> {
+        let op = match change.status {
+            SessionStatus::Hold => "putting the call on hold",
+            SessionStatus::Resume => "resuming the call",
+            SessionStatus::Connected => "answering the call",
+            _ => "updating the session",
+        };
+        let url = format!("{}/sessions/{id}/status", self.endpoints.call_handling);
+        self.call(op, Method::PUT, url, &[], Some(change)).await
+    }
+
+    pub async fn delete_session(&self, id: &str) -> Result<(), CamaraError> {
+        let op = "ending the session";
+        let url = format!("{}/sessions/{id}", self.endpoints.call_handling);
+        self.call::<serde_json::Value>(op, Method::DELETE, url, &[], None)
+            .await
+            .map(|_| ())
+    }
+}
+
+/// Lets one `call` take any serialisable body without being generic over it.
+mod erased {
+    pub trait Body {
+        fn to_json(&self) -> Vec<u8>;
+    }
+    impl<T: serde::Serialize> Body for T {
+        fn to_json(&self) -> Vec<u8> {
+            serde_json::to_vec(self).unwrap_or_default()
+        }
+    }
+}

@@ -1,0 +1,559 @@
+//! The call state machine's requests in CAMARA terms, and CAMARA's events back as
+//! machine signals.
+//!
+//! - Register: POST registration, then one subscription per event type to our sink;
+//!   the registration is refreshed 120 s before `expiresAt`.
+//! - Call: POST /sessions with the complete offer; the answer comes in a session-status
+//!   event, or from polling GET when no event arrives within 2 s.
+//! - Hold / resume: PUT status `Hold` / `Resume` with the new offer; the answer comes in
+//!   the 200 body or in a session-status event.
+//! - Hang up: DELETE.
+
+use super::client::{CamaraClient, CamaraError};
+use super::sink::EventSink;
+use super::wire::*;
+use crate::call::{EndReason, Signal, SignalOp};
+use crate::signaling::{CallOptions, SignalingError, SignalingProvider};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, Clone)]
+pub struct CamaraConfig {
+    /// This installation's device id (a UUID, stable across runs).
+    pub device_id: String,
+    /// Where our event sink listens.
+    pub sink_bind: SocketAddr,
+    /// How long to wait for an answer event before polling GET.
+    pub poll_after: Duration,
+    pub poll_every: Duration,
+    /// Refresh the registration this long before it expires.
+    pub refresh_margin: Duration,
+}
+
+impl CamaraConfig {
+    pub fn new(device_id: impl Into<String>) -> Self {
+        Self {
+            device_id: device_id.into(),
+            sink_bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            poll_after: Duration::from_secs(2),
+            poll_every: Duration::from_secs(1),
+            refresh_margin: Duration::from_secs(120),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct CurrentSession {
+    id: String,
+    incoming: bool,
+    answered: bool,
+    /// Our hold/resume waiting for its answer.
+    pending_update: Option<SessionStatus>,
+    /// The far end's last re-offer kind (Hold or Resume), which our answer echoes.
+    far_update: Option<SessionStatus>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    registration: Option<RegSessionResponse>,
+    subscriptions: Vec<String>,
+    session: Option<CurrentSession>,
+    options: CallOptions,
+}
+
+pub struct CamaraProvider {
+    client: Arc<CamaraClient>,
+    config: CamaraConfig,
+    signals: mpsc::Sender<Signal>,
+    signals_rx: Mutex<Option<mpsc::Receiver<Signal>>>,
+    inner: Arc<Mutex<Inner>>,
+    sink: tokio::sync::Mutex<Option<EventSink>>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn end_reason(status: SessionStatus, reason: Option<&str>) -> EndReason {
+    match status {
+        SessionStatus::Busy => EndReason::Busy,
+        SessionStatus::NoAnswer => EndReason::NoAnswer,
+        SessionStatus::Declined => EndReason::Declined,
+        SessionStatus::NotReachable => EndReason::NotReachable,
+        SessionStatus::SessionCancelled => EndReason::SessionCancelled,
+        SessionStatus::Failed => {
+            EndReason::Failed(reason.unwrap_or("the network reported a failure").to_owned())
+        }
+        _ => EndReason::Terminated,
+    }
+}
+
+impl CamaraProvider {
+    pub fn new(client: CamaraClient, config: CamaraConfig) -> Self {
+        let (tx, rx) = mpsc::channel(64);
+        Self {
+            client: Arc::new(client),
+            config,
+            signals: tx,
+            signals_rx: Mutex::new(Some(rx)),
+            inner: Arc::default(),
+            sink: tokio::sync::Mutex::new(None),
+            tasks: Mutex::default(),
+        }
+    }
+
+    fn spawn(&self, f: impl std::future::Future<Output = ()> + Send + 'static) {
+        lock(&self.tasks).push(tokio::spawn(f));
+    }
+
+    fn session_id(&self) -> Result<String, SignalingError> {
+        lock(&self.inner)
+            .session
+            .as_ref()
+            .map(|s| s.id.clone())
+            .ok_or_else(|| SignalingError::State("there is no session".into()))
+    }
+
+    async fn register(&self) -> Result<(), SignalingError> {
+        let mut sink = self.sink.lock().await;
+        if sink.is_none() {
+            let (s, events) = EventSink::start(self.config.sink_bind)
+                .await
+                .map_err(|e| SignalingError::Sink(e.to_string()))?;
+            *sink = Some(s);
+            self.spawn(dispatch_events(
+                events,
+                self.inner.clone(),
+                self.signals.clone(),
+                self.client.clone(),
+            ));
+        }
+        let (sink_url, sink_token) = match sink.as_ref() {
+            Some(s) => (s.url().to_owned(), s.token().to_owned()),
+            None => return Err(SignalingError::Sink("no sink".into())),
+        };
+        drop(sink);
+        let reg = self
+            .client
+            .register(&RegSessionRequest {
+                device_id: self.config.device_id.clone(),
+                registration_expire_time: None,
+            })
+            .await?;
+        tracing::info!(number = ?reg.reg_info.as_ref().and_then(|i| i.phone_number.clone()), "registered");
+        let mut subscriptions = Vec::new();
+        for event_type in event_types::SUBSCRIBABLE {
+            let sub = self
+                .client
+                .subscribe(&SubscriptionRequest {
+                    protocol: "HTTP".into(),
+                    sink: sink_url.clone(),
+                    sink_credential: Some(SinkCredential {
+                        credential_type: "ACCESSTOKEN".into(),
+                        access_token: sink_token.clone(),
+                        access_token_expires_utc: far_future(),
+                        access_token_type: "bearer".into(),
+                    }),
+                    types: vec![event_type.to_owned()],
+                    config: Config {
+                        subscription_detail: WebrtcSubscriptionDetail {
+                            device_id: self.config.device_id.clone(),
+                        },
+                        subscription_expire_time: None,
+                    },
+                })
+                .await?;
+            subscriptions.push(sub.id);
+        }
+        let expires_at = reg.expires_at.clone();
+        let reg_id = reg.registration_id.clone();
+        {
+            let mut inner = lock(&self.inner);
+            inner.registration = Some(reg);
+            inner.subscriptions = subscriptions;
+        }
+        self.spawn(refresh_registration(
+            self.client.clone(),
+            reg_id,
+            expires_at,
+            self.config.refresh_margin,
+        ));
+        let _ = self.signals.send(Signal::Registered).await;
+        Ok(())
+    }
+
+    async fn create_session(&self, to: String, offer: String) -> Result<(), SignalingError> {
+        let (reg_id, own, options) = {
+            let inner = lock(&self.inner);
+            let reg = inner
+                .registration
+                .as_ref()
+                .ok_or_else(|| SignalingError::State("not registered with the operator".into()))?;
+            let own = reg.reg_info.as_ref().and_then(|i| i.phone_number.clone());
+            (reg.registration_id.clone(), own, inner.options.clone())
+        };
+        let req = MediaSessionInformation {
+            originator_address: own.map(|n| format!("tel:{n}")),
+            receiver_address: Some(to),
+            offer: Some(WrtcSdpDescriptor::new(offer)),
+            call_type: options.emergency.then_some(CallType::Emergency),
+            location_details: options.location,
+            ..Default::default()
+        };
+        let created = self.client.create_session(&reg_id, &req).await?;
+        let id = created.media_session_id.clone().unwrap_or_default();
+        lock(&self.inner).session = Some(CurrentSession {
+            id: id.clone(),
+            incoming: false,
+            answered: false,
+            pending_update: None,
+            far_update: None,
+        });
+        self.spawn(poll_for_answer(
+            self.client.clone(),
+            self.inner.clone(),
+            self.signals.clone(),
+            id,
+            self.config.poll_after,
+            self.config.poll_every,
+        ));
+        Ok(())
+    }
+
+    async fn update(&self, status: SessionStatus, offer: String) -> Result<(), SignalingError> {
+        let id = self.session_id()?;
+        if let Some(s) = lock(&self.inner).session.as_mut() {
+            s.pending_update = Some(status);
+        }
+        let change = MediaSessionStatusChange {
+            status,
+            offer: Some(WrtcSdpDescriptor::new(offer)),
+            answer: None,
+            location_details: None,
+        };
+        let result = self.client.update_status(&id, &change).await;
+        let answer = match result {
+            Ok(Some(info)) => info.answer.map(|a| a.sdp),
+            Ok(None) => None,
+            Err(e) => {
+                if let Some(s) = lock(&self.inner).session.as_mut() {
+                    s.pending_update = None;
+                }
+                return Err(e.into());
+            }
+        };
+        // The answer in the 200 body, or later in a session-status event.
+        if let Some(answer) = answer
+            && take_pending(&self.inner)
+        {
+            let _ = self.signals.send(Signal::UpdateAnswered { answer }).await;
+        }
+        Ok(())
+    }
+
+    async fn put(&self, change: MediaSessionStatusChange) -> Result<(), SignalingError> {
+        let id = self.session_id()?;
+        self.client.update_status(&id, &change).await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self) -> Result<(), SignalingError> {
+        let id = self.session_id()?;
+        let result = self.client.delete_session(&id).await;
+        lock(&self.inner).session = None;
+        match result {
+            Ok(()) => Ok(()),
+            // Already gone on the operator's side: that is what we wanted.
+            Err(CamaraError::Api { status: 404, .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn take_pending(inner: &Mutex<Inner>) -> bool {
+    lock(inner)
+        .session
+        .as_mut()
+        .and_then(|s| s.pending_update.take())
+        .is_some()
+}
+
+fn far_future() -> String {
+    let t = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+#[async_trait::async_trait]
+impl SignalingProvider for CamaraProvider {
+    async fn request(&self, op: SignalOp) -> Result<(), SignalingError> {
+        match op {
+            SignalOp::Register => self.register().await,
+            SignalOp::CreateSession { to, offer } => self.create_session(to.to_tel_uri(), offer).await,
+            SignalOp::Hold { offer } => self.update(SessionStatus::Hold, offer).await,
+            SignalOp::Resume { offer } => self.update(SessionStatus::Resume, offer).await,
+            SignalOp::AnswerUpdate { answer } => {
+                let status = lock(&self.inner)
+                    .session
+                    .as_ref()
+                    .and_then(|s| s.far_update)
+                    .unwrap_or(SessionStatus::Connected);
+                self.put(MediaSessionStatusChange {
+                    status,
+                    offer: None,
+                    answer: Some(WrtcSdpDescriptor::new(answer)),
+                    location_details: None,
+                })
+                .await
+            }
+            SignalOp::Ringing => {
+                let change = MediaSessionStatusChange {
+                    status: SessionStatus::Ringing,
+                    offer: None,
+                    answer: None,
+                    location_details: None,
+                };
+                if let Err(e) = self.put(change).await {
+                    tracing::info!(error = %e, "could not tell the caller we are ringing");
+                }
+                Ok(())
+            }
+            SignalOp::Accept { answer } => {
+                self.put(MediaSessionStatusChange {
+                    status: SessionStatus::Connected,
+                    offer: None,
+                    answer: Some(WrtcSdpDescriptor::new(answer)),
+                    location_details: None,
+                })
+                .await?;
+                if let Some(s) = lock(&self.inner).session.as_mut() {
+                    s.answered = true;
+                }
+                let _ = self.signals.send(Signal::AcceptConfirmed).await;
+                Ok(())
+            }
+            SignalOp::Decline => self.delete_session().await,
+            SignalOp::Terminate => {
+                let result = self.delete_session().await;
+                if result.is_ok() {
+                    let _ = self.signals.send(Signal::Ended(EndReason::Hangup)).await;
+                }
+                result
+            }
+        }
+    }
+
+    fn take_signals(&self) -> Option<mpsc::Receiver<Signal>> {
+        lock(&self.signals_rx).take()
+    }
+
+    fn set_call_options(&self, options: CallOptions) {
+        lock(&self.inner).options = options;
+    }
+
+    fn own_number(&self) -> Option<String> {
+        lock(&self.inner)
+            .registration
+            .as_ref()
+            .and_then(|r| r.reg_info.as_ref())
+            .and_then(|i| i.phone_number.clone())
+    }
+
+    async fn shutdown(&self) {
+        for t in lock(&self.tasks).drain(..) {
+            t.abort();
+        }
+        let (subs, reg, session) = {
+            let mut inner = lock(&self.inner);
+            (
+                std::mem::take(&mut inner.subscriptions),
+                inner.registration.take(),
+                inner.session.take(),
+            )
+        };
+        if let Some(s) = session
+            && let Err(e) = self.client.delete_session(&s.id).await
+        {
+            tracing::debug!(error = %e, "session already gone");
+        }
+        for id in subs {
+            if let Err(e) = self.client.unsubscribe(&id).await {
+                tracing::debug!(error = %e, "unsubscribing");
+            }
+        }
+        if let Some(r) = reg
+            && let Err(e) = self.client.unregister(&r.registration_id).await
+        {
+            tracing::debug!(error = %e, "unregistering");
+        }
+        self.sink.lock().await.take();
+    }
+}
+
+/// Refreshes the registration `margin` before it expires, for as long as it lives.
+async fn refresh_registration(
+    client: Arc<CamaraClient>,
+    id: String,
+    mut expires_at: Option<String>,
+    margin: Duration,
+) {
+    loop {
+        let wait = expires_at
+            .as_deref()
+            .and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok())
+            .map(|t| t - time::OffsetDateTime::now_utc())
+            .and_then(|left| Duration::try_from(left).ok())
+            .map_or(Duration::from_secs(600), |left| {
+                left.saturating_sub(margin).max(Duration::from_secs(1))
+            });
+        tokio::time::sleep(wait).await;
+        match client.refresh_registration(&id).await {
+            Ok(Some(r)) => expires_at = r.expires_at,
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "registration refresh failed; retrying in 10 s");
+                tokio::time::sleep(Duration::from_secs(10)).await;
+            }
+        }
+    }
+}
+
+/// Turns the operator's events into signals for the current session.
+async fn dispatch_events(
+    mut events: mpsc::Receiver<CloudEvent>,
+    inner: Arc<Mutex<Inner>>,
+    signals: mpsc::Sender<Signal>,
+    client: Arc<CamaraClient>,
+) {
+    while let Some(event) = events.recv().await {
+        match event.event_type.as_str() {
+            event_types::SESSION_INVITATION => {
+                let Ok(data) = serde_json::from_value::<MediaSession>(event.data) else {
+                    tracing::warn!("a session-invitation we cannot read");
+                    continue;
+                };
+                let busy = lock(&inner).session.is_some();
+                if busy {
+                    tracing::info!(id = %data.media_session_id, "declining a second call while busy");
+                    let _ = client.delete_session(&data.media_session_id).await;
+                    continue;
+                }
+                let Some(offer) = data.offer else {
+                    tracing::warn!("a session-invitation without an offer");
+                    continue;
+                };
+                lock(&inner).session = Some(CurrentSession {
+                    id: data.media_session_id.clone(),
+                    incoming: true,
+                    answered: false,
+                    pending_update: None,
+                    far_update: None,
+                });
+                let from = data.originator_address.unwrap_or_default();
+                let from = from.strip_prefix("tel:").unwrap_or(&from).to_owned();
+                let _ = signals
+                    .send(Signal::Invitation {
+                        from,
+                        offer: offer.sdp,
+                    })
+                    .await;
+            }
+            event_types::SESSION_STATUS => {
+                let Ok(data) = serde_json::from_value::<MediaSession>(event.data) else {
+                    tracing::warn!("a session-status event we cannot read");
+                    continue;
+                };
+                for s in session_signals(&inner, &data) {
+                    let _ = signals.send(s).await;
+                }
+            }
+            event_types::REGISTRATION_ENDS => {
+                tracing::warn!("the operator ended our registration");
+                lock(&inner).registration = None;
+            }
+            other => tracing::debug!(event_type = other, "event ignored"),
+        }
+    }
+}
+
+/// The signals one session-status update means for the current session.
+fn session_signals(inner: &Mutex<Inner>, data: &MediaSession) -> Vec<Signal> {
+    let mut guard = lock(inner);
+    let Some(session) = guard.session.as_mut().filter(|s| s.id == data.media_session_id) else {
+        tracing::debug!(id = %data.media_session_id, "event for another session ignored");
+        return Vec::new();
+    };
+    let Some(status) = data.status else {
+        return Vec::new();
+    };
+    let answer = data.answer.as_ref().map(|a| a.sdp.clone());
+    let offer = data.offer.as_ref().map(|o| o.sdp.clone());
+    if status.is_final() {
+        guard.session = None;
+        return vec![Signal::Ended(end_reason(status, data.reason.as_deref()))];
+    }
+    match (status, offer, answer) {
+        (SessionStatus::Hold | SessionStatus::Resume, Some(offer), _) => {
+            session.far_update = Some(status);
+            vec![Signal::RemoteOffer { offer }]
+        }
+        (SessionStatus::Hold | SessionStatus::Resume, None, Some(answer))
+            if session.pending_update.take().is_some() =>
+        {
+            vec![Signal::UpdateAnswered { answer }]
+        }
+        (_, _, Some(answer)) if !session.incoming && !session.answered => {
+            session.answered = true;
+            vec![Signal::Answered { answer }]
+        }
+        (SessionStatus::Ringing | SessionStatus::Waiting, _, _) if !session.answered => vec![Signal::Ringing],
+        (SessionStatus::InProgress | SessionStatus::Proceeding, _, _) if !session.answered => {
+            vec![Signal::Proceeding]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Polls GET when the answer does not arrive as an event within `after`.
+async fn poll_for_answer(
+    client: Arc<CamaraClient>,
+    inner: Arc<Mutex<Inner>>,
+    signals: mpsc::Sender<Signal>,
+    id: String,
+    after: Duration,
+    every: Duration,
+) {
+    tokio::time::sleep(after).await;
+    loop {
+        let waiting = lock(&inner)
+            .session
+            .as_ref()
+            .is_some_and(|s| s.id == id && !s.answered);
+        if !waiting {
+            return;
+        }
+        match client.get_session(&id).await {
+            Ok(info) => {
+                let data = MediaSession {
+                    status: info.status,
+                    answer: info.answer,
+                    media_session_id: id.clone(),
+                    ..Default::default()
+                };
+                let found = session_signals(&inner, &data);
+                if !found.is_empty() {
+                    tracing::info!("no event within {:?}: took the session's state from GET", after);
+                }
+                for s in found {
+                    let _ = signals.send(s).await;
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "polling the session"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}

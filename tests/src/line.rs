@@ -1,0 +1,148 @@
+//! A Dialtone line on the sandbox: the CAMARA provider, the call driver, a tone as the
+//! microphone and a recording as the speaker.
+
+use dialtone_core::auth::ClientCredentials;
+use dialtone_core::call::{AudioFactory, CallDriver, CallEvent, CallHandle, CallState, Command, PhoneNumber};
+use dialtone_core::media::MediaConfig;
+use dialtone_core::media::io::{RecordingSink, ToneSource};
+use dialtone_core::signaling::camara::wire::scopes;
+use dialtone_core::signaling::camara::{CamaraClient, CamaraConfig, CamaraEndpoints, CamaraProvider};
+use dialtone_sandbox::{Sandbox, SandboxConfig};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+pub struct Line {
+    pub call: CallHandle,
+    pub heard: RecordingSink,
+    pub events: broadcast::Receiver<CallEvent>,
+    pub log: Arc<Mutex<Vec<CallEvent>>>,
+}
+
+pub async fn sandbox(config: SandboxConfig) -> Sandbox {
+    crate::init_tracing();
+    Sandbox::start("127.0.0.1:0".parse().expect("addr"), config)
+        .await
+        .expect("sandbox")
+}
+
+pub fn provider(sandbox: &Sandbox, timeout: Duration) -> CamaraProvider {
+    let creds = sandbox.credentials();
+    let tokens = ClientCredentials::new(
+        &creds.client_id,
+        &creds.client_secret,
+        &creds.token_url,
+        scopes::all_client(),
+    )
+    .expect("token source");
+    let client = CamaraClient::new(
+        CamaraEndpoints::under(&sandbox.base_url()),
+        Arc::new(tokens),
+        timeout,
+    );
+    let mut config = CamaraConfig::new(uuid_v4());
+    config.poll_after = Duration::from_secs(2);
+    CamaraProvider::new(client, config)
+}
+
+fn uuid_v4() -> String {
+    let b: [u8; 16] = rand::random();
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+        u16::from_be_bytes([b[4], b[5]]),
+        u16::from_be_bytes([b[6], b[7]]) & 0x0fff,
+        (u16::from_be_bytes([b[8], b[9]]) & 0x3fff) | 0x8000,
+        u64::from_be_bytes([0, 0, b[10], b[11], b[12], b[13], b[14], b[15]])
+    )
+}
+
+/// A line on `sandbox` whose microphone plays `tone_hz`.
+pub fn line(sandbox: &Sandbox, tone_hz: f64) -> Line {
+    line_with(provider(sandbox, Duration::from_secs(5)), tone_hz)
+}
+
+pub fn line_with(provider: CamaraProvider, tone_hz: f64) -> Line {
+    let heard = RecordingSink::new();
+    let sink = heard.clone();
+    let audio: AudioFactory =
+        Arc::new(move || (Box::new(ToneSource::new(tone_hz, 0.3)), Box::new(sink.clone())));
+    let call = CallDriver::spawn(Arc::new(provider), MediaConfig::loopback(), audio, false);
+    let events = call.subscribe();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut rx = call.subscribe();
+    let l = log.clone();
+    tokio::spawn(async move {
+        while let Ok(e) = rx.recv().await {
+            if let Ok(mut v) = l.lock() {
+                v.push(e);
+            }
+        }
+    });
+    Line {
+        call,
+        heard,
+        events,
+        log,
+    }
+}
+
+impl Line {
+    pub async fn dial(&self, number: &str) {
+        self.call
+            .command(Command::Dial(PhoneNumber::parse(number).expect("number")))
+            .await
+            .expect("dial");
+    }
+
+    pub async fn wait(&self, name: &str, within: Duration) -> CallState {
+        self.call
+            .wait_state(within, |s| s.name() == name)
+            .await
+            .unwrap_or_else(|| {
+                panic!(
+                    "never reached {name}; now {}; events {:?}",
+                    self.call.state(),
+                    self.events()
+                )
+            })
+    }
+
+    pub fn events(&self) -> Vec<CallEvent> {
+        self.log.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    /// The state names reported so far, in order.
+    pub fn states(&self) -> Vec<String> {
+        self.events()
+            .into_iter()
+            .filter_map(|e| match e {
+                CallEvent::State { state, .. } => Some(state),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Does audio produced from now on carry `freq` (over 200 ms) within `within`?
+    pub async fn hears(&self, freq: f64, within: Duration) -> bool {
+        let start = std::time::Instant::now();
+        let from = self.heard.len();
+        while start.elapsed() < within {
+            let (rate, samples) = self.heard.samples_since(from);
+            let n = (rate / 5) as usize;
+            if rate > 0 && samples.len() >= n {
+                let tail = &samples[samples.len() - n..];
+                if let Some((f, share)) =
+                    dialtone_core::media::analysis::dominant_frequency(tail, rate, &crate::TONES)
+                    && f == freq
+                    && share > 0.8
+                    && dialtone_core::media::analysis::rms_dbfs(tail) > -40.0
+                {
+                    return true;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    }
+}
