@@ -69,10 +69,16 @@ enum Report {
     },
 }
 
+enum Control {
+    Command(Command, oneshot::Sender<Result<(), CallError>>),
+    /// Hang up what is up, unregister, and stop.
+    Shutdown(oneshot::Sender<()>),
+}
+
 /// A handle on a running driver.
 #[derive(Clone)]
 pub struct CallHandle {
-    commands: mpsc::Sender<(Command, oneshot::Sender<Result<(), CallError>>)>,
+    commands: mpsc::Sender<Control>,
     events: broadcast::Sender<CallEvent>,
     state: tokio::sync::watch::Receiver<CallState>,
 }
@@ -85,8 +91,19 @@ impl CallHandle {
             command: "reach the call",
             state: "stopped".into(),
         };
-        self.commands.send((c, tx)).await.map_err(|_| gone())?;
+        self.commands
+            .send(Control::Command(c, tx))
+            .await
+            .map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
+    }
+
+    /// Ends any call, unregisters, and waits until that is done.
+    pub async fn shutdown(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.commands.send(Control::Shutdown(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<CallEvent> {
@@ -136,7 +153,7 @@ async fn run(
     media_config: MediaConfig,
     audio: AudioFactory,
     registered: bool,
-    mut commands: mpsc::Receiver<(Command, oneshot::Sender<Result<(), CallError>>)>,
+    mut commands: mpsc::Receiver<Control>,
     events: broadcast::Sender<CallEvent>,
     state_tx: tokio::sync::watch::Sender<CallState>,
 ) {
@@ -156,14 +173,21 @@ async fn run(
         let _ = events.send(e);
     };
 
+    let mut done: Option<oneshot::Sender<()>> = None;
     loop {
         let deadline = machine.poll_timeout();
         tokio::select! {
-            cmd = commands.recv() => {
-                let Some((cmd, reply)) = cmd else { break };
-                let result = machine.handle(Input::Command(cmd), Instant::now());
-                let _ = reply.send(result);
-            }
+            ctl = commands.recv() => match ctl {
+                Some(Control::Command(cmd, reply)) => {
+                    let result = machine.handle(Input::Command(cmd), Instant::now());
+                    let _ = reply.send(result);
+                }
+                Some(Control::Shutdown(reply)) => {
+                    done = Some(reply);
+                    break;
+                }
+                None => break,
+            },
             Some(sig) = signals.recv() => {
                 if let Signal::Invitation { from, .. } = &sig {
                     emit(CallEvent::Incoming { from: from.clone() });
@@ -244,6 +268,9 @@ async fn run(
     }
     let _ = media_ops.send(MediaOp::Close).await;
     provider.shutdown().await;
+    if let Some(d) = done {
+        let _ = d.send(());
+    }
 }
 
 async fn emit_media(m: &MediaSession, emit: &impl Fn(CallEvent)) {

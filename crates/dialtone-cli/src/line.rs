@@ -1,0 +1,143 @@
+//! One phone line for the CLI: the signaling provider, the call driver and the audio.
+//! With no operator account it runs the sandbox in-process (the embedded default).
+
+use crate::CallArgs;
+use crate::output::Reporter;
+use crate::wav::{WavSink, WavSource};
+use anyhow::Context;
+use dialtone_core::auth::ClientCredentials;
+use dialtone_core::call::{AudioFactory, CallDriver, CallHandle};
+use dialtone_core::media::io::{NullSink, ToneSource};
+use dialtone_core::media::{AudioSink, AudioSource, MediaConfig};
+use dialtone_core::signaling::camara::wire::scopes;
+use dialtone_core::signaling::camara::{CamaraClient, CamaraConfig, CamaraEndpoints, CamaraProvider};
+use dialtone_core::signaling::{CallOptions, SignalingProvider};
+use dialtone_sandbox::{Sandbox, SandboxConfig};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct Line {
+    pub call: CallHandle,
+    provider: Arc<CamaraProvider>,
+    sandbox: Option<Arc<Sandbox>>,
+}
+
+fn device_id() -> String {
+    let b: [u8; 16] = rand::random();
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+        u16::from_be_bytes([b[4], b[5]]),
+        u16::from_be_bytes([b[6], b[7]]) & 0x0fff,
+        (u16::from_be_bytes([b[8], b[9]]) & 0x3fff) | 0x8000,
+        u64::from_be_bytes([0, 0, b[10], b[11], b[12], b[13], b[14], b[15]])
+    )
+}
+
+fn audio(args: &CallArgs) -> anyhow::Result<AudioFactory> {
+    if let Some(p) = &args.audio_in {
+        WavSource::open(p)?;
+    }
+    if let Some(p) = &args.audio_out {
+        WavSink::create(p)?;
+    }
+    let (input, output) = (args.audio_in.clone(), args.audio_out.clone());
+    Ok(Arc::new(move || {
+        let source: Box<dyn AudioSource> = match input.as_deref().map(WavSource::open) {
+            Some(Ok(w)) => Box::new(w),
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "the input file went away; sending silence");
+                Box::new(dialtone_core::media::io::SilenceSource)
+            }
+            None => Box::new(ToneSource::new(1000.0, 0.25)),
+        };
+        let sink: Box<dyn AudioSink> = match output.as_deref().map(WavSink::create) {
+            Some(Ok(w)) => Box::new(w),
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "cannot record");
+                Box::new(NullSink)
+            }
+            None => Box::new(NullSink),
+        };
+        (source, sink)
+    }))
+}
+
+impl Line {
+    pub async fn open(args: &CallArgs, out: &Reporter) -> anyhow::Result<Line> {
+        let defaults = SandboxConfig::default();
+        let (root, sandbox) = match &args.sandbox {
+            Some(url) => (url.trim_end_matches('/').to_owned(), None),
+            None => {
+                let s = Sandbox::start(([127, 0, 0, 1], 0).into(), SandboxConfig::default())
+                    .await
+                    .context("cannot start the built-in sandbox")?;
+                out.note(&format!(
+                    "no operator account configured: using the built-in sandbox at {}",
+                    s.base_url()
+                ));
+                (s.base_url(), Some(Arc::new(s)))
+            }
+        };
+        let token_url = format!("{root}/oauth2/token");
+        let tokens = ClientCredentials::new(
+            &defaults.client_id,
+            &defaults.client_secret,
+            &token_url,
+            scopes::all_client(),
+        )?;
+        let client = CamaraClient::new(
+            CamaraEndpoints::under(&root),
+            Arc::new(tokens),
+            Duration::from_secs(10),
+        );
+        let provider = Arc::new(CamaraProvider::new(client, CamaraConfig::new(device_id())));
+        // The sandbox's far ends live on loopback.
+        let media = MediaConfig::loopback();
+        let call = CallDriver::spawn(
+            provider.clone() as Arc<dyn SignalingProvider>,
+            media,
+            audio(args)?,
+            false,
+        );
+        Ok(Line {
+            call,
+            provider,
+            sandbox,
+        })
+    }
+
+    pub fn set_call_options(&self, emergency: bool, location: Option<serde_json::Value>) {
+        self.provider
+            .set_call_options(CallOptions { emergency, location });
+    }
+
+    pub fn own_number(&self) -> Option<String> {
+        self.provider.own_number()
+    }
+
+    /// Has the embedded sandbox call this line after `after`.
+    pub fn call_me_after(&self, after: Duration) -> anyhow::Result<()> {
+        let sandbox = self
+            .sandbox
+            .clone()
+            .context("--call-me-after needs the built-in sandbox; with --sandbox use `dialtone sandbox --call-me-after`")?;
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            if let Err(e) = sandbox.call_me(None).await {
+                tracing::error!(%e, "the sandbox could not call");
+            }
+        });
+        Ok(())
+    }
+
+    /// Hangs up, unregisters, and stops the embedded sandbox.
+    pub async fn close(self) {
+        self.call.shutdown().await;
+        if let Some(s) = self.sandbox
+            && let Ok(s) = Arc::try_unwrap(s)
+        {
+            s.stop().await;
+        }
+    }
+}

@@ -1,0 +1,446 @@
+//! `dialtone`: scripted calls for headless QA, with JSON-lines events.
+//!
+//! With no operator configured it starts the sandbox network in-process (the embedded
+//! default), so `dialtone call +15550100` works on a fresh machine.
+
+mod line;
+mod output;
+mod script;
+mod wav;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use dialtone_core::call::{CallEvent, CallState, Command, PhoneNumber};
+use output::Reporter;
+use script::Step;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dialtone",
+    version,
+    about = "A softphone for real WebRTC calls, from the command line."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+    /// Log details to stderr (also RUST_LOG=debug).
+    #[arg(long, short, global = true)]
+    verbose: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+struct CallArgs {
+    /// Steps to run once the call is up, such as "wait 2s; hold; wait 2s; resume; dtmf 12#; hangup".
+    /// A script that does not hang up hangs up when it runs out.
+    #[arg(long)]
+    script: Option<String>,
+    /// One JSON object per line on stdout.
+    #[arg(long)]
+    json: bool,
+    /// WAV file to send as the microphone (default: a 1 kHz test tone).
+    #[arg(long, value_name = "FILE")]
+    audio_in: Option<PathBuf>,
+    /// WAV file to record what the far end sends.
+    #[arg(long, value_name = "FILE")]
+    audio_out: Option<PathBuf>,
+    /// Use a sandbox already running at this URL (from `dialtone sandbox`) instead of an
+    /// embedded one.
+    #[arg(long, value_name = "URL")]
+    sandbox: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Place a call and run a script on it.
+    Call {
+        /// The number to call, in international format (+15550100), or a tel: URI.
+        number: String,
+        #[command(flatten)]
+        args: CallArgs,
+        /// Place an emergency call (CAMARA callType EMERGENCY).
+        #[arg(long)]
+        emergency: bool,
+        /// Caller location as PIDF-LO shaped JSON (CAMARA locationDetails).
+        #[arg(long, value_name = "JSON")]
+        location: Option<String>,
+    },
+    /// Register and wait for incoming calls.
+    Listen {
+        #[command(flatten)]
+        args: CallArgs,
+        /// Answer incoming calls at once.
+        #[arg(long, conflicts_with = "decline")]
+        auto_answer: bool,
+        /// Decline incoming calls at once.
+        #[arg(long)]
+        decline: bool,
+        /// Exit after this many calls.
+        #[arg(long, value_name = "N")]
+        calls: Option<u32>,
+        /// With the embedded sandbox: have it call you after this long (such as 5s).
+        #[arg(long, value_name = "DURATION")]
+        call_me_after: Option<String>,
+    },
+    /// Run the sandbox network on its own, for other clients and for demos.
+    Sandbox {
+        #[arg(long, default_value = "127.0.0.1:7300")]
+        listen: SocketAddr,
+        /// Call the newest registered client after this long (such as 5s).
+        #[arg(long, value_name = "DURATION")]
+        call_me_after: Option<String>,
+    },
+    /// List the sandbox's numbers and what each does.
+    Numbers,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("dialtone: cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async move {
+        match run(cli.command).await {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("dialtone: {e:#}");
+                ExitCode::from(1)
+            }
+        }
+    })
+}
+
+fn init_logging(verbose: bool) {
+    let default = if verbose { "info,dialtone=debug" } else { "error" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Cmd::Call {
+            number,
+            args,
+            emergency,
+            location,
+        } => call(number, args, emergency, location).await,
+        Cmd::Listen {
+            args,
+            auto_answer,
+            decline,
+            calls,
+            call_me_after,
+        } => listen(args, auto_answer, decline, calls, call_me_after).await,
+        Cmd::Sandbox {
+            listen,
+            call_me_after,
+        } => sandbox(listen, call_me_after).await,
+        Cmd::Numbers => {
+            for e in dialtone_sandbox::far_end::DIRECTORY {
+                println!("{}  {}", e.number, e.description);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Refuses bad input before anything is sent.
+fn usage_error(out: &Reporter, code: &str, message: String) -> anyhow::Result<ExitCode> {
+    out.error(code, &message);
+    Ok(ExitCode::from(2))
+}
+
+async fn call(
+    number: String,
+    args: CallArgs,
+    emergency: bool,
+    location: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let out = Reporter::new(args.json);
+    let number = match PhoneNumber::parse(&number) {
+        Ok(n) => n,
+        Err(e) => return usage_error(&out, "INVALID_NUMBER", e.to_string()),
+    };
+    let steps = match args.script.as_deref().map(script::parse).transpose() {
+        Ok(s) => s,
+        Err(e) => return usage_error(&out, "INVALID_SCRIPT", e.to_string()),
+    };
+    let location = match location
+        .map(|l| serde_json::from_str::<serde_json::Value>(&l))
+        .transpose()
+    {
+        Ok(l) => l,
+        Err(e) => return usage_error(&out, "INVALID_LOCATION", format!("--location is not JSON: {e}")),
+    };
+    let line = line::Line::open(&args, &out).await?;
+    line.set_call_options(emergency, location);
+    let printer = out.follow(line.call.subscribe());
+    line.call
+        .command(Command::Dial(number))
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let outcome = run_call(&line, &out, steps.as_deref(), true).await;
+    line.close().await;
+    printer.finish().await;
+    finish(&out, outcome)
+}
+
+fn finish(out: &Reporter, outcome: Result<(), String>) -> anyhow::Result<ExitCode> {
+    match outcome {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(message) => {
+            out.error("SCRIPT", &message);
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// Waits for the call to come up, runs the script, and hangs up at its end.
+async fn run_call(
+    line: &line::Line,
+    out: &Reporter,
+    steps: Option<&[Step]>,
+    outgoing: bool,
+) -> Result<(), String> {
+    let setup = if outgoing {
+        Duration::from_secs(120)
+    } else {
+        Duration::from_secs(30)
+    };
+    let state = line
+        .call
+        .wait_state(setup, |s| {
+            *s == CallState::Connected || matches!(s, CallState::Ended(_))
+        })
+        .await
+        .ok_or("the call was not set up in time")?;
+    if let CallState::Ended(reason) = state {
+        return Err(format!("the call did not connect: {reason}"));
+    }
+    let Some(steps) = steps else {
+        // No script: stay on the call until it ends or Ctrl-C.
+        tokio::select! {
+            _ = line.call.wait_state(Duration::MAX, |s| matches!(s, CallState::Ended(_))) => {}
+            _ = tokio::signal::ctrl_c() => {
+                out.note("hanging up (Ctrl-C)");
+                hang_up(line).await?;
+            }
+        }
+        return Ok(());
+    };
+    for (i, step) in steps.iter().enumerate() {
+        let at = |e: String| format!("script step {} ({step:?}): {e}", i + 1);
+        if matches!(line.call.state(), CallState::Ended(_)) {
+            return Err(at("the call ended before this step".into()));
+        }
+        match step {
+            Step::Wait(d) => {
+                let ended = line
+                    .call
+                    .wait_state(*d, |s| matches!(s, CallState::Ended(_)))
+                    .await;
+                if ended.is_some() {
+                    return Err(at(format!(
+                        "the call ended during the wait ({})",
+                        line.call.state()
+                    )));
+                }
+            }
+            Step::Hold => command_until(line, Command::Hold, "Held").await.map_err(at)?,
+            Step::Resume => command_until(line, Command::Resume, "Connected")
+                .await
+                .map_err(at)?,
+            Step::Mute => line
+                .call
+                .command(Command::Mute(true))
+                .await
+                .map_err(|e| at(e.to_string()))?,
+            Step::Unmute => line
+                .call
+                .command(Command::Mute(false))
+                .await
+                .map_err(|e| at(e.to_string()))?,
+            Step::Dtmf(digits) => {
+                line.call
+                    .command(Command::Dtmf(digits.clone()))
+                    .await
+                    .map_err(|e| at(e.to_string()))?;
+                // Let the digits go out before the next step (100 ms tone + 60 ms gap each).
+                tokio::time::sleep(Duration::from_millis(160 * digits.len() as u64 + 100)).await;
+            }
+            Step::Hangup => {
+                hang_up(line).await.map_err(at)?;
+                return Ok(());
+            }
+        }
+    }
+    hang_up(line).await
+}
+
+async fn command_until(line: &line::Line, c: Command, state: &str) -> Result<(), String> {
+    line.call.command(c).await.map_err(|e| e.to_string())?;
+    let reached = line
+        .call
+        .wait_state(Duration::from_secs(15), |s| {
+            s.name() == state || matches!(s, CallState::Ended(_))
+        })
+        .await;
+    match reached {
+        Some(s) if s.name() == state => Ok(()),
+        Some(s) => Err(format!("the call ended instead ({s})")),
+        None => Err(format!(
+            "the call did not reach {state}; it is {}",
+            line.call.state()
+        )),
+    }
+}
+
+async fn hang_up(line: &line::Line) -> Result<(), String> {
+    if matches!(line.call.state(), CallState::Ended(_)) {
+        return Ok(());
+    }
+    line.call
+        .command(Command::Hangup)
+        .await
+        .map_err(|e| e.to_string())?;
+    line.call
+        .wait_state(Duration::from_secs(15), |s| matches!(s, CallState::Ended(_)))
+        .await
+        .map(|_| ())
+        .ok_or_else(|| "the hang-up was not confirmed".to_owned())
+}
+
+async fn listen(
+    args: CallArgs,
+    auto_answer: bool,
+    decline: bool,
+    calls: Option<u32>,
+    call_me_after: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let out = Reporter::new(args.json);
+    let steps = match args.script.as_deref().map(script::parse).transpose() {
+        Ok(s) => s,
+        Err(e) => return usage_error(&out, "INVALID_SCRIPT", e.to_string()),
+    };
+    let call_me_after = match call_me_after
+        .as_deref()
+        .map(|d| script::parse_duration(d).ok_or(d))
+        .transpose()
+    {
+        Ok(d) => d,
+        Err(d) => {
+            return usage_error(
+                &out,
+                "INVALID_DURATION",
+                format!("'{d}' is not a duration such as 5s"),
+            );
+        }
+    };
+    let line = line::Line::open(&args, &out).await?;
+    let printer = out.follow(line.call.subscribe());
+    let mut events = line.call.subscribe();
+    line.call
+        .command(Command::Register)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    line.call
+        .wait_state(Duration::from_secs(30), |s| {
+            *s == CallState::Idle || matches!(s, CallState::Ended(_))
+        })
+        .await
+        .context("registration took too long")?;
+    if let CallState::Ended(reason) = line.call.state() {
+        line.close().await;
+        printer.finish().await;
+        return finish(&out, Err(format!("could not register: {reason}")));
+    }
+    out.registered(line.own_number().as_deref());
+    if let Some(after) = call_me_after {
+        line.call_me_after(after)?;
+    }
+    let mut handled = 0u32;
+    let mut outcome = Ok(());
+    loop {
+        let incoming = tokio::select! {
+            e = events.recv() => e,
+            _ = tokio::signal::ctrl_c() => break,
+        };
+        let Ok(CallEvent::Incoming { .. }) = incoming else {
+            continue;
+        };
+        if decline {
+            let _ = line.call.command(Command::Decline).await;
+        } else if auto_answer {
+            let _ = line.call.command(Command::Answer).await;
+        } else {
+            out.note("incoming call: run with --auto-answer or --decline to take it without a prompt");
+            let _ = line.call.command(Command::Decline).await;
+        }
+        if !decline {
+            outcome = run_call(&line, &out, steps.as_deref(), false).await;
+        }
+        handled += 1;
+        if calls.is_some_and(|n| handled >= n) || outcome.is_err() {
+            break;
+        }
+    }
+    line.close().await;
+    printer.finish().await;
+    finish(&out, outcome)
+}
+
+async fn sandbox(listen: SocketAddr, call_me_after: Option<String>) -> anyhow::Result<ExitCode> {
+    let after = match call_me_after
+        .as_deref()
+        .map(|d| script::parse_duration(d).ok_or(d))
+        .transpose()
+    {
+        Ok(d) => d,
+        Err(d) => anyhow::bail!("'{d}' is not a duration such as 5s"),
+    };
+    let sandbox = dialtone_sandbox::Sandbox::start(listen, Default::default())
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let creds = sandbox.credentials();
+    println!("Dialtone sandbox at {}", sandbox.base_url());
+    println!(
+        "  token endpoint {} (client id {}, secret {})",
+        creds.token_url, creds.client_id, creds.client_secret
+    );
+    println!("  status         {}/sandbox/v1/status", sandbox.base_url());
+    println!("Numbers:");
+    for e in dialtone_sandbox::far_end::DIRECTORY {
+        println!("  {}  {}", e.number, e.description);
+    }
+    if let Some(after) = after {
+        tokio::time::sleep(after).await;
+        // Waits for a client to register if none has yet.
+        loop {
+            match sandbox.call_me(None).await {
+                Ok(id) => {
+                    println!("calling the newest registered client (session {id})");
+                    break;
+                }
+                Err(e) => {
+                    tracing::info!(%e, "nobody to call yet");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    sandbox.stop().await;
+    Ok(ExitCode::SUCCESS)
+}

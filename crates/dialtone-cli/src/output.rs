@@ -1,0 +1,133 @@
+//! What the CLI prints: JSON lines (`--json`) or a readable log. Notes and errors also
+//! go to stderr, so stdout stays machine-readable.
+
+use dialtone_core::call::CallEvent;
+use std::io::Write;
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+
+#[derive(Clone)]
+pub struct Reporter {
+    json: bool,
+    start: Instant,
+}
+
+pub struct Printer(JoinHandle<()>);
+
+impl Printer {
+    /// Waits for the last events to print (the driver has stopped by now).
+    pub async fn finish(self) {
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.0).await;
+    }
+}
+
+impl Reporter {
+    pub fn new(json: bool) -> Self {
+        Self {
+            json,
+            start: Instant::now(),
+        }
+    }
+
+    fn t_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    fn line(&self, value: serde_json::Value) {
+        let mut v = value;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("t_ms".into(), self.t_ms().into());
+        }
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{v}");
+        let _ = stdout.flush();
+    }
+
+    pub fn event(&self, e: &CallEvent) {
+        if self.json {
+            self.line(serde_json::to_value(e).unwrap_or_default());
+            return;
+        }
+        let t = self.start.elapsed().as_secs_f64();
+        let text = match e {
+            CallEvent::State { state, reason: None } => state.clone(),
+            CallEvent::State {
+                state,
+                reason: Some(r),
+            } => format!("{state} ({r})"),
+            CallEvent::Incoming { from } => format!("incoming call from {from}"),
+            CallEvent::Media {
+                direction,
+                rtp_sent,
+                rtp_received,
+            } => format!(
+                "media {}: {rtp_sent} packets sent, {rtp_received} received",
+                direction.map_or("-".to_owned(), |d| d.to_string())
+            ),
+            CallEvent::Stats {
+                rtt_ms,
+                jitter_ms,
+                loss_pct,
+                codec,
+            } => format!(
+                "quality: {} rtt {}, jitter {jitter_ms:.1} ms, loss {loss_pct:.1} %",
+                codec.as_deref().unwrap_or("-"),
+                rtt_ms.map_or("-".to_owned(), |r| format!("{r:.1} ms"))
+            ),
+            CallEvent::Dtmf {
+                digit,
+                received: true,
+            } => format!("DTMF received: {digit}"),
+            CallEvent::Dtmf {
+                digit,
+                received: false,
+            } => format!("DTMF sent: {digit}"),
+            CallEvent::RemoteHold { held: true } => "the far end put the call on hold".into(),
+            CallEvent::RemoteHold { held: false } => "the far end took the call off hold".into(),
+            CallEvent::Muted { muted } => if *muted { "muted" } else { "unmuted" }.into(),
+            CallEvent::Error { message, .. } => {
+                eprintln!("error: {message}");
+                return;
+            }
+            CallEvent::Ended { reason } => format!("call ended: {reason}"),
+        };
+        println!("[{t:7.3}s] {text}");
+    }
+
+    pub fn error(&self, code: &str, message: &str) {
+        if self.json {
+            self.line(serde_json::json!({"event": "error", "code": code, "message": message}));
+        }
+        eprintln!("dialtone: {message}");
+    }
+
+    pub fn note(&self, message: &str) {
+        eprintln!("dialtone: {message}");
+    }
+
+    pub fn registered(&self, number: Option<&str>) {
+        if self.json {
+            self.line(serde_json::json!({"event": "registered", "number": number}));
+        } else {
+            println!(
+                "registered as {}; waiting for calls (Ctrl-C to stop)",
+                number.unwrap_or("?")
+            );
+        }
+    }
+
+    /// Prints every event of a call as it happens.
+    pub fn follow(&self, mut rx: broadcast::Receiver<CallEvent>) -> Printer {
+        let me = self.clone();
+        Printer(tokio::spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(e) => me.event(&e),
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        }))
+    }
+}
