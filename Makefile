@@ -26,10 +26,10 @@ lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 unit:
-	$(CARGO) test --locked -p dialtone-core
+	$(CARGO) test --locked -p dialtone-core -p dialtone-sandbox
 
 e2e:
-	$(CARGO) test --locked -p dialtone-e2e
+	$(CARGO) test --locked -p dialtone-e2e -p dialtone-cli
 
 app-test:
 	$(CARGO) test --locked -p dialtone-app

@@ -15,8 +15,10 @@ use tokio::sync::broadcast;
 pub struct Line {
     pub call: CallHandle,
     pub heard: RecordingSink,
-    pub events: broadcast::Receiver<CallEvent>,
-    pub log: Arc<Mutex<Vec<CallEvent>>>,
+    /// Drained into `log` on every read: the driver emits an event before it publishes
+    /// the state it leads to, so after `wait` the log holds everything up to that state.
+    rx: Mutex<broadcast::Receiver<CallEvent>>,
+    log: Mutex<Vec<CallEvent>>,
 }
 
 pub async fn sandbox(config: SandboxConfig) -> Sandbox {
@@ -68,22 +70,12 @@ pub fn line_with(provider: CamaraProvider, tone_hz: f64) -> Line {
     let audio: AudioFactory =
         Arc::new(move || (Box::new(ToneSource::new(tone_hz, 0.3)), Box::new(sink.clone())));
     let call = CallDriver::spawn(Arc::new(provider), MediaConfig::loopback(), audio, false);
-    let events = call.subscribe();
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let mut rx = call.subscribe();
-    let l = log.clone();
-    tokio::spawn(async move {
-        while let Ok(e) = rx.recv().await {
-            if let Ok(mut v) = l.lock() {
-                v.push(e);
-            }
-        }
-    });
+    let rx = Mutex::new(call.subscribe());
     Line {
         call,
         heard,
-        events,
-        log,
+        rx,
+        log: Mutex::new(Vec::new()),
     }
 }
 
@@ -109,7 +101,17 @@ impl Line {
     }
 
     pub fn events(&self) -> Vec<CallEvent> {
-        self.log.lock().map(|v| v.clone()).unwrap_or_default()
+        let (Ok(mut rx), Ok(mut log)) = (self.rx.lock(), self.log.lock()) else {
+            return Vec::new();
+        };
+        loop {
+            match rx.try_recv() {
+                Ok(e) => log.push(e),
+                Err(broadcast::error::TryRecvError::Lagged(_)) => continue,
+                Err(_) => break,
+            }
+        }
+        log.clone()
     }
 
     /// The state names reported so far, in order.

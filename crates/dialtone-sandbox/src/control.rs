@@ -58,6 +58,8 @@ pub struct RegistrationView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SandboxStatus {
+    /// API and token requests received so far.
+    pub requests: u64,
     pub registrations: Vec<RegistrationView>,
     pub sessions: Vec<SessionView>,
     pub subscriptions: usize,
@@ -106,6 +108,7 @@ pub async fn status(s: &Sandbox) -> SandboxStatus {
         });
     }
     SandboxStatus {
+        requests: s.requests.load(std::sync::atomic::Ordering::Relaxed),
         registrations,
         sessions: views,
         subscriptions: lock(&s.subscriptions).len(),
@@ -175,6 +178,11 @@ pub async fn call_me(s: &Arc<Sandbox>, from: Option<String>) -> Result<String, S
 }
 
 impl Sandbox {
+    /// Invalidates every access token issued so far (tests of the 401 path).
+    pub fn revoke_tokens(&self) {
+        lock(&self.tokens).clear();
+    }
+
     pub fn inject_fault(&self, kind: FaultKind, count: u32) {
         *lock(&self.faults) = (count > 0).then_some((kind, count));
     }
@@ -190,7 +198,11 @@ impl Sandbox {
 /// Middleware: injected faults hit the CAMARA API routes before any handler runs, so a
 /// faulted request changes nothing on the sandbox.
 pub async fn faults(State(s): State<Arc<Sandbox>>, req: Request, next: Next) -> Response {
-    if !req.uri().path().starts_with("/webrtc-") {
+    let path = req.uri().path();
+    if path.starts_with("/webrtc-") || path.starts_with("/oauth2") {
+        s.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    if !path.starts_with("/webrtc-") {
         return next.run(req).await;
     }
     match s.take_fault() {

@@ -79,6 +79,11 @@ impl Sandbox {
         self.state.inject_fault(kind, count);
     }
 
+    /// Invalidates every access token issued so far: the next request gets a 401.
+    pub fn revoke_tokens(&self) {
+        self.state.revoke_tokens();
+    }
+
     pub async fn stop(self) {
         self.state.shutdown().await;
         self.server.abort();

@@ -110,6 +110,8 @@ pub struct Sandbox {
     pub ended: Mutex<HashMap<String, MediaSessionInformation>>,
     pub subscriptions: Mutex<HashMap<String, SubscriptionRecord>>,
     pub faults: Mutex<Option<(FaultKind, u32)>>,
+    /// API requests seen (CAMARA routes and the token endpoint).
+    pub requests: AtomicU64,
     pub http: reqwest::Client,
     next_number: AtomicU32,
 }
@@ -131,6 +133,7 @@ impl Sandbox {
             ended: Mutex::default(),
             subscriptions: Mutex::default(),
             faults: Mutex::default(),
+            requests: AtomicU64::new(0),
             http,
             next_number: AtomicU32::new(0),
         }

@@ -1,0 +1,117 @@
+//! The `dialtone` binary: the documented hold/resume script prints Connected, Held,
+//! Connected and Ended with RTP counters that stop in our direction while held; invalid
+//! numbers are refused before any request.
+
+use dialtone_e2e::line::sandbox;
+use std::process::Command;
+
+fn dialtone() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_dialtone"))
+}
+
+fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+#[test]
+fn scripted_hold_resume_call_prints_the_documented_events() {
+    let out = dialtone()
+        .args([
+            "call",
+            "+15550100",
+            "--json",
+            "--script",
+            "wait 1s; hold; wait 1s; resume; wait 1s; hangup",
+        ])
+        .output()
+        .expect("run dialtone");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let events = json_lines(&out.stdout);
+    let states: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "state")
+        .filter_map(|e| e["state"].as_str())
+        .collect();
+    let key: Vec<&str> = states
+        .iter()
+        .copied()
+        .filter(|s| ["Connected", "Held", "Ended"].contains(s))
+        .collect();
+    assert_eq!(key, ["Connected", "Held", "Connected", "Ended"], "{states:?}");
+    assert!(events.iter().all(|e| e["t_ms"].is_u64()));
+    // Our RTP counter stands still while held and moves after the resume.
+    let media: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "media").collect();
+    let held: Vec<u64> = media
+        .iter()
+        .filter(|e| e["direction"] == "recvonly")
+        .filter_map(|e| e["rtp_sent"].as_u64())
+        .collect();
+    assert!(held.len() >= 2, "{media:?}");
+    assert_eq!(held.first(), held.last(), "rtp_sent moved while held: {held:?}");
+    let last = media.last().and_then(|e| e["rtp_sent"].as_u64()).unwrap_or(0);
+    assert!(
+        last > held[0] + 20,
+        "rtp_sent did not move after resume: {last} vs {}",
+        held[0]
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "ended" && e["reason"] == "Hangup")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_numbers_are_refused_before_any_request() {
+    let sandbox = sandbox(Default::default()).await;
+    for bad in ["12ab", "5550100", "+1234567890123456"] {
+        let out = tokio::task::spawn_blocking({
+            let url = sandbox.base_url();
+            move || {
+                dialtone()
+                    .args(["call", bad, "--json", "--sandbox", &url])
+                    .output()
+                    .expect("run")
+            }
+        })
+        .await
+        .expect("join");
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let events = json_lines(&out.stdout);
+        assert_eq!(events.len(), 1, "{bad}: {events:?}");
+        assert_eq!(events[0]["code"], "INVALID_NUMBER");
+        assert!(
+            events[0]["message"].as_str().is_some_and(|m| m.contains(bad)),
+            "{events:?}"
+        );
+    }
+    assert_eq!(
+        sandbox.status().await.requests,
+        0,
+        "a request went out for an invalid number"
+    );
+}
+
+#[test]
+fn busy_number_exits_non_zero_with_the_reason() {
+    let out = dialtone()
+        .args(["call", "+15550102", "--json", "--script", "hangup"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let events = json_lines(&out.stdout);
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "ended" && e["reason"] == "Busy"),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "error" && e["message"].as_str().is_some_and(|m| m.contains("Busy")))
+    );
+}
