@@ -150,7 +150,7 @@ fn opus_reference(secs: u32) -> Duration {
 }
 
 async fn cpu_and_memory() {
-    let secs = 10u32;
+    let secs = RUNS as u32;
     let idle_start = (cpu_time(), Instant::now());
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle = (cpu_time() - idle_start.0).as_secs_f64() / idle_start.1.elapsed().as_secs_f64() * 100.0;
@@ -180,22 +180,28 @@ async fn cpu_and_memory() {
         per_end / reference
     );
 
-    let calls = 10;
-    let before = rss_kib();
+    // Each call opened one by one; the RSS it adds, once its audio runs.
+    let start = rss_kib();
+    let mut before = start;
     let mut peers = Vec::new();
-    for _ in 0..calls {
+    let mut per_call = Vec::new();
+    for _ in 0..RUNS {
         let mut a = Peer::new("A", 1000.0).await;
         let mut b = Peer::new("B", 2000.0).await;
         connect(&mut a, &mut b).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
         peers.push((a, b));
+        let now = rss_kib();
+        // Two ends of the call live in this process: one end is half.
+        per_call.push((now - before) / 2.0);
+        before = now;
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let after = rss_kib();
+    report("rss: added per call end (KiB)", "KiB", per_call);
     println!(
-        "{:<44} {:>15.0} KiB    ({calls} calls: RSS {before:.0} -> {after:.0} KiB; per call end {:.0} KiB)",
-        "rss: per call (both ends)",
-        (after - before) / f64::from(calls),
-        (after - before) / f64::from(calls * 2)
+        "{:<44} {:>15.0} KiB    (from {start:.0} KiB with no call; {RUNS} calls, {} ends, up at once)",
+        "rss: process total",
+        before,
+        RUNS * 2
     );
     for (a, b) in &peers {
         a.session.close().await;

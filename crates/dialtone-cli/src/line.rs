@@ -22,18 +22,6 @@ pub struct Line {
     sandbox: Option<Arc<Sandbox>>,
 }
 
-fn device_id() -> String {
-    let b: [u8; 16] = rand::random();
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
-        u16::from_be_bytes([b[4], b[5]]),
-        u16::from_be_bytes([b[6], b[7]]) & 0x0fff,
-        (u16::from_be_bytes([b[8], b[9]]) & 0x3fff) | 0x8000,
-        u64::from_be_bytes([0, 0, b[10], b[11], b[12], b[13], b[14], b[15]])
-    )
-}
-
 fn audio(args: &CallArgs) -> anyhow::Result<AudioFactory> {
     if let Some(p) = &args.audio_in {
         WavSource::open(p)?;
@@ -91,7 +79,10 @@ impl Line {
             Arc::new(tokens),
             Duration::from_secs(10),
         );
-        let provider = Arc::new(CamaraProvider::new(client, CamaraConfig::new(device_id())));
+        let provider = Arc::new(CamaraProvider::new(
+            client,
+            CamaraConfig::new(dialtone_core::new_device_id()),
+        ));
         // The sandbox's far ends live on loopback.
         let media = MediaConfig::loopback();
         let call = CallDriver::spawn(

@@ -34,7 +34,9 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         (s, 1.0)
     };
     let v: f64 = num.trim().parse().ok()?;
-    (0.0..=86_400.0).contains(&v).then(|| Duration::from_secs_f64(v * scale))
+    (0.0..=86_400.0)
+        .contains(&v)
+        .then(|| Duration::from_secs_f64(v * scale))
 }
 
 pub fn parse(script: &str) -> Result<Vec<Step>, ScriptError> {

@@ -24,3 +24,8 @@ pub fn app_info() -> AppInfo {
             .collect(),
     }
 }
+
+/// A fresh device id (UUID v4), as CAMARA's `deviceId` wants it.
+pub fn new_device_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

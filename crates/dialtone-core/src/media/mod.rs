@@ -6,8 +6,10 @@
 
 pub mod analysis;
 pub mod codec;
+mod config;
 pub mod direction;
 pub mod dtmf;
+mod error;
 pub mod io;
 pub mod jitter;
 mod pipeline;
@@ -17,8 +19,10 @@ mod session;
 pub mod stats;
 
 pub use codec::CodecName;
+pub use config::MediaConfig;
 pub use direction::Direction;
+pub use error::MediaError;
 pub use io::{AudioSink, AudioSource};
 pub use pipeline::RxHeader;
-pub use session::{MediaConfig, MediaError, MediaEvent, MediaSession, OfferKind};
+pub use session::{MediaEvent, MediaSession, OfferKind};
 pub use stats::MediaStats;

@@ -3,13 +3,15 @@
 //! per tick. They share [`Shared`]; the negotiation in `session.rs` is what changes it.
 
 use super::codec::{self, CodecName, Decoder, Encoder};
+use super::config::MediaConfig;
 use super::direction::Direction;
 use super::dtmf::{DtmfReceiver, DtmfSender};
+use super::error::MediaError;
 use super::io::{AudioSink, AudioSource};
 use super::jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
 use super::rtp_stream::RtpStream;
 use super::sdp;
-use super::session::{MediaConfig, MediaError, MediaEvent};
+use super::session::MediaEvent;
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

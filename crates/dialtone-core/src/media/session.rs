@@ -5,19 +5,18 @@
 //! is committed only when the answer is applied. Until then the previous direction,
 //! and the media it allows, stays in force; a rejected offer is rolled back.
 
-use super::codec::{CodecError, CodecName};
+use super::codec::CodecName;
+use super::config::{MediaConfig, codec_parameters, codec_preferences};
 use super::direction::Direction;
 use super::dtmf::{self, DtmfError};
+use super::error::{MediaError, stack};
 use super::io::{AudioSink, AudioSource};
-use super::jitter::JitterConfig;
 use super::pipeline::{self, Negotiated, Shared};
 use super::sdp;
 use super::stats::{self, MediaStats};
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp_transceiver::RTCRtpTransceiverInit;
-use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
-};
+use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -31,109 +30,6 @@ use webrtc::peer_connection::{
     SettingEngineBuilder, register_default_interceptors,
 };
 use webrtc::rtp_transceiver::RtpTransceiver;
-use webrtc::runtime::Runtime;
-
-/// Payload types we offer for telephone-event (Chrome's numbers).
-pub const TELEPHONE_EVENT_48K_PT: u8 = 110;
-pub const TELEPHONE_EVENT_8K_PT: u8 = 126;
-
-#[derive(Clone)]
-pub struct MediaConfig {
-    /// Codecs in order of preference.
-    pub codecs: Vec<CodecName>,
-    /// Local UDP addresses to bind, e.g. `0.0.0.0:0`, or `127.0.0.1:0` to stay on loopback.
-    pub bind_addrs: Vec<String>,
-    /// STUN/TURN URLs.
-    pub ice_servers: Vec<String>,
-    /// Packet time of what we send.
-    pub ptime: Duration,
-    pub jitter: JitterConfig,
-    pub dtmf_tone: Duration,
-    pub dtmf_gap: Duration,
-    /// How long to wait for ICE gathering before giving up on an offer or answer.
-    pub gather_timeout: Duration,
-    /// The async runtime that owns the sockets; tests pass one that wraps them.
-    pub runtime: Option<Arc<dyn Runtime>>,
-}
-
-impl std::fmt::Debug for MediaConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MediaConfig")
-            .field("codecs", &self.codecs)
-            .field("bind_addrs", &self.bind_addrs)
-            .field("ptime", &self.ptime)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Default for MediaConfig {
-    fn default() -> Self {
-        Self {
-            codecs: vec![CodecName::Opus, CodecName::Pcmu, CodecName::Pcma],
-            bind_addrs: vec!["0.0.0.0:0".into()],
-            ice_servers: Vec::new(),
-            ptime: Duration::from_millis(20),
-            jitter: JitterConfig::default(),
-            dtmf_tone: Duration::from_millis(100),
-            dtmf_gap: Duration::from_millis(60),
-            gather_timeout: Duration::from_secs(5),
-            runtime: None,
-        }
-    }
-}
-
-impl MediaConfig {
-    /// Binds and gathers on 127.0.0.1 only: the sandbox and tests.
-    pub fn loopback() -> Self {
-        Self {
-            bind_addrs: vec!["127.0.0.1:0".into()],
-            ..Self::default()
-        }
-    }
-
-    pub fn with_codecs(mut self, codecs: &[CodecName]) -> Self {
-        self.codecs = codecs.to_vec();
-        self
-    }
-
-    fn is_loopback(&self) -> bool {
-        self.bind_addrs
-            .iter()
-            .all(|a| a.starts_with("127.") || a.starts_with("[::1]"))
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum MediaError {
-    #[error("the SDP could not be read: {0}. Check what the far end sent")]
-    BadSdp(String),
-    #[error("the SDP has no audio stream; Dialtone carries audio calls only")]
-    NoAudio,
-    #[error("no common audio codec: the far end offers {offered}, Dialtone supports {ours}")]
-    NoCommonCodec { offered: String, ours: String },
-    #[error("the far end's SDP cannot be used: {0}")]
-    Unsupported(&'static str),
-    #[error("the far end rejected the audio stream (port 0 in its answer)")]
-    AudioRejected,
-    #[error("cannot {action} now: {reason}")]
-    InvalidState { action: &'static str, reason: String },
-    #[error("ICE gathering did not finish within {0:?}; check the network interfaces and STUN servers")]
-    GatheringTimeout(Duration),
-    #[error("the WebRTC stack failed while {context}: {source}")]
-    Stack {
-        context: &'static str,
-        #[source]
-        source: webrtc::error::Error,
-    },
-    #[error(transparent)]
-    Dtmf(#[from] DtmfError),
-    #[error(transparent)]
-    Codec(#[from] CodecError),
-}
-
-fn stack(context: &'static str) -> impl FnOnce(webrtc::error::Error) -> MediaError {
-    move |source| MediaError::Stack { context, source }
-}
 
 /// What happened to the media, for the call layer and the UI.
 #[derive(Debug, Clone, PartialEq)]
@@ -241,46 +137,6 @@ impl PeerConnectionEventHandler for Handler {
         let shared = self.shared.clone();
         self.runtime.spawn(pipeline::receive_loop(shared, track));
     }
-}
-
-fn codec_parameters(codec: CodecName) -> RTCRtpCodecParameters {
-    RTCRtpCodecParameters {
-        rtp_codec: RTCRtpCodec {
-            mime_type: format!("audio/{}", codec.encoding_name()),
-            clock_rate: codec.clock_rate(),
-            channels: codec.sdp_channels(),
-            sdp_fmtp_line: codec.fmtp().to_owned(),
-            rtcp_feedback: vec![],
-        },
-        payload_type: codec.default_payload_type(),
-    }
-}
-
-fn telephone_event_parameters(clock_rate: u32, payload_type: u8) -> RTCRtpCodecParameters {
-    // The stack matches codecs by MIME type and fmtp, not clock rate: distinct fmtp
-    // lines keep the two telephone-events apart.
-    let events = if clock_rate == 8_000 { "0-15" } else { "0-16" };
-    RTCRtpCodecParameters {
-        rtp_codec: RTCRtpCodec {
-            mime_type: "audio/telephone-event".into(),
-            clock_rate,
-            channels: 0,
-            sdp_fmtp_line: events.into(),
-            rtcp_feedback: vec![],
-        },
-        payload_type,
-    }
-}
-
-/// Our codecs in preference order, then telephone-event at each of their clock rates.
-fn codec_preferences(codecs: &[CodecName]) -> Vec<RTCRtpCodecParameters> {
-    let mut out: Vec<RTCRtpCodecParameters> = codecs.iter().map(|&c| codec_parameters(c)).collect();
-    for (rate, pt) in [(48_000, TELEPHONE_EVENT_48K_PT), (8_000, TELEPHONE_EVENT_8K_PT)] {
-        if codecs.iter().any(|c| c.clock_rate() == rate) {
-            out.push(telephone_event_parameters(rate, pt));
-        }
-    }
-    out
 }
 
 impl MediaSession {
