@@ -50,6 +50,7 @@ pub struct JitterStats {
     pub late: u64,
     pub played: u64,
     pub concealed: u64,
+    /// Lost frames whose next packet was at hand (Opus can rebuild them from its FEC).
     pub recovered: u64,
     /// Frames dropped to bring latency back to target.
     pub shed: u64,

@@ -93,6 +93,8 @@ pub struct Counters {
     pub write_errors: AtomicU64,
     pub dtmf_sent: AtomicU64,
     pub frames_played: AtomicU64,
+    /// Lost frames rebuilt from the next packet's in-band FEC (Opus).
+    pub fec_recovered: AtomicU64,
 }
 
 /// State shared by the session and its tasks. Locks are held for microseconds and never
@@ -382,10 +384,12 @@ pub async fn playout_loop(shared: Arc<Shared>, mut sink: Box<dyn AudioSink>) {
             Playout::Recover { pt, next_payload } => {
                 if let Some(c) = codec_of(pt) {
                     last_codec = Some(c);
-                    if let Some(d) = decoder(&mut decoders, c)
-                        && !d.recover(&next_payload, frame_samples, &mut pcm)
-                    {
-                        d.conceal(frame_samples, &mut pcm);
+                    if let Some(d) = decoder(&mut decoders, c) {
+                        if d.recover(&next_payload, frame_samples, &mut pcm) {
+                            shared.counters.fec_recovered.fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            d.conceal(frame_samples, &mut pcm);
+                        }
                     }
                 }
             }

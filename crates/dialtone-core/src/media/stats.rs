@@ -56,6 +56,7 @@ pub(crate) async fn collect(pc: &dyn PeerConnection, shared: &Shared) -> MediaSt
         bytes_received: c.bytes_received.load(Ordering::Relaxed),
         dtmf_packets_sent: c.dtmf_sent.load(Ordering::Relaxed),
         frames_played: c.frames_played.load(Ordering::Relaxed),
+        frames_recovered_fec: c.fec_recovered.load(Ordering::Relaxed),
         ..Default::default()
     };
     if let Some((j, target, jitter)) = shared.jitter_stats() {
@@ -88,7 +89,6 @@ pub(crate) async fn collect(pc: &dyn PeerConnection, shared: &Shared) -> MediaSt
 
 fn apply_jitter(s: &mut MediaStats, j: JitterStats, target: Duration) {
     s.frames_concealed = j.concealed;
-    s.frames_recovered_fec = j.recovered;
     s.late_packets = j.late;
     s.jitter_target_ms = target.as_secs_f64() * 1000.0;
 }
