@@ -27,6 +27,36 @@ pub fn init_tracing() {
     });
 }
 
+/// What a recording carries over its last stretch.
+#[derive(Debug, Clone, Copy)]
+pub struct Tone {
+    /// The strongest of [`TONES`].
+    pub freq: f64,
+    /// Its share of the power across [`TONES`].
+    pub share: f64,
+    /// Its Goertzel power.
+    pub power: f64,
+    pub dbfs: f64,
+}
+
+/// The tone in the last `window` of what `heard` recorded since frame `from`; `None`
+/// until that much has been recorded.
+pub fn tone_since(heard: &RecordingSink, from: usize, window: Duration) -> Option<Tone> {
+    let (rate, samples) = heard.samples_since(from);
+    let n = (f64::from(rate) * window.as_secs_f64()) as usize;
+    if rate == 0 || samples.len() < n {
+        return None;
+    }
+    let tail = &samples[samples.len() - n..];
+    let (freq, share) = dominant_frequency(tail, rate, &TONES)?;
+    Some(Tone {
+        freq,
+        share,
+        power: goertzel_power(tail, rate, freq),
+        dbfs: dialtone_core::media::analysis::rms_dbfs(tail),
+    })
+}
+
 /// One end of a call: a media session that plays a tone and records what it hears.
 pub struct Peer {
     pub name: &'static str,
@@ -78,14 +108,7 @@ impl Peer {
     /// The strongest scenario tone in the last `window` of what this peer heard since
     /// frame `from`, with its share of the power across [`TONES`] and its absolute power.
     pub fn hearing_since(&self, from: usize, window: Duration) -> Option<(f64, f64, f64)> {
-        let (rate, samples) = self.heard.samples_since(from);
-        let n = (f64::from(rate) * window.as_secs_f64()) as usize;
-        if rate == 0 || samples.len() < n {
-            return None;
-        }
-        let tail = &samples[samples.len() - n..];
-        let (f, share) = dominant_frequency(tail, rate, &TONES)?;
-        Some((f, share, goertzel_power(tail, rate, f)))
+        tone_since(&self.heard, from, window).map(|t| (t.freq, t.share, t.power))
     }
 
     /// The last 200 ms of everything heard.

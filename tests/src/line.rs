@@ -118,18 +118,12 @@ impl Line {
         let start = std::time::Instant::now();
         let from = self.heard.len();
         while start.elapsed() < within {
-            let (rate, samples) = self.heard.samples_since(from);
-            let n = (rate / 5) as usize;
-            if rate > 0 && samples.len() >= n {
-                let tail = &samples[samples.len() - n..];
-                if let Some((f, share)) =
-                    dialtone_core::media::analysis::dominant_frequency(tail, rate, &crate::TONES)
-                    && f == freq
-                    && share > 0.8
-                    && dialtone_core::media::analysis::rms_dbfs(tail) > -40.0
-                {
-                    return true;
-                }
+            if let Some(t) = crate::tone_since(&self.heard, from, Duration::from_millis(200))
+                && t.freq == freq
+                && t.share > 0.8
+                && t.dbfs > -40.0
+            {
+                return true;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

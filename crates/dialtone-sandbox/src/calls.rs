@@ -115,18 +115,7 @@ async fn create(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) 
         status: Some(SessionStatus::Initial),
         ..req
     };
-    let session = Arc::new(Session {
-        id: id.clone(),
-        device_id,
-        number: number.clone(),
-        origin: Origin::Outgoing,
-        info: std::sync::Mutex::new(info.clone()),
-        far_end: tokio::sync::Mutex::new(None),
-        awaiting_answer: std::sync::Mutex::new(None),
-        sequence: Default::default(),
-        ended: Default::default(),
-    });
-    lock(&s.sessions).insert(id, session.clone());
+    let session = s.add_session(device_id, number.clone(), Origin::Outgoing, info.clone(), None);
     tracing::info!(from = %own_number, to = %number, "session created");
     tokio::spawn(far_end::run_outgoing(
         s.clone(),

@@ -152,18 +152,13 @@ pub async fn call_me(s: &Arc<Sandbox>, from: Option<String>) -> Result<String, S
         ..Default::default()
     };
     let (tx, rx) = oneshot::channel();
-    let session = Arc::new(Session {
-        id: id.clone(),
-        device_id: reg.device_id.clone(),
-        number: from.clone(),
-        origin: Origin::Incoming,
-        info: std::sync::Mutex::new(info),
-        far_end: tokio::sync::Mutex::new(None),
-        awaiting_answer: std::sync::Mutex::new(Some(tx)),
-        sequence: Default::default(),
-        ended: Default::default(),
-    });
-    lock(&s.sessions).insert(id.clone(), session.clone());
+    let session = s.add_session(
+        reg.device_id.clone(),
+        from.clone(),
+        Origin::Incoming,
+        info,
+        Some(tx),
+    );
     tokio::spawn(far_end::run_incoming(s.clone(), session, far, rx));
     let invitation = EventData {
         originator_address: Some(format!("tel:{from}")),

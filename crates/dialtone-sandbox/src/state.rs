@@ -149,6 +149,31 @@ impl Sandbox {
         format!("+1555019{n}")
     }
 
+    /// Creates a session and makes it visible to the API.
+    pub fn add_session(
+        &self,
+        device_id: String,
+        number: String,
+        origin: Origin,
+        info: MediaSessionInformation,
+        awaiting_answer: Option<oneshot::Sender<String>>,
+    ) -> Arc<Session> {
+        let id = info.media_session_id.clone().unwrap_or_default();
+        let session = Arc::new(Session {
+            id: id.clone(),
+            device_id,
+            number,
+            origin,
+            info: Mutex::new(info),
+            far_end: tokio::sync::Mutex::new(None),
+            awaiting_answer: Mutex::new(awaiting_answer),
+            sequence: AtomicU64::new(0),
+            ended: tokio::sync::Notify::new(),
+        });
+        lock(&self.sessions).insert(id, session.clone());
+        session
+    }
+
     pub fn session(&self, id: &str) -> Option<Arc<Session>> {
         lock(&self.sessions).get(id).cloned()
     }

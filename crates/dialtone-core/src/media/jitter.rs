@@ -89,6 +89,8 @@ pub struct JitterBuffer {
     next_ts: Option<u64>,
     epoch: Instant,
     transit: VecDeque<f64>,
+    /// Reused for the percentile, so a packet costs no allocation.
+    sorted: Vec<f64>,
     target_ms: f64,
     first_arrival: Option<Instant>,
     last_arrival: Option<Instant>,
@@ -112,6 +114,7 @@ impl JitterBuffer {
             next_ts: None,
             epoch: now,
             transit: VecDeque::with_capacity(WINDOW),
+            sorted: Vec::with_capacity(WINDOW),
             target_ms: config.initial_delay.as_secs_f64() * 1000.0,
             first_arrival: None,
             last_arrival: None,
@@ -235,10 +238,11 @@ impl JitterBuffer {
         if self.transit.len() < MIN_SAMPLES {
             return;
         }
-        let mut sorted: Vec<f64> = self.transit.iter().copied().collect();
-        sorted.sort_by(f64::total_cmp);
-        let min = sorted[0];
-        let p95 = sorted[(sorted.len() - 1) * 95 / 100];
+        self.sorted.clear();
+        self.sorted.extend(self.transit.iter().copied());
+        self.sorted.sort_by(f64::total_cmp);
+        let min = self.sorted[0];
+        let p95 = self.sorted[(self.sorted.len() - 1) * 95 / 100];
         let frame_ms = self.frame_ts as f64 * 1000.0 / f64::from(self.clock_rate);
         // Jitter spread plus half a frame for the playout tick's own phase.
         let want = p95 - min + frame_ms / 2.0;
