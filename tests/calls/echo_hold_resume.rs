@@ -22,6 +22,8 @@ async fn echo_call_holds_and_resumes_with_the_far_end_view_checked() {
     let status = sandbox.status().await;
     let s = &status.sessions[0];
     assert_eq!(s.client_direction, Some(Direction::RecvOnly), "{status:?}");
+    // Packets sent before the hold committed may still be in flight: let them land.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let before = sandbox.status().await.sessions[0].far_end_rtp_received;
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(

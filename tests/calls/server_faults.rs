@@ -53,8 +53,17 @@ async fn a_failed_hold_keeps_the_call_connected() {
     a.wait("Connected", Duration::from_secs(10)).await;
     sandbox.inject_fault(FaultKind::ServerError, 1);
     a.call.command(Command::Hold).await.expect("hold");
-    a.wait("Holding", Duration::from_secs(2)).await;
+    // The refused hold passes through Holding and back faster than a wait can watch:
+    // the event log has the whole path.
+    assert!(a.states().contains(&"Holding".to_owned()), "{:?}", a.states());
     a.wait("Connected", Duration::from_secs(5)).await;
+    assert!(
+        a.events()
+            .iter()
+            .any(|e| matches!(e, CallEvent::Error { message, .. } if message.contains("on hold failed"))),
+        "{:?}",
+        a.events()
+    );
     assert!(
         a.hears(1000.0, Duration::from_secs(2)).await,
         "audio stopped after the failed hold"

@@ -15,7 +15,6 @@ async fn hold_then_resume_restores_two_way_audio() {
     assert!(b.wait_to_hear(1000.0, Duration::from_secs(3)).await.is_some());
     assert!(a.wait_to_hear(2000.0, Duration::from_secs(3)).await.is_some());
 
-    let last_before_hold = *b.session.received_headers().last().expect("B received A");
     let (offer, answer) = hold(&a, &b).await;
     assert_eq!(
         sdp_direction(&offer),
@@ -31,6 +30,8 @@ async fn hold_then_resume_restores_two_way_audio() {
     assert_eq!(b.session.direction(), Some(Direction::SendOnly));
 
     tokio::time::sleep(Duration::from_millis(100)).await;
+    // A's last packet before the hold: the gate has closed and what was in flight has landed.
+    let last_before_hold = *b.session.received_headers().last().expect("B received A");
     assert_eq!(
         rtp_sent_over(&a, Duration::from_secs(1)).await,
         0,
@@ -53,17 +54,26 @@ async fn hold_then_resume_restores_two_way_audio() {
     assert_eq!(sdp_direction(&offer), Some(Direction::SendRecv));
     assert_eq!(sdp_direction(&answer), Some(Direction::SendRecv));
     assert_eq!(a.session.direction(), Some(Direction::SendRecv));
+    // Read A's first packet after the resume before the header log (64 packets) rolls on.
+    let mut first_after = None;
+    for _ in 0..100 {
+        first_after = b
+            .session
+            .received_headers()
+            .into_iter()
+            .find(|h| h.at > last_before_hold.at + Duration::from_millis(500));
+        if first_after.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let back = b.wait_to_hear(1000.0, Duration::from_secs(1)).await;
     assert!(back.is_some(), "B did not hear A within 1 s of the resume");
 
     // On the wire: same SSRC, the sequence carries on without a gap (nothing was sent
     // while held), the marker bit opens the new talk spurt, and the RTP clock advanced
     // with wall-clock time across the hold.
-    let headers = b.session.received_headers();
-    let first_after = headers
-        .iter()
-        .find(|h| h.at > last_before_hold.at + Duration::from_millis(500))
-        .expect("packets after the resume");
+    let first_after = first_after.expect("packets after the resume");
     assert_eq!(first_after.ssrc, last_before_hold.ssrc);
     assert_eq!(
         first_after.sequence,

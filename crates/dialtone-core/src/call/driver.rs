@@ -69,8 +69,10 @@ enum Report {
     },
 }
 
+type Reply = oneshot::Sender<Result<(), CallError>>;
+
 enum Control {
-    Command(Command, oneshot::Sender<Result<(), CallError>>),
+    Command(Command, Reply),
     /// Hang up what is up, unregister, and stop.
     Shutdown(oneshot::Sender<()>),
 }
@@ -174,13 +176,16 @@ async fn run(
     };
 
     let mut done: Option<oneshot::Sender<()>> = None;
+    // A command is answered once its effects (its new state above all) are published, so
+    // a caller that then waits for a state never sees the one before the command.
+    let mut reply_after_effects: Option<(Reply, Result<(), CallError>)> = None;
     loop {
         let deadline = machine.poll_timeout();
         tokio::select! {
             ctl = commands.recv() => match ctl {
                 Some(Control::Command(cmd, reply)) => {
                     let result = machine.handle(Input::Command(cmd), Instant::now());
-                    let _ = reply.send(result);
+                    reply_after_effects = Some((reply, result));
                 }
                 Some(Control::Shutdown(reply)) => {
                     done = Some(reply);
@@ -264,6 +269,9 @@ async fn run(
                     message: e.to_string(),
                 }),
             }
+        }
+        if let Some((reply, result)) = reply_after_effects.take() {
+            let _ = reply.send(result);
         }
     }
     let _ = media_ops.send(MediaOp::Close).await;
