@@ -12,11 +12,15 @@ build_pkgs=(build-essential pkg-config libopus-dev)
 app_pkgs=(libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev
   libayatana-appindicator3-dev libxdo-dev libssl-dev)
 headless_pkgs=(xvfb x11-utils imagemagick xauth dbus dbus-x11)
+# The OS keyring for the account tests (Secret Service), and Node for Prism (contract tests).
+test_pkgs=(gnome-keyring libsecret-tools)
+command -v npm >/dev/null || test_pkgs+=(nodejs npm)
 
 case "$want" in
   build) pkgs=("${build_pkgs[@]}") ;;
   app | run) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}") ;;
-  test | bench) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}") ;;
+  test) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}" "${test_pkgs[@]}") ;;
+  bench) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}") ;;
   *) echo "usage: $0 build|app|test|bench" >&2; exit 2 ;;
 esac
 

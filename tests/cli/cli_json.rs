@@ -2,32 +2,23 @@
 //! Connected and Ended with RTP counters that stop in our direction while held; invalid
 //! numbers are refused before any request.
 
+use dialtone_e2e::cli::{Cli, json_lines};
 use dialtone_e2e::line::sandbox;
-use std::process::Command;
 
-fn dialtone() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_dialtone"))
-}
-
-fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(out)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
+/// A fresh config directory: no accounts, so calls go to the built-in sandbox.
+fn cli() -> Cli {
+    Cli::new(env!("CARGO_BIN_EXE_dialtone"))
 }
 
 #[test]
 fn scripted_hold_resume_call_prints_the_documented_events() {
-    let out = dialtone()
-        .args([
-            "call",
-            "+15550100",
-            "--json",
-            "--script",
-            "wait 1s; hold; wait 1s; resume; wait 1s; hangup",
-        ])
-        .output()
-        .expect("run dialtone");
+    let out = cli().run(&[
+        "call",
+        "+15550100",
+        "--json",
+        "--script",
+        "wait 1s; hold; wait 1s; resume; wait 1s; hangup",
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let events = json_lines(&out.stdout);
     let states: Vec<&str> = events
@@ -70,12 +61,7 @@ async fn invalid_numbers_are_refused_before_any_request() {
     for bad in ["12ab", "5550100", "+1234567890123456"] {
         let out = tokio::task::spawn_blocking({
             let url = sandbox.base_url();
-            move || {
-                dialtone()
-                    .args(["call", bad, "--json", "--sandbox", &url])
-                    .output()
-                    .expect("run")
-            }
+            move || cli().run(&["call", bad, "--json", "--sandbox", &url])
         })
         .await
         .expect("join");
@@ -97,10 +83,7 @@ async fn invalid_numbers_are_refused_before_any_request() {
 
 #[test]
 fn busy_number_exits_non_zero_with_the_reason() {
-    let out = dialtone()
-        .args(["call", "+15550102", "--json", "--script", "hangup"])
-        .output()
-        .expect("run");
+    let out = cli().run(&["call", "+15550102", "--json", "--script", "hangup"]);
     assert_eq!(out.status.code(), Some(1));
     let events = json_lines(&out.stdout);
     assert!(

@@ -5,7 +5,8 @@ use crate::CallArgs;
 use crate::output::Reporter;
 use crate::wav::{WavSink, WavSource};
 use anyhow::Context;
-use dialtone_core::auth::ClientCredentials;
+use dialtone_core::account::AccountBook;
+use dialtone_core::auth::{ClientCredentials, Secrets};
 use dialtone_core::call::{AudioFactory, CallDriver, CallHandle};
 use dialtone_core::media::io::{NullSink, ToneSource};
 use dialtone_core::media::{AudioSink, AudioSource, MediaConfig};
@@ -53,6 +54,52 @@ fn audio(args: &CallArgs) -> anyhow::Result<AudioFactory> {
 
 impl Line {
     pub async fn open(args: &CallArgs, out: &Reporter) -> anyhow::Result<Line> {
+        let book = AccountBook::open_default()?;
+        let account = match &args.sandbox {
+            Some(_) => None,
+            None => book.pick(args.account.as_deref())?.cloned(),
+        };
+        let (provider, media, sandbox) = match account {
+            Some(account) => {
+                out.note(&format!("using the account '{}'", account.name));
+                let media = if account.endpoints.all_loopback() {
+                    MediaConfig::loopback()
+                } else {
+                    MediaConfig::default()
+                };
+                let provider = tokio::task::spawn_blocking(move || {
+                    let secrets = Secrets::os()?;
+                    anyhow::Ok(account.camara_provider(&secrets)?)
+                })
+                .await
+                .context("the keyring task failed")??;
+                (provider, media, None)
+            }
+            None => {
+                let (provider, sandbox) = Self::sandbox_provider(args, out).await?;
+                // The sandbox's far ends live on loopback.
+                (provider, MediaConfig::loopback(), sandbox)
+            }
+        };
+        let provider = Arc::new(provider);
+        let call = CallDriver::spawn(
+            provider.clone() as Arc<dyn SignalingProvider>,
+            media,
+            audio(args)?,
+            false,
+        );
+        Ok(Line {
+            call,
+            provider,
+            sandbox,
+        })
+    }
+
+    /// A provider on `--sandbox URL`, or on a sandbox started here.
+    async fn sandbox_provider(
+        args: &CallArgs,
+        out: &Reporter,
+    ) -> anyhow::Result<(CamaraProvider, Option<Arc<Sandbox>>)> {
         let defaults = SandboxConfig::default();
         let (root, sandbox) = match &args.sandbox {
             Some(url) => (url.trim_end_matches('/').to_owned(), None),
@@ -79,23 +126,8 @@ impl Line {
             Arc::new(tokens),
             Duration::from_secs(10),
         );
-        let provider = Arc::new(CamaraProvider::new(
-            client,
-            CamaraConfig::new(dialtone_core::new_device_id()),
-        ));
-        // The sandbox's far ends live on loopback.
-        let media = MediaConfig::loopback();
-        let call = CallDriver::spawn(
-            provider.clone() as Arc<dyn SignalingProvider>,
-            media,
-            audio(args)?,
-            false,
-        );
-        Ok(Line {
-            call,
-            provider,
-            sandbox,
-        })
+        let provider = CamaraProvider::new(client, CamaraConfig::new(dialtone_core::new_device_id()));
+        Ok((provider, sandbox))
     }
 
     pub fn set_call_options(&self, emergency: bool, location: Option<serde_json::Value>) {

@@ -3,6 +3,7 @@
 //! With no operator configured it starts the sandbox network in-process (the embedded
 //! default), so `dialtone call +15550100` works on a fresh machine.
 
+mod accounts;
 mod line;
 mod output;
 mod script;
@@ -49,8 +50,12 @@ struct CallArgs {
     audio_out: Option<PathBuf>,
     /// Use a sandbox already running at this URL (from `dialtone sandbox`) instead of an
     /// embedded one.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", conflicts_with = "account")]
     sandbox: Option<String>,
+    /// The operator account to use (`dialtone accounts list`); `sandbox` means the
+    /// built-in sandbox. Default: the default account, or the sandbox when there is none.
+    #[arg(long, value_name = "NAME")]
+    account: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -95,6 +100,11 @@ enum Cmd {
     },
     /// List the sandbox's numbers and what each does.
     Numbers,
+    /// Operator accounts: settings in the config directory, secrets in the OS keyring.
+    Accounts {
+        #[command(subcommand)]
+        cmd: accounts::AccountsCmd,
+    },
 }
 
 fn main() -> ExitCode {
@@ -147,6 +157,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             listen,
             call_me_after,
         } => sandbox(listen, call_me_after).await,
+        Cmd::Accounts { cmd } => accounts::run(cmd).await,
         Cmd::Numbers => {
             for e in dialtone_sandbox::far_end::DIRECTORY {
                 println!("{}  {}", e.number, e.description);

@@ -1,9 +1,11 @@
 //! Dialtone's core: everything a softphone does that is not a window.
 //! It knows nothing of Tauri; the desktop shell and the CLI are thin layers over it.
 
+pub mod account;
 pub mod auth;
 pub mod call;
 pub mod media;
+pub mod net;
 pub mod signaling;
 
 /// Facts about this build, for "about" screens and `--version`.

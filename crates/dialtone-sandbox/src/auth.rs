@@ -104,6 +104,7 @@ async fn token(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: String) 
     };
     let access_token = format!("sbx-{}", uuid::Uuid::new_v4().simple());
     let ttl = s.config.token_ttl;
+    s.tokens_issued.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     lock(&s.tokens).insert(
         access_token.clone(),
         Token {

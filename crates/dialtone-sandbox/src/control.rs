@@ -60,6 +60,8 @@ pub struct RegistrationView {
 pub struct SandboxStatus {
     /// API and token requests received so far.
     pub requests: u64,
+    /// Access tokens the token endpoint has handed out.
+    pub tokens_issued: u64,
     pub registrations: Vec<RegistrationView>,
     pub sessions: Vec<SessionView>,
     pub subscriptions: usize,
@@ -109,6 +111,7 @@ pub async fn status(s: &Sandbox) -> SandboxStatus {
     }
     SandboxStatus {
         requests: s.requests.load(std::sync::atomic::Ordering::Relaxed),
+        tokens_issued: s.tokens_issued.load(std::sync::atomic::Ordering::Relaxed),
         registrations,
         sessions: views,
         subscriptions: lock(&s.subscriptions).len(),

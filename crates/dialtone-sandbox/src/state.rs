@@ -112,6 +112,8 @@ pub struct Sandbox {
     pub faults: Mutex<Option<(FaultKind, u32)>>,
     /// API requests seen (CAMARA routes and the token endpoint).
     pub requests: AtomicU64,
+    /// Access tokens handed out by the token endpoint.
+    pub tokens_issued: AtomicU64,
     pub http: reqwest::Client,
     next_number: AtomicU32,
 }
@@ -134,6 +136,7 @@ impl Sandbox {
             subscriptions: Mutex::default(),
             faults: Mutex::default(),
             requests: AtomicU64::new(0),
+            tokens_issued: AtomicU64::new(0),
             http,
             next_number: AtomicU32::new(0),
         }

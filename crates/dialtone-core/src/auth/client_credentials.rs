@@ -1,10 +1,11 @@
 //! OAuth2 client credentials (RFC 6749 §4.4), cached and renewed at about 90 % of the
-//! token's lifetime or on demand.
+//! token's lifetime or on demand. With a keyring attached, the token is cached there
+//! too, so the next run does not ask the token server again.
 
-use super::TokenSource;
+use super::{SecretKind, Secrets, TokenSource};
 use oauth2::basic::BasicClient;
 use oauth2::{ClientId, ClientSecret, Scope, TokenResponse, TokenUrl};
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Mutex;
 
 #[derive(Debug, thiserror::Error)]
@@ -19,9 +20,23 @@ pub enum TokenError {
     Unreachable(String),
 }
 
+/// `renew_at_ms` is wall-clock time so that a cached token means the same after a restart.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Cached {
     token: String,
-    renew_at: Instant,
+    renew_at_ms: u64,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Cached {
+    fn fresh(&self) -> bool {
+        now_ms() < self.renew_at_ms
+    }
 }
 
 pub struct ClientCredentials {
@@ -31,6 +46,7 @@ pub struct ClientCredentials {
     scopes: Vec<String>,
     http: oauth2::reqwest::Client,
     cached: Mutex<Option<Cached>>,
+    keyring: Option<(Secrets, String)>,
 }
 
 impl std::fmt::Debug for ClientCredentials {
@@ -64,7 +80,41 @@ impl ClientCredentials {
             scopes,
             http,
             cached: Mutex::new(None),
+            keyring: None,
         })
+    }
+
+    /// Keeps the token in the keyring under `account` as well.
+    pub fn cached_in(mut self, secrets: Secrets, account: &str) -> Self {
+        self.keyring = Some((secrets, account.to_owned()));
+        self
+    }
+
+    async fn read_keyring(&self) -> Option<Cached> {
+        let (secrets, account) = self.keyring.clone()?;
+        let read = tokio::task::spawn_blocking(move || secrets.get(&account, SecretKind::AccessToken)).await;
+        match read {
+            Ok(Ok(Some(json))) => serde_json::from_str::<Cached>(&json).ok().filter(Cached::fresh),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot read the cached token");
+                None
+            }
+            _ => None,
+        }
+    }
+
+    async fn write_keyring(&self, cached: &Cached) {
+        let Some((secrets, account)) = self.keyring.clone() else {
+            return;
+        };
+        let Ok(json) = serde_json::to_string(cached) else {
+            return;
+        };
+        let write =
+            tokio::task::spawn_blocking(move || secrets.set(&account, SecretKind::AccessToken, &json));
+        if let Ok(Err(e)) = write.await {
+            tracing::warn!(error = %e, "cannot cache the token in the keyring");
+        }
     }
 
     async fn fetch(&self) -> Result<Cached, TokenError> {
@@ -87,7 +137,7 @@ impl ClientCredentials {
         tracing::debug!(lifetime_s = lifetime.as_secs(), "new access token");
         Ok(Cached {
             token: response.access_token().secret().clone(),
-            renew_at: Instant::now() + lifetime.mul_f64(0.9),
+            renew_at_ms: now_ms() + lifetime.mul_f64(0.9).as_millis() as u64,
         })
     }
 }
@@ -96,15 +146,71 @@ impl ClientCredentials {
 impl TokenSource for ClientCredentials {
     async fn token(&self, refresh: bool) -> Result<String, TokenError> {
         let mut cached = self.cached.lock().await;
-        if !refresh
-            && let Some(c) = cached.as_ref()
-            && Instant::now() < c.renew_at
-        {
-            return Ok(c.token.clone());
+        if !refresh {
+            if cached.is_none() {
+                *cached = self.read_keyring().await;
+            }
+            if let Some(c) = cached.as_ref().filter(|c| c.fresh()) {
+                return Ok(c.token.clone());
+            }
         }
         let fresh = self.fetch().await?;
+        self.write_keyring(&fresh).await;
         let token = fresh.token.clone();
         *cached = Some(fresh);
         Ok(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keyring_with(cached: Option<Cached>) -> Secrets {
+        let s = Secrets::with_store(keyring_core::mock::Store::new().expect("mock"));
+        if let Some(c) = cached {
+            let json = serde_json::to_string(&c).expect("json");
+            s.set("op", SecretKind::AccessToken, &json).expect("set");
+        }
+        s
+    }
+
+    /// Port 9 on loopback: nothing listens, so any token request fails.
+    fn unreachable(secrets: Secrets) -> ClientCredentials {
+        ClientCredentials::new("cid", "secret", "http://127.0.0.1:9/token", vec![])
+            .expect("client")
+            .cached_in(secrets, "op")
+    }
+
+    #[tokio::test]
+    async fn a_fresh_token_in_the_keyring_is_used_without_asking_the_server() {
+        let secrets = keyring_with(Some(Cached {
+            token: "from-keyring".into(),
+            renew_at_ms: now_ms() + 60_000,
+        }));
+        let token = unreachable(secrets).token(false).await.expect("cached");
+        assert_eq!(token, "from-keyring");
+    }
+
+    #[tokio::test]
+    async fn a_stale_or_refused_token_goes_back_to_the_server() {
+        let secrets = keyring_with(Some(Cached {
+            token: "stale".into(),
+            renew_at_ms: now_ms().saturating_sub(1),
+        }));
+        let e = unreachable(secrets.clone())
+            .token(false)
+            .await
+            .expect_err("must fetch");
+        assert!(matches!(e, TokenError::Unreachable(_)), "{e}");
+        let fresh = keyring_with(Some(Cached {
+            token: "revoked".into(),
+            renew_at_ms: now_ms() + 60_000,
+        }));
+        let e = unreachable(fresh)
+            .token(true)
+            .await
+            .expect_err("refresh must fetch");
+        assert!(matches!(e, TokenError::Unreachable(_)), "{e}");
     }
 }

@@ -1,8 +1,11 @@
-//! Tokens: OAuth2 flows on the `oauth2` crate. Secrets never reach logs.
+//! Tokens: OAuth2 flows on the `oauth2` crate; secrets and cached tokens in the OS
+//! keyring. Secrets never reach logs.
 
 mod client_credentials;
+mod secrets;
 
 pub use client_credentials::{ClientCredentials, TokenError};
+pub use secrets::{SERVICE as KEYRING_SERVICE, SecretError, SecretKind, Secrets};
 
 /// Something that hands out a valid bearer token.
 #[async_trait::async_trait]

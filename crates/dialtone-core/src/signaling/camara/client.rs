@@ -11,7 +11,7 @@ use std::time::Duration;
 
 /// Where each API lives. Real operators and the sandbox serve them under their base
 /// paths; a mock server (Prism) serves each spec at its root.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CamaraEndpoints {
     pub registration: String,
     pub call_handling: String,
@@ -27,6 +27,13 @@ impl CamaraEndpoints {
             call_handling: format!("{root}{CALL_HANDLING_BASE}"),
             events: format!("{root}{EVENTS_BASE}"),
         }
+    }
+
+    /// All three APIs on this machine (then a plain-http event sink is acceptable).
+    pub fn all_loopback(&self) -> bool {
+        [&self.registration, &self.call_handling, &self.events]
+            .iter()
+            .all(|u| crate::net::is_loopback_url(u))
     }
 }
 

@@ -1,0 +1,52 @@
+//! Small URL facts shared by the account book and the signaling clients.
+
+/// True for `http(s)://127.x.x.x`, `[::1]` and `localhost` URLs. No DNS is queried.
+pub fn is_loopback_url(url: &str) -> bool {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    match u.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Checks an operator URL: it parses, it is http(s), and it is https unless on loopback.
+pub fn check_service_url(what: &str, url: &str) -> Result<(), String> {
+    let u = reqwest::Url::parse(url).map_err(|e| format!("{what} '{url}' is not a URL ({e})"))?;
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback_url(url) => Ok(()),
+        "http" => Err(format!(
+            "{what} '{url}' must use https (plain http is only allowed on this machine)"
+        )),
+        other => Err(format!("{what} '{url}' has scheme '{other}'; use https")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_urls_are_recognised_without_dns() {
+        assert!(is_loopback_url("http://127.0.0.1:7300/x"));
+        assert!(is_loopback_url("https://[::1]/"));
+        assert!(is_loopback_url("http://localhost:1"));
+        assert!(!is_loopback_url("https://api.example.com/"));
+        assert!(!is_loopback_url("http://10.0.0.1/"));
+        assert!(!is_loopback_url("not a url"));
+    }
+
+    #[test]
+    fn plain_http_is_refused_off_this_machine() {
+        assert!(check_service_url("x", "https://op.example.com/webrtc").is_ok());
+        assert!(check_service_url("x", "http://127.0.0.1:4010").is_ok());
+        let e = check_service_url("the token URL", "http://op.example.com/token").expect_err("http");
+        assert!(e.contains("must use https"), "{e}");
+        assert!(check_service_url("x", "ftp://op.example.com").is_err());
+        assert!(check_service_url("x", "op.example.com").is_err());
+    }
+}

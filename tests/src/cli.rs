@@ -1,0 +1,118 @@
+//! Running the `dialtone` binary in the scenarios: each `Cli` has its own config
+//! directory (so a developer's accounts never leak in), and JSON-lines output parsing.
+//! Keyring scenarios run inside `scripts/with-keyring.sh`, re-executing themselves
+//! there when started outside it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub struct Cli {
+    bin: PathBuf,
+    config: PathBuf,
+}
+
+impl Cli {
+    /// `bin` is `env!("CARGO_BIN_EXE_dialtone")`.
+    pub fn new(bin: &str) -> Self {
+        let config = std::env::temp_dir().join(format!("dialtone-cli-{}", uuid_like()));
+        std::fs::create_dir_all(&config).ok();
+        Self {
+            bin: PathBuf::from(bin),
+            config,
+        }
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.env("XDG_CONFIG_HOME", &self.config).stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().expect("run dialtone")
+    }
+
+    /// Runs with `input` on stdin.
+    pub fn run_with_stdin(&self, args: &[&str], input: &str) -> Output {
+        use std::io::Write;
+        let mut child = self
+            .cmd()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn dialtone");
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(input.as_bytes()).expect("write stdin");
+        }
+        child.wait_with_output().expect("wait dialtone")
+    }
+
+    pub fn config_dir(&self) -> &Path {
+        &self.config
+    }
+}
+
+impl Drop for Cli {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.config);
+    }
+}
+
+fn uuid_like() -> String {
+    use rand::Rng;
+    format!("{:016x}", rand::rng().random::<u64>())
+}
+
+pub fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// The `state` names in order.
+pub fn states(events: &[serde_json::Value]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e["event"] == "state")
+        .filter_map(|e| e["state"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// True when this process runs inside `scripts/with-keyring.sh`. Otherwise runs the
+/// one test `name` of this test binary there, asserts that it passed, and returns false.
+pub fn in_keyring_session(name: &str) -> bool {
+    if std::env::var_os("DIALTONE_IN_KEYRING_SESSION").is_some() {
+        return true;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/with-keyring.sh");
+    let exe = std::env::current_exe().expect("test binary");
+    let out = Command::new(script)
+        .arg(exe)
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .output()
+        .expect("run scripts/with-keyring.sh");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "in the keyring session:\n{text}");
+    assert!(
+        text.contains("1 passed"),
+        "the test did not run in the keyring session:\n{text}"
+    );
+    false
+}
+
+/// What `secret-tool` finds in the session's keyring for one of our entries.
+pub fn keyring_lookup(user: &str) -> Option<String> {
+    let out = Command::new("secret-tool")
+        .args(["lookup", "service", "dev.dialtone.app", "username", user])
+        .output()
+        .expect("run secret-tool (package libsecret-tools)");
+    let s = String::from_utf8_lossy(&out.stdout).to_string();
+    (out.status.success() && !s.is_empty()).then_some(s)
+}
