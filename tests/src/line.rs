@@ -29,6 +29,24 @@ pub async fn sandbox(config: SandboxConfig) -> Sandbox {
 }
 
 pub fn provider(sandbox: &Sandbox, timeout: Duration) -> CamaraProvider {
+    let mut config = CamaraConfig::new(dialtone_core::new_device_id());
+    config.poll_after = Duration::from_secs(2);
+    provider_on(
+        sandbox,
+        CamaraEndpoints::under(&sandbox.base_url()),
+        config,
+        timeout,
+    )
+}
+
+/// A provider with the sandbox's credentials, reaching its APIs at `endpoints` (the
+/// sandbox itself, or a proxy in front of it).
+pub fn provider_on(
+    sandbox: &Sandbox,
+    endpoints: CamaraEndpoints,
+    config: CamaraConfig,
+    timeout: Duration,
+) -> CamaraProvider {
     let creds = sandbox.credentials();
     let tokens = ClientCredentials::new(
         &creds.client_id,
@@ -37,13 +55,7 @@ pub fn provider(sandbox: &Sandbox, timeout: Duration) -> CamaraProvider {
         scopes::all_client(),
     )
     .expect("token source");
-    let client = CamaraClient::new(
-        CamaraEndpoints::under(&sandbox.base_url()),
-        Arc::new(tokens),
-        timeout,
-    );
-    let mut config = CamaraConfig::new(dialtone_core::new_device_id());
-    config.poll_after = Duration::from_secs(2);
+    let client = CamaraClient::new(endpoints, Arc::new(tokens), timeout);
     CamaraProvider::new(client, config)
 }
 

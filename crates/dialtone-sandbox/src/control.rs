@@ -62,6 +62,9 @@ pub struct SandboxStatus {
     pub requests: u64,
     /// Access tokens the token endpoint has handed out.
     pub tokens_issued: u64,
+    /// CloudEvents the sinks accepted, and those refused or not delivered.
+    pub events_delivered: u64,
+    pub events_failed: u64,
     pub registrations: Vec<RegistrationView>,
     pub sessions: Vec<SessionView>,
     pub subscriptions: usize,
@@ -112,6 +115,8 @@ pub async fn status(s: &Sandbox) -> SandboxStatus {
     SandboxStatus {
         requests: s.requests.load(std::sync::atomic::Ordering::Relaxed),
         tokens_issued: s.tokens_issued.load(std::sync::atomic::Ordering::Relaxed),
+        events_delivered: s.events_delivered.load(std::sync::atomic::Ordering::Relaxed),
+        events_failed: s.events_failed.load(std::sync::atomic::Ordering::Relaxed),
         registrations,
         sessions: views,
         subscriptions: lock(&s.subscriptions).len(),

@@ -188,11 +188,16 @@ async fn deliver(s: &Sandbox, target: &SubscriptionRecord, event_type: &str, dat
     if let Some(token) = &target.access_token {
         req = req.bearer_auth(token);
     }
-    match req.send().await {
-        Ok(r) if r.status().is_success() => {}
+    let counter = match req.send().await {
+        Ok(r) if r.status().is_success() => &s.events_delivered,
         Ok(r) => {
-            tracing::warn!(status = %r.status(), sink = %target.subscription.sink, "sink refused an event")
+            tracing::warn!(status = %r.status(), sink = %target.subscription.sink, "sink refused an event");
+            &s.events_failed
         }
-        Err(e) => tracing::warn!(error = %e, sink = %target.subscription.sink, "could not deliver an event"),
-    }
+        Err(e) => {
+            tracing::warn!(error = %e, sink = %target.subscription.sink, "could not deliver an event");
+            &s.events_failed
+        }
+    };
+    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }

@@ -23,6 +23,9 @@ pub struct SandboxConfig {
     /// How long +15550103 rings before `NoAnswer`.
     pub no_answer_after: Duration,
     pub media: MediaConfig,
+    /// Certificates (PEM) trusted for https sinks, on top of the public roots: a client's
+    /// self-signed sink certificate.
+    pub sink_certificates: Vec<String>,
 }
 
 impl Default for SandboxConfig {
@@ -35,6 +38,7 @@ impl Default for SandboxConfig {
             emergency_supported: true,
             no_answer_after: Duration::from_secs(20),
             media: MediaConfig::loopback(),
+            sink_certificates: Vec::new(),
         }
     }
 }
@@ -114,18 +118,26 @@ pub struct Sandbox {
     pub requests: AtomicU64,
     /// Access tokens handed out by the token endpoint.
     pub tokens_issued: AtomicU64,
+    /// Events the subscribers' sinks accepted, and those that could not be delivered.
+    pub events_delivered: AtomicU64,
+    pub events_failed: AtomicU64,
     pub http: reqwest::Client,
     next_number: AtomicU32,
 }
 
 impl Sandbox {
     pub fn new(addr: SocketAddr, config: SandboxConfig) -> Self {
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .timeout(Duration::from_secs(3))
             .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .build()
-            .unwrap_or_default();
+            .no_proxy();
+        for pem in &config.sink_certificates {
+            match reqwest::Certificate::from_pem(pem.as_bytes()) {
+                Ok(c) => http = http.add_root_certificate(c),
+                Err(e) => tracing::warn!(error = %e, "ignoring a sink certificate that is not PEM"),
+            }
+        }
+        let http = http.build().unwrap_or_default();
         Self {
             addr,
             config,
@@ -137,6 +149,8 @@ impl Sandbox {
             faults: Mutex::default(),
             requests: AtomicU64::new(0),
             tokens_issued: AtomicU64::new(0),
+            events_delivered: AtomicU64::new(0),
+            events_failed: AtomicU64::new(0),
             http,
             next_number: AtomicU32::new(0),
         }

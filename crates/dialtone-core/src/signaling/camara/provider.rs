@@ -13,6 +13,7 @@ use super::client::{CamaraClient, CamaraError};
 use super::sink::EventSink;
 use super::wire::*;
 use crate::call::{EndReason, Signal, SignalOp};
+use crate::net::LocalTls;
 use crate::signaling::{CallOptions, SignalingError, SignalingProvider};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -31,6 +32,9 @@ pub struct CamaraConfig {
     pub poll_every: Duration,
     /// Refresh the registration this long before it expires.
     pub refresh_margin: Duration,
+    /// HTTPS for the sink. `None`: generated when the operator is not on this machine,
+    /// plain http towards a loopback operator (the sandbox).
+    pub sink_tls: Option<Arc<LocalTls>>,
 }
 
 impl CamaraConfig {
@@ -41,6 +45,7 @@ impl CamaraConfig {
             poll_after: Duration::from_secs(2),
             poll_every: Duration::from_secs(1),
             refresh_margin: Duration::from_secs(120),
+            sink_tls: None,
         }
     }
 }
@@ -93,7 +98,14 @@ fn end_reason(status: SessionStatus, reason: Option<&str>) -> EndReason {
 }
 
 impl CamaraProvider {
-    pub fn new(client: CamaraClient, config: CamaraConfig) -> Self {
+    pub fn new(client: CamaraClient, mut config: CamaraConfig) -> Self {
+        if config.sink_tls.is_none() && !client.endpoints().all_loopback() {
+            match LocalTls::generate() {
+                Ok(tls) => config.sink_tls = Some(Arc::new(tls)),
+                // Registering will refuse a plain-http sink and say why.
+                Err(e) => tracing::error!(error = %e, "no HTTPS for the event sink"),
+            }
+        }
         let (tx, rx) = mpsc::channel(64);
         Self {
             client: Arc::new(client),
@@ -104,6 +116,11 @@ impl CamaraProvider {
             sink: tokio::sync::Mutex::new(None),
             tasks: Mutex::default(),
         }
+    }
+
+    /// The certificate our HTTPS event sink presents, when it uses HTTPS.
+    pub fn sink_certificate_pem(&self) -> Option<&str> {
+        self.config.sink_tls.as_deref().map(LocalTls::certificate_pem)
     }
 
     fn spawn(&self, f: impl std::future::Future<Output = ()> + Send + 'static) {
@@ -121,7 +138,12 @@ impl CamaraProvider {
     async fn register(&self) -> Result<(), SignalingError> {
         let mut sink = self.sink.lock().await;
         if sink.is_none() {
-            let (s, events) = EventSink::start(self.config.sink_bind)
+            if self.config.sink_tls.is_none() && !self.client.endpoints().all_loopback() {
+                return Err(SignalingError::Sink(
+                    "the operator is not on this machine and the event sink has no HTTPS certificate".into(),
+                ));
+            }
+            let (s, events) = EventSink::start(self.config.sink_bind, self.config.sink_tls.as_deref())
                 .await
                 .map_err(|e| SignalingError::Sink(e.to_string()))?;
             *sink = Some(s);

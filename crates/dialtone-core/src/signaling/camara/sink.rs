@@ -1,10 +1,12 @@
 //! Our event sink: a small HTTP server on loopback that the operator POSTs CloudEvents
 //! to. It checks the bearer credential we handed out with the subscription.
 //!
-//! Plain http is only for a loopback operator (the sandbox); a real operator needs an
-//! https sink reachable from its side, which a desktop rarely has (see the README).
+//! It serves HTTPS with a generated certificate (`net::LocalTls`); plain http only
+//! towards an operator on this machine (the sandbox). A real operator must also be able
+//! to reach the sink, which a desktop behind NAT rarely allows (see the README).
 
 use super::wire::CloudEvent;
+use crate::net::{LocalTls, TlsListener};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -30,8 +32,12 @@ pub struct EventSink {
 }
 
 impl EventSink {
-    /// Listens on `bind` (`127.0.0.1:0` for any free port); events arrive on the receiver.
-    pub async fn start(bind: SocketAddr) -> std::io::Result<(EventSink, mpsc::Receiver<CloudEvent>)> {
+    /// Listens on `bind` (`127.0.0.1:0` for any free port), over HTTPS when `tls` is
+    /// given; events arrive on the receiver.
+    pub async fn start(
+        bind: SocketAddr,
+        tls: Option<&LocalTls>,
+    ) -> std::io::Result<(EventSink, mpsc::Receiver<CloudEvent>)> {
         let listener = tokio::net::TcpListener::bind(bind).await?;
         let addr = listener.local_addr()?;
         let token = format!("sink-{}", uuid::Uuid::new_v4().simple());
@@ -41,14 +47,25 @@ impl EventSink {
             events: tx,
         });
         let app = Router::new().route(SINK_PATH, post(receive)).with_state(state);
-        let server = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                tracing::warn!(error = %e, "event sink stopped");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let server = match tls {
+            Some(tls) => {
+                let listener = TlsListener::new(listener, tls)?;
+                tokio::spawn(async move {
+                    if let Err(e) = axum::serve(listener, app).await {
+                        tracing::warn!(error = %e, "event sink stopped");
+                    }
+                })
             }
-        });
+            None => tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::warn!(error = %e, "event sink stopped");
+                }
+            }),
+        };
         Ok((
             EventSink {
-                url: format!("http://{addr}{SINK_PATH}"),
+                url: format!("{scheme}://{addr}{SINK_PATH}"),
                 token,
                 server,
             },

@@ -1,4 +1,9 @@
-//! Small URL facts shared by the account book and the signaling clients.
+//! Network helpers shared by the account book and the signaling providers: URL facts,
+//! and HTTPS for the endpoints we host on loopback (event sinks, relays).
+
+mod tls;
+
+pub use tls::{LocalTls, TlsError, TlsListener};
 
 /// True for `http(s)://127.x.x.x`, `[::1]` and `localhost` URLs. No DNS is queried.
 pub fn is_loopback_url(url: &str) -> bool {
