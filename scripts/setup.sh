@@ -75,4 +75,13 @@ if [ "$want" = test ]; then
     fi
   done
 fi
+if [ "$want" = test ]; then
+  # Prism for the contract tests, pinned by tests/contract/package-lock.json.
+  contract="$(dirname "$0")/../tests/contract"
+  if [ ! -x "$contract/node_modules/.bin/prism" ] ||
+    [ "$contract/package-lock.json" -nt "$contract/node_modules/.package-lock.json" ]; then
+    log "installing Prism (npm ci in tests/contract)"
+    npm ci --prefix "$contract" --no-audit --no-fund --loglevel=error
+  fi
+fi
 log "ready for '$want'"

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod line;
 pub mod lossy;
+pub mod prism;
 
 use dialtone_core::media::analysis::{dominant_frequency, goertzel_power};
 use dialtone_core::media::io::{RecordingSink, ToneSource};
