@@ -80,6 +80,14 @@ impl Sandbox {
     }
 
     /// Invalidates every access token issued so far: the next request gets a 401.
+    /// Ends every registration as the network would (registration-ends, NETWORK_TERMINATED).
+    pub async fn end_registrations(&self) {
+        let ids: Vec<String> = state::lock(&self.state.registrations).keys().cloned().collect();
+        for id in ids {
+            registration::end(&self.state, &id, "NETWORK_TERMINATED", "ended by the sandbox").await;
+        }
+    }
+
     pub fn revoke_tokens(&self) {
         self.state.revoke_tokens();
     }

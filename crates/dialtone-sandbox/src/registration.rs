@@ -92,6 +92,19 @@ async fn create(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) 
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
+/// Ends a registration and tells its device (registration-ends).
+pub async fn end(s: &Sandbox, id: &str, reason: &str, description: &str) {
+    let Some(r) = lock(&s.registrations).remove(id) else {
+        return;
+    };
+    let data = RegistrationEnds {
+        registration_id: r.id.clone(),
+        termination_reason: reason.into(),
+        termination_description: Some(description.into()),
+    };
+    crate::events::notify(s, &r.device_id, event_types::REGISTRATION_ENDS, &data).await;
+}
+
 /// Ends the registration when it expires, unless it was refreshed or deleted.
 fn schedule_expiry(s: Arc<Sandbox>, r: Registration) {
     tokio::spawn(async move {
@@ -107,13 +120,13 @@ fn schedule_expiry(s: Arc<Sandbox>, r: Registration) {
                 tokio::time::sleep(Duration::try_from(left).unwrap_or(Duration::from_secs(1))).await;
                 continue;
             }
-            lock(&s.registrations).remove(&r.id);
-            let data = RegistrationEnds {
-                registration_id: r.id.clone(),
-                termination_reason: "REGISTRATION_EXPIRED".into(),
-                termination_description: Some("the registration was not refreshed in time".into()),
-            };
-            crate::events::notify(&s, &r.device_id, event_types::REGISTRATION_ENDS, &data).await;
+            end(
+                &s,
+                &r.id,
+                "REGISTRATION_EXPIRED",
+                "the registration was not refreshed in time",
+            )
+            .await;
             return;
         }
     });

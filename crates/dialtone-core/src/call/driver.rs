@@ -265,7 +265,7 @@ async fn run(
                 Effect::RemoteHold(held) => emit(CallEvent::RemoteHold { held }),
                 Effect::Muted(muted) => emit(CallEvent::Muted { muted }),
                 Effect::Error(e) => emit(CallEvent::Error {
-                    code: "CALL".into(),
+                    code: e.code().into(),
                     message: e.to_string(),
                 }),
             }

@@ -150,6 +150,8 @@ impl Command {
 pub enum Signal {
     Registered,
     RegistrationFailed(String),
+    /// The network ended our registration (expired, or ended by the operator).
+    RegistrationLost(String),
     /// An incoming call.
     Invitation {
         from: String,
@@ -260,6 +262,20 @@ pub enum CallError {
     },
     #[error("unexpected {input} while {state}; ignored")]
     Unexpected { input: String, state: String },
+    #[error("the network ended our registration ({why}); {next}")]
+    RegistrationLost { why: String, next: &'static str },
+}
+
+impl CallError {
+    /// A stable code for scripts (`{"event":"error","code":…}`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            CallError::IllegalCommand { .. } => "ILLEGAL_COMMAND",
+            CallError::Renegotiation { .. } => "RENEGOTIATION_FAILED",
+            CallError::Unexpected { .. } => "UNEXPECTED_INPUT",
+            CallError::RegistrationLost { .. } => "REGISTRATION_LOST",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -520,6 +536,26 @@ impl CallMachine {
                 self.end(EndReason::Failed(format!("registration failed: {why}")));
             }
             (_, Signal::Registered) => self.registered = true,
+            // Between calls: register again at once, so incoming calls keep reaching us.
+            (S::Idle | S::Ended(_), Signal::RegistrationLost(why)) => {
+                self.registered = false;
+                self.effects.push_back(Effect::Error(CallError::RegistrationLost {
+                    why,
+                    next: "registering again",
+                }));
+                self.target = None;
+                self.go(S::Registering);
+                self.signal(SignalOp::Register);
+                self.deadline = Some(now + SETUP_TIMEOUT);
+            }
+            // During a call the session may well live on; register again before the next one.
+            (_, Signal::RegistrationLost(why)) => {
+                self.registered = false;
+                self.effects.push_back(Effect::Error(CallError::RegistrationLost {
+                    why,
+                    next: "the call goes on, and the next call registers again",
+                }));
+            }
             (S::Idle | S::Ended(_), Signal::Invitation { from, offer }) => {
                 tracing::info!(%from, "incoming call");
                 self.incoming_offer = Some(offer);

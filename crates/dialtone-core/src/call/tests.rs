@@ -645,3 +645,46 @@ fn every_illegal_command_in_every_state_is_refused_without_effect() {
     }
     assert!(refused > 70, "the table covers the illegal moves ({refused})");
 }
+
+#[test]
+fn a_lost_registration_between_calls_registers_again() {
+    let mut m = idle();
+    cmd(&mut m, Command::Register);
+    sig(&mut m, Signal::Registered);
+    let fx = sig(&mut m, Signal::RegistrationLost("REGISTRATION_EXPIRED".into()));
+    assert!(
+        matches!(&fx[0], Effect::Error(e) if e.code() == "REGISTRATION_LOST"),
+        "{fx:?}"
+    );
+    assert_eq!(
+        fx[1..],
+        [st(CallState::Registering), Effect::Signal(SignalOp::Register)]
+    );
+    assert_eq!(sig(&mut m, Signal::Registered), [st(CallState::Idle)]);
+    // After a call too.
+    let mut m = ended();
+    let fx = sig(&mut m, Signal::RegistrationLost("x".into()));
+    assert_eq!(
+        fx[1..],
+        [st(CallState::Registering), Effect::Signal(SignalOp::Register)]
+    );
+}
+
+#[test]
+fn a_lost_registration_during_a_call_keeps_the_call_and_registers_before_the_next() {
+    for mut m in [connected(), held(), alerting(), ringing()] {
+        let before = m.state().clone();
+        let fx = sig(&mut m, Signal::RegistrationLost("x".into()));
+        assert_eq!(fx.len(), 1, "{before}: {fx:?}");
+        assert!(matches!(&fx[0], Effect::Error(e) if e.code() == "REGISTRATION_LOST"));
+        assert_eq!(*m.state(), before);
+    }
+    let mut m = connected();
+    sig(&mut m, Signal::RegistrationLost("x".into()));
+    cmd(&mut m, Command::Hangup);
+    sig(&mut m, Signal::Ended(EndReason::Hangup));
+    assert_eq!(
+        cmd(&mut m, Command::Dial(number()))[0],
+        st(CallState::Registering)
+    );
+}

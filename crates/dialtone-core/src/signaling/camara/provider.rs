@@ -159,6 +159,13 @@ impl CamaraProvider {
             None => return Err(SignalingError::Sink("no sink".into())),
         };
         drop(sink);
+        // A fresh registration gets fresh subscriptions; old ones are dropped first.
+        let old = std::mem::take(&mut lock(&self.inner).subscriptions);
+        for id in old {
+            if let Err(e) = self.client.unsubscribe(&id).await {
+                tracing::debug!(error = %e, "dropping an old subscription");
+            }
+        }
         let reg = self
             .client
             .register(&RegSessionRequest {
@@ -436,6 +443,8 @@ async fn refresh_registration(
         match client.refresh_registration(&id).await {
             Ok(Some(r)) => expires_at = r.expires_at,
             Ok(None) => {}
+            // Gone (expired or ended): registration-ends tells the machine; stop here.
+            Err(CamaraError::Api { status: 404, .. }) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "registration refresh failed; retrying in 10 s");
                 tokio::time::sleep(Duration::from_secs(10)).await;
@@ -494,8 +503,30 @@ async fn dispatch_events(
                 }
             }
             event_types::REGISTRATION_ENDS => {
-                tracing::warn!("the operator ended our registration");
-                lock(&inner).registration = None;
+                let data = serde_json::from_value::<RegistrationEnds>(event.data).ok();
+                let why = data
+                    .as_ref()
+                    .map(|d| match &d.termination_description {
+                        Some(text) => format!("{}: {text}", d.termination_reason),
+                        None => d.termination_reason.clone(),
+                    })
+                    .unwrap_or_else(|| "no reason given".into());
+                let ours = {
+                    let mut inner = lock(&inner);
+                    let ours = match (&inner.registration, &data) {
+                        (Some(r), Some(d)) => r.registration_id == d.registration_id,
+                        (Some(_), None) => true,
+                        (None, _) => false,
+                    };
+                    if ours {
+                        inner.registration = None;
+                    }
+                    ours
+                };
+                if ours {
+                    tracing::warn!(%why, "the operator ended our registration");
+                    let _ = signals.send(Signal::RegistrationLost(why)).await;
+                }
             }
             other => tracing::debug!(event_type = other, "event ignored"),
         }
