@@ -8,12 +8,14 @@ set -euo pipefail
 
 want=${1:-test}
 
-build_pkgs=(build-essential pkg-config libopus-dev)
+# libasound2-dev: cpal always builds its ALSA host on Linux.
+build_pkgs=(build-essential pkg-config libopus-dev libasound2-dev)
 app_pkgs=(libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev
   libayatana-appindicator3-dev libxdo-dev libssl-dev)
 headless_pkgs=(xvfb x11-utils imagemagick xauth dbus dbus-x11)
-# The OS keyring for the account tests (Secret Service), and Node for Prism (contract tests).
-test_pkgs=(gnome-keyring libsecret-tools)
+# The OS keyring for the account tests (Secret Service), PulseAudio with null devices for
+# the audio tests, and Node for Prism (contract tests).
+test_pkgs=(gnome-keyring libsecret-tools pulseaudio pulseaudio-utils)
 command -v npm >/dev/null || test_pkgs+=(nodejs npm)
 
 case "$want" in

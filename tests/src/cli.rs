@@ -1,7 +1,5 @@
 //! Running the `dialtone` binary in the scenarios: each `Cli` has its own config
 //! directory (so a developer's accounts never leak in), and JSON-lines output parsing.
-//! Keyring scenarios run inside `scripts/with-keyring.sh`, re-executing themselves
-//! there when started outside it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -81,30 +79,9 @@ pub fn states(events: &[serde_json::Value]) -> Vec<String> {
         .collect()
 }
 
-/// True when this process runs inside `scripts/with-keyring.sh`. Otherwise runs the
-/// one test `name` of this test binary there, asserts that it passed, and returns false.
+/// True inside `scripts/with-keyring.sh`; otherwise re-runs test `name` there.
 pub fn in_keyring_session(name: &str) -> bool {
-    if std::env::var_os("DIALTONE_IN_KEYRING_SESSION").is_some() {
-        return true;
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/with-keyring.sh");
-    let exe = std::env::current_exe().expect("test binary");
-    let out = Command::new(script)
-        .arg(exe)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .output()
-        .expect("run scripts/with-keyring.sh");
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "in the keyring session:\n{text}");
-    assert!(
-        text.contains("1 passed"),
-        "the test did not run in the keyring session:\n{text}"
-    );
-    false
+    crate::session::inside(crate::session::Wrapper::Keyring, name)
 }
 
 /// What `secret-tool` finds in the session's keyring for one of our entries.

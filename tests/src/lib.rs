@@ -5,6 +5,8 @@ pub mod cli;
 pub mod line;
 pub mod lossy;
 pub mod prism;
+pub mod pulse;
+pub mod session;
 
 use dialtone_core::media::analysis::{dominant_frequency, goertzel_power};
 use dialtone_core::media::io::{RecordingSink, ToneSource};

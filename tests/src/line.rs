@@ -69,6 +69,12 @@ pub fn line_with(provider: CamaraProvider, tone_hz: f64) -> Line {
     let sink = heard.clone();
     let audio: AudioFactory =
         Arc::new(move || (Box::new(ToneSource::new(tone_hz, 0.3)), Box::new(sink.clone())));
+    line_with_audio(provider, audio, heard)
+}
+
+/// A line whose audio comes from `audio` (devices, files); `heard` is whatever the
+/// caller records into, if anything.
+pub fn line_with_audio(provider: CamaraProvider, audio: AudioFactory, heard: RecordingSink) -> Line {
     let call = CallDriver::spawn(Arc::new(provider), MediaConfig::loopback(), audio, false);
     let rx = Mutex::new(call.subscribe());
     Line {

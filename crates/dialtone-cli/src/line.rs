@@ -1,15 +1,14 @@
 //! One phone line for the CLI: the signaling provider, the call driver and the audio.
 //! With no operator account it runs the sandbox in-process (the embedded default).
 
-use crate::CallArgs;
 use crate::output::Reporter;
-use crate::wav::{WavSink, WavSource};
+use crate::{AudioMode, CallArgs};
 use anyhow::Context;
 use dialtone_core::account::AccountBook;
+use dialtone_core::audio::{AudioBackend, DeviceBackend, DevicePrefs, WavBackend};
 use dialtone_core::auth::{ClientCredentials, Secrets};
-use dialtone_core::call::{AudioFactory, CallDriver, CallHandle};
-use dialtone_core::media::io::{NullSink, ToneSource};
-use dialtone_core::media::{AudioSink, AudioSource, MediaConfig};
+use dialtone_core::call::{CallDriver, CallHandle};
+use dialtone_core::media::MediaConfig;
 use dialtone_core::signaling::camara::wire::scopes;
 use dialtone_core::signaling::camara::{CamaraClient, CamaraConfig, CamaraEndpoints, CamaraProvider};
 use dialtone_core::signaling::{CallOptions, SignalingProvider};
@@ -19,37 +18,40 @@ use std::time::Duration;
 
 pub struct Line {
     pub call: CallHandle,
+    pub audio: Arc<dyn AudioBackend>,
     provider: Arc<CamaraProvider>,
     sandbox: Option<Arc<Sandbox>>,
 }
 
-fn audio(args: &CallArgs) -> anyhow::Result<AudioFactory> {
-    if let Some(p) = &args.audio_in {
-        WavSource::open(p)?;
+/// Devices when asked (or by default when a sound server runs and no file is given),
+/// otherwise WAV files and the test tone.
+fn audio_backend(args: &CallArgs, out: &Reporter) -> anyhow::Result<Arc<dyn AudioBackend>> {
+    let files = args.audio_in.is_some() || args.audio_out.is_some();
+    let mode = match args.audio {
+        Some(m) => m,
+        None if !files && dialtone_core::audio::sound_server_available() => AudioMode::Devices,
+        None => AudioMode::Tone,
+    };
+    if mode == AudioMode::Tone {
+        return Ok(Arc::new(WavBackend::new(
+            args.audio_in.clone(),
+            args.audio_out.clone(),
+        )?));
     }
-    if let Some(p) = &args.audio_out {
-        WavSink::create(p)?;
+    anyhow::ensure!(
+        !files,
+        "--audio devices cannot be combined with --audio-in/--audio-out"
+    );
+    let mut prefs = DevicePrefs::load();
+    let chosen = [args.input_device.clone(), args.output_device.clone()];
+    if chosen.iter().any(Option::is_some) {
+        prefs.input = chosen[0].clone().or(prefs.input);
+        prefs.output = chosen[1].clone().or(prefs.output);
+        if let Err(e) = prefs.save() {
+            out.note(&format!("cannot remember the device choice: {e}"));
+        }
     }
-    let (input, output) = (args.audio_in.clone(), args.audio_out.clone());
-    Ok(Arc::new(move || {
-        let source: Box<dyn AudioSource> = match input.as_deref().map(WavSource::open) {
-            Some(Ok(w)) => Box::new(w),
-            Some(Err(e)) => {
-                tracing::error!(error = %e, "the input file went away; sending silence");
-                Box::new(dialtone_core::media::io::SilenceSource)
-            }
-            None => Box::new(ToneSource::new(1000.0, 0.25)),
-        };
-        let sink: Box<dyn AudioSink> = match output.as_deref().map(WavSink::create) {
-            Some(Ok(w)) => Box::new(w),
-            Some(Err(e)) => {
-                tracing::error!(error = %e, "cannot record");
-                Box::new(NullSink)
-            }
-            None => Box::new(NullSink),
-        };
-        (source, sink)
-    }))
+    Ok(Arc::new(DeviceBackend::new(prefs.input, prefs.output)))
 }
 
 impl Line {
@@ -82,14 +84,16 @@ impl Line {
             }
         };
         let provider = Arc::new(provider);
+        let audio = audio_backend(args, out)?;
         let call = CallDriver::spawn(
             provider.clone() as Arc<dyn SignalingProvider>,
             media,
-            audio(args)?,
+            dialtone_core::audio::factory(audio.clone()),
             false,
         );
         Ok(Line {
             call,
+            audio,
             provider,
             sandbox,
         })

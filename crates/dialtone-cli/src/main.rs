@@ -7,7 +7,6 @@ mod accounts;
 mod line;
 mod output;
 mod script;
-mod wav;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -42,6 +41,16 @@ struct CallArgs {
     /// One JSON object per line on stdout.
     #[arg(long)]
     json: bool,
+    /// Where the call's audio goes: `devices` (microphone and speaker; the default when a
+    /// sound server runs) or `tone` (a 1 kHz test tone, nothing played; or the WAV files).
+    #[arg(long, value_enum)]
+    audio: Option<AudioMode>,
+    /// Microphone by name (`dialtone devices`); remembered for later calls.
+    #[arg(long, value_name = "NAME")]
+    input_device: Option<String>,
+    /// Speaker by name; remembered for later calls.
+    #[arg(long, value_name = "NAME")]
+    output_device: Option<String>,
     /// WAV file to send as the microphone (default: a 1 kHz test tone).
     #[arg(long, value_name = "FILE")]
     audio_in: Option<PathBuf>,
@@ -56,6 +65,12 @@ struct CallArgs {
     /// built-in sandbox. Default: the default account, or the sandbox when there is none.
     #[arg(long, value_name = "NAME")]
     account: Option<String>,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum AudioMode {
+    Devices,
+    Tone,
 }
 
 #[derive(Subcommand, Debug)]
@@ -100,6 +115,11 @@ enum Cmd {
     },
     /// List the sandbox's numbers and what each does.
     Numbers,
+    /// List the sound devices (the default first in each direction).
+    Devices {
+        #[arg(long)]
+        json: bool,
+    },
     /// Operator accounts: settings in the config directory, secrets in the OS keyring.
     Accounts {
         #[command(subcommand)]
@@ -129,7 +149,12 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(verbose: bool) {
-    let default = if verbose { "info,dialtone=debug" } else { "error" };
+    // The PulseAudio client logs a normal disconnect at exit as an error.
+    let default = if verbose {
+        "info,dialtone=debug,pulseaudio=warn"
+    } else {
+        "error,pulseaudio=off"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
@@ -158,6 +183,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             call_me_after,
         } => sandbox(listen, call_me_after).await,
         Cmd::Accounts { cmd } => accounts::run(cmd).await,
+        Cmd::Devices { json } => devices(json),
         Cmd::Numbers => {
             for e in dialtone_sandbox::far_end::DIRECTORY {
                 println!("{}  {}", e.number, e.description);
@@ -165,6 +191,40 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn devices(json: bool) -> anyhow::Result<ExitCode> {
+    use dialtone_core::audio::{DeviceKind, list_devices};
+    let prefs = dialtone_core::audio::DevicePrefs::load();
+    for kind in [DeviceKind::Input, DeviceKind::Output] {
+        let list = list_devices(kind)?;
+        let chosen = match kind {
+            DeviceKind::Input => prefs.input.as_deref(),
+            DeviceKind::Output => prefs.output.as_deref(),
+        };
+        for d in list {
+            if json {
+                let mut v = serde_json::to_value(&d).unwrap_or_default();
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("chosen".into(), (chosen == Some(d.name.as_str())).into());
+                }
+                println!("{v}");
+            } else {
+                let mark = if chosen == Some(d.name.as_str()) {
+                    "chosen"
+                } else if d.is_default {
+                    "default"
+                } else {
+                    ""
+                };
+                println!(
+                    "{kind:6} {:7} {}  ({} Hz, {} ch, {})",
+                    mark, d.name, d.sample_rate, d.channels, d.sample_format
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Refuses bad input before anything is sent.
@@ -198,12 +258,14 @@ async fn call(
     let line = line::Line::open(&args, &out).await?;
     line.set_call_options(emergency, location);
     let printer = out.follow(line.call.subscribe());
+    let meters = out.follow_audio(line.audio.clone());
     line.call
         .command(Command::Dial(number))
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
     let outcome = run_call(&line, &out, steps.as_deref(), true).await;
     line.close().await;
+    meters.abort();
     printer.finish().await;
     finish(&out, outcome)
 }
@@ -361,6 +423,7 @@ async fn listen(
     };
     let line = line::Line::open(&args, &out).await?;
     let printer = out.follow(line.call.subscribe());
+    let meters = out.follow_audio(line.audio.clone());
     let mut events = line.call.subscribe();
     line.call
         .command(Command::Register)
@@ -408,6 +471,7 @@ async fn listen(
         }
     }
     line.close().await;
+    meters.abort();
     printer.finish().await;
     finish(&out, outcome)
 }

@@ -1,8 +1,11 @@
 //! What the CLI prints: JSON lines (`--json`) or a readable log. Notes and errors also
 //! go to stderr, so stdout stays machine-readable.
 
+use dialtone_core::audio::level::SILENCE_DBFS;
+use dialtone_core::audio::{AudioBackend, AudioEvent};
 use dialtone_core::call::CallEvent;
 use std::io::Write;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
@@ -115,6 +118,63 @@ impl Reporter {
                 number.unwrap_or("?")
             );
         }
+    }
+
+    fn audio_event(&self, e: &AudioEvent) {
+        if self.json {
+            let mut v = serde_json::to_value(e).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("event".into(), "audio".into());
+            }
+            self.line(v);
+            return;
+        }
+        let t = self.start.elapsed().as_secs_f64();
+        let text = match e {
+            AudioEvent::Opened {
+                kind,
+                device,
+                sample_rate,
+                channels,
+            } => format!("{kind} device '{device}' ({sample_rate} Hz, {channels} ch)"),
+            AudioEvent::Fallback { kind, wanted, using } => {
+                format!("{kind} device '{wanted}' is not there; using '{using}'")
+            }
+            AudioEvent::Lost { kind, device } => {
+                format!("{kind} device '{device}' went away; switching to the default")
+            }
+            AudioEvent::OpenFailed { message, .. } => {
+                eprintln!("error: {message}");
+                return;
+            }
+        };
+        println!("[{t:7.3}s] {text}");
+    }
+
+    /// Prints device events, and in JSON the levels ten times a second while audio flows.
+    pub fn follow_audio(&self, backend: Arc<dyn AudioBackend>) -> JoinHandle<()> {
+        let me = self.clone();
+        let mut events = backend.subscribe();
+        let levels = backend.levels();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        let (i, o) = (levels.input.take(), levels.output.take());
+                        if me.json && (i > SILENCE_DBFS || o > SILENCE_DBFS) {
+                            let round = |x: f32| (f64::from(x) * 10.0).round() / 10.0;
+                            me.line(serde_json::json!({"event": "level", "input_dbfs": round(i), "output_dbfs": round(o)}));
+                        }
+                    }
+                    e = events.recv() => match e {
+                        Ok(e) => me.audio_event(&e),
+                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    },
+                }
+            }
+        })
     }
 
     /// Prints every event of a call as it happens.

@@ -2,6 +2,7 @@
 //! It knows nothing of Tauri; the desktop shell and the CLI are thin layers over it.
 
 pub mod account;
+pub mod audio;
 pub mod auth;
 pub mod call;
 pub mod media;

@@ -1,7 +1,15 @@
 //! WAV files as microphone and speaker, so the same pipeline runs headless.
 
-use dialtone_core::media::{AudioSink, AudioSource};
+use super::AudioError;
+use crate::media::{AudioSink, AudioSource};
 use std::path::Path;
+
+fn wav_error(path: &Path, why: impl ToString) -> AudioError {
+    AudioError::Wav {
+        path: path.display().to_string(),
+        why: why.to_string(),
+    }
+}
 
 /// Plays a WAV file (mono or the first channel, 16-bit or float) at whatever rate the
 /// codec asks for, then silence. Resampling here is linear: test audio, not music.
@@ -12,19 +20,22 @@ pub struct WavSource {
 }
 
 impl WavSource {
-    pub fn open(path: &Path) -> anyhow::Result<Self> {
-        let mut reader = hound::WavReader::open(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {} as WAV: {e}", path.display()))?;
+    pub fn open(path: &Path) -> Result<Self, AudioError> {
+        let mut reader = hound::WavReader::open(path).map_err(|e| wav_error(path, e))?;
         let spec = reader.spec();
         let channels = usize::from(spec.channels.max(1));
         let all: Vec<f32> = match spec.sample_format {
-            hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>()?,
+            hound::SampleFormat::Float => reader
+                .samples::<f32>()
+                .collect::<Result<_, _>>()
+                .map_err(|e| wav_error(path, e))?,
             hound::SampleFormat::Int => {
                 let scale = (1u64 << (spec.bits_per_sample.clamp(1, 32) - 1)) as f32;
                 reader
                     .samples::<i32>()
                     .map(|s| s.map(|v| v as f32 / scale))
-                    .collect::<Result<_, _>>()?
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| wav_error(path, e))?
             }
         };
         let samples = all.into_iter().step_by(channels).collect();
@@ -60,9 +71,9 @@ pub struct WavSink {
 }
 
 impl WavSink {
-    pub fn create(path: &Path) -> anyhow::Result<Self> {
+    pub fn create(path: &Path) -> Result<Self, AudioError> {
         // Fail early on an unwritable path; the file is (re)written once the rate is known.
-        std::fs::File::create(path).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        std::fs::File::create(path).map_err(|e| wav_error(path, e))?;
         Ok(Self {
             path: path.to_owned(),
             writer: None,

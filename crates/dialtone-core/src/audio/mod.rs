@@ -1,0 +1,229 @@
+//! Real audio for calls. A backend hands the engine one source (microphone) and one sink
+//! (speaker) per call, at the codec rate, 20 ms at a time:
+//!
+//! - `DeviceBackend`: sound devices through cpal. Capture: device rate and format →
+//!   mono → lock-free ring → rubato to the codec rate. Playback: the reverse. Devices are
+//!   picked by name with the OS default as fallback, and replaced when they vanish.
+//! - `WavBackend`: WAV files (the CLI's `--audio-in` / `--audio-out`), or a test tone.
+//!
+//! Both meter their levels (`Levels`) and report device changes as `AudioEvent`s.
+
+mod capture;
+mod device;
+pub mod level;
+mod playback;
+mod prefs;
+pub mod resample;
+mod wav;
+
+pub use capture::DeviceSource;
+pub use device::{DeviceInfo, list as list_devices};
+pub use level::{LevelMeter, Levels};
+pub use playback::DeviceSink;
+pub use prefs::DevicePrefs;
+pub use wav::{WavSink, WavSource};
+
+use crate::media::io::{NullSink, ToneSource};
+use crate::media::{AudioSink, AudioSource};
+use level::{MeteredSink, MeteredSource};
+use std::path::PathBuf;
+use tokio::sync::broadcast;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceKind {
+    Input,
+    Output,
+}
+
+impl std::fmt::Display for DeviceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DeviceKind::Input => "input",
+            DeviceKind::Output => "output",
+        })
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AudioError {
+    #[error("no sound system is available ({0}); is PulseAudio or PipeWire running?")]
+    NoHost(String),
+    #[error("there is no {0} device; connect one or pick another with --audio-in/--audio-out")]
+    NoDevice(DeviceKind),
+    #[error("cannot open the {kind} device '{device}': {why}; retrying, the call goes on without it")]
+    Open {
+        kind: DeviceKind,
+        device: String,
+        why: String,
+    },
+    #[error("cannot use the WAV file {path}: {why}")]
+    Wav { path: String, why: String },
+}
+
+/// What happens to the devices, for the UI and the CLI's JSON.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "what", rename_all = "snake_case")]
+pub enum AudioEvent {
+    Opened {
+        kind: DeviceKind,
+        device: String,
+        sample_rate: u32,
+        channels: u16,
+    },
+    /// The chosen device is not there: the OS default is used instead.
+    Fallback {
+        kind: DeviceKind,
+        wanted: String,
+        using: String,
+    },
+    /// The device went away mid-stream; the default takes over.
+    Lost {
+        kind: DeviceKind,
+        device: String,
+    },
+    OpenFailed {
+        kind: DeviceKind,
+        message: String,
+    },
+}
+
+/// Is a sound server (PulseAudio, or PipeWire's PulseAudio side) reachable?
+pub fn sound_server_available() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        cpal::host_from_id(cpal::HostId::PulseAudio).is_ok()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        true
+    }
+}
+
+/// One call's microphone and speaker.
+pub type AudioPair = (Box<dyn AudioSource>, Box<dyn AudioSink>);
+
+/// Where a call's audio comes from and goes to.
+pub trait AudioBackend: Send + Sync {
+    /// The source and sink for one call.
+    fn open(&self) -> Result<AudioPair, AudioError>;
+    /// Input and output levels of the call in progress.
+    fn levels(&self) -> Levels;
+    fn subscribe(&self) -> broadcast::Receiver<AudioEvent>;
+}
+
+/// Sound devices, by name (`None`: the OS default).
+pub struct DeviceBackend {
+    input: Option<String>,
+    output: Option<String>,
+    events: broadcast::Sender<AudioEvent>,
+    levels: Levels,
+}
+
+impl DeviceBackend {
+    pub fn new(input: Option<String>, output: Option<String>) -> Self {
+        Self {
+            input,
+            output,
+            events: broadcast::channel(64).0,
+            levels: Levels::default(),
+        }
+    }
+}
+
+impl AudioBackend for DeviceBackend {
+    fn open(&self) -> Result<AudioPair, AudioError> {
+        let source = DeviceSource::open(self.input.clone(), self.events.clone())?;
+        let sink = DeviceSink::open(self.output.clone(), self.events.clone())?;
+        Ok((
+            Box::new(MeteredSource {
+                inner: source,
+                meter: self.levels.input.clone(),
+            }),
+            Box::new(MeteredSink {
+                inner: sink,
+                meter: self.levels.output.clone(),
+            }),
+        ))
+    }
+
+    fn levels(&self) -> Levels {
+        self.levels.clone()
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<AudioEvent> {
+        self.events.subscribe()
+    }
+}
+
+/// WAV files, or a 1 kHz test tone and no recording when none is given.
+pub struct WavBackend {
+    input: Option<PathBuf>,
+    output: Option<PathBuf>,
+    events: broadcast::Sender<AudioEvent>,
+    levels: Levels,
+}
+
+impl WavBackend {
+    /// Checks both files now, so a bad path is an error before the call.
+    pub fn new(input: Option<PathBuf>, output: Option<PathBuf>) -> Result<Self, AudioError> {
+        if let Some(p) = &input {
+            WavSource::open(p)?;
+        }
+        if let Some(p) = &output {
+            WavSink::create(p)?;
+        }
+        Ok(Self {
+            input,
+            output,
+            events: broadcast::channel(8).0,
+            levels: Levels::default(),
+        })
+    }
+}
+
+impl AudioBackend for WavBackend {
+    fn open(&self) -> Result<AudioPair, AudioError> {
+        let source: Box<dyn AudioSource> = match &self.input {
+            Some(p) => Box::new(WavSource::open(p)?),
+            None => Box::new(ToneSource::new(1000.0, 0.25)),
+        };
+        let sink: Box<dyn AudioSink> = match &self.output {
+            Some(p) => Box::new(WavSink::create(p)?),
+            None => Box::new(NullSink),
+        };
+        Ok((
+            Box::new(MeteredSource {
+                inner: source,
+                meter: self.levels.input.clone(),
+            }),
+            Box::new(MeteredSink {
+                inner: sink,
+                meter: self.levels.output.clone(),
+            }),
+        ))
+    }
+
+    fn levels(&self) -> Levels {
+        self.levels.clone()
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<AudioEvent> {
+        self.events.subscribe()
+    }
+}
+
+/// The call driver's audio factory over a backend. A backend that cannot open at all
+/// gives a silent call rather than none (the error is logged and the call goes on).
+pub fn factory(backend: std::sync::Arc<dyn AudioBackend>) -> crate::call::AudioFactory {
+    std::sync::Arc::new(move || match backend.open() {
+        Ok(pair) => pair,
+        Err(e) => {
+            tracing::error!(error = %e, "no audio for this call");
+            (
+                Box::new(crate::media::io::SilenceSource) as Box<dyn AudioSource>,
+                Box::new(NullSink) as Box<dyn AudioSink>,
+            )
+        }
+    })
+}

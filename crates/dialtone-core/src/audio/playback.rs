@@ -1,0 +1,178 @@
+//! Speaker: the media task resamples decoded audio to the device rate and pushes it into
+//! a lock-free ring; the cpal output callback pops it and writes every channel.
+
+use super::device::{DeviceThread, Opened, Opener, StreamHealth, stream_config};
+use super::resample::BlockResampler;
+use super::{AudioError, AudioEvent, DeviceKind};
+use crate::media::AudioSink;
+use cpal::traits::{DeviceTrait, StreamTrait};
+use cpal::{FromSample, SizedSample};
+use ringbuf::traits::{Consumer, Observer, Producer, Split};
+use ringbuf::{HeapProd, HeapRb};
+use std::sync::{Arc, mpsc};
+use tokio::sync::broadcast;
+
+pub struct PlaybackHandoff {
+    samples: HeapProd<f32>,
+    rate: u32,
+}
+
+struct OutputOpener;
+
+/// After running dry, wait for this much before playing again (no crackle).
+const REFILL_MS: u32 = 20;
+/// Most audio we queue for the device; more is dropped (latency bound).
+const MAX_QUEUE_MS: u32 = 100;
+
+fn build<T>(
+    device: &cpal::Device,
+    config: cpal::StreamConfig,
+    health: Arc<StreamHealth>,
+) -> Result<(cpal::Stream, HeapProd<f32>), cpal::Error>
+where
+    T: SizedSample + FromSample<f32> + Send + 'static,
+{
+    let channels = usize::from(config.channels.max(1));
+    let refill = config.sample_rate as usize * REFILL_MS as usize / 1000;
+    let (tx, mut rx) = HeapRb::<f32>::new(config.sample_rate as usize).split();
+    let mut dry = true;
+    let err_health = health.clone();
+    let stream = device.build_output_stream::<T, _, _>(
+        config,
+        move |data: &mut [T], _| {
+            if dry && rx.occupied_len() >= refill {
+                dry = false;
+            }
+            for frame in data.chunks_exact_mut(channels) {
+                let s = if dry { None } else { rx.try_pop() };
+                if s.is_none() {
+                    dry = true;
+                }
+                let v = T::from_sample(s.unwrap_or(0.0));
+                frame.fill(v);
+            }
+            health.tick(data.len() / channels);
+        },
+        move |e| err_health.fail(&e),
+        None,
+    )?;
+    Ok((stream, tx))
+}
+
+impl Opener for OutputOpener {
+    type Handoff = PlaybackHandoff;
+
+    fn open(
+        &mut self,
+        device: &cpal::Device,
+        supported: cpal::SupportedStreamConfig,
+        health: Arc<StreamHealth>,
+    ) -> Result<Opened<PlaybackHandoff>, AudioError> {
+        let config = stream_config(&supported);
+        let name = device
+            .description()
+            .map(|d| d.name().to_owned())
+            .unwrap_or_default();
+        let fail = |why: String| AudioError::Open {
+            kind: DeviceKind::Output,
+            device: name.clone(),
+            why,
+        };
+        let built = match supported.sample_format() {
+            cpal::SampleFormat::I16 => build::<i16>(device, config, health),
+            cpal::SampleFormat::I32 => build::<i32>(device, config, health),
+            cpal::SampleFormat::F32 => build::<f32>(device, config, health),
+            cpal::SampleFormat::U16 => build::<u16>(device, config, health),
+            other => return Err(fail(format!("sample format {other} is not supported"))),
+        };
+        let (stream, samples) = built.map_err(|e| fail(e.to_string()))?;
+        stream.play().map_err(|e| fail(e.to_string()))?;
+        Ok(Opened {
+            stream,
+            handoff: PlaybackHandoff {
+                samples,
+                rate: config.sample_rate,
+            },
+            sample_rate: config.sample_rate,
+            channels: config.channels,
+        })
+    }
+}
+
+/// A speaker as the engine's audio sink.
+pub struct DeviceSink {
+    thread: DeviceThread,
+    handoffs: mpsc::Receiver<PlaybackHandoff>,
+    current: Option<PlaybackHandoff>,
+    resampler: Option<BlockResampler>,
+    input: Vec<f32>,
+    output: Vec<f32>,
+    /// Samples dropped because the device did not keep up.
+    pub dropped: u64,
+}
+
+impl DeviceSink {
+    pub fn open(wanted: Option<String>, events: broadcast::Sender<AudioEvent>) -> Result<Self, AudioError> {
+        let (tx, handoffs) = mpsc::channel();
+        let thread = DeviceThread::spawn(DeviceKind::Output, wanted, OutputOpener, events, tx)?;
+        Ok(Self {
+            thread,
+            handoffs,
+            current: None,
+            resampler: None,
+            input: Vec::new(),
+            output: Vec::new(),
+            dropped: 0,
+        })
+    }
+
+    pub fn device_thread(&self) -> &DeviceThread {
+        &self.thread
+    }
+
+    fn refresh(&mut self, clock_rate: u32) {
+        while let Ok(h) = self.handoffs.try_recv() {
+            self.current = Some(h);
+            self.resampler = None;
+        }
+        let Some(cur) = &self.current else { return };
+        if self.resampler.as_ref().map(BlockResampler::rates) != Some((clock_rate, cur.rate)) {
+            match BlockResampler::new(clock_rate, cur.rate) {
+                Ok(r) => {
+                    self.input = Vec::with_capacity(r.input_block());
+                    self.output = vec![0.0; r.output_block()];
+                    self.resampler = Some(r);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "speaker rate");
+                    self.resampler = None;
+                }
+            }
+        }
+    }
+}
+
+impl AudioSink for DeviceSink {
+    fn write(&mut self, clock_rate: u32, pcm: &[i16]) {
+        self.refresh(clock_rate);
+        let (Some(cur), Some(r)) = (self.current.as_mut(), self.resampler.as_mut()) else {
+            return;
+        };
+        let max = cur.rate as usize * MAX_QUEUE_MS as usize / 1000;
+        for block in pcm.chunks(r.input_block()) {
+            self.input.clear();
+            self.input
+                .extend(block.iter().map(|s| f32::from(*s) / f32::from(i16::MAX)));
+            self.input.resize(r.input_block(), 0.0);
+            if let Err(e) = r.process(&self.input, &mut self.output) {
+                tracing::error!(error = %e, "speaker resampling");
+                continue;
+            }
+            if cur.samples.occupied_len() + self.output.len() > max {
+                self.dropped += self.output.len() as u64;
+                continue;
+            }
+            cur.samples.push_slice(&self.output);
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Real sound devices through cpal on a private PulseAudio server with null devices
+//! (`scripts/with-pulse.sh`: the microphone is `mic.monitor`, the speaker `speaker`).
+
+use dialtone_core::audio::{AudioBackend, AudioEvent, DeviceBackend, DeviceKind, DeviceSink, DeviceSource};
+use dialtone_core::call::Command;
+use dialtone_core::media::analysis::dominant_frequency;
+use dialtone_core::media::io::RecordingSink;
+use dialtone_core::media::{AudioSink, AudioSource};
+use dialtone_e2e::line::{line_with_audio, provider, sandbox};
+use dialtone_e2e::pulse;
+use dialtone_e2e::session::{Wrapper, inside};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast;
+
+/// Drives a source and a sink like the engine does: 20 ms at 48 kHz, on a clock.
+async fn pump(source: &mut DeviceSource, sink: &mut DeviceSink, for_: Duration) {
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    let mut frame = vec![0i16; 960];
+    let start = Instant::now();
+    while start.elapsed() < for_ {
+        tick.tick().await;
+        source.read(48_000, &mut frame);
+        sink.write(48_000, &frame);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_run_at_the_device_rate() {
+    if !inside(Wrapper::Pulse, "streams_run_at_the_device_rate") {
+        return;
+    }
+    let events = broadcast::channel(64).0;
+    let mut log = events.subscribe();
+    tokio::spawn(async move {
+        while let Ok(e) = log.recv().await {
+            eprintln!("EVENT {e:?}");
+        }
+    });
+    let mut source = DeviceSource::open(None, events.clone()).expect("capture");
+    let mut sink = DeviceSink::open(None, events.clone()).expect("playback");
+    // Let both streams start (a null sink takes about 2 s), then count frames over 5 s.
+    pump(&mut source, &mut sink, Duration::from_secs(3)).await;
+    let (cin, cout) = (
+        source.device_thread().current_health(),
+        sink.device_thread().current_health(),
+    );
+    let (in0, out0, t0) = (
+        cin.frames.load(Ordering::Relaxed),
+        cout.frames.load(Ordering::Relaxed),
+        Instant::now(),
+    );
+    pump(&mut source, &mut sink, Duration::from_secs(5)).await;
+    let secs = t0.elapsed().as_secs_f64();
+    let rate_in = (cin.frames.load(Ordering::Relaxed) - in0) as f64 / secs;
+    let rate_out = (cout.frames.load(Ordering::Relaxed) - out0) as f64 / secs;
+    eprintln!("capture {rate_in:.0} frames/s, playback {rate_out:.0} frames/s over {secs:.1} s");
+    for (what, r) in [("capture", rate_in), ("playback", rate_out)] {
+        assert!((r / 48_000.0 - 1.0).abs() < 0.01, "{what} ran at {r:.0} frames/s");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tone_played_into_the_microphone_comes_back_from_the_echo_far_end() {
+    if !inside(
+        Wrapper::Pulse,
+        "a_tone_played_into_the_microphone_comes_back_from_the_echo_far_end",
+    ) {
+        return;
+    }
+    let sandbox = sandbox(Default::default()).await;
+    let backend = Arc::new(DeviceBackend::new(None, None));
+    let mut events = backend.subscribe();
+    let audio = dialtone_core::audio::factory(backend.clone());
+    let a = line_with_audio(
+        provider(&sandbox, Duration::from_secs(5)),
+        audio,
+        RecordingSink::new(),
+    );
+    a.dial("+15550100").await;
+    a.wait("Connected", Duration::from_secs(10)).await;
+    let _mic = pulse::play_tone("mic", 600.0, 0.4, 10.0);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let heard = tokio::task::spawn_blocking(|| pulse::record("speaker.monitor", 1.5))
+        .await
+        .expect("record");
+    let levels = backend.levels();
+    let (input_dbfs, output_dbfs) = (levels.input.take(), levels.output.take());
+    a.call.command(Command::Hangup).await.expect("hangup");
+    a.wait("Ended", Duration::from_secs(5)).await;
+    let (freq, share) = dominant_frequency(&heard, 48_000, &[440.0, 600.0, 1000.0, 2000.0]).expect("audio");
+    assert_eq!(freq, 600.0, "the speaker played {freq} Hz (share {share:.2})");
+    assert!(share > 0.8, "share {share:.2}");
+    assert!(
+        input_dbfs > -20.0 && output_dbfs > -20.0,
+        "levels in {input_dbfs} out {output_dbfs}"
+    );
+    let mut opened = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if let AudioEvent::Opened { kind, device, .. } = e {
+            opened.push((kind, device));
+        }
+    }
+    assert!(
+        opened.contains(&(DeviceKind::Input, "Monitor of Mic".into())),
+        "{opened:?}"
+    );
+    assert!(
+        opened.contains(&(DeviceKind::Output, "Speaker".into())),
+        "{opened:?}"
+    );
+}
+
+fn drain(events: &mut broadcast::Receiver<AudioEvent>) -> Vec<AudioEvent> {
+    let mut out = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        out.push(e);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unplugged_speaker_is_replaced_by_the_default_without_dropping_the_call() {
+    if !inside(
+        Wrapper::Pulse,
+        "an_unplugged_speaker_is_replaced_by_the_default_without_dropping_the_call",
+    ) {
+        return;
+    }
+    let headset = pulse::add_sink("headset");
+    let sandbox = sandbox(Default::default()).await;
+    let backend = Arc::new(DeviceBackend::new(None, Some("headset".into())));
+    let mut events = backend.subscribe();
+    let audio = dialtone_core::audio::factory(backend.clone());
+    let a = line_with_audio(
+        provider(&sandbox, Duration::from_secs(5)),
+        audio,
+        RecordingSink::new(),
+    );
+    a.dial("+15550100").await;
+    a.wait("Connected", Duration::from_secs(10)).await;
+    let _mic = pulse::play_tone("mic", 600.0, 0.4, 20.0);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = drain(&mut events);
+    assert!(
+        before.iter().any(|e| matches!(e, AudioEvent::Opened { kind: DeviceKind::Output, device, .. } if device == "headset")),
+        "{before:?}"
+    );
+    // Unplug: the module goes away with the sink.
+    let unplugged = Instant::now();
+    pulse::remove_module(&headset);
+    let mut replaced = None;
+    while unplugged.elapsed() < Duration::from_secs(3) && replaced.is_none() {
+        for e in drain(&mut events) {
+            if let AudioEvent::Opened {
+                kind: DeviceKind::Output,
+                device,
+                ..
+            } = &e
+            {
+                replaced = Some((device.clone(), unplugged.elapsed()));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (device, after) = replaced.expect("the speaker was not replaced");
+    eprintln!(
+        "speaker replaced by '{device}' {} ms after the unplug",
+        after.as_millis()
+    );
+    assert_eq!(device, "Speaker");
+    assert!(after < Duration::from_secs(1), "took {after:?}");
+    // The call never noticed, and the echo now plays on the default speaker.
+    assert_eq!(a.call.state().name(), "Connected");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let heard = tokio::task::spawn_blocking(|| pulse::record("speaker.monitor", 1.0))
+        .await
+        .expect("record");
+    let (freq, _) = dominant_frequency(&heard, 48_000, &[440.0, 600.0, 1000.0]).expect("audio");
+    assert_eq!(freq, 600.0);
+    a.call.command(Command::Hangup).await.expect("hangup");
+    a.wait("Ended", Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_device_falls_back_to_the_default_and_says_so() {
+    if !inside(
+        Wrapper::Pulse,
+        "a_missing_device_falls_back_to_the_default_and_says_so",
+    ) {
+        return;
+    }
+    let backend = DeviceBackend::new(Some("USB Headset".into()), None);
+    let mut events = backend.subscribe();
+    let (mut source, _sink) = backend.open().expect("open");
+    let mut frame = vec![0i16; 960];
+    let start = Instant::now();
+    let mut seen = Vec::new();
+    while start.elapsed() < Duration::from_secs(3) {
+        source.read(48_000, &mut frame);
+        seen.extend(drain(&mut events));
+        if seen.iter().any(|e| {
+            matches!(
+                e,
+                AudioEvent::Opened {
+                    kind: DeviceKind::Input,
+                    ..
+                }
+            )
+        }) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        seen.iter().any(|e| matches!(e, AudioEvent::Fallback { kind: DeviceKind::Input, wanted, using } if wanted == "USB Headset" && using == "Monitor of Mic")),
+        "{seen:?}"
+    );
+}
