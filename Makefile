@@ -40,6 +40,7 @@ app-test:
 bench:
 	@scripts/setup.sh bench
 	$(CARGO) bench --locked -p dialtone-e2e --bench media
+	$(CARGO) bench --locked -p dialtone-e2e --bench audio
 
 fmt:
 	$(CARGO) fmt --all

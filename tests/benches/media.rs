@@ -6,37 +6,11 @@ use dialtone_core::media::MediaEvent;
 use dialtone_core::media::analysis::rms_dbfs;
 use dialtone_core::media::codec::{self, CodecName};
 use dialtone_core::media::io::{AudioSource, ToneSource};
+use dialtone_e2e::bench::{median, ms, report};
 use dialtone_e2e::{Peer, connect, hold, resume, wait_silence};
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 20;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        f64::NAN
-    } else if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn report(name: &str, unit: &str, v: Vec<f64>) -> f64 {
-    let n = v.len();
-    let (lo, hi) = (
-        v.iter().copied().fold(f64::INFINITY, f64::min),
-        v.iter().copied().fold(0.0, f64::max),
-    );
-    let m = median(v);
-    println!("{name:<44} median {m:>8.2} {unit:<6} (min {lo:.2}, max {hi:.2}, n={n})");
-    m
-}
 
 /// Process CPU time (user + system) from /proc.
 fn cpu_time() -> Duration {
@@ -136,17 +110,7 @@ async fn hold_resume_times() {
 
 /// libopus alone: encode and decode `secs` of the same tone, one 20 ms frame at a time.
 fn opus_reference(secs: u32) -> Duration {
-    let mut enc = codec::new_encoder(CodecName::Opus).expect("encoder");
-    let mut dec = codec::new_decoder(CodecName::Opus).expect("decoder");
-    let mut tone = ToneSource::new(1000.0, 0.3);
-    let (mut pcm, mut payload, mut out) = (vec![0i16; 960], Vec::new(), Vec::new());
-    let start = cpu_time();
-    for _ in 0..secs * 50 {
-        tone.read(48_000, &mut pcm);
-        enc.encode(&pcm, &mut payload).expect("encode");
-        dec.decode(&payload, &mut out).expect("decode");
-    }
-    cpu_time() - start
+    dialtone_e2e::bench::opus_round_trip(secs, cpu_time)
 }
 
 async fn cpu_and_memory() {

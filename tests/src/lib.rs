@@ -1,6 +1,7 @@
 //! Shared harness for the end-to-end scenarios: two media peers in one process on
 //! loopback, helpers to negotiate between them, and measurements of what they hear.
 
+pub mod bench;
 pub mod cli;
 pub mod line;
 pub mod lossy;
