@@ -41,6 +41,7 @@ bench:
 	@scripts/setup.sh bench
 	$(CARGO) bench --locked -p dialtone-e2e --bench media
 	$(CARGO) bench --locked -p dialtone-e2e --bench audio
+	$(CARGO) bench --locked -p dialtone-e2e --bench latency
 
 fmt:
 	$(CARGO) fmt --all

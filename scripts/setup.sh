@@ -22,7 +22,7 @@ case "$want" in
   build) pkgs=("${build_pkgs[@]}") ;;
   app | run) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}") ;;
   test) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}" "${test_pkgs[@]}") ;;
-  bench) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}") ;;
+  bench) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}" pulseaudio pulseaudio-utils) ;;
   *) echo "usage: $0 build|app|test|bench" >&2; exit 2 ;;
 esac
 

@@ -25,7 +25,7 @@ pub fn init_tracing() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(
                 tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error,pulseaudio=off")),
             )
             .with_test_writer()
             .try_init();

@@ -1,0 +1,170 @@
+//! `make bench`, audio latency: mouth-to-ear through the sandbox's echo far end with
+//! real devices, on a private PulseAudio server (`scripts/with-pulse.sh`; the bench
+//! re-runs itself there). A click is played into the `mic` null sink (Dialtone's
+//! microphone is its monitor) and timed when it comes out of Dialtone's speaker
+//! (`speaker.monitor`). The reference, measured in the same run, is the rig's own loop:
+//! the same click heard straight from `mic.monitor`.
+
+use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+use dialtone_core::audio::DeviceBackend;
+use dialtone_core::media::io::RecordingSink;
+use dialtone_e2e::bench::{ms, report};
+use dialtone_e2e::line::{line_with_audio, provider, sandbox};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const CLICKS: usize = 20;
+const EVERY: Duration = Duration::from_millis(400);
+
+fn pulse() -> cpal::Host {
+    cpal::host_from_id(cpal::HostId::PulseAudio)
+        .expect("a PulseAudio server (run inside scripts/with-pulse.sh)")
+}
+
+fn device(host: &cpal::Host, output: bool, id: &str) -> cpal::Device {
+    let mut all: Vec<cpal::Device> = if output {
+        host.output_devices().expect("devices").collect()
+    } else {
+        host.input_devices().expect("devices").collect()
+    };
+    let i = all
+        .iter()
+        .position(|d| d.id().map(|x| x.to_string()) == Ok(format!("pulseaudio:{id}")))
+        .unwrap_or_else(|| panic!("no device {id}"));
+    all.swap_remove(i)
+}
+
+fn config(d: &cpal::Device, output: bool) -> cpal::StreamConfig {
+    let c = if output {
+        d.default_output_config()
+    } else {
+        d.default_input_config()
+    }
+    .expect("config");
+    cpal::StreamConfig {
+        channels: c.channels(),
+        sample_rate: c.sample_rate(),
+        buffer_size: cpal::BufferSize::Fixed(c.sample_rate() / 200),
+    }
+}
+
+/// Plays `CLICKS` 5 ms bursts into `sink` and times their arrival on `source`.
+fn clicks(sink: &str, source: &str) -> Vec<f64> {
+    let (out_host, in_host) = (pulse(), pulse());
+    let (out_dev, in_dev) = (device(&out_host, true, sink), device(&in_host, false, source));
+    let (oc, ic) = (config(&out_dev, true), config(&in_dev, false));
+    let sent: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let heard: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let (s, h) = (sent.clone(), heard.clone());
+    let rate = oc.sample_rate as usize;
+    let (out_ch, in_ch) = (usize::from(oc.channels), usize::from(ic.channels));
+    let burst = rate / 200;
+    let period = rate * EVERY.as_millis() as usize / 1000;
+    let mut pos = 0usize;
+    let start_after = rate; // a second of silence while the streams settle
+    let output = out_dev
+        .build_output_stream::<f32, _, _>(
+            oc,
+            move |data: &mut [f32], _| {
+                let now = Instant::now();
+                for frame in data.chunks_exact_mut(out_ch) {
+                    let p = pos.saturating_sub(start_after);
+                    let in_burst = pos >= start_after && p % period < burst && p / period < CLICKS;
+                    if pos >= start_after && p % period == 0 && p / period < CLICKS {
+                        s.lock().expect("sent").push(now);
+                    }
+                    let v = if in_burst {
+                        0.6 * (std::f32::consts::TAU * 1000.0 * (p % period) as f32 / rate as f32).sin()
+                    } else {
+                        0.0
+                    };
+                    frame.fill(v);
+                    pos += 1;
+                }
+            },
+            |e| eprintln!("output: {e}"),
+            None,
+        )
+        .expect("output stream");
+    let mut quiet = 0usize;
+    let input = in_dev
+        .build_input_stream::<f32, _, _>(
+            ic,
+            move |data: &[f32], _| {
+                let now = Instant::now();
+                for frame in data.chunks_exact(in_ch) {
+                    if frame[0].abs() > 0.1 {
+                        if quiet > rate / 10 {
+                            h.lock().expect("heard").push(now);
+                        }
+                        quiet = 0;
+                    } else {
+                        quiet += 1;
+                    }
+                }
+            },
+            |e| eprintln!("input: {e}"),
+            None,
+        )
+        .expect("input stream");
+    output.play().expect("play");
+    input.play().expect("record");
+    std::thread::sleep(Duration::from_secs(1) + EVERY * CLICKS as u32 + Duration::from_secs(1));
+    drop((output, input));
+    let sent = sent.lock().expect("sent").clone();
+    let heard = heard.lock().expect("heard").clone();
+    // Each click pairs with the first onset after it, within one period.
+    sent.iter()
+        .filter_map(|t| heard.iter().find(|h| **h >= *t && h.duration_since(*t) < EVERY))
+        .zip(&sent)
+        .map(|(h, t)| ms(h.duration_since(*t)))
+        .collect()
+}
+
+fn main() {
+    if std::env::var_os("DIALTONE_IN_PULSE_SESSION").is_none() {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/with-pulse.sh");
+        let exe = std::env::current_exe().expect("bench binary");
+        let status = std::process::Command::new(script)
+            .arg(exe)
+            .status()
+            .expect("with-pulse.sh");
+        std::process::exit(status.code().unwrap_or(1));
+    }
+    println!("audio: mouth-to-ear with devices ({CLICKS} clicks, PulseAudio null devices, release)");
+    let reference = report(
+        "reference: the rig's own loop (mic → monitor)",
+        "ms",
+        clicks("mic", "mic.monitor"),
+    );
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let m2e = rt.block_on(async {
+        let sandbox = sandbox(Default::default()).await;
+        let backend = Arc::new(DeviceBackend::new(None, None));
+        let audio = dialtone_core::audio::factory(backend);
+        let a = line_with_audio(
+            provider(&sandbox, Duration::from_secs(5)),
+            audio,
+            RecordingSink::new(),
+        );
+        a.dial("+15550100").await;
+        a.wait("Connected", Duration::from_secs(10)).await;
+        // Both device streams take about 2 s to start on null devices.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let v = tokio::task::spawn_blocking(|| clicks("mic", "speaker.monitor"))
+            .await
+            .expect("clicks");
+        a.call
+            .command(dialtone_core::call::Command::Hangup)
+            .await
+            .expect("hangup");
+        a.wait("Ended", Duration::from_secs(5)).await;
+        v
+    });
+    let through = report("mouth-to-ear through the echo far end", "ms", m2e);
+    println!(
+        "{:<44} {:>15.1} ms     (mouth-to-ear minus the rig's loop)",
+        "dialtone's share (2 ends, 2 jitter buffers)",
+        through - reference
+    );
+}
