@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# Runs a command next to a private PulseAudio server with two null devices, and stops it
-# afterwards (by PID). Nothing touches the machine's own sound setup.
-#   mic      a null sink; its monitor "mic.monitor" is the microphone: play into "mic"
-#   speaker  a null sink (the default output); record what was played from "speaker.monitor"
+# Runs a command next to a private PulseAudio server with the null devices of
+# scripts/pulse-null.pa, and stops it afterwards (by PID). Nothing touches the machine's
+# own sound setup.
 #   scripts/with-pulse.sh cargo test -p dialtone-core --test audio
 set -euo pipefail
 
@@ -14,14 +13,7 @@ chmod 700 "$scratch/runtime"
 export XDG_RUNTIME_DIR="$scratch/runtime"
 # The cookie and client config go here, not into the user's home.
 export PULSE_COOKIE="$scratch/cookie" PULSE_CONFIG_PATH="$scratch/home"
-cat >"$scratch/default.pa" <<'PA'
-load-module module-native-protocol-unix auth-anonymous=1
-load-module module-null-sink sink_name=speaker rate=48000 sink_properties=device.description=Speaker
-load-module module-null-sink sink_name=mic rate=48000 sink_properties=device.description=Mic
-set-default-sink speaker
-set-default-source mic.monitor
-PA
-pulseaudio -n -F "$scratch/default.pa" --exit-idle-time=-1 --disallow-exit --daemonize=no \
+pulseaudio -n -F "$(dirname "$0")/pulse-null.pa" --exit-idle-time=-1 --disallow-exit --daemonize=no \
   --log-target=file:"$scratch/pulse.log" >/dev/null 2>&1 &
 pulse_pid=$!
 cleanup() {

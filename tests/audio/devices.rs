@@ -4,9 +4,8 @@
 use dialtone_core::audio::{AudioBackend, AudioEvent, DeviceBackend, DeviceKind, DeviceSink, DeviceSource};
 use dialtone_core::call::Command;
 use dialtone_core::media::analysis::dominant_frequency;
-use dialtone_core::media::io::RecordingSink;
 use dialtone_core::media::{AudioSink, AudioSource};
-use dialtone_e2e::line::{line_with_audio, provider, sandbox};
+use dialtone_e2e::line::sandbox;
 use dialtone_e2e::pulse;
 use dialtone_e2e::session::{Wrapper, inside};
 use std::sync::Arc;
@@ -72,14 +71,7 @@ async fn a_tone_played_into_the_microphone_comes_back_from_the_echo_far_end() {
     let sandbox = sandbox(Default::default()).await;
     let backend = Arc::new(DeviceBackend::new(None, None));
     let mut events = backend.subscribe();
-    let audio = dialtone_core::audio::factory(backend.clone());
-    let a = line_with_audio(
-        provider(&sandbox, Duration::from_secs(5)),
-        audio,
-        RecordingSink::new(),
-    );
-    a.dial("+15550100").await;
-    a.wait("Connected", Duration::from_secs(10)).await;
+    let a = pulse::echo_call(&sandbox, backend.clone()).await;
     let _mic = pulse::play_tone("mic", 600.0, 0.4, 10.0);
     tokio::time::sleep(Duration::from_millis(800)).await;
     let heard = tokio::task::spawn_blocking(|| pulse::record("speaker.monitor", 1.5))
@@ -132,14 +124,7 @@ async fn an_unplugged_speaker_is_replaced_by_the_default_without_dropping_the_ca
     let sandbox = sandbox(Default::default()).await;
     let backend = Arc::new(DeviceBackend::new(None, Some("headset".into())));
     let mut events = backend.subscribe();
-    let audio = dialtone_core::audio::factory(backend.clone());
-    let a = line_with_audio(
-        provider(&sandbox, Duration::from_secs(5)),
-        audio,
-        RecordingSink::new(),
-    );
-    a.dial("+15550100").await;
-    a.wait("Connected", Duration::from_secs(10)).await;
+    let a = pulse::echo_call(&sandbox, backend.clone()).await;
     let _mic = pulse::play_tone("mic", 600.0, 0.4, 20.0);
     tokio::time::sleep(Duration::from_secs(3)).await;
     let before = drain(&mut events);
@@ -174,11 +159,7 @@ async fn an_unplugged_speaker_is_replaced_by_the_default_without_dropping_the_ca
     // The call never noticed, and the echo now plays on the default speaker.
     assert_eq!(a.call.state().name(), "Connected");
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let heard = tokio::task::spawn_blocking(|| pulse::record("speaker.monitor", 1.0))
-        .await
-        .expect("record");
-    let (freq, _) = dominant_frequency(&heard, 48_000, &[440.0, 600.0, 1000.0]).expect("audio");
-    assert_eq!(freq, 600.0);
+    assert_eq!(pulse::speaker_tone(&[440.0, 600.0, 1000.0]).await, Some(600.0));
     a.call.command(Command::Hangup).await.expect("hangup");
     a.wait("Ended", Duration::from_secs(5)).await;
 }

@@ -7,9 +7,8 @@
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use dialtone_core::audio::DeviceBackend;
-use dialtone_core::media::io::RecordingSink;
 use dialtone_e2e::bench::{ms, report};
-use dialtone_e2e::line::{line_with_audio, provider, sandbox};
+use dialtone_e2e::line::sandbox;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -70,7 +69,7 @@ fn clicks(sink: &str, source: &str) -> Vec<f64> {
                 for frame in data.chunks_exact_mut(out_ch) {
                     let p = pos.saturating_sub(start_after);
                     let in_burst = pos >= start_after && p % period < burst && p / period < CLICKS;
-                    if pos >= start_after && p % period == 0 && p / period < CLICKS {
+                    if pos >= start_after && p.is_multiple_of(period) && p / period < CLICKS {
                         s.lock().expect("sent").push(now);
                     }
                     let v = if in_burst {
@@ -140,15 +139,7 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let m2e = rt.block_on(async {
         let sandbox = sandbox(Default::default()).await;
-        let backend = Arc::new(DeviceBackend::new(None, None));
-        let audio = dialtone_core::audio::factory(backend);
-        let a = line_with_audio(
-            provider(&sandbox, Duration::from_secs(5)),
-            audio,
-            RecordingSink::new(),
-        );
-        a.dial("+15550100").await;
-        a.wait("Connected", Duration::from_secs(10)).await;
+        let a = dialtone_e2e::pulse::echo_call(&sandbox, Arc::new(DeviceBackend::new(None, None))).await;
         // Both device streams take about 2 s to start on null devices.
         tokio::time::sleep(Duration::from_secs(3)).await;
         let v = tokio::task::spawn_blocking(|| clicks("mic", "speaker.monitor"))

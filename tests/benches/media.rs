@@ -4,9 +4,7 @@
 
 use dialtone_core::media::MediaEvent;
 use dialtone_core::media::analysis::rms_dbfs;
-use dialtone_core::media::codec::{self, CodecName};
-use dialtone_core::media::io::{AudioSource, ToneSource};
-use dialtone_e2e::bench::{median, ms, report};
+use dialtone_e2e::bench::{ms, report};
 use dialtone_e2e::{Peer, connect, hold, resume, wait_silence};
 use std::time::{Duration, Instant};
 

@@ -108,3 +108,27 @@ pub fn remove_module(index: &str) {
 }
 
 pub const SETTLE: Duration = Duration::from_millis(300);
+
+/// A call to the sandbox's echo (+15550100) on `backend`'s devices, connected.
+pub async fn echo_call(
+    sandbox: &dialtone_sandbox::Sandbox,
+    backend: std::sync::Arc<dialtone_core::audio::DeviceBackend>,
+) -> crate::line::Line {
+    let audio = dialtone_core::audio::factory(backend);
+    let a = crate::line::line_with_audio(
+        crate::line::provider(sandbox, Duration::from_secs(5)),
+        audio,
+        dialtone_core::media::io::RecordingSink::new(),
+    );
+    a.dial("+15550100").await;
+    a.wait("Connected", Duration::from_secs(10)).await;
+    a
+}
+
+/// The strongest of `candidates` in a second of what the speaker plays.
+pub async fn speaker_tone(candidates: &'static [f64]) -> Option<f64> {
+    let heard = tokio::task::spawn_blocking(|| record("speaker.monitor", 1.0))
+        .await
+        .ok()?;
+    dialtone_core::media::analysis::dominant_frequency(&heard, RATE, candidates).map(|(f, _)| f)
+}

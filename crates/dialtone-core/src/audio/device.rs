@@ -247,7 +247,7 @@ impl DeviceThread {
         let join = std::thread::Builder::new()
             .name(format!("dialtone-{kind}"))
             .spawn(move || {
-                let host = host();
+                let mut host = host();
                 let emit = |e: AudioEvent| {
                     tracing::info!(event = ?e, "audio");
                     let _ = events.send(e);
@@ -266,6 +266,8 @@ impl DeviceThread {
                             if wait(RETRY_AFTER) {
                                 return;
                             }
+                            // The sound server may be back: ask afresh.
+                            host = self::host();
                             continue;
                         }
                     };
@@ -296,6 +298,8 @@ impl DeviceThread {
                             if wait(RETRY_AFTER) {
                                 return;
                             }
+                            // The sound server may be back: ask afresh.
+                            host = self::host();
                             continue;
                         }
                     };
