@@ -23,6 +23,9 @@ struct OutputOpener;
 const REFILL_MS: u32 = 20;
 /// Most audio we queue for the device; more is dropped (latency bound).
 const MAX_QUEUE_MS: u32 = 100;
+/// A queue standing above this (say, after the device started late) is cut back to
+/// `REFILL_MS` in the callback, so a start-up burst does not become lasting latency.
+const HIGH_WATER_MS: u32 = 50;
 
 fn build<T>(
     device: &cpal::Device,
@@ -34,13 +37,18 @@ where
 {
     let channels = usize::from(config.channels.max(1));
     let refill = config.sample_rate as usize * REFILL_MS as usize / 1000;
+    let high = config.sample_rate as usize * HIGH_WATER_MS as usize / 1000;
     let (tx, mut rx) = HeapRb::<f32>::new(config.sample_rate as usize).split();
     let mut dry = true;
     let err_health = health.clone();
     let stream = device.build_output_stream::<T, _, _>(
         config,
         move |data: &mut [T], _| {
-            if dry && rx.occupied_len() >= refill {
+            let queued = rx.occupied_len();
+            if queued > high {
+                rx.skip(queued - refill);
+            }
+            if dry && queued >= refill {
                 dry = false;
             }
             for frame in data.chunks_exact_mut(channels) {

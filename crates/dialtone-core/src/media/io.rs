@@ -148,7 +148,8 @@ impl AudioSink for EchoBridge {
     fn write(&mut self, clock_rate: u32, pcm: &[i16]) {
         if let Ok(mut b) = self.buffer.lock() {
             b.extend(pcm);
-            let cap = clock_rate as usize;
+            // Two frames at most: an echo adds no latency of its own beyond one tick's phase.
+            let cap = clock_rate as usize / 25;
             while b.len() > cap {
                 b.pop_front();
             }
