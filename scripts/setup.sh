@@ -3,7 +3,7 @@
 #   scripts/setup.sh build   # compile the core and its tests (libopus, pkg-config)
 #   scripts/setup.sh app     # + the Tauri window (WebKitGTK) and Xvfb for headless machines
 #   scripts/setup.sh test    # everything `make test` uses
-# Only the distribution's package archive and crates.io are used.
+# Only the distribution's package archive, crates.io and (Prism, for `test`) npm are used.
 set -euo pipefail
 
 want=${1:-test}
