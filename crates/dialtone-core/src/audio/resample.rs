@@ -189,6 +189,9 @@ mod tests {
     fn wrong_block_sizes_are_an_error_not_a_panic() {
         let mut r = BlockResampler::new(48_000, 8_000).expect("down");
         let mut out = vec![0.0; 80];
-        assert!(r.process(&[0.0; 480], &mut out).is_err());
+        assert!(r.process(&[0.0; 479], &mut out).is_err());
+        let mut long = vec![0.0; 81];
+        assert!(r.process(&[0.0; 480], &mut long).is_err());
+        assert!(r.process(&[0.0; 480], &mut out).is_ok());
     }
 }

@@ -67,6 +67,11 @@ struct Inner {
     subscriptions: Vec<String>,
     session: Option<CurrentSession>,
     options: CallOptions,
+    /// A POST /sessions is in flight: its id is not known yet.
+    creating: bool,
+    /// Session-status events that arrived for an unknown id while creating (an operator
+    /// may report Ringing before its 201 reaches us); replayed once the id is known.
+    early: Vec<MediaSession>,
 }
 
 pub struct CamaraProvider {
@@ -233,7 +238,14 @@ impl CamaraProvider {
             location_details: options.location,
             ..Default::default()
         };
-        let created = self.client.create_session(&reg_id, &req).await?;
+        lock(&self.inner).creating = true;
+        let created = self.client.create_session(&reg_id, &req).await;
+        let early = {
+            let mut inner = lock(&self.inner);
+            inner.creating = false;
+            std::mem::take(&mut inner.early)
+        };
+        let created = created?;
         let id = created.media_session_id.clone().unwrap_or_default();
         lock(&self.inner).session = Some(CurrentSession {
             id: id.clone(),
@@ -242,6 +254,11 @@ impl CamaraProvider {
             pending_update: None,
             far_update: None,
         });
+        for data in early.iter().filter(|d| d.media_session_id == id) {
+            for s in session_signals(&self.inner, data) {
+                let _ = self.signals.send(s).await;
+            }
+        }
         self.spawn(poll_for_answer(
             self.client.clone(),
             self.inner.clone(),
@@ -536,6 +553,10 @@ async fn dispatch_events(
 /// The signals one session-status update means for the current session.
 fn session_signals(inner: &Mutex<Inner>, data: &MediaSession) -> Vec<Signal> {
     let mut guard = lock(inner);
+    if guard.session.is_none() && guard.creating {
+        guard.early.push(data.clone());
+        return Vec::new();
+    }
     let Some(session) = guard.session.as_mut().filter(|s| s.id == data.media_session_id) else {
         tracing::debug!(id = %data.media_session_id, "event for another session ignored");
         return Vec::new();
