@@ -30,12 +30,19 @@ impl Wrapper {
     }
 }
 
+/// One wrapped run at a time: parallel PulseAudio servers on 2 cores starve each other's
+/// timers, and the rate checks then measure the machine, not Dialtone.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// True when this process runs inside `wrapper`. Otherwise runs the one test `name` of
 /// this test binary there, asserts that it passed, and returns false.
 pub fn inside(wrapper: Wrapper, name: &str) -> bool {
     if std::env::var_os(wrapper.marker()).is_some() {
         return true;
     }
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../scripts")
         .join(wrapper.script());
