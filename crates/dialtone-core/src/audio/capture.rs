@@ -1,11 +1,11 @@
 //! Microphone: the cpal input callback downmixes to mono f32 and pushes into a lock-free
 //! ring; the media task pulls 20 ms frames, resampled to the codec rate.
 
-use super::device::{DeviceThread, Opened, Opener, StreamHealth, stream_config};
+use super::device::{DeviceThread, Opened, Opener, StreamHealth, start, stream_config};
 use super::resample::BlockResampler;
 use super::{AudioError, AudioEvent, DeviceKind};
 use crate::media::AudioSource;
-use cpal::traits::{DeviceTrait, StreamTrait};
+use cpal::traits::DeviceTrait;
 use cpal::{FromSample, Sample, SizedSample};
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
 use ringbuf::{HeapCons, HeapRb};
@@ -24,7 +24,7 @@ fn build<T>(
     device: &cpal::Device,
     config: cpal::StreamConfig,
     health: Arc<StreamHealth>,
-) -> Result<(cpal::Stream, HeapCons<f32>), cpal::Error>
+) -> Result<(cpal::Stream, HeapCons<f32>), String>
 where
     T: SizedSample + Send + 'static,
     f32: FromSample<T>,
@@ -33,19 +33,21 @@ where
     // A second of audio: the reader keeps it short; this only absorbs scheduling hiccups.
     let (mut tx, rx) = HeapRb::<f32>::new(config.sample_rate as usize).split();
     let err_health = health.clone();
-    let stream = device.build_input_stream::<T, _, _>(
-        config,
-        move |data: &[T], _| {
-            for frame in data.chunks_exact(channels) {
-                let sum: f32 = frame.iter().map(|s| f32::from_sample(*s)).sum();
-                // A full ring drops the newest sample; the reader trims the backlog anyway.
-                let _ = tx.try_push(sum / channels as f32);
-            }
-            health.tick(data.len() / channels);
-        },
-        move |e| err_health.fail(&e),
-        None,
-    )?;
+    let stream = device
+        .build_input_stream::<T, _, _>(
+            config,
+            move |data: &[T], _| {
+                for frame in data.chunks_exact(channels) {
+                    let sum: f32 = frame.iter().map(|s| f32::from_sample(*s)).sum();
+                    // A full ring drops the newest sample; the reader trims the backlog anyway.
+                    let _ = tx.try_push(sum / channels as f32);
+                }
+                health.tick(data.len() / channels);
+            },
+            move |e| err_health.fail(&e),
+            None,
+        )
+        .map_err(|e| e.to_string())?;
     Ok((stream, rx))
 }
 
@@ -59,32 +61,18 @@ impl Opener for InputOpener {
         health: Arc<StreamHealth>,
     ) -> Result<Opened<CaptureHandoff>, AudioError> {
         let config = stream_config(&supported);
-        let name = device
-            .description()
-            .map(|d| d.name().to_owned())
-            .unwrap_or_default();
-        let fail = |why: String| AudioError::Open {
-            kind: DeviceKind::Input,
-            device: name.clone(),
-            why,
-        };
         let built = match supported.sample_format() {
             cpal::SampleFormat::I16 => build::<i16>(device, config, health),
             cpal::SampleFormat::I32 => build::<i32>(device, config, health),
             cpal::SampleFormat::F32 => build::<f32>(device, config, health),
             cpal::SampleFormat::U16 => build::<u16>(device, config, health),
-            other => return Err(fail(format!("sample format {other} is not supported"))),
+            other => Err(format!("sample format {other} is not supported")),
         };
-        let (stream, samples) = built.map_err(|e| fail(e.to_string()))?;
-        stream.play().map_err(|e| fail(e.to_string()))?;
-        Ok(Opened {
-            stream,
-            handoff: CaptureHandoff {
+        start(DeviceKind::Input, device, &config, built, |samples| {
+            CaptureHandoff {
                 samples,
                 rate: config.sample_rate,
-            },
-            sample_rate: config.sample_rate,
-            channels: config.channels,
+            }
         })
     }
 }

@@ -6,7 +6,7 @@
 //! host stall the output (test-rigs.md §3).
 
 use super::{AudioError, AudioEvent, DeviceKind};
-use cpal::traits::{DeviceTrait, HostTrait};
+use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
@@ -184,6 +184,30 @@ pub struct Opened<H> {
     pub channels: u16,
 }
 
+/// Plays a built stream and packages it; `built` is the stream and its ring end, or why
+/// it could not be built.
+pub fn start<R, H>(
+    kind: DeviceKind,
+    device: &cpal::Device,
+    config: &cpal::StreamConfig,
+    built: Result<(cpal::Stream, R), String>,
+    handoff: impl FnOnce(R) -> H,
+) -> Result<Opened<H>, AudioError> {
+    let fail = |why: String| AudioError::Open {
+        kind,
+        device: device_name(device),
+        why,
+    };
+    let (stream, ring) = built.map_err(fail)?;
+    stream.play().map_err(|e| fail(e.to_string()))?;
+    Ok(Opened {
+        stream,
+        handoff: handoff(ring),
+        sample_rate: config.sample_rate,
+        channels: config.channels,
+    })
+}
+
 /// Builds one direction's stream on a device.
 pub trait Opener: Send + 'static {
     type Handoff: Send + 'static;
@@ -256,40 +280,26 @@ impl DeviceThread {
                 let wait =
                     |d: Duration| !matches!(stop.recv_timeout(d), Err(mpsc::RecvTimeoutError::Timeout));
                 loop {
-                    let (device, fell_back) = match find(&host, kind, wanted.as_deref()) {
-                        Ok(x) => x,
-                        Err(e) => {
-                            emit(AudioEvent::OpenFailed {
-                                kind,
-                                message: e.to_string(),
-                            });
-                            if wait(RETRY_AFTER) {
-                                return;
-                            }
-                            // The sound server may be back: ask afresh.
-                            host = self::host();
-                            continue;
-                        }
-                    };
-                    let name = device_name(&device);
-                    let id = device_id(&device);
-                    if fell_back {
-                        emit(AudioEvent::Fallback {
-                            kind,
-                            wanted: wanted.clone().unwrap_or_default(),
-                            using: name.clone(),
-                        });
-                    }
                     let h = StreamHealth::new();
-                    let opened = default_config(&device, kind)
-                        .map_err(|e| AudioError::Open {
+                    let attempt = find(&host, kind, wanted.as_deref()).and_then(|(device, fell_back)| {
+                        let name = device_name(&device);
+                        if fell_back {
+                            emit(AudioEvent::Fallback {
+                                kind,
+                                wanted: wanted.clone().unwrap_or_default(),
+                                using: name.clone(),
+                            });
+                        }
+                        let config = default_config(&device, kind).map_err(|e| AudioError::Open {
                             kind,
                             device: name.clone(),
                             why: e.to_string(),
-                        })
-                        .and_then(|config| opener.open(&device, config, h.clone()));
-                    let opened = match opened {
-                        Ok(o) => o,
+                        })?;
+                        let opened = opener.open(&device, config, h.clone())?;
+                        Ok((name, device_id(&device), opened))
+                    });
+                    let (name, id, opened) = match attempt {
+                        Ok(x) => x,
                         Err(e) => {
                             emit(AudioEvent::OpenFailed {
                                 kind,

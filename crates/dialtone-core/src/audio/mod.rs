@@ -112,6 +112,20 @@ pub trait AudioBackend: Send + Sync {
     fn subscribe(&self) -> broadcast::Receiver<AudioEvent>;
 }
 
+/// Both ends with their levels measured into `levels`.
+fn metered(source: Box<dyn AudioSource>, sink: Box<dyn AudioSink>, levels: &Levels) -> AudioPair {
+    (
+        Box::new(MeteredSource {
+            inner: source,
+            meter: levels.input.clone(),
+        }),
+        Box::new(MeteredSink {
+            inner: sink,
+            meter: levels.output.clone(),
+        }),
+    )
+}
+
 /// Sound devices, by name (`None`: the OS default).
 pub struct DeviceBackend {
     input: Option<String>,
@@ -135,16 +149,7 @@ impl AudioBackend for DeviceBackend {
     fn open(&self) -> Result<AudioPair, AudioError> {
         let source = DeviceSource::open(self.input.clone(), self.events.clone())?;
         let sink = DeviceSink::open(self.output.clone(), self.events.clone())?;
-        Ok((
-            Box::new(MeteredSource {
-                inner: source,
-                meter: self.levels.input.clone(),
-            }),
-            Box::new(MeteredSink {
-                inner: sink,
-                meter: self.levels.output.clone(),
-            }),
-        ))
+        Ok(metered(Box::new(source), Box::new(sink), &self.levels))
     }
 
     fn levels(&self) -> Levels {
@@ -192,16 +197,7 @@ impl AudioBackend for WavBackend {
             Some(p) => Box::new(WavSink::create(p)?),
             None => Box::new(NullSink),
         };
-        Ok((
-            Box::new(MeteredSource {
-                inner: source,
-                meter: self.levels.input.clone(),
-            }),
-            Box::new(MeteredSink {
-                inner: sink,
-                meter: self.levels.output.clone(),
-            }),
-        ))
+        Ok(metered(source, sink, &self.levels))
     }
 
     fn levels(&self) -> Levels {

@@ -1,11 +1,11 @@
 //! Speaker: the media task resamples decoded audio to the device rate and pushes it into
 //! a lock-free ring; the cpal output callback pops it and writes every channel.
 
-use super::device::{DeviceThread, Opened, Opener, StreamHealth, stream_config};
+use super::device::{DeviceThread, Opened, Opener, StreamHealth, start, stream_config};
 use super::resample::BlockResampler;
 use super::{AudioError, AudioEvent, DeviceKind};
 use crate::media::AudioSink;
-use cpal::traits::{DeviceTrait, StreamTrait};
+use cpal::traits::DeviceTrait;
 use cpal::{FromSample, SizedSample};
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
 use ringbuf::{HeapProd, HeapRb};
@@ -31,7 +31,7 @@ fn build<T>(
     device: &cpal::Device,
     config: cpal::StreamConfig,
     health: Arc<StreamHealth>,
-) -> Result<(cpal::Stream, HeapProd<f32>), cpal::Error>
+) -> Result<(cpal::Stream, HeapProd<f32>), String>
 where
     T: SizedSample + FromSample<f32> + Send + 'static,
 {
@@ -41,29 +41,31 @@ where
     let (tx, mut rx) = HeapRb::<f32>::new(config.sample_rate as usize).split();
     let mut dry = true;
     let err_health = health.clone();
-    let stream = device.build_output_stream::<T, _, _>(
-        config,
-        move |data: &mut [T], _| {
-            let queued = rx.occupied_len();
-            if queued > high {
-                rx.skip(queued - refill);
-            }
-            if dry && queued >= refill {
-                dry = false;
-            }
-            for frame in data.chunks_exact_mut(channels) {
-                let s = if dry { None } else { rx.try_pop() };
-                if s.is_none() {
-                    dry = true;
+    let stream = device
+        .build_output_stream::<T, _, _>(
+            config,
+            move |data: &mut [T], _| {
+                let queued = rx.occupied_len();
+                if queued > high {
+                    rx.skip(queued - refill);
                 }
-                let v = T::from_sample(s.unwrap_or(0.0));
-                frame.fill(v);
-            }
-            health.tick(data.len() / channels);
-        },
-        move |e| err_health.fail(&e),
-        None,
-    )?;
+                if dry && queued >= refill {
+                    dry = false;
+                }
+                for frame in data.chunks_exact_mut(channels) {
+                    let s = if dry { None } else { rx.try_pop() };
+                    if s.is_none() {
+                        dry = true;
+                    }
+                    let v = T::from_sample(s.unwrap_or(0.0));
+                    frame.fill(v);
+                }
+                health.tick(data.len() / channels);
+            },
+            move |e| err_health.fail(&e),
+            None,
+        )
+        .map_err(|e| e.to_string())?;
     Ok((stream, tx))
 }
 
@@ -77,32 +79,18 @@ impl Opener for OutputOpener {
         health: Arc<StreamHealth>,
     ) -> Result<Opened<PlaybackHandoff>, AudioError> {
         let config = stream_config(&supported);
-        let name = device
-            .description()
-            .map(|d| d.name().to_owned())
-            .unwrap_or_default();
-        let fail = |why: String| AudioError::Open {
-            kind: DeviceKind::Output,
-            device: name.clone(),
-            why,
-        };
         let built = match supported.sample_format() {
             cpal::SampleFormat::I16 => build::<i16>(device, config, health),
             cpal::SampleFormat::I32 => build::<i32>(device, config, health),
             cpal::SampleFormat::F32 => build::<f32>(device, config, health),
             cpal::SampleFormat::U16 => build::<u16>(device, config, health),
-            other => return Err(fail(format!("sample format {other} is not supported"))),
+            other => Err(format!("sample format {other} is not supported")),
         };
-        let (stream, samples) = built.map_err(|e| fail(e.to_string()))?;
-        stream.play().map_err(|e| fail(e.to_string()))?;
-        Ok(Opened {
-            stream,
-            handoff: PlaybackHandoff {
+        start(DeviceKind::Output, device, &config, built, |samples| {
+            PlaybackHandoff {
                 samples,
                 rate: config.sample_rate,
-            },
-            sample_rate: config.sample_rate,
-            channels: config.channels,
+            }
         })
     }
 }
