@@ -1,6 +1,10 @@
 # Two commands for a newcomer: `make run` and `make test`. Each installs what it needs.
 SHELL := /bin/bash
 CARGO ?= cargo
+# A fresh clone builds once: incremental caches would only double the disk it needs.
+ifeq ($(CI),true)
+export CARGO_INCREMENTAL := 0
+endif
 
 .PHONY: run test bench lint unit e2e app-test app window-smoke setup-test fmt clean
 

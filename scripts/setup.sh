@@ -9,7 +9,8 @@ set -euo pipefail
 want=${1:-test}
 
 # libasound2-dev: cpal always builds its ALSA host on Linux.
-build_pkgs=(build-essential pkg-config libopus-dev libasound2-dev)
+# libclang-dev: bindgen for webrtc-audio-processing-sys.
+build_pkgs=(build-essential pkg-config libopus-dev libasound2-dev libwebrtc-audio-processing-dev libclang-dev)
 app_pkgs=(libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev
   libayatana-appindicator3-dev libxdo-dev libssl-dev)
 headless_pkgs=(xvfb x11-utils imagemagick xauth dbus dbus-x11)

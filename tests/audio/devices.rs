@@ -8,7 +8,6 @@ use dialtone_core::media::{AudioSink, AudioSource};
 use dialtone_e2e::line::sandbox;
 use dialtone_e2e::pulse;
 use dialtone_e2e::session::{Wrapper, inside};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
@@ -37,8 +36,8 @@ async fn streams_run_at_the_device_rate() {
             eprintln!("EVENT {e:?}");
         }
     });
-    let mut source = DeviceSource::open(None, events.clone()).expect("capture");
-    let mut sink = DeviceSink::open(None, events.clone()).expect("playback");
+    let mut source = DeviceSource::open(None, events.clone(), None).expect("capture");
+    let mut sink = DeviceSink::open(None, events.clone(), None).expect("playback");
     // Let both streams start (a null sink takes about 2 s), then count frames over 5 s.
     pump(&mut source, &mut sink, Duration::from_secs(3)).await;
     let (cin, cout) = (
@@ -69,7 +68,7 @@ async fn a_tone_played_into_the_microphone_comes_back_from_the_echo_far_end() {
         return;
     }
     let sandbox = sandbox(Default::default()).await;
-    let backend = Arc::new(DeviceBackend::new(None, None));
+    let backend = pulse::tone_devices(None, None);
     let mut events = backend.subscribe();
     let a = pulse::echo_call(&sandbox, backend.clone()).await;
     let _mic = pulse::play_tone("mic", 600.0, 0.4, 10.0);
@@ -113,16 +112,16 @@ fn drain(events: &mut broadcast::Receiver<AudioEvent>) -> Vec<AudioEvent> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unplugged_speaker_is_replaced_by_the_default_without_dropping_the_call() {
+async fn an_unplugged_speaker_is_replaced_by_the_default_and_taken_back_when_it_returns() {
     if !inside(
         Wrapper::Pulse,
-        "an_unplugged_speaker_is_replaced_by_the_default_without_dropping_the_call",
+        "an_unplugged_speaker_is_replaced_by_the_default_and_taken_back_when_it_returns",
     ) {
         return;
     }
     let headset = pulse::add_sink("headset");
     let sandbox = sandbox(Default::default()).await;
-    let backend = Arc::new(DeviceBackend::new(None, Some("headset".into())));
+    let backend = pulse::tone_devices(None, Some("headset"));
     let mut events = backend.subscribe();
     let a = pulse::echo_call(&sandbox, backend.clone()).await;
     let _mic = pulse::play_tone("mic", 600.0, 0.4, 20.0);
@@ -160,6 +159,25 @@ async fn an_unplugged_speaker_is_replaced_by_the_default_without_dropping_the_ca
     assert_eq!(a.call.state().name(), "Connected");
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(pulse::speaker_tone(&[440.0, 600.0, 1000.0]).await, Some(600.0));
+
+    // Plugged in again: the call moves back to the chosen speaker.
+    drain(&mut events);
+    let replugged = Instant::now();
+    let _headset = pulse::add_sink("headset");
+    let mut back = None;
+    while replugged.elapsed() < Duration::from_secs(3) && back.is_none() {
+        for e in drain(&mut events) {
+            if matches!(&e, AudioEvent::Opened { kind: DeviceKind::Output, device, .. } if device == "headset")
+            {
+                back = Some(replugged.elapsed());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let back = back.expect("the chosen speaker was not taken back");
+    eprintln!("back on 'headset' {} ms after it returned", back.as_millis());
+    assert!(back < Duration::from_secs(2), "took {back:?}");
+    assert_eq!(a.call.state().name(), "Connected");
     a.call.command(Command::Hangup).await.expect("hangup");
     a.wait("Ended", Duration::from_secs(5)).await;
 }

@@ -1,8 +1,11 @@
-//! `make bench`, audio part: the resampler's throughput (× realtime) and SNR, quoted
-//! against libopus encode+decode of the same audio measured in the same run.
+//! `make bench`, audio part: the resampler's throughput (× realtime) and SNR, and the
+//! cost of voice processing, quoted against libopus encode+decode of the same audio
+//! measured in the same run.
 
 use dialtone_core::audio::resample::{BlockResampler, sine_snr_db};
+use dialtone_core::audio::voice::{FRAME, VoiceControl, VoiceProcessor, VoiceSettings};
 use dialtone_e2e::bench::{opus_round_trip, report};
+use ringbuf::traits::{Producer, Split};
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 20;
@@ -83,4 +86,45 @@ fn main() {
     let (out, r) = resample(44_100, 48_000, &input);
     let snr = sine_snr_db(&out[r.delay() + 480..out.len() - 480], 48_000, 1000.0);
     println!("{:<44} {snr:>15.1} dB", "snr: 1 kHz 44.1k→48k");
+    voice_processing(opus_x);
+}
+
+/// Echo cancellation, noise suppression and gain control on the microphone, with the
+/// speaker's reference fed as in a call: × realtime per setting.
+fn voice_processing(opus_x: f64) {
+    let input = sine(48_000, SECS);
+    for settings in [
+        VoiceSettings::ON,
+        VoiceSettings {
+            echo_cancellation: true,
+            ..VoiceSettings::OFF
+        },
+    ] {
+        let times: Vec<f64> = (0..RUNS)
+            .map(|_| {
+                let mut p = VoiceProcessor::new(VoiceControl::new(settings)).expect("processor");
+                let (mut speaker, played) = ringbuf::HeapRb::<f32>::new(48_000).split();
+                p.set_reference(played, 48_000);
+                let mut frame = [0.0f32; FRAME];
+                let t = Instant::now();
+                for block in input.chunks_exact(FRAME) {
+                    speaker.push_slice(block);
+                    frame.copy_from_slice(block);
+                    p.capture(&mut frame);
+                }
+                std::hint::black_box(frame);
+                t.elapsed().as_secs_f64()
+            })
+            .collect();
+        let x = report(
+            &format!("voice processing {settings}, × realtime"),
+            "x",
+            times.iter().map(|t| f64::from(SECS) / t).collect(),
+        );
+        println!(
+            "{:<44} {:>15.2}        (voice processing is that many times faster than Opus)",
+            "  ratio to libopus enc+dec",
+            x / opus_x
+        );
+    }
 }

@@ -4,10 +4,16 @@
 //! microphone is its monitor) and timed when it comes out of Dialtone's speaker
 //! (`speaker.monitor`). The reference, measured in the same run, is the rig's own loop:
 //! the same click heard straight from `mic.monitor`.
+//!
+//! The trip is also cut in two where our code sees the click: capture → packet (the
+//! microphone frame that carries it is handed to the encoder) and packet → playout (our
+//! jitter buffer's hold, reported by the call, plus decoded frame → heard).
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use dialtone_core::audio::DeviceBackend;
-use dialtone_e2e::bench::{ms, report};
+use dialtone_core::call::CallEvent;
+use dialtone_core::media::{AudioSink, AudioSource};
+use dialtone_e2e::bench::{median, ms, report};
 use dialtone_e2e::line::sandbox;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -47,8 +53,71 @@ fn config(d: &cpal::Device, output: bool) -> cpal::StreamConfig {
     }
 }
 
+type Times = Arc<Mutex<Vec<Instant>>>;
+
+/// Notes when a click shows up in 20 ms frames (loud after 100 ms of quiet).
+#[derive(Default)]
+struct Onsets {
+    times: Times,
+    quiet: usize,
+}
+
+impl Onsets {
+    fn see(&mut self, pcm: &[i16]) {
+        if pcm.iter().any(|s| s.unsigned_abs() > 3000) {
+            if self.quiet >= 5 {
+                self.times.lock().expect("onsets").push(Instant::now());
+            }
+            self.quiet = 0;
+        } else {
+            self.quiet += 1;
+        }
+    }
+}
+
+/// The microphone as the encoder sees it.
+struct TimedSource(Box<dyn AudioSource>, Onsets);
+
+impl AudioSource for TimedSource {
+    fn read(&mut self, clock_rate: u32, out: &mut [i16]) {
+        self.0.read(clock_rate, out);
+        self.1.see(out);
+    }
+}
+
+/// Decoded audio on its way to the speaker.
+struct TimedSink(Box<dyn AudioSink>, Onsets);
+
+impl AudioSink for TimedSink {
+    fn write(&mut self, clock_rate: u32, pcm: &[i16]) {
+        self.1.see(pcm);
+        self.0.write(clock_rate, pcm);
+    }
+}
+
+/// For each `from` instant, the first `to` instant after it (within one click period).
+fn pair(from: &[Instant], to: &[Instant]) -> Vec<(Instant, Instant)> {
+    from.iter()
+        .filter_map(|t| {
+            to.iter()
+                .find(|h| **h >= *t && h.duration_since(*t) < EVERY)
+                .map(|h| (*t, *h))
+        })
+        .collect()
+}
+
+fn gaps(pairs: &[(Instant, Instant)]) -> Vec<f64> {
+    pairs.iter().map(|(a, b)| ms(b.duration_since(*a))).collect()
+}
+
 /// Plays `CLICKS` 5 ms bursts into `sink` and times their arrival on `source`.
 fn clicks(sink: &str, source: &str) -> Vec<f64> {
+    let (sent, heard) = click_times(sink, source);
+    gaps(&pair(&sent, &heard))
+}
+
+/// When each click was played, and when onsets were heard.
+fn click_times(sink: &str, source: &str) -> (Vec<Instant>, Vec<Instant>) {
     let (out_host, in_host) = (pulse(), pulse());
     let (out_dev, in_dev) = (device(&out_host, true, sink), device(&in_host, false, source));
     let (oc, ic) = (config(&out_dev, true), config(&in_dev, false));
@@ -112,12 +181,7 @@ fn clicks(sink: &str, source: &str) -> Vec<f64> {
     drop((output, input));
     let sent = sent.lock().expect("sent").clone();
     let heard = heard.lock().expect("heard").clone();
-    // Each click pairs with the first onset after it, within one period.
-    sent.iter()
-        .filter_map(|t| heard.iter().find(|h| **h >= *t && h.duration_since(*t) < EVERY))
-        .zip(&sent)
-        .map(|(h, t)| ms(h.duration_since(*t)))
-        .collect()
+    (sent, heard)
 }
 
 fn main() {
@@ -137,25 +201,86 @@ fn main() {
         clicks("mic", "mic.monitor"),
     );
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let m2e = rt.block_on(async {
+    let (encoder, decoder): (Times, Times) = Default::default();
+    let (sent, heard, buffer) = rt.block_on(async {
         let sandbox = sandbox(Default::default()).await;
-        let a = dialtone_e2e::pulse::echo_call(&sandbox, Arc::new(DeviceBackend::new(None, None))).await;
+        let devices = dialtone_core::audio::factory(Arc::new(DeviceBackend::new(None, None)));
+        let (enc, dec) = (encoder.clone(), decoder.clone());
+        let audio: dialtone_core::call::AudioFactory = Arc::new(move || {
+            let (source, sink) = devices();
+            let source = TimedSource(
+                source,
+                Onsets {
+                    times: enc.clone(),
+                    quiet: 0,
+                },
+            );
+            let sink = TimedSink(
+                sink,
+                Onsets {
+                    times: dec.clone(),
+                    quiet: 0,
+                },
+            );
+            (
+                Box::new(source) as Box<dyn AudioSource>,
+                Box::new(sink) as Box<dyn AudioSink>,
+            )
+        });
+        let a = dialtone_e2e::line::line_with_audio(
+            dialtone_e2e::line::provider(&sandbox, Duration::from_secs(5)),
+            audio,
+            dialtone_core::media::io::RecordingSink::new(),
+        );
+        a.dial("+15550100").await;
+        a.wait("Connected", Duration::from_secs(10)).await;
         // Both device streams take about 2 s to start on null devices.
         tokio::time::sleep(Duration::from_secs(3)).await;
-        let v = tokio::task::spawn_blocking(|| clicks("mic", "speaker.monitor"))
+        let skip = a.events().len();
+        let (sent, heard) = tokio::task::spawn_blocking(|| click_times("mic", "speaker.monitor"))
             .await
             .expect("clicks");
+        let buffer: Vec<f64> = a.events()[skip..]
+            .iter()
+            .filter_map(|e| match e {
+                CallEvent::Stats { jitter_buffer_ms, .. } => Some(*jitter_buffer_ms),
+                _ => None,
+            })
+            .collect();
         a.call
             .command(dialtone_core::call::Command::Hangup)
             .await
             .expect("hangup");
         a.wait("Ended", Duration::from_secs(5)).await;
-        v
+        (sent, heard, buffer)
     });
-    let through = report("mouth-to-ear through the echo far end", "ms", m2e);
+    let through = report(
+        "mouth-to-ear through the echo far end",
+        "ms",
+        gaps(&pair(&sent, &heard)),
+    );
     println!(
         "{:<44} {:>15.1} ms     (mouth-to-ear minus the rig's loop)",
         "dialtone's share (2 ends, 2 jitter buffers)",
         through - reference
+    );
+    let encoder = encoder.lock().expect("encoder").clone();
+    let decoder = decoder.lock().expect("decoder").clone();
+    let to_encoder = pair(&sent, &encoder);
+    report("capture → packet (click → encoder)", "ms", gaps(&to_encoder));
+    // The echo's copy of each click: the first decoded onset after it reached the encoder.
+    let decoded: Vec<Instant> = to_encoder.iter().map(|(_, e)| *e).collect();
+    let back = pair(&decoded, &decoder);
+    let decoded_at: Vec<Instant> = back.iter().map(|(_, d)| *d).collect();
+    let to_ear = report("decoded frame → heard", "ms", gaps(&pair(&decoded_at, &heard)));
+    let hold = median(buffer);
+    println!(
+        "{:<44} {:>15.1} ms     (median of the call's 1 s reports)",
+        "jitter buffer hold", hold
+    );
+    println!(
+        "{:<44} {:>15.1} ms     (jitter buffer + decoded → heard)",
+        "packet → playout",
+        hold + to_ear
     );
 }

@@ -18,6 +18,37 @@ impl Drop for Playing {
 }
 
 pub fn play_tone(sink: &str, freq: f64, amplitude: f64, secs: f64) -> Playing {
+    let n = (f64::from(RATE) * secs) as usize;
+    let samples = (0..n)
+        .map(|i| {
+            (amplitude * (std::f64::consts::TAU * freq * i as f64 / f64::from(RATE)).sin() * 32767.0) as i16
+        })
+        .collect();
+    play(sink, samples)
+}
+
+/// Something like a talker for `secs`: drifting partials in 3 Hz syllables.
+pub fn voice_like(secs: f64) -> Vec<i16> {
+    let n = (f64::from(RATE) * secs) as usize;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / f64::from(RATE);
+            let env = (0.5 + 0.5 * (std::f64::consts::TAU * 3.0 * t).sin()).powi(2);
+            let v: f64 = [180.0f64, 360.0, 720.0, 1100.0, 2300.0]
+                .iter()
+                .enumerate()
+                .map(|(k, f)| {
+                    let drift = 1.0 + 0.05 * (std::f64::consts::TAU * 0.7 * t + k as f64).sin();
+                    (std::f64::consts::TAU * f * drift * t).sin() / (k + 1) as f64
+                })
+                .sum();
+            (0.2 * env * v * 32767.0) as i16
+        })
+        .collect()
+}
+
+/// Mono 48 kHz samples playing into `sink` until dropped.
+pub fn play(sink: &str, samples: Vec<i16>) -> Playing {
     let mut child = Command::new("pacat")
         .args([
             "--playback",
@@ -34,16 +65,8 @@ pub fn play_tone(sink: &str, freq: f64, amplitude: f64, secs: f64) -> Playing {
         .spawn()
         .expect("pacat (package pulseaudio-utils)");
     let mut stdin = child.stdin.take().expect("stdin");
-    let n = (f64::from(RATE) * secs) as usize;
     std::thread::spawn(move || {
-        let bytes: Vec<u8> = (0..n)
-            .flat_map(|i| {
-                let v = (amplitude
-                    * (std::f64::consts::TAU * freq * i as f64 / f64::from(RATE)).sin()
-                    * 32767.0) as i16;
-                v.to_le_bytes()
-            })
-            .collect();
+        let bytes: Vec<u8> = samples.iter().flat_map(|v| v.to_le_bytes()).collect();
         let _ = stdin.write_all(&bytes);
     });
     Playing(child)
@@ -109,10 +132,31 @@ pub fn remove_module(index: &str) {
 
 pub const SETTLE: Duration = Duration::from_millis(300);
 
+/// Devices for scenarios that send a steady test tone: without voice processing, which
+/// suppresses a steady tone as noise and, once the echo far end plays it back, takes it
+/// for echo.
+pub fn tone_devices(
+    input: Option<&str>,
+    output: Option<&str>,
+) -> std::sync::Arc<dialtone_core::audio::DeviceBackend> {
+    let b = dialtone_core::audio::DeviceBackend::new(input.map(Into::into), output.map(Into::into));
+    b.voice().set(dialtone_core::audio::VoiceSettings::OFF);
+    std::sync::Arc::new(b)
+}
+
 /// A call to the sandbox's echo (+15550100) on `backend`'s devices, connected.
 pub async fn echo_call(
     sandbox: &dialtone_sandbox::Sandbox,
     backend: std::sync::Arc<dialtone_core::audio::DeviceBackend>,
+) -> crate::line::Line {
+    call(sandbox, backend, "+15550100").await
+}
+
+/// A connected call to `number` on `backend`'s devices.
+pub async fn call(
+    sandbox: &dialtone_sandbox::Sandbox,
+    backend: std::sync::Arc<dialtone_core::audio::DeviceBackend>,
+    number: &str,
 ) -> crate::line::Line {
     let audio = dialtone_core::audio::factory(backend);
     let a = crate::line::line_with_audio(
@@ -120,9 +164,18 @@ pub async fn echo_call(
         audio,
         dialtone_core::media::io::RecordingSink::new(),
     );
-    a.dial("+15550100").await;
+    a.dial(number).await;
     a.wait("Connected", Duration::from_secs(10)).await;
     a
+}
+
+/// The loudest 10 ms of `backend`'s input (what we send) over `window`, in dBFS.
+pub async fn input_level_over(backend: &dialtone_core::audio::DeviceBackend, window: Duration) -> f32 {
+    use dialtone_core::audio::AudioBackend;
+    let levels = backend.levels();
+    levels.input.take();
+    tokio::time::sleep(window).await;
+    levels.input.take()
 }
 
 /// The strongest of `candidates` in a second of what the speaker plays.

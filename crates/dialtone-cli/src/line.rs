@@ -33,6 +33,9 @@ fn audio_backend(args: &CallArgs, out: &Reporter) -> anyhow::Result<Arc<dyn Audi
         None => AudioMode::Tone,
     };
     if mode == AudioMode::Tone {
+        if args.voice_processing.is_some() {
+            out.note("--voice-processing applies to devices only; the test tone and WAV files are sent as they are");
+        }
         return Ok(Arc::new(WavBackend::new(
             args.audio_in.clone(),
             args.audio_out.clone(),
@@ -44,14 +47,17 @@ fn audio_backend(args: &CallArgs, out: &Reporter) -> anyhow::Result<Arc<dyn Audi
     );
     let mut prefs = DevicePrefs::load();
     let chosen = [args.input_device.clone(), args.output_device.clone()];
-    if chosen.iter().any(Option::is_some) {
+    if chosen.iter().any(Option::is_some) || args.voice_processing.is_some() {
         prefs.input = chosen[0].clone().or(prefs.input);
         prefs.output = chosen[1].clone().or(prefs.output);
+        prefs.voice = args.voice_processing.unwrap_or(prefs.voice);
         if let Err(e) = prefs.save() {
-            out.note(&format!("cannot remember the device choice: {e}"));
+            out.note(&format!("cannot remember the audio settings: {e}"));
         }
     }
-    Ok(Arc::new(DeviceBackend::new(prefs.input, prefs.output)))
+    let backend = DeviceBackend::new(prefs.input, prefs.output);
+    backend.voice().set(prefs.voice);
+    Ok(Arc::new(backend))
 }
 
 impl Line {

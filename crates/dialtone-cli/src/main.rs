@@ -51,6 +51,11 @@ struct CallArgs {
     /// Speaker by name; remembered for later calls.
     #[arg(long, value_name = "NAME")]
     output_device: Option<String>,
+    /// Voice processing on the microphone with devices: `on`, `off`, or a list of
+    /// `aec` (echo cancellation), `ns` (noise suppression), `agc` (gain control).
+    /// Remembered for later calls; on by default.
+    #[arg(long, value_name = "on|off|aec,ns,agc")]
+    voice_processing: Option<dialtone_core::audio::VoiceSettings>,
     /// WAV file to send as the microphone (default: a 1 kHz test tone).
     #[arg(long, value_name = "FILE")]
     audio_in: Option<PathBuf>,

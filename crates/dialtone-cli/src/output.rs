@@ -73,8 +73,9 @@ impl Reporter {
                 jitter_ms,
                 loss_pct,
                 codec,
+                jitter_buffer_ms,
             } => format!(
-                "quality: {} rtt {}, jitter {jitter_ms:.1} ms, loss {loss_pct:.1} %",
+                "quality: {} rtt {}, jitter {jitter_ms:.1} ms, loss {loss_pct:.1} %, buffer {jitter_buffer_ms:.0} ms",
                 codec.as_deref().unwrap_or("-"),
                 rtt_ms.map_or("-".to_owned(), |r| format!("{r:.1} ms"))
             ),
@@ -142,6 +143,9 @@ impl Reporter {
             }
             AudioEvent::Lost { kind, device } => {
                 format!("{kind} device '{device}' went away; switching to the default")
+            }
+            AudioEvent::Returned { kind, device } => {
+                format!("{kind} device '{device}' is back; switching to it")
             }
             AudioEvent::OpenFailed { message, .. } => {
                 eprintln!("error: {message}");

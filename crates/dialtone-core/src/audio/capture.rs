@@ -1,8 +1,10 @@
 //! Microphone: the cpal input callback downmixes to mono f32 and pushes into a lock-free
-//! ring; the media task pulls 20 ms frames, resampled to the codec rate.
+//! ring; the media task pulls 20 ms frames, resampled through 48 kHz (where voice
+//! processing cleans them) to the codec rate.
 
 use super::device::{DeviceThread, Opened, Opener, StreamHealth, start, stream_config};
-use super::resample::BlockResampler;
+use super::resample::Via48k;
+use super::voice::VoiceProcessor;
 use super::{AudioError, AudioEvent, DeviceKind};
 use crate::media::AudioSource;
 use cpal::traits::DeviceTrait;
@@ -87,7 +89,8 @@ pub struct DeviceSource {
     thread: DeviceThread,
     handoffs: mpsc::Receiver<CaptureHandoff>,
     current: Option<CaptureHandoff>,
-    resampler: Option<BlockResampler>,
+    resampler: Option<Via48k>,
+    voice: Option<VoiceProcessor>,
     input: Vec<f32>,
     output: Vec<f32>,
     /// Frames we had to fill with silence because the device had nothing yet.
@@ -95,7 +98,12 @@ pub struct DeviceSource {
 }
 
 impl DeviceSource {
-    pub fn open(wanted: Option<String>, events: broadcast::Sender<AudioEvent>) -> Result<Self, AudioError> {
+    /// `voice` cleans what we send (echo, noise, level); `None` sends the device as is.
+    pub fn open(
+        wanted: Option<String>,
+        events: broadcast::Sender<AudioEvent>,
+        voice: Option<VoiceProcessor>,
+    ) -> Result<Self, AudioError> {
         let (tx, handoffs) = mpsc::channel();
         let thread = DeviceThread::spawn(DeviceKind::Input, wanted, InputOpener, events, tx)?;
         Ok(Self {
@@ -103,6 +111,7 @@ impl DeviceSource {
             handoffs,
             current: None,
             resampler: None,
+            voice,
             input: Vec::new(),
             output: Vec::new(),
             underruns: 0,
@@ -120,8 +129,8 @@ impl DeviceSource {
             self.resampler = None;
         }
         let Some(cur) = &self.current else { return };
-        if self.resampler.as_ref().map(BlockResampler::rates) != Some((cur.rate, clock_rate)) {
-            match BlockResampler::new(cur.rate, clock_rate) {
+        if self.resampler.as_ref().map(Via48k::rates) != Some((cur.rate, clock_rate)) {
+            match Via48k::new(cur.rate, clock_rate) {
                 Ok(r) => {
                     self.input = vec![0.0; r.input_block()];
                     self.output = vec![0.0; r.output_block()];
@@ -154,7 +163,13 @@ impl AudioSource for DeviceSource {
                 self.input[got..].fill(0.0);
                 self.underruns += 1;
             }
-            if let Err(e) = r.process(&self.input, &mut self.output) {
+            let voice = &mut self.voice;
+            let cleaned = r.process(&self.input, &mut self.output, |frame| {
+                if let Some(v) = voice {
+                    v.capture(frame);
+                }
+            });
+            if let Err(e) = cleaned {
                 tracing::error!(error = %e, "microphone resampling");
                 chunk.fill(0);
                 continue;

@@ -296,9 +296,9 @@ impl DeviceThread {
                             why: e.to_string(),
                         })?;
                         let opened = opener.open(&device, config, h.clone())?;
-                        Ok((name, device_id(&device), opened))
+                        Ok((name, device_id(&device), opened, fell_back))
                     });
-                    let (name, id, opened) = match attempt {
+                    let (name, id, opened, fell_back) = match attempt {
                         Ok(x) => x,
                         Err(e) => {
                             emit(AudioEvent::OpenFailed {
@@ -341,6 +341,19 @@ impl DeviceThread {
                             emit(AudioEvent::Lost {
                                 kind,
                                 device: name.clone(),
+                            });
+                            drop(stream);
+                            break;
+                        }
+                        // On the default in its place: go back to the chosen one when it returns.
+                        if fell_back
+                            && checks.is_multiple_of(3)
+                            && let Some(w) = wanted.as_deref()
+                            && matches!(find(&host, kind, Some(w)), Ok((_, false)))
+                        {
+                            emit(AudioEvent::Returned {
+                                kind,
+                                device: w.to_owned(),
                             });
                             drop(stream);
                             break;

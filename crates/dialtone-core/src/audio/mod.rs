@@ -14,6 +14,7 @@ pub mod level;
 mod playback;
 mod prefs;
 pub mod resample;
+pub mod voice;
 mod wav;
 
 pub use capture::DeviceSource;
@@ -21,6 +22,7 @@ pub use device::{DeviceInfo, list as list_devices};
 pub use level::{LevelMeter, Levels};
 pub use playback::DeviceSink;
 pub use prefs::DevicePrefs;
+pub use voice::{VoiceControl, VoiceProcessor, VoiceSettings};
 pub use wav::{WavSink, WavSource};
 
 use crate::media::io::{NullSink, ToneSource};
@@ -57,6 +59,8 @@ pub enum AudioError {
         device: String,
         why: String,
     },
+    #[error("voice processing is not available ({0}); the call goes on without it")]
+    Processing(String),
     #[error("cannot use the WAV file {path}: {why}")]
     Wav { path: String, why: String },
 }
@@ -85,6 +89,11 @@ pub enum AudioEvent {
     OpenFailed {
         kind: DeviceKind,
         message: String,
+    },
+    /// The chosen device is back (plugged in again): the stream moves back to it.
+    Returned {
+        kind: DeviceKind,
+        device: String,
     },
 }
 
@@ -132,23 +141,36 @@ pub struct DeviceBackend {
     output: Option<String>,
     events: broadcast::Sender<AudioEvent>,
     levels: Levels,
+    voice: VoiceControl,
 }
 
 impl DeviceBackend {
+    /// Voice processing starts all on; switch it with [`DeviceBackend::voice`].
     pub fn new(input: Option<String>, output: Option<String>) -> Self {
         Self {
             input,
             output,
             events: broadcast::channel(64).0,
             levels: Levels::default(),
+            voice: VoiceControl::default(),
         }
+    }
+
+    /// Echo cancellation, noise suppression and gain control, for this call and the next.
+    pub fn voice(&self) -> &VoiceControl {
+        &self.voice
     }
 }
 
 impl AudioBackend for DeviceBackend {
     fn open(&self) -> Result<AudioPair, AudioError> {
-        let source = DeviceSource::open(self.input.clone(), self.events.clone())?;
-        let sink = DeviceSink::open(self.output.clone(), self.events.clone())?;
+        // One processor per call, shared by both sides: the speaker feeds the echo
+        // canceller what the microphone side must remove.
+        let voice = VoiceProcessor::new(self.voice.clone())
+            .inspect_err(|e| tracing::warn!(error = %e, "voice processing"))
+            .ok();
+        let source = DeviceSource::open(self.input.clone(), self.events.clone(), voice.clone())?;
+        let sink = DeviceSink::open(self.output.clone(), self.events.clone(), voice)?;
         Ok(metered(Box::new(source), Box::new(sink), &self.levels))
     }
 

@@ -1,14 +1,17 @@
 //! Speaker: the media task resamples decoded audio to the device rate and pushes it into
-//! a lock-free ring; the cpal output callback pops it and writes every channel.
+//! a lock-free ring; the cpal output callback pops it and writes every channel. What the
+//! callback really played (silence included) goes back through a second ring to the
+//! echo canceller, so its reference matches the speaker sample for sample.
 
 use super::device::{DeviceThread, Opened, Opener, StreamHealth, start, stream_config};
 use super::resample::BlockResampler;
+use super::voice::VoiceProcessor;
 use super::{AudioError, AudioEvent, DeviceKind};
 use crate::media::AudioSink;
 use cpal::traits::DeviceTrait;
 use cpal::{FromSample, SizedSample};
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
-use ringbuf::{HeapProd, HeapRb};
+use ringbuf::{HeapCons, HeapProd, HeapRb};
 use std::sync::{Arc, mpsc};
 use tokio::sync::broadcast;
 
@@ -17,7 +20,9 @@ pub struct PlaybackHandoff {
     rate: u32,
 }
 
-struct OutputOpener;
+struct OutputOpener {
+    voice: Option<VoiceProcessor>,
+}
 
 /// After running dry, wait for this much before playing again (no crackle).
 const REFILL_MS: u32 = 20;
@@ -27,11 +32,14 @@ const MAX_QUEUE_MS: u32 = 100;
 /// `REFILL_MS` in the callback, so a start-up burst does not become lasting latency.
 const HIGH_WATER_MS: u32 = 50;
 
+/// To the speaker, and back from it (what it played).
+type Rings = (HeapProd<f32>, HeapCons<f32>);
+
 fn build<T>(
     device: &cpal::Device,
     config: cpal::StreamConfig,
     health: Arc<StreamHealth>,
-) -> Result<(cpal::Stream, HeapProd<f32>), String>
+) -> Result<(cpal::Stream, Rings), String>
 where
     T: SizedSample + FromSample<f32> + Send + 'static,
 {
@@ -39,6 +47,8 @@ where
     let refill = config.sample_rate as usize * REFILL_MS as usize / 1000;
     let high = config.sample_rate as usize * HIGH_WATER_MS as usize / 1000;
     let (tx, mut rx) = HeapRb::<f32>::new(config.sample_rate as usize).split();
+    // Half a second; the capture side drains it every 10 ms (a full ring drops).
+    let (mut played_tx, played_rx) = HeapRb::<f32>::new(config.sample_rate as usize / 2).split();
     let mut dry = true;
     let err_health = health.clone();
     let stream = device
@@ -57,8 +67,9 @@ where
                     if s.is_none() {
                         dry = true;
                     }
-                    let v = T::from_sample(s.unwrap_or(0.0));
-                    frame.fill(v);
+                    let s = s.unwrap_or(0.0);
+                    let _ = played_tx.try_push(s);
+                    frame.fill(T::from_sample(s));
                 }
                 health.tick(data.len() / channels);
             },
@@ -66,7 +77,7 @@ where
             None,
         )
         .map_err(|e| e.to_string())?;
-    Ok((stream, tx))
+    Ok((stream, (tx, played_rx)))
 }
 
 impl Opener for OutputOpener {
@@ -86,7 +97,11 @@ impl Opener for OutputOpener {
             cpal::SampleFormat::U16 => build::<u16>(device, config, health),
             other => Err(format!("sample format {other} is not supported")),
         };
-        start(DeviceKind::Output, device, &config, built, |samples| {
+        let voice = self.voice.clone();
+        start(DeviceKind::Output, device, &config, built, |(samples, played)| {
+            if let Some(v) = voice {
+                v.set_reference(played, config.sample_rate);
+            }
             PlaybackHandoff {
                 samples,
                 rate: config.sample_rate,
@@ -108,9 +123,14 @@ pub struct DeviceSink {
 }
 
 impl DeviceSink {
-    pub fn open(wanted: Option<String>, events: broadcast::Sender<AudioEvent>) -> Result<Self, AudioError> {
+    /// `voice`: the microphone side's processor, given what we play as its echo reference.
+    pub fn open(
+        wanted: Option<String>,
+        events: broadcast::Sender<AudioEvent>,
+        voice: Option<VoiceProcessor>,
+    ) -> Result<Self, AudioError> {
         let (tx, handoffs) = mpsc::channel();
-        let thread = DeviceThread::spawn(DeviceKind::Output, wanted, OutputOpener, events, tx)?;
+        let thread = DeviceThread::spawn(DeviceKind::Output, wanted, OutputOpener { voice }, events, tx)?;
         Ok(Self {
             thread,
             handoffs,

@@ -1,5 +1,6 @@
-//! The devices the user chose, remembered across runs (`audio.json` in the config
-//! directory). A remembered device that is not plugged in falls back to the default.
+//! The devices and voice processing the user chose, remembered across runs (`audio.json`
+//! in the config directory). A remembered device that is not plugged in falls back to
+//! the default.
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -10,6 +11,8 @@ pub struct DevicePrefs {
     pub input: Option<String>,
     #[serde(default)]
     pub output: Option<String>,
+    #[serde(default)]
+    pub voice: super::VoiceSettings,
 }
 
 fn path() -> Option<PathBuf> {

@@ -37,6 +37,8 @@ pub enum CallEvent {
         jitter_ms: f64,
         loss_pct: f64,
         codec: Option<String>,
+        /// How long our jitter buffer holds audio before playing it.
+        jitter_buffer_ms: f64,
     },
     Dtmf {
         digit: String,
@@ -236,7 +238,13 @@ async fn run(
                 if let Some(m) = &media && machine.state().is_established() {
                     emit_media(m, &emit).await;
                     let s = m.stats().await;
-                    emit(CallEvent::Stats { rtt_ms: s.rtt_ms, jitter_ms: s.jitter_ms, loss_pct: s.loss_pct(), codec: s.codec.clone() });
+                    emit(CallEvent::Stats {
+                        rtt_ms: s.rtt_ms,
+                        jitter_ms: s.jitter_ms,
+                        loss_pct: s.loss_pct(),
+                        codec: s.codec.clone(),
+                        jitter_buffer_ms: s.jitter_target_ms,
+                    });
                 }
             }
         }
