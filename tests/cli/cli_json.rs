@@ -33,6 +33,14 @@ fn scripted_hold_resume_call_prints_the_documented_events() {
         .collect();
     assert_eq!(key, ["Connected", "Held", "Connected", "Ended"], "{states:?}");
     assert!(events.iter().all(|e| e["t_ms"].is_u64()));
+    // On loopback the quality estimate is near the top, with nothing to warn about.
+    let stats: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "stats").collect();
+    assert!(!stats.is_empty(), "no stats events");
+    for s in &stats {
+        let mos = s["quality"]["mos"].as_f64().expect("mos");
+        assert!(mos > 4.0 && mos < 4.5, "{s}");
+        assert_eq!(s["quality"]["warnings"], serde_json::json!([]), "{s}");
+    }
     // Our RTP counter stands still while held and moves after the resume.
     let media: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "media").collect();
     let held: Vec<u64> = media
@@ -96,5 +104,70 @@ fn busy_number_exits_non_zero_with_the_reason() {
         events
             .iter()
             .any(|e| e["event"] == "error" && e["message"].as_str().is_some_and(|m| m.contains("Busy")))
+    );
+}
+
+#[test]
+fn calls_are_kept_in_the_history_latest_first() {
+    let cli = cli();
+    let busy = cli.run(&["call", "+15550102", "--json"]);
+    assert_eq!(
+        busy.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&busy.stderr)
+    );
+    let talked = cli.run(&["call", "+15550100", "--json", "--script", "wait 1s; hangup"]);
+    assert!(
+        talked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&talked.stderr)
+    );
+
+    let listed = cli.run(&["history", "--json"]);
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let rows = json_lines(&listed.stdout);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["number"], "+15550100");
+    assert_eq!(rows[0]["outcome"], "Hangup");
+    assert!(
+        rows[0]["connected_ms"].as_i64().is_some_and(|ms| ms >= 900),
+        "{:?}",
+        rows[0]
+    );
+    assert_eq!(rows[1]["number"], "+15550102");
+    assert_eq!(rows[1]["outcome"], "Busy");
+    assert!(rows[1]["connected_ms"].is_null());
+    assert_eq!(rows[0]["incoming"], false);
+
+    assert!(cli.run(&["history", "--clear"]).status.success());
+    assert!(cli.run(&["history", "--json"]).stdout.is_empty());
+}
+
+#[test]
+fn a_damaged_history_never_fails_a_call_and_is_left_for_the_user() {
+    let cli = cli();
+    let file = cli.data_dir().join("dialtone/history.sqlite3");
+    std::fs::create_dir_all(file.parent().expect("dir")).expect("mkdir");
+    std::fs::write(
+        &file,
+        b"this is not an SQLite database; it is a text file of some length",
+    )
+    .expect("write");
+    let out = cli.run(&["call", "+15550100", "--script", "wait 500ms; hangup"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not saved to the history"), "{err}");
+    let listed = cli.run(&["history"]);
+    assert_eq!(listed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&listed.stderr).contains("move it aside"));
+    assert!(
+        std::fs::read(&file)
+            .expect("kept")
+            .starts_with(b"this is not an SQLite")
     );
 }

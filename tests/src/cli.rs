@@ -1,5 +1,6 @@
-//! Running the `dialtone` binary in the scenarios: each `Cli` has its own config
-//! directory (so a developer's accounts never leak in), and JSON-lines output parsing.
+//! Running the `dialtone` binary in the scenarios: each `Cli` has its own config and
+//! data directories (so a developer's accounts and history never leak in either way),
+//! and JSON-lines output parsing.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -22,7 +23,9 @@ impl Cli {
 
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(&self.bin);
-        c.env("XDG_CONFIG_HOME", &self.config).stdin(Stdio::null());
+        c.env("XDG_CONFIG_HOME", &self.config)
+            .env("XDG_DATA_HOME", self.data_dir())
+            .stdin(Stdio::null());
         c
     }
 
@@ -49,6 +52,10 @@ impl Cli {
 
     pub fn config_dir(&self) -> &Path {
         &self.config
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.config.join("data")
     }
 }
 

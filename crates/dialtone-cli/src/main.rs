@@ -4,6 +4,7 @@
 //! default), so `dialtone call +15550100` works on a fresh machine.
 
 mod accounts;
+mod history;
 mod line;
 mod output;
 mod script;
@@ -120,6 +121,17 @@ enum Cmd {
     },
     /// List the sandbox's numbers and what each does.
     Numbers,
+    /// The calls placed and taken, latest first.
+    History {
+        #[arg(long)]
+        json: bool,
+        /// How many calls to list.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Forget every call.
+        #[arg(long)]
+        clear: bool,
+    },
     /// List the sound devices (the default first in each direction).
     Devices {
         #[arg(long)]
@@ -189,6 +201,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
         } => sandbox(listen, call_me_after).await,
         Cmd::Accounts { cmd } => accounts::run(cmd).await,
         Cmd::Devices { json } => devices(json),
+        Cmd::History { json, limit, clear } => history::list(json, limit, clear),
         Cmd::Numbers => {
             for e in dialtone_sandbox::far_end::DIRECTORY {
                 println!("{}  {}", e.number, e.description);
@@ -263,6 +276,12 @@ async fn call(
     let line = line::Line::open(&args, &out).await?;
     line.set_call_options(emergency, location);
     let printer = out.follow(line.call.subscribe());
+    let recorder = history::record(
+        dialtone_core::history::Tracker::outgoing(&number.to_string()),
+        line.call.subscribe(),
+        out.clone(),
+        true,
+    );
     let meters = out.follow_audio(line.audio.clone());
     line.call
         .command(Command::Dial(number))
@@ -272,6 +291,8 @@ async fn call(
     line.close().await;
     meters.abort();
     printer.finish().await;
+    // The Ended event is already out; saving it is a moment's work.
+    let _ = tokio::time::timeout(Duration::from_secs(5), recorder).await;
     finish(&out, outcome)
 }
 
@@ -429,6 +450,12 @@ async fn listen(
     let line = line::Line::open(&args, &out).await?;
     let printer = out.follow(line.call.subscribe());
     let meters = out.follow_audio(line.audio.clone());
+    let _recorder = history::record(
+        dialtone_core::history::Tracker::incoming(),
+        line.call.subscribe(),
+        out.clone(),
+        false,
+    );
     let mut events = line.call.subscribe();
     line.call
         .command(Command::Register)

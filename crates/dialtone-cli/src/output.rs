@@ -74,10 +74,17 @@ impl Reporter {
                 loss_pct,
                 codec,
                 jitter_buffer_ms,
+                quality,
             } => format!(
-                "quality: {} rtt {}, jitter {jitter_ms:.1} ms, loss {loss_pct:.1} %, buffer {jitter_buffer_ms:.0} ms",
+                "quality: {} MOS {:.1}, rtt {}, jitter {jitter_ms:.1} ms, loss {loss_pct:.1} %, buffer {jitter_buffer_ms:.0} ms{}",
                 codec.as_deref().unwrap_or("-"),
-                rtt_ms.map_or("-".to_owned(), |r| format!("{r:.1} ms"))
+                quality.mos,
+                rtt_ms.map_or("-".to_owned(), |r| format!("{r:.1} ms")),
+                quality
+                    .warnings
+                    .iter()
+                    .map(|w| format!("; {}", w.message()))
+                    .collect::<String>()
             ),
             CallEvent::Dtmf {
                 digit,

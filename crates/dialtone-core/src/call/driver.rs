@@ -39,6 +39,8 @@ pub enum CallEvent {
         codec: Option<String>,
         /// How long our jitter buffer holds audio before playing it.
         jitter_buffer_ms: f64,
+        /// MOS estimate and the thresholds crossed.
+        quality: super::Quality,
     },
     Dtmf {
         digit: String,
@@ -244,6 +246,7 @@ async fn run(
                         loss_pct: s.loss_pct(),
                         codec: s.codec.clone(),
                         jitter_buffer_ms: s.jitter_target_ms,
+                        quality: super::quality::assess(s.rtt_ms, s.jitter_ms, s.loss_pct()),
                     });
                 }
             }

@@ -5,6 +5,7 @@
 pub mod driver;
 pub mod machine;
 pub mod number;
+pub mod quality;
 
 pub use driver::{AudioFactory, CallDriver, CallEvent, CallHandle};
 pub use machine::{
@@ -12,6 +13,7 @@ pub use machine::{
     SignalOp,
 };
 pub use number::{NumberError, PhoneNumber};
+pub use quality::{Quality, QualityWarning};
 
 #[cfg(test)]
 mod tests;
