@@ -1,12 +1,10 @@
 //! A Dialtone line on the sandbox: the CAMARA provider, the call driver, a tone as the
 //! microphone and a recording as the speaker.
 
-use dialtone_core::auth::ClientCredentials;
 use dialtone_core::call::{AudioFactory, CallDriver, CallEvent, CallHandle, CallState, Command, PhoneNumber};
 use dialtone_core::media::MediaConfig;
 use dialtone_core::media::io::{RecordingSink, ToneSource};
-use dialtone_core::signaling::camara::wire::scopes;
-use dialtone_core::signaling::camara::{CamaraClient, CamaraConfig, CamaraEndpoints, CamaraProvider};
+use dialtone_core::signaling::camara::{CamaraConfig, CamaraEndpoints, CamaraProvider};
 use dialtone_sandbox::{Sandbox, SandboxConfig};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -47,16 +45,10 @@ pub fn provider_on(
     config: CamaraConfig,
     timeout: Duration,
 ) -> CamaraProvider {
-    let creds = sandbox.credentials();
-    let tokens = ClientCredentials::new(
-        &creds.client_id,
-        &creds.client_secret,
-        &creds.token_url,
-        scopes::all_client(),
-    )
-    .expect("token source");
-    let client = CamaraClient::new(endpoints, Arc::new(tokens), timeout);
-    CamaraProvider::new(client, config)
+    sandbox
+        .credentials()
+        .provider(endpoints, config, timeout)
+        .expect("token source")
 }
 
 /// A line on `sandbox` whose microphone plays `tone_hz`.

@@ -6,13 +6,12 @@ use crate::{AudioMode, CallArgs};
 use anyhow::Context;
 use dialtone_core::account::AccountBook;
 use dialtone_core::audio::{AudioBackend, DeviceBackend, DevicePrefs, WavBackend};
-use dialtone_core::auth::{ClientCredentials, Secrets};
+use dialtone_core::auth::Secrets;
 use dialtone_core::call::{CallDriver, CallHandle};
 use dialtone_core::media::MediaConfig;
-use dialtone_core::signaling::camara::wire::scopes;
-use dialtone_core::signaling::camara::{CamaraClient, CamaraConfig, CamaraEndpoints, CamaraProvider};
+use dialtone_core::signaling::camara::{CamaraConfig, CamaraEndpoints, CamaraProvider};
 use dialtone_core::signaling::{CallOptions, SignalingProvider};
-use dialtone_sandbox::{Sandbox, SandboxConfig};
+use dialtone_sandbox::{Sandbox, SandboxConfig, SandboxCredentials};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -110,7 +109,6 @@ impl Line {
         args: &CallArgs,
         out: &Reporter,
     ) -> anyhow::Result<(CamaraProvider, Option<Arc<Sandbox>>)> {
-        let defaults = SandboxConfig::default();
         let (root, sandbox) = match &args.sandbox {
             Some(url) => (url.trim_end_matches('/').to_owned(), None),
             None => {
@@ -124,19 +122,11 @@ impl Line {
                 (s.base_url(), Some(Arc::new(s)))
             }
         };
-        let token_url = format!("{root}/oauth2/token");
-        let tokens = ClientCredentials::new(
-            &defaults.client_id,
-            &defaults.client_secret,
-            &token_url,
-            scopes::all_client(),
-        )?;
-        let client = CamaraClient::new(
+        let provider = SandboxCredentials::at(&root).provider(
             CamaraEndpoints::under(&root),
-            Arc::new(tokens),
+            CamaraConfig::new(dialtone_core::new_device_id()),
             Duration::from_secs(10),
-        );
-        let provider = CamaraProvider::new(client, CamaraConfig::new(dialtone_core::new_device_id()));
+        )?;
         Ok((provider, sandbox))
     }
 

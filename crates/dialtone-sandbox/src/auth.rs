@@ -10,7 +10,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
+use dialtone_core::auth::{ClientCredentials, TokenError};
 use dialtone_core::signaling::camara::wire::scopes;
+use dialtone_core::signaling::camara::{CamaraClient, CamaraConfig, CamaraEndpoints, CamaraProvider};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,6 +25,39 @@ pub struct SandboxCredentials {
     pub client_id: String,
     pub client_secret: String,
     pub token_url: String,
+}
+
+impl SandboxCredentials {
+    /// What any sandbox at `root` accepts with its default settings (one started by
+    /// `dialtone sandbox`, say).
+    pub fn at(root: &str) -> Self {
+        let defaults = crate::SandboxConfig::default();
+        Self {
+            client_id: defaults.client_id,
+            client_secret: defaults.client_secret,
+            token_url: format!("{}{TOKEN_PATH}", root.trim_end_matches('/')),
+        }
+    }
+
+    /// A CAMARA client side with these credentials, reaching the APIs at `endpoints` (the
+    /// sandbox itself, or a proxy in front of it): what the CLI, the app and the tests use.
+    pub fn provider(
+        &self,
+        endpoints: CamaraEndpoints,
+        config: CamaraConfig,
+        timeout: std::time::Duration,
+    ) -> Result<CamaraProvider, TokenError> {
+        let tokens = ClientCredentials::new(
+            &self.client_id,
+            &self.client_secret,
+            &self.token_url,
+            scopes::all_client(),
+        )?;
+        Ok(CamaraProvider::new(
+            CamaraClient::new(endpoints, Arc::new(tokens), timeout),
+            config,
+        ))
+    }
 }
 
 impl Sandbox {
