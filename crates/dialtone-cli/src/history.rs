@@ -59,7 +59,9 @@ pub fn list(json: bool, limit: usize, clear: bool) -> anyhow::Result<ExitCode> {
         let talked = call.connected_ms.map_or("not connected".to_owned(), |ms| {
             format!("{:.0} s", ms as f64 / 1000.0)
         });
-        println!("{when}  {arrow} {}  {talked}  {}", call.number, call.outcome);
+        let number = dialtone_core::call::PhoneNumber::parse(&call.number)
+            .map_or_else(|_| call.number.clone(), |n| n.pretty());
+        println!("{when}  {arrow} {number}  {talked}  {}", call.outcome);
     }
     Ok(ExitCode::SUCCESS)
 }

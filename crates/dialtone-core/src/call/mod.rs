@@ -12,7 +12,7 @@ pub use machine::{
     CallError, CallMachine, CallState, Command, Effect, EndReason, Input, MediaOp, MediaResult, Signal,
     SignalOp,
 };
-pub use number::{NumberError, PhoneNumber};
+pub use number::{NumberError, PhoneNumber, format_as_typed};
 pub use quality::{Quality, QualityWarning};
 
 #[cfg(test)]

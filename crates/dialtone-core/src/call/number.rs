@@ -2,6 +2,8 @@
 //!
 //! Checked by syntax, not against numbering-plan metadata: the sandbox's fictional
 //! 555-01xx numbers (`+15550100`) are shorter than real NANP numbers and must dial.
+//! The metadata (the `phonenumber` crate) is used only to show numbers the way their
+//! country writes them.
 
 use std::fmt;
 
@@ -71,6 +73,30 @@ impl PhoneNumber {
     pub fn to_tel_uri(&self) -> String {
         format!("tel:{}", self.0)
     }
+
+    /// For people: `+44 20 7946 0000` where the numbering plan knows the number, the
+    /// E.164 form otherwise (the sandbox's numbers, say).
+    pub fn pretty(&self) -> String {
+        pretty(&self.0).unwrap_or_else(|| self.0.clone())
+    }
+}
+
+fn pretty(e164: &str) -> Option<String> {
+    let n = phonenumber::parse(None, e164).ok()?;
+    phonenumber::is_valid(&n).then(|| n.format().mode(phonenumber::Mode::International).to_string())
+}
+
+/// What a number field shows while someone types: the characters they may type (a
+/// leading `+`, digits) and nothing else, grouped as their country writes them once the
+/// number is complete.
+pub fn format_as_typed(input: &str) -> String {
+    let plus = input.trim_start().starts_with('+');
+    let digits: String = input.chars().filter(char::is_ascii_digit).take(15).collect();
+    let typed = if plus { format!("+{digits}") } else { digits };
+    if plus && let Some(p) = pretty(&typed) {
+        return p;
+    }
+    typed
 }
 
 impl fmt::Display for PhoneNumber {
@@ -95,6 +121,36 @@ impl std::str::FromStr for PhoneNumber {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_shown_as_their_country_writes_them() {
+        let uk = PhoneNumber::parse("+442079460000").expect("uk");
+        assert_eq!(uk.pretty(), "+44 20 7946 0000");
+        let sandbox = PhoneNumber::parse("+15550100").expect("sandbox");
+        assert_eq!(
+            sandbox.pretty(),
+            "+15550100",
+            "unknown to the plan: shown as dialled"
+        );
+    }
+
+    #[test]
+    fn typing_keeps_digits_and_groups_a_complete_number() {
+        assert_eq!(format_as_typed("+4420"), "+4420");
+        assert_eq!(format_as_typed("+44 (20) 7946-0000"), "+44 20 7946 0000");
+        assert_eq!(format_as_typed("+1a5b5"), "+155");
+        assert_eq!(
+            format_as_typed("5550100"),
+            "5550100",
+            "no + yet: left for the validator to explain"
+        );
+        assert_eq!(
+            format_as_typed("+1234567890123456789").len(),
+            16,
+            "at most 15 digits"
+        );
+        assert_eq!(format_as_typed(""), "");
+    }
 
     #[test]
     fn accepts_e164_with_visual_separators_and_tel_uris() {
