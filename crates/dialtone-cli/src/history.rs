@@ -26,11 +26,12 @@ pub fn record(
             let Some(call) = tracker.on_event(&event) else {
                 continue;
             };
-            let saved = tokio::task::spawn_blocking(move || History::open_default()?.record(&call)).await;
-            match saved {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => out.note(&format!("the call was not saved to the history: {e}")),
-                Err(e) => out.note(&format!("the call was not saved to the history: {e}")),
+            let saved = tokio::task::spawn_blocking(move || History::open_default()?.record(&call))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()));
+            if let Err(e) = saved {
+                out.note(&format!("the call was not saved to the history: {e}"));
             }
             if once {
                 break;

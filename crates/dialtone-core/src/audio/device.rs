@@ -108,26 +108,35 @@ pub fn find(
     kind: DeviceKind,
     wanted: Option<&str>,
 ) -> Result<(cpal::Device, bool), AudioError> {
-    if let Some(w) = wanted {
-        let all = devices(host, kind)?;
-        let exact = all.iter().find(|d| device_name(d) == w || device_id(d) == w);
-        let loose = || {
-            all.iter()
-                .find(|d| device_name(d).eq_ignore_ascii_case(w) || device_id(d).eq_ignore_ascii_case(w))
-        };
-        if let Some(d) = exact.or_else(loose) {
-            return Ok((d.clone(), false));
-        }
+    if let Some(w) = wanted
+        && let Some(d) = named(&devices(host, kind)?, w)
+    {
+        return Ok((d.clone(), false));
     }
     let d = default_device(host, kind).ok_or(AudioError::NoDevice(kind))?;
     Ok((d, wanted.is_some()))
 }
 
-fn still_there(host: &cpal::Host, kind: DeviceKind, id: &str) -> bool {
+/// The device called `w`: its name or id exactly, else ignoring case.
+fn named<'a>(all: &'a [cpal::Device], w: &str) -> Option<&'a cpal::Device> {
+    all.iter()
+        .find(|d| device_name(d) == w || device_id(d) == w)
+        .or_else(|| {
+            all.iter()
+                .find(|d| device_name(d).eq_ignore_ascii_case(w) || device_id(d).eq_ignore_ascii_case(w))
+        })
+}
+
+/// From one listing: is the stream's device `id` still there, and is `chosen` (the
+/// device it stands in for) back?
+fn presence(host: &cpal::Host, kind: DeviceKind, id: &str, chosen: Option<&str>) -> (bool, bool) {
     match devices(host, kind) {
-        Ok(all) => all.iter().any(|d| device_id(d) == id),
+        Ok(all) => (
+            all.iter().any(|d| device_id(d) == id),
+            chosen.is_some_and(|w| named(&all, w).is_some()),
+        ),
         // Cannot tell: do not tear down a working stream over it.
-        Err(_) => true,
+        Err(_) => (true, false),
     }
 }
 
@@ -334,10 +343,14 @@ impl DeviceThread {
                         }
                         checks += 1;
                         // Enumerating is slower than reading atomics: every third check.
-                        let gone = h.failed.load(Ordering::Relaxed)
-                            || h.stalled()
-                            || (checks.is_multiple_of(3) && !still_there(&host, kind, &id));
-                        if gone {
+                        // On the default in place of the chosen device, also look for it.
+                        let chosen = wanted.as_deref().filter(|_| fell_back);
+                        let (present, returned) = if checks.is_multiple_of(3) {
+                            presence(&host, kind, &id, chosen)
+                        } else {
+                            (true, false)
+                        };
+                        if h.failed.load(Ordering::Relaxed) || h.stalled() || !present {
                             emit(AudioEvent::Lost {
                                 kind,
                                 device: name.clone(),
@@ -345,12 +358,7 @@ impl DeviceThread {
                             drop(stream);
                             break;
                         }
-                        // On the default in its place: go back to the chosen one when it returns.
-                        if fell_back
-                            && checks.is_multiple_of(3)
-                            && let Some(w) = wanted.as_deref()
-                            && matches!(find(&host, kind, Some(w)), Ok((_, false)))
-                        {
+                        if let Some(w) = chosen.filter(|_| returned) {
                             emit(AudioEvent::Returned {
                                 kind,
                                 device: w.to_owned(),

@@ -261,13 +261,6 @@ impl VoiceProcessor {
         let r = self.processor.process_capture_frame(frame);
         self.check(r);
     }
-
-    /// The echo canceller's own figures: echo return loss enhancement (dB) and the
-    /// delay it found (ms), once it has them.
-    pub fn echo_stats(&self) -> (Option<f64>, Option<i32>) {
-        let s = self.processor.get_stats();
-        (s.echo_return_loss_enhancement, s.delay_median_ms)
-    }
 }
 
 #[cfg(test)]

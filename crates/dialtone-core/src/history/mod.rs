@@ -163,7 +163,6 @@ pub struct Tracker {
     incoming: bool,
     started: SystemTime,
     connected: Option<Instant>,
-    connected_for: std::time::Duration,
 }
 
 impl Tracker {
@@ -174,7 +173,6 @@ impl Tracker {
             incoming: false,
             started: SystemTime::now(),
             connected: None,
-            connected_for: std::time::Duration::ZERO,
         }
     }
 
@@ -185,7 +183,6 @@ impl Tracker {
             incoming: true,
             started: SystemTime::now(),
             connected: None,
-            connected_for: std::time::Duration::ZERO,
         }
     }
 
@@ -202,16 +199,14 @@ impl Tracker {
             }
             CallEvent::Ended { reason } => {
                 let number = self.number.take()?;
-                if let Some(c) = self.connected.take() {
-                    self.connected_for = c.elapsed();
-                }
-                let was_connected = self.connected_for > std::time::Duration::ZERO;
                 return Some(EndedCall {
                     number,
                     incoming: self.incoming,
                     started_at_ms: unix_ms(self.started),
-                    connected_ms: was_connected
-                        .then(|| i64::try_from(self.connected_for.as_millis()).unwrap_or(i64::MAX)),
+                    connected_ms: self
+                        .connected
+                        .take()
+                        .map(|c| i64::try_from(c.elapsed().as_millis()).unwrap_or(i64::MAX)),
                     outcome: reason.clone(),
                 });
             }
