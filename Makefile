@@ -35,9 +35,12 @@ unit:
 e2e:
 	$(CARGO) test --locked -p dialtone-e2e -p dialtone-cli
 
+## The app: its commands on the mock runtime, then the window under WebDriver (tauri-driver,
+## WebKitWebDriver) on Xvfb with its own D-Bus session and sound server. Screenshots of the
+## idle, in-call, held and incoming states, and of both sizes: target/app-screenshots/.
 app-test:
-	$(CARGO) test --locked -p dialtone-app
 	$(CARGO) build --locked -p dialtone-app
+	scripts/with-pulse.sh scripts/with-desktop.sh $(CARGO) test --locked -p dialtone-app -- --test-threads 1
 	scripts/window-smoke.sh target/debug/dialtone-app target/dialtone-window.png
 
 ## Benchmarks: medians over repeated runs, printed (never asserted).

@@ -16,7 +16,8 @@ app_pkgs=(libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev lib
 headless_pkgs=(xvfb x11-utils imagemagick xauth dbus dbus-x11)
 # The OS keyring for the account tests (Secret Service), PulseAudio with null devices for
 # the audio tests, and Node for Prism (contract tests).
-test_pkgs=(gnome-keyring libsecret-tools pulseaudio pulseaudio-utils)
+# webkit2gtk-driver: WebKitWebDriver, which tauri-driver drives for the window's WebDriver suite.
+test_pkgs=(gnome-keyring libsecret-tools pulseaudio pulseaudio-utils webkit2gtk-driver)
 command -v npm >/dev/null || test_pkgs+=(nodejs npm)
 
 case "$want" in
@@ -85,6 +86,13 @@ if [ "$want" = test ]; then
     [ "$contract/package-lock.json" -nt "$contract/node_modules/.package-lock.json" ]; then
     log "installing Prism (npm ci in tests/contract)"
     npm ci --prefix "$contract" --no-audit --no-fund --loglevel=error
+  fi
+fi
+if [ "$want" = test ]; then
+  # tauri-driver 2 (3.x is an alpha) for the WebDriver suite.
+  if ! tauri-driver --help >/dev/null 2>&1 && ! "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" --help >/dev/null 2>&1; then
+    log "installing tauri-driver 2"
+    cargo install tauri-driver --version '^2' --locked --quiet
   fi
 fi
 log "ready for '$want'"

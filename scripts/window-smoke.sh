@@ -51,4 +51,4 @@ INNER
 chmod +x "$work/inner.sh"
 
 export WORK=$work HOME=$work XDG_RUNTIME_DIR=$work/xdg NO_AT_BRIDGE=1
-exec dbus-run-session -- xvfb-run -a -s "-screen 0 1024x768x24" "$work/inner.sh" "$app" "$shot" 2> >(grep -v -E 'dbus-daemon|Failed to set fd limit' >&2)
+exec dbus-run-session --config-file="$(dirname "$0")/desktop-bus.conf" -- xvfb-run -a -s "-screen 0 1024x768x24" "$work/inner.sh" "$app" "$shot" 2> >(grep -v -E 'dbus-daemon|Failed to set fd limit' >&2)

@@ -1,9 +1,33 @@
+/// Every command the window may call; `capabilities/main.json` grants them.
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "line_info",
+    "open_line",
+    "accounts",
+    "check_number",
+    "dial",
+    "answer",
+    "decline",
+    "hangup",
+    "hold",
+    "resume",
+    "mute",
+    "dtmf",
+    "call_state",
+    "call_me",
+    "directory",
+    "history",
+    "clear_history",
+    "devices",
+    "set_audio",
+];
+
 fn main() {
     // tauri.conf.json lives at the repository root; declaring our commands makes the
     // ACL check them too (only what the capability grants can be called).
     let attributes = tauri_build::Attributes::new()
         .config_path("../tauri.conf.json")
-        .app_manifest(tauri_build::AppManifest::new().commands(&["app_info"]));
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
     if let Err(e) = tauri_build::try_build(attributes) {
         panic!("tauri-build failed: {e:#}");
     }

@@ -1,22 +1,391 @@
-// Shows what the core reports about this build.
-const invoke = window.__TAURI__?.core?.invoke;
+// Dialtone's window: renders what the core reports and sends what the user asks for.
+// Every check (numbers, digits, devices) happens in the core; this file only shows.
+const tauri = window.__TAURI__;
+const invoke = tauri?.core?.invoke;
+const listen = tauri?.event?.listen;
+const $ = (id) => document.getElementById(id);
 
-async function showInfo() {
-  const error = document.getElementById("error");
-  if (!invoke) {
-    error.textContent = "This page must run inside the Dialtone app.";
-    error.hidden = false;
-    return;
-  }
+const LABELS = {
+  Opening: "Opening the line…",
+  Idle: "Ready",
+  Registering: "Registering…",
+  Dialing: "Calling…",
+  Ringing: "Ringing…",
+  Proceeding: "Connecting…",
+  Connected: "Connected",
+  Holding: "Putting on hold…",
+  Held: "Held",
+  Resuming: "Resuming…",
+  Alerting: "Incoming call",
+  Answering: "Answering…",
+  Ending: "Hanging up…",
+  Ended: "Call ended",
+};
+const IN_CALL = new Set(["Dialing", "Ringing", "Proceeding", "Connected", "Holding", "Held", "Resuming", "Alerting", "Answering", "Ending"]);
+const UP = new Set(["Connected", "Holding", "Held", "Resuming"]);
+
+const ui = { state: "Opening", connectedAt: null, heldAt: null, muted: false, sandbox: false };
+
+const message = (e) => (e && typeof e === "object" && "message" in e ? e.message : String(e));
+
+function showError(text) {
+  $("error").textContent = text;
+  $("error").hidden = !text;
+}
+
+async function call(cmd, args = {}) {
   try {
-    const info = await invoke("app_info");
-    document.getElementById("version").textContent = info.version;
-    document.getElementById("codecs").textContent = info.codecs.join(", ");
-    await window.__TAURI__.window.getCurrentWindow().setTitle(`Dialtone ${info.version}`);
+    return await invoke(cmd, args);
   } catch (e) {
-    error.textContent = `Could not read the app version: ${e}`;
-    error.hidden = false;
+    showError(message(e));
+    return undefined;
   }
 }
 
-showInfo();
+function clock(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const m = Math.floor(s / 60);
+  return `${m}:${String(s % 60).padStart(2, "0")}`;
+}
+
+function render() {
+  const s = ui.state;
+  $("status").dataset.state = s;
+  $("state").textContent = LABELS[s] ?? s;
+  const inCall = IN_CALL.has(s);
+  const up = UP.has(s);
+  $("call").disabled = inCall || s === "Opening";
+  $("hangup").disabled = !inCall || s === "Alerting";
+  $("hold").disabled = !(s === "Connected" || s === "Held");
+  $("hold").setAttribute("aria-pressed", String(s === "Held" || s === "Holding"));
+  $("hold").textContent = s === "Held" ? "Resume" : "Hold";
+  $("mute").disabled = !up;
+  $("mute").setAttribute("aria-pressed", String(ui.muted));
+  $("mute").textContent = ui.muted ? "Unmute" : "Mute";
+  $("hold-badge").hidden = s !== "Held";
+  $("incoming").hidden = s !== "Alerting";
+  $("keypad").setAttribute("aria-label", s === "Connected" ? "Keypad: sends tones" : "Keypad");
+}
+
+function tick() {
+  const now = Date.now();
+  $("duration").textContent = ui.connectedAt ? clock(now - ui.connectedAt) : "";
+  $("hold-timer").textContent = ui.heldAt ? clock(now - ui.heldAt) : "";
+}
+
+function onState(state, reason) {
+  const was = ui.state;
+  ui.state = state;
+  if (state === "Connected" && !ui.connectedAt) ui.connectedAt = Date.now();
+  if (state === "Held" && !ui.heldAt) ui.heldAt = Date.now();
+  if (state !== "Held") ui.heldAt = null;
+  if (state === "Dialing" || state === "Alerting") showError("");
+  if (state === "Ended") {
+    ui.connectedAt = null;
+    ui.muted = false;
+    $("remote-hold").hidden = true;
+    if (was !== "Ended") {
+      if (reason) $("peer").textContent = `${$("peer").textContent} — ${reason}`;
+      refreshHistory();
+    }
+  }
+  if (state === "Idle" && was === "Ended") $("peer").textContent = "";
+  render();
+  tick();
+}
+
+function onQuality(e) {
+  $("q-mos").textContent = e.quality.mos.toFixed(1);
+  $("q-rtt").textContent = e.rtt_ms == null ? "–" : `${Math.round(e.rtt_ms)} ms`;
+  $("q-jitter").textContent = `${e.jitter_ms.toFixed(1)} ms`;
+  $("q-loss").textContent = `${e.loss_pct.toFixed(1)} %`;
+  const list = $("q-warnings");
+  list.replaceChildren(...e.quality.advice.map((a) => Object.assign(document.createElement("li"), { textContent: a })));
+}
+
+function onCallEvent(e) {
+  switch (e.event) {
+    case "state":
+      onState(e.state, e.reason);
+      break;
+    case "incoming":
+      $("caller").textContent = e.from;
+      $("peer").textContent = `From ${e.from}`;
+      break;
+    case "stats":
+      onQuality(e);
+      break;
+    case "dtmf":
+      $("dtmf-sent").textContent = `${e.received ? "Received" : "Sent"} tone ${e.digit}`;
+      break;
+    case "remote_hold":
+      $("remote-hold").hidden = !e.held;
+      break;
+    case "muted":
+      ui.muted = e.muted;
+      render();
+      break;
+    case "error":
+      showError(e.message);
+      break;
+    case "ended":
+      break;
+  }
+}
+
+async function onNumberInput() {
+  const input = $("number");
+  const typed = input.value;
+  const check = await invoke("check_number", { input: typed });
+  // A key typed while the core answered wins: an older answer must not undo it.
+  if (input.value !== typed) return;
+  if (typed !== check.formatted) input.value = check.formatted;
+  const bad = input.value.length > 0 && !check.e164;
+  input.setAttribute("aria-invalid", String(bad));
+  $("number-hint").textContent = bad ? check.error : "International format: + and the country code.";
+}
+
+async function dial(number) {
+  if (IN_CALL.has(ui.state)) return;
+  showError("");
+  const dialled = await call("dial", { number });
+  if (dialled !== undefined) $("number").value = number;
+}
+
+function press(key) {
+  if (ui.state === "Connected") {
+    call("dtmf", { digits: key });
+    return;
+  }
+  if (IN_CALL.has(ui.state)) return;
+  const input = $("number");
+  input.value += key;
+  onNumberInput();
+}
+
+function toggleHold() {
+  if (ui.state === "Connected") call("hold");
+  else if (ui.state === "Held") call("resume");
+}
+
+function toggleMute() {
+  if (UP.has(ui.state)) call("mute", { muted: !ui.muted });
+}
+
+function onKey(e) {
+  if (e.ctrlKey || e.altKey || e.metaKey) return;
+  const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement;
+  if (e.key === "Escape") {
+    if (ui.state === "Alerting") call("decline");
+    else if (IN_CALL.has(ui.state)) call("hangup");
+    e.preventDefault();
+    return;
+  }
+  // Letters never belong in a number, so M and H work from the number field too.
+  const key = e.key.toLowerCase();
+  if (key === "m" && UP.has(ui.state)) {
+    toggleMute();
+    e.preventDefault();
+  } else if (key === "h" && (ui.state === "Connected" || ui.state === "Held")) {
+    toggleHold();
+    e.preventDefault();
+  } else if (!typing && /^[0-9*#]$/.test(e.key)) {
+    press(e.key);
+    e.preventDefault();
+  } else if (!typing && e.key === "Enter" && !(e.target instanceof HTMLButtonElement) && !IN_CALL.has(ui.state)) {
+    dial($("number").value);
+    e.preventDefault();
+  }
+}
+
+function when(ms) {
+  return new Date(ms).toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" });
+}
+
+async function refreshHistory() {
+  const rows = (await call("history", { limit: 50 })) ?? [];
+  const list = $("history");
+  list.replaceChildren(
+    ...rows.map((r) => {
+      const li = document.createElement("li");
+      const b = document.createElement("button");
+      b.type = "button";
+      const talked = r.connected_ms == null ? "not connected" : clock(r.connected_ms);
+      const arrow = r.incoming ? "from" : "to";
+      b.setAttribute("aria-label", `Call ${r.pretty} again; last call ${arrow} it ${when(r.started_at_ms)}, ${talked}, ${r.outcome}`);
+      const who = Object.assign(document.createElement("span"), { textContent: `${r.incoming ? "↙" : "↗"} ${r.pretty}` });
+      const meta = Object.assign(document.createElement("span"), { className: "meta", textContent: `${talked} · ${r.outcome} · ${when(r.started_at_ms)}` });
+      b.append(who, meta);
+      b.addEventListener("click", () => dial(r.number));
+      li.append(b);
+      return li;
+    }),
+  );
+  $("history-empty").hidden = rows.length > 0;
+}
+
+async function refreshDirectory() {
+  const entries = (await call("directory")) ?? [];
+  $("directory").replaceChildren(
+    ...entries.map((d) => {
+      const li = document.createElement("li");
+      const b = document.createElement("button");
+      b.type = "button";
+      b.setAttribute("aria-label", `Call ${d.number}: ${d.description}`);
+      b.append(
+        Object.assign(document.createElement("span"), { textContent: d.number }),
+        Object.assign(document.createElement("span"), { className: "meta", textContent: d.description }),
+      );
+      b.addEventListener("click", () => dial(d.number));
+      li.append(b);
+      return li;
+    }),
+  );
+  $("tab-directory").hidden = entries.length === 0;
+  $("call-me").hidden = !ui.sandbox;
+}
+
+function describeLine(info) {
+  if (info.error) return `No line: ${info.error}`;
+  if (!info.ready) return "Opening the line…";
+  const own = info.own_number ? ` · you are ${info.own_number}` : "";
+  const tone = info.audio === "tone" ? " · no sound server: a test tone is sent" : "";
+  switch (info.source?.kind) {
+    case "embedded_sandbox":
+      return `Built-in sandbox (no account configured)${own}${tone}`;
+    case "sandbox":
+      return `Sandbox at ${info.source.url}${own}${tone}`;
+    default:
+      return `Account ${info.source?.name}${own}${tone}`;
+  }
+}
+
+function onLine(info) {
+  $("line").textContent = describeLine(info);
+  ui.sandbox = info.source?.kind === "embedded_sandbox";
+  if (info.error) {
+    showError(info.error);
+    ui.state = "Ended";
+  } else if (info.ready && ui.state === "Opening") {
+    ui.state = "Idle";
+  }
+  render();
+  if (info.ready) refreshDirectory();
+}
+
+function option(value, text, selected) {
+  const o = document.createElement("option");
+  o.value = value;
+  o.textContent = text;
+  o.selected = selected;
+  return o;
+}
+
+async function loadSettings() {
+  const [accounts, devices, info] = await Promise.all([call("accounts"), invoke("devices"), invoke("line_info")]);
+  const current = info.source?.kind === "account" ? info.source.name : "sandbox";
+  $("account").replaceChildren(
+    option("sandbox", "Sandbox (built in)", current === "sandbox"),
+    ...(accounts?.accounts ?? []).map((a) => option(a, `CAMARA operator: ${a}`, current === a)),
+  );
+  const devs = (list, chosen) => [
+    option("", "System default", !chosen),
+    ...list.map((d) => option(d.name, d.name, d.name === chosen)),
+  ];
+  $("input-device").replaceChildren(...devs(devices.inputs, devices.input));
+  $("output-device").replaceChildren(...devs(devices.outputs, devices.output));
+  $("aec").checked = devices.voice.echo_cancellation;
+  $("ns").checked = devices.voice.noise_suppression;
+  $("agc").checked = devices.voice.gain_control;
+  $("settings-note").textContent = devices.error ? `No sound devices: ${devices.error}` : "";
+}
+
+async function saveSettings(e) {
+  e.preventDefault();
+  const voice = { echo_cancellation: $("aec").checked, noise_suppression: $("ns").checked, gain_control: $("agc").checked };
+  const saved = await call("set_audio", { input: $("input-device").value || null, output: $("output-device").value || null, voice });
+  const info = await invoke("line_info");
+  const current = info.source?.kind === "account" ? info.source.name : "sandbox";
+  const wanted = $("account").value;
+  if (wanted !== current) {
+    if (IN_CALL.has(ui.state)) {
+      showError("Hang up before switching the provider.");
+      return;
+    }
+    ui.state = "Opening";
+    render();
+    await call("open_line", { account: wanted });
+  }
+  if (saved !== undefined) $("settings-note").textContent = "Saved. Devices apply from the next call; voice processing at once.";
+}
+
+function selectTab(name) {
+  for (const t of ["history", "directory", "settings"]) {
+    const on = t === name;
+    $(`tab-${t}`).setAttribute("aria-selected", String(on));
+    $(`tab-${t}`).tabIndex = on ? 0 : -1;
+    $(`panel-${t}`).hidden = !on;
+  }
+  if (name === "settings") loadSettings();
+}
+
+function wire() {
+  $("dial-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    dial($("number").value);
+  });
+  $("number").addEventListener("input", onNumberInput);
+  $("hangup").addEventListener("click", () => call("hangup"));
+  $("hold").addEventListener("click", toggleHold);
+  $("mute").addEventListener("click", toggleMute);
+  $("answer").addEventListener("click", () => call("answer"));
+  $("decline").addEventListener("click", () => call("decline"));
+  $("clear-history").addEventListener("click", async () => {
+    await call("clear_history");
+    refreshHistory();
+  });
+  $("call-me").addEventListener("click", () => call("call_me"));
+  $("settings").addEventListener("submit", saveSettings);
+  for (const b of $("keypad").querySelectorAll("button")) b.addEventListener("click", () => press(b.dataset.key));
+  for (const t of ["history", "directory", "settings"]) $(`tab-${t}`).addEventListener("click", () => selectTab(t));
+  document.addEventListener("keydown", onKey);
+  setInterval(tick, 250);
+}
+
+async function start() {
+  if (!invoke || !listen) {
+    showError("This page must run inside the Dialtone app.");
+    return;
+  }
+  wire();
+  render();
+  await listen("call", (e) => onCallEvent(e.payload));
+  await listen("line", (e) => onLine(e.payload));
+  await listen("history", (e) => (e.payload.error ? showError(e.payload.error) : refreshHistory()));
+  await listen("dialing", (e) => ($("peer").textContent = `To ${e.payload.pretty}`));
+  await listen("levels", (e) => {
+    $("mic-level").value = Math.max(-60, e.payload.input_dbfs);
+    $("speaker-level").value = Math.max(-60, e.payload.output_dbfs);
+  });
+  await listen("audio", (e) => {
+    const a = e.payload;
+    if (a.what === "fallback") showError(`${a.wanted} is not there: using ${a.using}.`);
+    if (a.what === "lost") showError(`${a.device} went away: using the default ${a.kind}.`);
+    if (a.what === "open_failed") showError(a.message);
+  });
+  onLine(await invoke("line_info"));
+  const state = await invoke("call_state").catch(() => null);
+  if (state) onState(state);
+  refreshHistory();
+  try {
+    const info = await invoke("app_info");
+    $("version").textContent = info.version;
+    $("codecs").textContent = info.codecs.join(", ");
+    await tauri.window.getCurrentWindow().setTitle(`Dialtone ${info.version}`);
+  } catch (e) {
+    showError(`Could not read the app version: ${message(e)}`);
+  }
+  $("number").focus();
+}
+
+start();

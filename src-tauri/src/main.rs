@@ -1,55 +1,107 @@
-//! The desktop shell: commands in, events out, no call logic.
+//! The desktop shell: commands in, events out, no call logic. The line (an operator
+//! account, or the sandbox run in-process) comes from `dialtone-phone`.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-use dialtone_core::AppInfo;
+mod commands;
+mod desktop;
+mod phone;
 
-/// What the window shows about the build.
-#[tauri::command]
-fn app_info() -> AppInfo {
-    dialtone_core::app_info()
+use phone::Phone;
+use tauri::Manager;
+use tauri_plugin_deep_link::DeepLinkExt;
+
+/// Our commands and state; shared by the real app and the command tests.
+fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
+        .manage(Phone::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::line_info,
+            commands::open_line,
+            commands::accounts,
+            commands::check_number,
+            commands::dial,
+            commands::answer,
+            commands::decline,
+            commands::hangup,
+            commands::hold,
+            commands::resume,
+            commands::mute,
+            commands::dtmf,
+            commands::call_state,
+            commands::call_me,
+            commands::directory,
+            commands::history,
+            commands::clear_history,
+            commands::devices,
+            commands::set_audio,
+        ])
 }
 
-fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder.invoke_handler(tauri::generate_handler![app_info])
+/// Opens the line in the background; the window shows "opening" until it is up.
+fn open_line<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let phone = app.state::<Phone>();
+        if let Err(e) = phone.open(&app, None).await {
+            tracing::error!(error = %e, "the line did not open");
+        }
+    });
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,pulseaudio=off"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn main() {
+    init_logging();
     let context = tauri::generate_context!("../tauri.conf.json");
-    if let Err(e) = app(tauri::Builder::default()).run(context) {
-        eprintln!("Dialtone could not start its window: {e}");
-        std::process::exit(1);
+    // A second `dialtone-app tel:…` hands its link to this instance and exits
+    // (single-instance must be the first plugin).
+    let builder = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            for link in desktop::links(&argv) {
+                desktop::open_link(app, link);
+            }
+        }))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_notification::init())
+        .setup(|app| {
+            let handle = app.handle();
+            if let Err(e) = desktop::tray(handle) {
+                tracing::warn!(error = %e, "no tray icon");
+            }
+            #[cfg(any(target_os = "linux", windows))]
+            if let Err(e) = app.deep_link().register_all() {
+                tracing::warn!(error = %e, "tel: and callto: links are not registered with the desktop");
+            }
+            open_line(handle);
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            for link in desktop::links(&args) {
+                desktop::open_link(handle, link);
+            }
+            Ok(())
+        });
+    let built = app(builder).build(context);
+    match built {
+        Ok(app) => app.run(|app, event| {
+            if let tauri::RunEvent::ExitRequested { .. } = event {
+                // Hang up and unregister before the process goes.
+                let phone = app.state::<Phone>();
+                tauri::async_runtime::block_on(phone.close());
+            }
+        }),
+        Err(e) => {
+            eprintln!("Dialtone could not start its window: {e}");
+            std::process::exit(1);
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use tauri::ipc::{CallbackFn, InvokeBody};
-    use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder, mock_context, noop_assets};
-    use tauri::webview::InvokeRequest;
-
-    #[test]
-    fn app_info_command_reports_the_core_version() {
-        let app = super::app(mock_builder())
-            .build(mock_context(noop_assets()))
-            .expect("app");
-        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .expect("webview");
-        let response = get_ipc_response(
-            &webview,
-            InvokeRequest {
-                cmd: "app_info".into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().expect("url"),
-                body: InvokeBody::default(),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .expect("app_info answers");
-        let info: serde_json::Value = response.deserialize().expect("json");
-        assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
-        assert!(info["codecs"].as_array().is_some_and(|c| !c.is_empty()));
-    }
-}
+mod tests;

@@ -8,6 +8,7 @@ pub mod lossy;
 pub mod prism;
 pub mod pulse;
 pub mod session;
+pub mod webdriver;
 
 use dialtone_core::media::analysis::{dominant_frequency, goertzel_power};
 use dialtone_core::media::io::{RecordingSink, ToneSource};

@@ -4,38 +4,21 @@
 use crate::output::Reporter;
 use dialtone_core::call::CallEvent;
 use dialtone_core::history::{History, Tracker};
+use dialtone_phone::HistoryRecorder;
 use std::process::ExitCode;
 use tokio::sync::broadcast;
-use tokio::task::JoinHandle;
 
-/// Records each call that ends on `rx` (only the first with `once`). A history that
-/// cannot be written is a note, never a failed call.
+/// Records each call that ends on `rx` (only the first with `once`); a history that
+/// cannot be written is a note.
 pub fn record(
-    mut tracker: Tracker,
-    mut rx: broadcast::Receiver<CallEvent>,
+    tracker: Tracker,
+    rx: broadcast::Receiver<CallEvent>,
     out: Reporter,
     once: bool,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            let event = match rx.recv().await {
-                Ok(e) => e,
-                Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(broadcast::error::RecvError::Closed) => break,
-            };
-            let Some(call) = tracker.on_event(&event) else {
-                continue;
-            };
-            let saved = tokio::task::spawn_blocking(move || History::open_default()?.record(&call))
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r.map_err(|e| e.to_string()));
-            if let Err(e) = saved {
-                out.note(&format!("the call was not saved to the history: {e}"));
-            }
-            if once {
-                break;
-            }
+) -> HistoryRecorder {
+    HistoryRecorder::start(tracker, rx, once, move |saved| {
+        if let Err(e) = saved {
+            out.note(&format!("the call was not saved to the history: {e}"));
         }
     })
 }

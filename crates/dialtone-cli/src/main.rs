@@ -273,7 +273,7 @@ async fn call(
         Ok(l) => l,
         Err(e) => return usage_error(&out, "INVALID_LOCATION", format!("--location is not JSON: {e}")),
     };
-    let line = line::Line::open(&args, &out).await?;
+    let line = line::open(&args, &out).await?;
     line.set_call_options(emergency, location);
     let printer = out.follow(line.call.subscribe());
     let recorder = history::record(
@@ -292,7 +292,7 @@ async fn call(
     meters.abort();
     printer.finish().await;
     // The Ended event is already out; saving it is a moment's work.
-    let _ = tokio::time::timeout(Duration::from_secs(5), recorder).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), recorder.finish()).await;
     finish(&out, outcome)
 }
 
@@ -308,7 +308,7 @@ fn finish(out: &Reporter, outcome: Result<(), String>) -> anyhow::Result<ExitCod
 
 /// Waits for the call to come up, runs the script, and hangs up at its end.
 async fn run_call(
-    line: &line::Line,
+    line: &dialtone_phone::Line,
     out: &Reporter,
     steps: Option<&[Step]>,
     outgoing: bool,
@@ -388,7 +388,7 @@ async fn run_call(
     hang_up(line).await
 }
 
-async fn command_until(line: &line::Line, c: Command, state: &str) -> Result<(), String> {
+async fn command_until(line: &dialtone_phone::Line, c: Command, state: &str) -> Result<(), String> {
     line.call.command(c).await.map_err(|e| e.to_string())?;
     let reached = line
         .call
@@ -406,7 +406,7 @@ async fn command_until(line: &line::Line, c: Command, state: &str) -> Result<(),
     }
 }
 
-async fn hang_up(line: &line::Line) -> Result<(), String> {
+async fn hang_up(line: &dialtone_phone::Line) -> Result<(), String> {
     if matches!(line.call.state(), CallState::Ended(_)) {
         return Ok(());
     }
@@ -447,7 +447,7 @@ async fn listen(
             );
         }
     };
-    let line = line::Line::open(&args, &out).await?;
+    let line = line::open(&args, &out).await?;
     let printer = out.follow(line.call.subscribe());
     let meters = out.follow_audio(line.audio.clone());
     let _recorder = history::record(

@@ -44,6 +44,8 @@ pub struct SessionView {
     pub client_direction: Option<Direction>,
     pub far_end_rtp_sent: u64,
     pub far_end_rtp_received: u64,
+    /// The DTMF digits the far end has received, in order.
+    pub far_end_dtmf: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,7 +95,10 @@ pub async fn status(s: &Sandbox) -> SandboxStatus {
     let sessions: Vec<Arc<Session>> = lock(&s.sessions).values().cloned().collect();
     let mut views = Vec::new();
     for session in sessions {
-        let media = session.far_end.lock().await.as_ref().map(|f| f.media.clone());
+        let (media, dtmf) = match session.far_end.lock().await.as_ref() {
+            Some(f) => (Some(f.media.clone()), lock(&f.dtmf).clone()),
+            None => (None, String::new()),
+        };
         let stats = match &media {
             Some(m) => Some(m.stats().await),
             None => None,
@@ -110,6 +115,7 @@ pub async fn status(s: &Sandbox) -> SandboxStatus {
                 .map(Direction::reversed),
             far_end_rtp_sent: stats.as_ref().map_or(0, |s| s.rtp_sent),
             far_end_rtp_received: stats.as_ref().map_or(0, |s| s.rtp_received),
+            far_end_dtmf: dtmf,
         });
     }
     SandboxStatus {

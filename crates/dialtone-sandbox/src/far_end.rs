@@ -102,17 +102,31 @@ pub const TONE_HELD_HZ: f64 = 880.0;
 /// A far end's media and the tasks that drive it.
 pub struct FarEnd {
     pub media: Arc<MediaSession>,
+    /// The RFC 4733 digits it has heard, in order (what a QA engineer checks).
+    pub dtmf: Arc<std::sync::Mutex<String>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl FarEnd {
+    /// Wraps `media`, recording the digits it receives.
+    fn new(media: Arc<MediaSession>, mut tasks: Vec<JoinHandle<()>>) -> FarEnd {
+        let dtmf = Arc::new(std::sync::Mutex::new(String::new()));
+        let mut events = media.subscribe();
+        let heard = dtmf.clone();
+        tasks.push(tokio::spawn(async move {
+            while let Ok(e) = events.recv().await {
+                if let MediaEvent::Dtmf(d) = e {
+                    lock(&heard).push(d.digit);
+                }
+            }
+        }));
+        FarEnd { media, dtmf, tasks }
+    }
+
     pub async fn echo(s: &Sandbox) -> Result<FarEnd, MediaError> {
         let bridge = EchoBridge::new();
         let media = MediaSession::new(s.config.media.clone(), bridge.clone(), bridge).await?;
-        Ok(FarEnd {
-            media: Arc::new(media),
-            tasks: Vec::new(),
-        })
+        Ok(FarEnd::new(Arc::new(media), Vec::new()))
     }
 
     /// Plays a tone that changes while the far end is held (it no longer receives).
@@ -132,10 +146,7 @@ impl FarEnd {
                 }
             }
         });
-        Ok(FarEnd {
-            media,
-            tasks: vec![task],
-        })
+        Ok(FarEnd::new(media, vec![task]))
     }
 
     pub async fn close(self) {

@@ -137,8 +137,8 @@ fn metered(source: Box<dyn AudioSource>, sink: Box<dyn AudioSink>, levels: &Leve
 
 /// Sound devices, by name (`None`: the OS default).
 pub struct DeviceBackend {
-    input: Option<String>,
-    output: Option<String>,
+    /// Input and output by name; a new choice applies from the next call.
+    chosen: std::sync::Mutex<[Option<String>; 2]>,
     events: broadcast::Sender<AudioEvent>,
     levels: Levels,
     voice: VoiceControl,
@@ -148,8 +148,7 @@ impl DeviceBackend {
     /// Voice processing starts all on; switch it with [`DeviceBackend::voice`].
     pub fn new(input: Option<String>, output: Option<String>) -> Self {
         Self {
-            input,
-            output,
+            chosen: std::sync::Mutex::new([input, output]),
             events: broadcast::channel(64).0,
             levels: Levels::default(),
             voice: VoiceControl::default(),
@@ -160,6 +159,22 @@ impl DeviceBackend {
     pub fn voice(&self) -> &VoiceControl {
         &self.voice
     }
+
+    /// The devices for the next call (`None`: the OS default).
+    pub fn choose(&self, input: Option<String>, output: Option<String>) {
+        *self
+            .chosen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = [input, output];
+    }
+
+    /// The devices chosen for the next call.
+    pub fn chosen(&self) -> [Option<String>; 2] {
+        self.chosen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
 }
 
 impl AudioBackend for DeviceBackend {
@@ -169,8 +184,9 @@ impl AudioBackend for DeviceBackend {
         let voice = VoiceProcessor::new(self.voice.clone())
             .inspect_err(|e| tracing::warn!(error = %e, "voice processing"))
             .ok();
-        let source = DeviceSource::open(self.input.clone(), self.events.clone(), voice.clone())?;
-        let sink = DeviceSink::open(self.output.clone(), self.events.clone(), voice)?;
+        let [input, output] = self.chosen();
+        let source = DeviceSource::open(input, self.events.clone(), voice.clone())?;
+        let sink = DeviceSink::open(output, self.events.clone(), voice)?;
         Ok(metered(Box::new(source), Box::new(sink), &self.levels))
     }
 

@@ -41,6 +41,8 @@ pub struct Quality {
     /// 1 (bad) to about 4.4 (the best a narrowband model gives).
     pub mos: f64,
     pub warnings: Vec<QualityWarning>,
+    /// Each warning as a sentence for people, in the same order.
+    pub advice: Vec<&'static str>,
 }
 
 /// MOS from round-trip time (`None` before RTCP has measured it: counted as 0),
@@ -77,7 +79,12 @@ pub fn assess(rtt_ms: Option<f64>, jitter_ms: f64, loss_pct: f64) -> Quality {
     if mos < MOS_WARN {
         warnings.push(QualityWarning::LowMos);
     }
-    Quality { mos, warnings }
+    let advice = warnings.iter().map(|w| w.message()).collect();
+    Quality {
+        mos,
+        warnings,
+        advice,
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,258 @@
+//! Opening a line: which provider, which audio, and the embedded sandbox default.
+
+use dialtone_core::account::{AccountBook, AccountError};
+use dialtone_core::audio::{AudioBackend, AudioError, DeviceBackend, DevicePrefs, VoiceSettings, WavBackend};
+use dialtone_core::auth::{SecretError, Secrets, TokenError};
+use dialtone_core::call::{CallDriver, CallHandle};
+use dialtone_core::media::MediaConfig;
+use dialtone_core::signaling::camara::{CamaraConfig, CamaraEndpoints, CamaraProvider};
+use dialtone_core::signaling::{CallOptions, SignalingProvider};
+use dialtone_sandbox::{Sandbox, SandboxConfig, SandboxCredentials};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LineError {
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error(transparent)]
+    Keyring(#[from] SecretError),
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error(transparent)]
+    Audio(#[from] AudioError),
+    #[error("cannot start the built-in sandbox: {0}")]
+    Sandbox(std::io::Error),
+    #[error("the keyring task failed: {0}")]
+    Task(String),
+    #[error(
+        "this needs the built-in sandbox; with an account or an external sandbox, ask the network to call you"
+    )]
+    NoEmbeddedSandbox,
+}
+
+/// Where the audio of the line's calls goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AudioChoice {
+    /// Sound devices by name; `None` keeps the remembered choice (or the OS default).
+    /// A choice given here is remembered for later calls.
+    Devices {
+        input: Option<String>,
+        output: Option<String>,
+        voice: Option<VoiceSettings>,
+    },
+    /// WAV files; without them a 1 kHz test tone is sent and nothing is played.
+    Files {
+        input: Option<PathBuf>,
+        output: Option<PathBuf>,
+    },
+}
+
+impl AudioChoice {
+    /// Devices when a sound server runs, the test tone otherwise.
+    pub fn automatic() -> Self {
+        if dialtone_core::audio::sound_server_available() {
+            Self::Devices {
+                input: None,
+                output: None,
+                voice: None,
+            }
+        } else {
+            Self::Files {
+                input: None,
+                output: None,
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineOptions {
+    /// An operator account by name; `None` is the default account, or the sandbox when
+    /// there is none. `sandbox` asks for the sandbox.
+    pub account: Option<String>,
+    /// A sandbox already running at this URL instead of an embedded one.
+    pub sandbox_url: Option<String>,
+    pub audio: AudioChoice,
+}
+
+/// What the line is connected to, as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LineSource {
+    /// The sandbox running inside this process.
+    EmbeddedSandbox {
+        url: String,
+    },
+    /// A sandbox run elsewhere (`dialtone sandbox`).
+    Sandbox {
+        url: String,
+    },
+    Account {
+        name: String,
+    },
+}
+
+impl LineSource {
+    pub fn is_sandbox(&self) -> bool {
+        !matches!(self, LineSource::Account { .. })
+    }
+}
+
+pub struct Line {
+    pub call: CallHandle,
+    pub audio: Arc<dyn AudioBackend>,
+    /// The device backend, when the line uses devices (for live voice settings).
+    pub devices: Option<Arc<DeviceBackend>>,
+    pub source: LineSource,
+    /// What the user should know about how the line was set up.
+    pub notes: Vec<String>,
+    provider: Arc<CamaraProvider>,
+    sandbox: Option<Arc<Sandbox>>,
+}
+
+impl Line {
+    pub async fn open(options: &LineOptions) -> Result<Line, LineError> {
+        let mut notes = Vec::new();
+        let account = match &options.sandbox_url {
+            Some(_) => None,
+            None => AccountBook::open_default()?
+                .pick(options.account.as_deref())?
+                .cloned(),
+        };
+        let (provider, media, sandbox, source) = match account {
+            Some(account) => {
+                notes.push(format!("using the account '{}'", account.name));
+                let media = if account.endpoints.all_loopback() {
+                    MediaConfig::loopback()
+                } else {
+                    MediaConfig::default()
+                };
+                let source = LineSource::Account {
+                    name: account.name.clone(),
+                };
+                let provider = tokio::task::spawn_blocking(move || {
+                    let secrets = Secrets::os()?;
+                    Ok::<_, LineError>(account.camara_provider(&secrets)?)
+                })
+                .await
+                .map_err(|e| LineError::Task(e.to_string()))??;
+                (provider, media, None, source)
+            }
+            None => {
+                let (root, sandbox, source) = match &options.sandbox_url {
+                    Some(url) => {
+                        let url = url.trim_end_matches('/').to_owned();
+                        (url.clone(), None, LineSource::Sandbox { url })
+                    }
+                    None => {
+                        let s = Sandbox::start(([127, 0, 0, 1], 0).into(), SandboxConfig::default())
+                            .await
+                            .map_err(LineError::Sandbox)?;
+                        notes.push(format!(
+                            "no operator account configured: using the built-in sandbox at {}",
+                            s.base_url()
+                        ));
+                        let url = s.base_url();
+                        (
+                            url.clone(),
+                            Some(Arc::new(s)),
+                            LineSource::EmbeddedSandbox { url },
+                        )
+                    }
+                };
+                let provider = SandboxCredentials::at(&root).provider(
+                    CamaraEndpoints::under(&root),
+                    CamaraConfig::new(dialtone_core::new_device_id()),
+                    Duration::from_secs(10),
+                )?;
+                // The sandbox's far ends live on loopback.
+                (provider, MediaConfig::loopback(), sandbox, source)
+            }
+        };
+        let provider = Arc::new(provider);
+        let (audio, devices) = audio_backend(&options.audio, &mut notes)?;
+        let call = CallDriver::spawn(
+            provider.clone() as Arc<dyn SignalingProvider>,
+            media,
+            dialtone_core::audio::factory(audio.clone()),
+            false,
+        );
+        Ok(Line {
+            call,
+            audio,
+            devices,
+            source,
+            notes,
+            provider,
+            sandbox,
+        })
+    }
+
+    pub fn set_call_options(&self, emergency: bool, location: Option<serde_json::Value>) {
+        self.provider
+            .set_call_options(CallOptions { emergency, location });
+    }
+
+    pub fn own_number(&self) -> Option<String> {
+        self.provider.own_number()
+    }
+
+    /// Has the embedded sandbox call this line now; its session id.
+    pub async fn call_me(&self) -> Result<String, LineError> {
+        let sandbox = self.sandbox.clone().ok_or(LineError::NoEmbeddedSandbox)?;
+        sandbox
+            .call_me(None)
+            .await
+            .map_err(|e| LineError::Task(format!("the sandbox could not call: {e}")))
+    }
+
+    /// Has the embedded sandbox call this line after `after`.
+    pub fn call_me_after(&self, after: Duration) -> Result<(), LineError> {
+        let sandbox = self.sandbox.clone().ok_or(LineError::NoEmbeddedSandbox)?;
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            if let Err(e) = sandbox.call_me(None).await {
+                tracing::error!(%e, "the sandbox could not call");
+            }
+        });
+        Ok(())
+    }
+
+    /// Hangs up, unregisters, and stops the embedded sandbox.
+    pub async fn close(self) {
+        self.call.shutdown().await;
+        if let Some(s) = self.sandbox
+            && let Ok(s) = Arc::try_unwrap(s)
+        {
+            s.stop().await;
+        }
+    }
+}
+
+type Backends = (Arc<dyn AudioBackend>, Option<Arc<DeviceBackend>>);
+
+fn audio_backend(choice: &AudioChoice, notes: &mut Vec<String>) -> Result<Backends, LineError> {
+    match choice {
+        AudioChoice::Files { input, output } => {
+            let wav = WavBackend::new(input.clone(), output.clone())?;
+            Ok((Arc::new(wav), None))
+        }
+        AudioChoice::Devices { input, output, voice } => {
+            let mut prefs = DevicePrefs::load();
+            if input.is_some() || output.is_some() || voice.is_some() {
+                prefs.input = input.clone().or(prefs.input);
+                prefs.output = output.clone().or(prefs.output);
+                prefs.voice = voice.unwrap_or(prefs.voice);
+                if let Err(e) = prefs.save() {
+                    notes.push(format!("cannot remember the audio settings: {e}"));
+                }
+            }
+            let backend = Arc::new(DeviceBackend::new(prefs.input, prefs.output));
+            backend.voice().set(prefs.voice);
+            Ok((backend.clone(), Some(backend)))
+        }
+    }
+}

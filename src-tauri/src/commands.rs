@@ -1,0 +1,273 @@
+//! The window's commands: each checks its input with the core and hands it on.
+
+use crate::phone::{LineInfo, Phone};
+use dialtone_core::account::AccountBook;
+use dialtone_core::audio::{DeviceInfo, DeviceKind, DevicePrefs, VoiceSettings};
+use dialtone_core::call::{Command, PhoneNumber, format_as_typed};
+use dialtone_core::history::{CallRecord, History};
+use serde::Serialize;
+use tauri::{AppHandle, Runtime, State};
+
+/// What a refused command tells the window: a stable code and a sentence to show.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CommandError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl CommandError {
+    pub(crate) fn new(code: &'static str, message: impl ToString) -> Self {
+        Self {
+            code,
+            message: message.to_string(),
+        }
+    }
+}
+
+pub type Answer<T> = Result<T, CommandError>;
+
+pub(crate) fn not_ready(message: String) -> CommandError {
+    CommandError::new("LINE_NOT_READY", message)
+}
+
+/// What the window shows about the build.
+#[tauri::command]
+pub fn app_info() -> dialtone_core::AppInfo {
+    dialtone_core::app_info()
+}
+
+#[tauri::command]
+pub fn line_info(phone: State<'_, Phone>) -> LineInfo {
+    phone.info()
+}
+
+/// Switches the line to an account (`sandbox` for the built-in sandbox).
+#[tauri::command]
+pub async fn open_line<R: Runtime>(
+    app: AppHandle<R>,
+    phone: State<'_, Phone>,
+    account: Option<String>,
+) -> Answer<LineInfo> {
+    phone
+        .open(&app, account)
+        .await
+        .map_err(|e| CommandError::new("LINE_FAILED", e))
+}
+
+#[derive(Debug, Serialize)]
+pub struct Accounts {
+    pub accounts: Vec<String>,
+    pub default: Option<String>,
+}
+
+#[tauri::command]
+pub fn accounts() -> Answer<Accounts> {
+    let book = AccountBook::open_default().map_err(|e| CommandError::new("ACCOUNTS", e))?;
+    Ok(Accounts {
+        accounts: book.accounts().iter().map(|a| a.name.clone()).collect(),
+        default: book.default_name().map(str::to_owned),
+    })
+}
+
+/// The number field as typed: how to show it, and whether it can be dialled.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct NumberCheck {
+    pub formatted: String,
+    pub e164: Option<String>,
+    pub error: Option<String>,
+}
+
+#[tauri::command]
+pub fn check_number(input: String) -> NumberCheck {
+    let (e164, error) = match PhoneNumber::parse(&input) {
+        Ok(n) => (Some(n.to_string()), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    NumberCheck {
+        formatted: format_as_typed(&input),
+        e164,
+        error,
+    }
+}
+
+/// Dials `number` (as typed, or a `tel:`/`callto:` URI); the E.164 form it dials.
+#[tauri::command]
+pub async fn dial<R: Runtime>(app: AppHandle<R>, phone: State<'_, Phone>, number: String) -> Answer<String> {
+    phone.dial(&app, &number).await
+}
+
+async fn send(phone: &Phone, c: Command) -> Answer<()> {
+    let call = phone.call().await.map_err(not_ready)?;
+    call.command(c).await.map_err(|e| CommandError::new(e.code(), e))
+}
+
+#[tauri::command]
+pub async fn answer(phone: State<'_, Phone>) -> Answer<()> {
+    send(&phone, Command::Answer).await
+}
+
+#[tauri::command]
+pub async fn decline(phone: State<'_, Phone>) -> Answer<()> {
+    send(&phone, Command::Decline).await
+}
+
+#[tauri::command]
+pub async fn hangup(phone: State<'_, Phone>) -> Answer<()> {
+    send(&phone, Command::Hangup).await
+}
+
+#[tauri::command]
+pub async fn hold(phone: State<'_, Phone>) -> Answer<()> {
+    send(&phone, Command::Hold).await
+}
+
+#[tauri::command]
+pub async fn resume(phone: State<'_, Phone>) -> Answer<()> {
+    send(&phone, Command::Resume).await
+}
+
+#[tauri::command]
+pub async fn mute(phone: State<'_, Phone>, muted: bool) -> Answer<()> {
+    send(&phone, Command::Mute(muted)).await
+}
+
+#[tauri::command]
+pub async fn dtmf(phone: State<'_, Phone>, digits: String) -> Answer<()> {
+    send(&phone, Command::Dtmf(digits)).await
+}
+
+/// The current call state, for a window that (re)loads mid-call.
+#[tauri::command]
+pub async fn call_state(phone: State<'_, Phone>) -> Answer<String> {
+    let call = phone.call().await.map_err(not_ready)?;
+    Ok(call.state().name().to_owned())
+}
+
+/// Has the built-in sandbox call us (the incoming-call demo).
+#[tauri::command]
+pub async fn call_me(phone: State<'_, Phone>) -> Answer<()> {
+    phone.call_me().await.map_err(|e| CommandError::new("CALL_ME", e))
+}
+
+/// One sandbox number and what it does.
+#[derive(Debug, Serialize)]
+pub struct DirectoryEntry {
+    pub number: &'static str,
+    pub description: &'static str,
+}
+
+/// The sandbox's numbers; empty when the line is an operator account.
+#[tauri::command]
+pub fn directory(phone: State<'_, Phone>) -> Vec<DirectoryEntry> {
+    if !phone.info().source.is_some_and(|s| s.is_sandbox()) {
+        return Vec::new();
+    }
+    dialtone_sandbox::far_end::DIRECTORY
+        .iter()
+        .map(|e| DirectoryEntry {
+            number: e.number,
+            description: e.description,
+        })
+        .collect()
+}
+
+#[derive(Debug, Serialize)]
+pub struct HistoryRow {
+    #[serde(flatten)]
+    pub record: CallRecord,
+    /// The number as its country writes it.
+    pub pretty: String,
+}
+
+#[tauri::command]
+pub async fn history(limit: Option<usize>) -> Answer<Vec<HistoryRow>> {
+    let limit = limit.unwrap_or(50).min(500);
+    let rows = tauri::async_runtime::spawn_blocking(move || History::open_default()?.recent(limit))
+        .await
+        .map_err(|e| CommandError::new("HISTORY", e))?
+        .map_err(|e| CommandError::new("HISTORY", e))?;
+    Ok(rows
+        .into_iter()
+        .map(|record| HistoryRow {
+            pretty: PhoneNumber::parse(&record.number).map_or_else(|_| record.number.clone(), |n| n.pretty()),
+            record,
+        })
+        .collect())
+}
+
+#[tauri::command]
+pub async fn clear_history() -> Answer<()> {
+    tauri::async_runtime::spawn_blocking(|| History::open_default()?.clear())
+        .await
+        .map_err(|e| CommandError::new("HISTORY", e))?
+        .map_err(|e| CommandError::new("HISTORY", e))
+}
+
+#[derive(Debug, Serialize)]
+pub struct Devices {
+    pub inputs: Vec<DeviceInfo>,
+    pub outputs: Vec<DeviceInfo>,
+    /// The remembered choice (`None`: the OS default).
+    pub input: Option<String>,
+    pub output: Option<String>,
+    pub voice: VoiceSettings,
+    /// Why there is no list (no sound server), if so.
+    pub error: Option<String>,
+}
+
+#[tauri::command]
+pub async fn devices() -> Devices {
+    let prefs = DevicePrefs::load();
+    let listed = tauri::async_runtime::spawn_blocking(|| {
+        Ok::<_, dialtone_core::audio::AudioError>((
+            dialtone_core::audio::list_devices(DeviceKind::Input)?,
+            dialtone_core::audio::list_devices(DeviceKind::Output)?,
+        ))
+    })
+    .await;
+    let (inputs, outputs, error) = match listed {
+        Ok(Ok((i, o))) => (i, o, None),
+        Ok(Err(e)) => (Vec::new(), Vec::new(), Some(e.to_string())),
+        Err(e) => (Vec::new(), Vec::new(), Some(e.to_string())),
+    };
+    Devices {
+        inputs,
+        outputs,
+        input: prefs.input,
+        output: prefs.output,
+        voice: prefs.voice,
+        error,
+    }
+}
+
+/// Chooses the devices (from the next call) and voice processing (at once), and
+/// remembers them.
+#[tauri::command]
+pub async fn set_audio(
+    phone: State<'_, Phone>,
+    input: Option<String>,
+    output: Option<String>,
+    voice: VoiceSettings,
+) -> Answer<()> {
+    let (input, output) = (input.filter(|s| !s.is_empty()), output.filter(|s| !s.is_empty()));
+    let prefs = DevicePrefs {
+        input: input.clone(),
+        output: output.clone(),
+        voice,
+    };
+    phone
+        .with_line(|line| {
+            if let Some(d) = &line.devices {
+                d.choose(input, output);
+                d.voice().set(voice);
+            }
+        })
+        .await
+        .map_err(not_ready)?;
+    prefs.save().map_err(|e| {
+        CommandError::new(
+            "SETTINGS",
+            format!("the audio settings apply now but could not be remembered: {e}"),
+        )
+    })
+}

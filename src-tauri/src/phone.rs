@@ -1,0 +1,289 @@
+//! The window's phone line: opened from `dialtone-phone` (an account, or the embedded
+//! sandbox), with its events forwarded to the webview. No call logic lives here.
+
+use crate::commands::{Answer, CommandError, not_ready};
+use dialtone_core::audio::level::SILENCE_DBFS;
+use dialtone_core::call::{CallEvent, CallHandle, CallState, Command, PhoneNumber};
+use dialtone_core::history::Tracker;
+use dialtone_phone::{AudioChoice, HistoryRecorder, Line, LineOptions, LineSource, next_event};
+use serde::Serialize;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+use tauri::async_runtime::JoinHandle;
+use tauri::{AppHandle, Emitter, Runtime};
+use tokio::sync::RwLock;
+
+/// Event names the UI listens to.
+pub mod events {
+    /// A `CallEvent` (state, incoming, stats, DTMF, errors, ...).
+    pub const CALL: &str = "call";
+    /// An `AudioEvent` (device opened, lost, returned, ...).
+    pub const AUDIO: &str = "audio";
+    /// `{input_dbfs, output_dbfs}`, ten times a second during a call.
+    pub const LEVELS: &str = "levels";
+    /// `{id}` or `{error}` once an ended call has been saved.
+    pub const HISTORY: &str = "history";
+    /// The line's [`super::LineInfo`] whenever it (re)opens or fails to.
+    pub const LINE: &str = "line";
+    /// `{number, pretty}`: a call is being placed (from the window, a link or the tray).
+    pub const DIALING: &str = "dialing";
+}
+
+/// What the window shows about the line.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct LineInfo {
+    pub ready: bool,
+    pub source: Option<LineSource>,
+    pub own_number: Option<String>,
+    /// `devices` or `tone` (no sound server: a test tone is sent, nothing played).
+    pub audio: &'static str,
+    pub notes: Vec<String>,
+    pub error: Option<String>,
+}
+
+struct OpenLine {
+    line: Line,
+    recorder: HistoryRecorder,
+    forwarders: Vec<JoinHandle<()>>,
+}
+
+/// The app's state: one line at a time.
+#[derive(Default)]
+pub struct Phone {
+    open: RwLock<Option<OpenLine>>,
+    info: Mutex<LineInfo>,
+    /// A number handed over (a `tel:` link) before the line was ready.
+    pending_dial: Mutex<Option<String>>,
+}
+
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Phone {
+    pub fn info(&self) -> LineInfo {
+        locked(&self.info).clone()
+    }
+
+    fn set_info<R: Runtime>(&self, app: &AppHandle<R>, info: LineInfo) {
+        *locked(&self.info) = info.clone();
+        let _ = app.emit(events::LINE, info);
+    }
+
+    /// The running call driver, or why there is none.
+    pub async fn call(&self) -> Result<CallHandle, String> {
+        match self.open.read().await.as_ref() {
+            Some(o) => Ok(o.line.call.clone()),
+            None => Err(self.not_open()),
+        }
+    }
+
+    /// Runs `f` on the open line.
+    pub async fn with_line<T>(&self, f: impl FnOnce(&Line) -> T) -> Result<T, String> {
+        match self.open.read().await.as_ref() {
+            Some(o) => Ok(f(&o.line)),
+            None => Err(self.not_open()),
+        }
+    }
+
+    /// Dials `number` (as typed, or a `tel:`/`callto:` URI) and tells the window; the
+    /// E.164 form dialled.
+    pub async fn dial<R: Runtime>(&self, app: &AppHandle<R>, number: &str) -> Answer<String> {
+        let number = PhoneNumber::parse(number).map_err(|e| CommandError::new("INVALID_NUMBER", e))?;
+        let open = self.open.read().await;
+        let Some(o) = open.as_ref() else {
+            return Err(not_ready(self.not_open()));
+        };
+        // A dial during a call is refused by the call machine: keep the history on the
+        // call that is up.
+        if !o.line.call.state().is_active() {
+            o.recorder.dialing(number.as_e164());
+        }
+        let shown = serde_json::json!({ "number": number.as_e164(), "pretty": number.pretty() });
+        o.line
+            .call
+            .command(Command::Dial(number.clone()))
+            .await
+            .map_err(|e| CommandError::new(e.code(), e))?;
+        let _ = app.emit(events::DIALING, shown);
+        Ok(number.to_string())
+    }
+
+    /// Dials a number handed over by a link or the command line, now or as soon as
+    /// the line is open.
+    pub async fn dial_link<R: Runtime>(&self, app: &AppHandle<R>, link: &str) -> Answer<String> {
+        let number = PhoneNumber::parse(link).map_err(|e| CommandError::new("INVALID_NUMBER", e))?;
+        if self.open.read().await.is_none() && self.info().error.is_none() {
+            *locked(&self.pending_dial) = Some(number.to_string());
+            return Ok(number.to_string());
+        }
+        self.dial(app, link).await
+    }
+
+    /// Has the embedded sandbox call us.
+    pub async fn call_me(&self) -> Result<(), String> {
+        match self.open.read().await.as_ref() {
+            Some(o) => o.line.call_me().await.map(|_| ()).map_err(|e| e.to_string()),
+            None => Err(self.not_open()),
+        }
+    }
+
+    fn not_open(&self) -> String {
+        match self.info().error {
+            Some(e) => format!("the line is not open: {e}"),
+            None => "the line is still opening; try again in a moment".to_owned(),
+        }
+    }
+
+    /// Closes the current line (hanging up) and opens one on `account` (`None`: the
+    /// default account, or the embedded sandbox when there is none).
+    pub async fn open<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+        account: Option<String>,
+    ) -> Result<LineInfo, String> {
+        let mut open = self.open.write().await;
+        if let Some(old) = open.take() {
+            for f in &old.forwarders {
+                f.abort();
+            }
+            old.line.close().await;
+        }
+        self.set_info(app, LineInfo::default());
+        let options = LineOptions {
+            account,
+            sandbox_url: None,
+            audio: AudioChoice::automatic(),
+        };
+        let audio = match options.audio {
+            AudioChoice::Devices { .. } => "devices",
+            AudioChoice::Files { .. } => "tone",
+        };
+        let line = match Line::open(&options).await {
+            Ok(l) => l,
+            Err(e) => {
+                let error = e.to_string();
+                self.set_info(
+                    app,
+                    LineInfo {
+                        error: Some(error.clone()),
+                        audio,
+                        ..Default::default()
+                    },
+                );
+                return Err(error);
+            }
+        };
+        let forwarders = forward(app, &line);
+        let saved_app = app.clone();
+        let recorder =
+            HistoryRecorder::start(Tracker::incoming(), line.call.subscribe(), false, move |saved| {
+                let body = match saved {
+                    Ok(id) => serde_json::json!({ "id": id }),
+                    Err(e) => {
+                        serde_json::json!({ "error": format!("the call was not saved to the history: {e}") })
+                    }
+                };
+                let _ = saved_app.emit(events::HISTORY, body);
+            });
+        // Registered, calls can come in; dialling works while it is under way.
+        let registered = line.call.command(Command::Register).await;
+        let mut notes = line.notes.clone();
+        if let Err(e) = registered {
+            notes.push(format!("incoming calls are off: {e}"));
+        }
+        let info = LineInfo {
+            ready: true,
+            source: Some(line.source.clone()),
+            own_number: None,
+            audio,
+            notes,
+            error: None,
+        };
+        *open = Some(OpenLine {
+            line,
+            recorder,
+            forwarders,
+        });
+        drop(open);
+        self.set_info(app, info.clone());
+        let pending = locked(&self.pending_dial).take();
+        if let Some(number) = pending
+            && let Err(e) = self.dial(app, &number).await
+        {
+            let _ = app.emit(
+                events::CALL,
+                CallEvent::Error {
+                    code: e.code.into(),
+                    message: e.message,
+                },
+            );
+        }
+        Ok(info)
+    }
+
+    /// Records our own number once registration has given it.
+    pub async fn refresh_own_number<R: Runtime>(&self, app: &AppHandle<R>) {
+        let own = self.with_line(Line::own_number).await.ok().flatten();
+        let mut info = self.info();
+        if info.own_number != own {
+            info.own_number = own;
+            self.set_info(app, info);
+        }
+    }
+
+    /// Hangs up and stops the line (the app is quitting).
+    pub async fn close(&self) {
+        if let Some(old) = self.open.write().await.take() {
+            for f in &old.forwarders {
+                f.abort();
+            }
+            old.line.close().await;
+        }
+    }
+}
+
+/// Call and audio events to the webview, and the level meters during a call.
+fn forward<R: Runtime>(app: &AppHandle<R>, line: &Line) -> Vec<JoinHandle<()>> {
+    let call_app = app.clone();
+    let mut calls = line.call.subscribe();
+    let calls = tauri::async_runtime::spawn(async move {
+        while let Some(e) = next_event(&mut calls).await {
+            if matches!(&e, CallEvent::State { state, .. } if state == "Idle") {
+                let phone = tauri::Manager::state::<Phone>(&call_app);
+                phone.refresh_own_number(&call_app).await;
+            }
+            crate::desktop::on_call_event(&call_app, &e);
+            let _ = call_app.emit(events::CALL, &e);
+        }
+    });
+    let audio_app = app.clone();
+    let mut audio = line.audio.subscribe();
+    let audio = tauri::async_runtime::spawn(async move {
+        while let Some(e) = next_event(&mut audio).await {
+            let _ = audio_app.emit(events::AUDIO, &e);
+        }
+    });
+    let level_app = app.clone();
+    let levels = line.audio.levels();
+    let call = line.call.clone();
+    let meters = tauri::async_runtime::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        let mut was_active = false;
+        loop {
+            tick.tick().await;
+            let active = call.state().is_active() && !matches!(call.state(), CallState::Ended(_));
+            let (i, o) = (levels.input.take(), levels.output.take());
+            // One last silent reading so the meters drop when the call ends.
+            if active || was_active {
+                let round = |x: f32| (f64::from(if active { x } else { SILENCE_DBFS }) * 10.0).round() / 10.0;
+                let _ = level_app.emit(
+                    events::LEVELS,
+                    serde_json::json!({ "input_dbfs": round(i), "output_dbfs": round(o) }),
+                );
+            }
+            was_active = active;
+        }
+    });
+    vec![calls, audio, meters]
+}

@@ -1,0 +1,186 @@
+//! The commands through Tauri's IPC on the mock runtime: what the window sends, what it
+//! gets back, and a whole call on the embedded sandbox.
+
+use crate::phone::Phone;
+use serde_json::{Value, json};
+use std::time::Duration;
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets};
+use tauri::webview::InvokeRequest;
+use tauri::{Manager, WebviewWindow};
+
+/// History and settings go to a directory of this test binary's own.
+fn isolate() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let dir = std::env::temp_dir().join(format!("dialtone-app-test-{}", std::process::id()));
+        // SAFETY: every test calls this first, and `Once` makes the others wait.
+        unsafe {
+            std::env::set_var("XDG_DATA_HOME", dir.join("data"));
+            std::env::set_var("XDG_CONFIG_HOME", dir.join("config"));
+        }
+    });
+}
+
+fn window() -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    isolate();
+    let app = super::app(mock_builder())
+        .build(mock_context(noop_assets()))
+        .expect("app");
+    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("webview");
+    (app, webview)
+}
+
+/// Invokes `cmd` as the window would; the answer or the error as JSON.
+fn invoke(webview: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+    get_ipc_response(
+        webview,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().expect("url"),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|r| r.deserialize::<Value>().expect("json"))
+}
+
+fn error_code(e: Result<Value, Value>) -> String {
+    let e = e.expect_err("the command was refused");
+    e["code"].as_str().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn app_info_command_reports_the_core_version() {
+    let (_app, w) = window();
+    let info = invoke(&w, "app_info", json!({})).expect("app_info answers");
+    assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+    assert!(info["codecs"].as_array().is_some_and(|c| !c.is_empty()));
+}
+
+#[test]
+fn the_number_field_is_formatted_and_checked_by_the_core() {
+    let (_app, w) = window();
+    let uk = invoke(&w, "check_number", json!({"input": "+442079460000"})).expect("check");
+    assert_eq!(uk["formatted"], "+44 20 7946 0000");
+    assert_eq!(uk["e164"], "+442079460000");
+    assert_eq!(uk["error"], Value::Null);
+    let bad = invoke(&w, "check_number", json!({"input": "555-0100"})).expect("check");
+    assert_eq!(bad["e164"], Value::Null);
+    assert!(
+        bad["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("international format")),
+        "{bad}"
+    );
+}
+
+#[test]
+fn an_invalid_number_is_refused_before_anything_is_sent() {
+    let (_app, w) = window();
+    for input in ["", "5550100", "+1555x0100", "+0123456"] {
+        let code = error_code(invoke(&w, "dial", json!({"number": input})));
+        assert_eq!(code, "INVALID_NUMBER", "{input}");
+    }
+}
+
+#[test]
+fn call_commands_before_the_line_is_open_say_so() {
+    let (_app, w) = window();
+    for cmd in ["hangup", "hold", "resume", "answer", "decline"] {
+        assert_eq!(error_code(invoke(&w, cmd, json!({}))), "LINE_NOT_READY", "{cmd}");
+    }
+    assert_eq!(
+        error_code(invoke(&w, "dial", json!({"number": "+15550100"}))),
+        "LINE_NOT_READY"
+    );
+}
+
+#[test]
+fn commands_missing_their_arguments_are_refused() {
+    let (_app, w) = window();
+    assert!(invoke(&w, "mute", json!({})).is_err());
+    assert!(invoke(&w, "set_audio", json!({"voice": "loud"})).is_err());
+}
+
+/// Polls the call state through the `call_state` command.
+fn wait_state(w: &WebviewWindow<MockRuntime>, want: &str, within: Duration) {
+    let until = std::time::Instant::now() + within;
+    let mut last = Value::Null;
+    while std::time::Instant::now() < until {
+        if let Ok(s) = invoke(w, "call_state", json!({})) {
+            if s == want {
+                return;
+            }
+            last = s;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the call did not reach {want} (last {last})");
+}
+
+#[test]
+fn a_call_on_the_embedded_sandbox_holds_resumes_sends_dtmf_and_lands_in_the_history() {
+    let (app, w) = window();
+    let handle = app.handle().clone();
+    let info = tauri::async_runtime::block_on(async move {
+        let phone = handle.state::<Phone>();
+        phone.open(&handle, Some("sandbox".into())).await
+    })
+    .expect("the embedded sandbox line opens");
+    assert!(info.source.is_some_and(|s| s.is_sandbox()));
+    let directory = invoke(&w, "directory", json!({})).expect("directory");
+    assert!(
+        directory
+            .as_array()
+            .is_some_and(|d| d.iter().any(|e| e["number"] == "+15550100"))
+    );
+
+    let dialled = invoke(&w, "dial", json!({"number": "tel:+1-555-0100"})).expect("dial");
+    assert_eq!(dialled, "+15550100");
+    wait_state(&w, "Connected", Duration::from_secs(15));
+    // A second dial during a call is refused and leaves the call as it is.
+    assert_eq!(
+        error_code(invoke(&w, "dial", json!({"number": "+15550101"}))),
+        "ILLEGAL_COMMAND"
+    );
+    invoke(&w, "hold", json!({})).expect("hold");
+    wait_state(&w, "Held", Duration::from_secs(5));
+    assert_eq!(
+        error_code(invoke(&w, "dtmf", json!({"digits": "1"}))),
+        "ILLEGAL_COMMAND",
+        "DTMF while held"
+    );
+    invoke(&w, "resume", json!({})).expect("resume");
+    wait_state(&w, "Connected", Duration::from_secs(5));
+    invoke(&w, "mute", json!({"muted": true})).expect("mute");
+    invoke(&w, "mute", json!({"muted": false})).expect("unmute");
+    assert_eq!(
+        error_code(invoke(&w, "dtmf", json!({"digits": "12x"}))),
+        "ILLEGAL_COMMAND"
+    );
+    invoke(&w, "dtmf", json!({"digits": "12#"})).expect("dtmf");
+    invoke(&w, "hangup", json!({})).expect("hang up");
+    wait_state(&w, "Ended", Duration::from_secs(5));
+
+    let until = std::time::Instant::now() + Duration::from_secs(5);
+    let rows = loop {
+        let rows = invoke(&w, "history", json!({"limit": 5})).expect("history");
+        if rows.as_array().is_some_and(|r| !r.is_empty()) || std::time::Instant::now() > until {
+            break rows;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(rows[0]["number"], "+15550100", "{rows}");
+    assert_eq!(rows[0]["incoming"], false);
+    assert_eq!(rows[0]["outcome"], "Hangup");
+    assert!(rows[0]["connected_ms"].as_i64().is_some_and(|ms| ms > 0));
+
+    let handle = app.handle().clone();
+    tauri::async_runtime::block_on(async move { handle.state::<Phone>().close().await });
+}

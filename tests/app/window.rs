@@ -1,0 +1,401 @@
+//! The desktop window in a real WebView (WebKitGTK under WebDriver), on the sandbox it
+//! runs in-process: dial, hold and resume with the far end's view checked, mute, DTMF,
+//! incoming calls, an invalid number, a `tel:` link handed to the running app, and the
+//! layout at phone and desktop sizes. Screenshots go to `target/app-screenshots/`.
+
+use dialtone_e2e::webdriver::{Driver, ENTER, ESCAPE, NotificationWatch, TAB, Window, app_env};
+use dialtone_sandbox::SandboxStatus;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const APP: &str = env!("CARGO_BIN_EXE_dialtone-app");
+const SETUP: Duration = Duration::from_secs(20);
+const STEP: Duration = Duration::from_secs(10);
+
+/// One window at a time: the app is single-instance.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn screenshot(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/app-screenshots")
+        .join(format!("{name}.png"))
+}
+
+/// The app open on its embedded sandbox, with the sandbox's URL. Fields drop in order:
+/// the driver (and the app with it) goes before the next scenario may start.
+struct Desk {
+    w: Window,
+    url: String,
+    driver: Driver,
+    _one: tokio::sync::MutexGuard<'static, ()>,
+}
+
+async fn desk() -> Desk {
+    let one = ONE_AT_A_TIME.lock().await;
+    let driver = Driver::start().await;
+    let w = driver.open(Path::new(APP), &[]).await;
+    w.wait_state("Ready", SETUP).await;
+    let info = w.invoke("line_info", json!({})).await;
+    assert_eq!(info["source"]["kind"], "embedded_sandbox", "{info}");
+    let url = info["source"]["url"].as_str().expect("sandbox url").to_owned();
+    Desk {
+        w,
+        url,
+        driver,
+        _one: one,
+    }
+}
+
+async fn status(url: &str) -> SandboxStatus {
+    reqwest::get(format!("{url}/sandbox/v1/status"))
+        .await
+        .expect("sandbox status")
+        .json()
+        .await
+        .expect("status json")
+}
+
+async fn call_me(url: &str) {
+    let r = reqwest::Client::new()
+        .post(format!("{url}/sandbox/v1/call-me"))
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("call me");
+    assert!(r.status().is_success(), "call-me: {}", r.status());
+}
+
+/// Waits until the element shows a running clock (m:ss).
+async fn wait_clock(w: &Window, id: &str) {
+    let check = format!("return /^\\d+:\\d\\d$/.test(document.getElementById('{id}').textContent);");
+    w.wait_for(&format!("a clock in #{id}"), STEP, &check).await;
+}
+
+/// Types the echo's number, presses Enter, and waits for the call to come up.
+async fn dial_echo(w: &Window) {
+    w.type_into("#number", "+15550100").await;
+    w.type_into("#number", ENTER).await;
+    w.wait_state("Connected", SETUP).await;
+}
+
+/// Hangs up with the button and closes the window.
+async fn hang_up_and_close(w: &Window) {
+    w.click("#hangup").await;
+    w.wait_state("Call ended", STEP).await;
+    w.close().await;
+}
+
+async fn history_rows(w: &Window) -> usize {
+    w.execute(
+        "return document.querySelectorAll('#history li').length;",
+        json!([]),
+    )
+    .await
+    .as_u64()
+    .unwrap_or(0) as usize
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dialling_the_echo_number_holds_and_resumes_with_the_far_end_view_checked() {
+    let desk = desk().await;
+    let (w, url) = (&desk.w, desk.url.as_str());
+    w.screenshot(&screenshot("idle")).await;
+    assert!(
+        w.text("#line").await.contains("Built-in sandbox"),
+        "the UI says the sandbox is in use"
+    );
+
+    dial_echo(w).await;
+    assert!(w.text("#peer").await.contains("+15550100"));
+    wait_clock(w, "duration").await;
+    w.screenshot(&screenshot("in-call")).await;
+
+    w.click("#hold").await;
+    w.wait_state("Held", STEP).await;
+    assert!(w.shown("#hold-badge").await, "'On hold' is not shown");
+    assert!(w.text("#hold-badge").await.starts_with("On hold"));
+    assert_eq!(w.text("#hold").await, "Resume");
+    let s = status(url).await;
+    assert_eq!(
+        s.sessions[0].client_direction,
+        Some(dialtone_core::media::Direction::RecvOnly),
+        "the sandbox sees us holding: {s:?}"
+    );
+    wait_clock(w, "hold-timer").await;
+    w.screenshot(&screenshot("held")).await;
+
+    // H on the keyboard resumes.
+    w.type_into("#number", "h").await;
+    w.wait_state("Connected", STEP).await;
+    assert!(!w.shown("#hold-badge").await);
+    let s = status(url).await;
+    assert_eq!(
+        s.sessions[0].client_direction,
+        Some(dialtone_core::media::Direction::SendRecv)
+    );
+    let before = s.sessions[0].far_end_rtp_received;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = status(url).await.sessions[0].far_end_rtp_received;
+    assert!(
+        after > before,
+        "no audio reached the far end after resume ({before} → {after})"
+    );
+
+    // Esc hangs up, and the call lands in the history.
+    w.type_into("#number", ESCAPE).await;
+    w.wait_state("Call ended", STEP).await;
+    w.wait_for(
+        "a history row",
+        STEP,
+        "return document.querySelectorAll('#history li').length === 1;",
+    )
+    .await;
+    assert!(w.text("#history li").await.contains("+15550100"));
+    assert!(status(url).await.sessions.is_empty());
+    w.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mute_and_dtmf_from_the_keypad_and_keyboard_reach_the_far_end() {
+    let desk = desk().await;
+    let (w, url) = (&desk.w, desk.url.as_str());
+    dial_echo(w).await;
+
+    w.type_into("#number", "m").await;
+    w.wait_for(
+        "Mute pressed",
+        STEP,
+        "return document.getElementById('mute').getAttribute('aria-pressed') === 'true';",
+    )
+    .await;
+    assert_eq!(w.text("#mute").await, "Unmute");
+    w.click("#mute").await;
+    w.wait_for(
+        "Mute released",
+        STEP,
+        "return document.getElementById('mute').getAttribute('aria-pressed') === 'false';",
+    )
+    .await;
+
+    // In a call the keypad sends tones: two clicks, then '#' typed on the page.
+    w.click("#keypad [data-key='1']").await;
+    w.click("#keypad [data-key='2']").await;
+    w.type_into("#keypad [data-key='2']", "#").await;
+    let until = Instant::now() + STEP;
+    let heard = loop {
+        let heard = status(url).await.sessions[0].far_end_dtmf.clone();
+        if heard.len() >= 3 || Instant::now() > until {
+            break heard;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(heard, "12#", "the far end heard these digits");
+    assert_eq!(
+        w.text("#number").await,
+        "",
+        "tones in a call are not typed into the number"
+    );
+
+    hang_up_and_close(w).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incoming_call_is_answered_and_the_next_one_declined() {
+    let desk = desk().await;
+    let (w, url) = (&desk.w, desk.url.as_str());
+
+    let notifications = NotificationWatch::start();
+    call_me(url).await;
+    w.wait_for(
+        "the incoming panel",
+        SETUP,
+        "return !document.getElementById('incoming').hidden;",
+    )
+    .await;
+    assert!(w.text("#caller").await.starts_with('+'), "the caller is shown");
+    assert!(
+        notifications.wait_for("Incoming call", STEP).await,
+        "no desktop notification was sent for the incoming call"
+    );
+    w.screenshot(&screenshot("incoming")).await;
+    w.click("#answer").await;
+    w.wait_state("Connected", STEP).await;
+    assert!(!w.shown("#incoming").await);
+    let s = status(url).await;
+    assert!(s.sessions[0].incoming);
+    w.type_into("#number", ESCAPE).await;
+    w.wait_state("Call ended", STEP).await;
+
+    call_me(url).await;
+    w.wait_for(
+        "the incoming panel",
+        SETUP,
+        "return !document.getElementById('incoming').hidden;",
+    )
+    .await;
+    w.click("#decline").await;
+    w.wait_state("Call ended", STEP).await;
+    w.wait_for(
+        "two history rows",
+        STEP,
+        "return document.querySelectorAll('#history li').length === 2;",
+    )
+    .await;
+    assert!(status(url).await.sessions.is_empty());
+    let rows = w.invoke("history", json!({"limit": 5})).await;
+    assert_eq!(rows[0]["incoming"], true);
+    assert_eq!(rows[0]["outcome"], "Rejected", "{rows}");
+    assert_eq!(rows[1]["outcome"], "Hangup", "{rows}");
+    w.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_number_shows_an_error_and_sends_nothing() {
+    let desk = desk().await;
+    let (w, url) = (&desk.w, desk.url.as_str());
+    let requests = status(url).await.requests;
+
+    w.type_into("#number", "555-0100").await;
+    w.wait_for(
+        "the field marked invalid",
+        STEP,
+        "return document.getElementById('number').getAttribute('aria-invalid') === 'true';",
+    )
+    .await;
+    assert!(w.text("#number-hint").await.contains("international format"));
+    w.type_into("#number", ENTER).await;
+    w.wait_for(
+        "the error",
+        STEP,
+        "return !document.getElementById('error').hidden;",
+    )
+    .await;
+    assert!(
+        w.text("#error").await.contains("international format"),
+        "{}",
+        w.text("#error").await
+    );
+    assert_eq!(w.text("#state").await, "Ready");
+    let s = status(url).await;
+    assert_eq!(s.requests, requests, "nothing was sent to the network");
+    assert!(s.sessions.is_empty());
+    assert_eq!(history_rows(w).await, 0);
+    w.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tel_link_handed_to_the_running_app_dials_it() {
+    let desk = desk().await;
+    let (w, url) = (&desk.w, desk.url.as_str());
+
+    // What the desktop does with a link: run the app again with it.
+    let started = Instant::now();
+    let second = std::process::Command::new(APP)
+        .arg("tel:+1-555-0100;ext=1")
+        .envs(app_env(&desk.driver.home))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("the second instance runs");
+    let handed_over = started.elapsed();
+    assert!(second.success(), "the second instance exits cleanly: {second}");
+    w.wait_for(
+        "the link to dial",
+        STEP,
+        "return ['Calling…', 'Connecting…', 'Connected'].includes(document.getElementById('state').textContent);",
+    )
+    .await;
+    let dialling = started.elapsed();
+    w.wait_state("Connected", SETUP).await;
+    let s = status(url).await;
+    assert_eq!(s.sessions[0].number, "+15550100", "{s:?}");
+    println!(
+        "tel: link: second instance handed over and exited in {} ms; dialling shown after {} ms",
+        handed_over.as_millis(),
+        dialling.as_millis()
+    );
+    hang_up_and_close(w).await;
+}
+
+/// Every control has a name a screen reader can read.
+const UNNAMED: &str = r#"
+return [...document.querySelectorAll('button, input, select, meter')]
+  .filter((e) => e.getClientRects().length > 0)
+  .filter((e) => {
+    const label = e.id && document.querySelector(`label[for="${e.id}"]`);
+    const name = (e.getAttribute('aria-label') || e.textContent || (label && label.textContent) || (e.closest('label') && e.closest('label').textContent) || '').trim();
+    return name === '';
+  })
+  .map((e) => e.outerHTML.slice(0, 80));
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_fits_phone_and_desktop_sizes_and_works_from_the_keyboard() {
+    let desk = desk().await;
+    let w = &desk.w;
+    for (width, height) in [(360, 640), (1280, 800)] {
+        w.set_size(width, height).await;
+        w.wait_for(
+            "the new size",
+            STEP,
+            &format!("return Math.abs(window.innerWidth - {width}) < 40;"),
+        )
+        .await;
+        let overflow = w
+            .execute(
+                "return document.documentElement.scrollWidth - window.innerWidth;",
+                json!([]),
+            )
+            .await;
+        assert!(
+            overflow.as_i64().is_some_and(|o| o <= 0),
+            "{width}×{height}: scrolls sideways by {overflow}"
+        );
+        w.screenshot(&screenshot(&format!("{width}x{height}"))).await;
+    }
+    let unnamed = w.execute(UNNAMED, json!([])).await;
+    assert_eq!(unnamed, json!([]), "controls without an accessible name");
+
+    // Tab order: from the number field, the keypad, then Call.
+    let mut order = Vec::new();
+    w.click("#number").await;
+    for _ in 0..13 {
+        w.type_active(TAB).await;
+        let id = w
+            .execute(
+                "const a = document.activeElement; return a.id || a.dataset.key || a.tagName;",
+                json!([]),
+            )
+            .await;
+        order.push(id.as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(
+        order,
+        ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#", "call"],
+        "Tab walks the keypad, then reaches Call"
+    );
+    w.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_echo_call_on_the_default_devices_moves_both_level_meters() {
+    assert!(
+        std::env::var_os("DIALTONE_IN_PULSE_SESSION").is_some(),
+        "run through scripts/with-pulse.sh (make app-test does): this scenario needs sound devices"
+    );
+    let desk = desk().await;
+    let w = &desk.w;
+    assert_eq!(w.invoke("line_info", json!({})).await["audio"], "devices");
+    // Someone talks into the default microphone (the `mic` null sink's monitor).
+    let _talker = dialtone_e2e::pulse::play_tone("mic", 600.0, 0.3, 20.0);
+    dial_echo(w).await;
+    // The meters span -60..0 dBFS; -60 is silence.
+    w.wait_for(
+        "both meters above -40 dBFS",
+        STEP,
+        "return document.getElementById('mic-level').value > -40 && document.getElementById('speaker-level').value > -40;",
+    )
+    .await;
+    hang_up_and_close(w).await;
+}
