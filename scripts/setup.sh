@@ -24,7 +24,7 @@ case "$want" in
   build) pkgs=("${build_pkgs[@]}") ;;
   app | run) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}") ;;
   test) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}" "${test_pkgs[@]}") ;;
-  bench) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}" pulseaudio pulseaudio-utils) ;;
+  bench) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}" pulseaudio pulseaudio-utils webkit2gtk-driver curl python3) ;;
   *) echo "usage: $0 build|app|test|bench" >&2; exit 2 ;;
 esac
 
@@ -88,7 +88,7 @@ if [ "$want" = test ]; then
     npm ci --prefix "$contract" --no-audit --no-fund --loglevel=error
   fi
 fi
-if [ "$want" = test ]; then
+if [ "$want" = test ] || [ "$want" = bench ]; then
   # tauri-driver 2 (3.x is an alpha) for the WebDriver suite.
   if ! tauri-driver --help >/dev/null 2>&1 && ! "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" --help >/dev/null 2>&1; then
     log "installing tauri-driver 2"

@@ -1,6 +1,7 @@
 //! Signaling, one module per API. A provider carries out the call state machine's
 //! requests ([`SignalOp`]) in its API's terms and reports what happens as [`Signal`]s.
 
+pub mod alexa;
 pub mod camara;
 
 use crate::call::{Signal, SignalOp};
