@@ -399,3 +399,52 @@ async fn an_echo_call_on_the_default_devices_moves_both_level_meters() {
     .await;
     hang_up_and_close(w).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_rows_and_directory_entries_dial_and_settings_are_saved() {
+    let desk = desk().await;
+    let (w, url) = (&desk.w, desk.url.as_str());
+
+    // The directory lists the sandbox's numbers; a click dials one.
+    w.click("#tab-directory").await;
+    w.click("#directory li:first-child button").await;
+    w.wait_state("Connected", SETUP).await;
+    assert_eq!(status(url).await.sessions[0].number, "+15550100");
+    w.click("#hangup").await;
+    w.wait_state("Call ended", STEP).await;
+
+    // The history row of that call dials it again.
+    w.click("#tab-history").await;
+    w.wait_for(
+        "a history row",
+        STEP,
+        "return document.querySelectorAll('#history li').length === 1;",
+    )
+    .await;
+    w.click("#history li:first-child button").await;
+    w.wait_state("Connected", SETUP).await;
+    assert_eq!(status(url).await.sessions[0].number, "+15550100");
+    w.click("#hangup").await;
+    w.wait_state("Call ended", STEP).await;
+
+    // Voice processing switched off in Settings is remembered.
+    w.click("#tab-settings").await;
+    w.wait_for(
+        "the settings",
+        STEP,
+        "return document.getElementById('account').options.length > 0;",
+    )
+    .await;
+    w.click("#ns").await;
+    w.click("#settings button[type=submit]").await;
+    w.wait_for(
+        "the settings saved",
+        STEP,
+        "return document.getElementById('settings-note').textContent.startsWith('Saved');",
+    )
+    .await;
+    let devices = w.invoke("devices", json!({})).await;
+    assert_eq!(devices["voice"]["noise_suppression"], false, "{devices}");
+    assert_eq!(devices["voice"]["echo_cancellation"], true, "{devices}");
+    w.close().await;
+}
