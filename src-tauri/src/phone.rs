@@ -3,7 +3,7 @@
 
 use crate::commands::{Answer, CommandError, not_ready};
 use dialtone_core::audio::level::SILENCE_DBFS;
-use dialtone_core::call::{CallEvent, CallHandle, CallState, Command, PhoneNumber};
+use dialtone_core::call::{CallEvent, CallHandle, Command, PhoneNumber};
 use dialtone_core::history::Tracker;
 use dialtone_phone::{AudioChoice, HistoryRecorder, Line, LineOptions, LineSource, next_event};
 use serde::Serialize;
@@ -272,7 +272,7 @@ fn forward<R: Runtime>(app: &AppHandle<R>, line: &Line) -> Vec<JoinHandle<()>> {
         let mut was_active = false;
         loop {
             tick.tick().await;
-            let active = call.state().is_active() && !matches!(call.state(), CallState::Ended(_));
+            let active = call.state().is_active();
             let (i, o) = (levels.input.take(), levels.output.take());
             // One last silent reading so the meters drop when the call ends.
             if active || was_active {

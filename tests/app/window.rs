@@ -79,11 +79,23 @@ async fn dial_echo(w: &Window) {
     w.wait_state("Connected", SETUP).await;
 }
 
-/// Hangs up with the button and closes the window.
-async fn hang_up_and_close(w: &Window) {
+async fn hang_up(w: &Window) {
     w.click("#hangup").await;
     w.wait_state("Call ended", STEP).await;
+}
+
+/// Hangs up with the button and closes the window.
+async fn hang_up_and_close(w: &Window) {
+    hang_up(w).await;
     w.close().await;
+}
+
+/// Clicks `css`, which must place a call to the echo, checks the sandbox saw it, hangs up.
+async fn echo_call_from(w: &Window, url: &str, css: &str) {
+    w.click(css).await;
+    w.wait_state("Connected", SETUP).await;
+    assert_eq!(status(url).await.sessions[0].number, "+15550100");
+    hang_up(w).await;
 }
 
 async fn history_rows(w: &Window) -> usize {
@@ -407,11 +419,7 @@ async fn history_rows_and_directory_entries_dial_and_settings_are_saved() {
 
     // The directory lists the sandbox's numbers; a click dials one.
     w.click("#tab-directory").await;
-    w.click("#directory li:first-child button").await;
-    w.wait_state("Connected", SETUP).await;
-    assert_eq!(status(url).await.sessions[0].number, "+15550100");
-    w.click("#hangup").await;
-    w.wait_state("Call ended", STEP).await;
+    echo_call_from(w, url, "#directory li:first-child button").await;
 
     // The history row of that call dials it again.
     w.click("#tab-history").await;
@@ -421,11 +429,7 @@ async fn history_rows_and_directory_entries_dial_and_settings_are_saved() {
         "return document.querySelectorAll('#history li').length === 1;",
     )
     .await;
-    w.click("#history li:first-child button").await;
-    w.wait_state("Connected", SETUP).await;
-    assert_eq!(status(url).await.sessions[0].number, "+15550100");
-    w.click("#hangup").await;
-    w.wait_state("Call ended", STEP).await;
+    echo_call_from(w, url, "#history li:first-child button").await;
 
     // Voice processing switched off in Settings is remembered.
     w.click("#tab-settings").await;

@@ -27,6 +27,8 @@ pub enum LineError {
     Sandbox(std::io::Error),
     #[error("the keyring task failed: {0}")]
     Task(String),
+    #[error("the sandbox could not call: {0}")]
+    CallMe(String),
     #[error(
         "this needs the built-in sandbox; with an account or an external sandbox, ask the network to call you"
     )]
@@ -203,10 +205,7 @@ impl Line {
     /// Has the embedded sandbox call this line now; its session id.
     pub async fn call_me(&self) -> Result<String, LineError> {
         let sandbox = self.sandbox.clone().ok_or(LineError::NoEmbeddedSandbox)?;
-        sandbox
-            .call_me(None)
-            .await
-            .map_err(|e| LineError::Task(format!("the sandbox could not call: {e}")))
+        sandbox.call_me(None).await.map_err(LineError::CallMe)
     }
 
     /// Has the embedded sandbox call this line after `after`.
