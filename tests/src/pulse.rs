@@ -121,6 +121,26 @@ pub fn add_sink(name: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// The sample rate PulseAudio runs `device` (a sink or source name) at, from `pactl list short`.
+pub fn sample_rate(device: &str) -> u32 {
+    for what in ["sinks", "sources"] {
+        let out = Command::new("pactl")
+            .args(["list", "short", what])
+            .output()
+            .expect("pactl");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let rate = text
+            .lines()
+            .filter(|l| l.split('\t').nth(1) == Some(device))
+            .flat_map(|l| l.split_whitespace())
+            .find_map(|w| w.strip_suffix("Hz")?.parse().ok());
+        if let Some(rate) = rate {
+            return rate;
+        }
+    }
+    panic!("PulseAudio has no device {device}")
+}
+
 /// Unplugs a device: unloads its module.
 pub fn remove_module(index: &str) {
     let out = Command::new("pactl")
