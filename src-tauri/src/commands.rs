@@ -3,7 +3,7 @@
 use crate::phone::{LineInfo, Phone};
 use dialtone_core::account::AccountBook;
 use dialtone_core::audio::{DeviceInfo, DeviceKind, DevicePrefs, VoiceSettings};
-use dialtone_core::call::{Command, PhoneNumber, format_as_typed};
+use dialtone_core::call::{Address, Command, format_as_typed};
 use dialtone_core::history::{CallRecord, History};
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
@@ -79,12 +79,17 @@ pub struct NumberCheck {
 
 #[tauri::command]
 pub fn check_number(input: String) -> NumberCheck {
-    let (e164, error) = match PhoneNumber::parse(&input) {
+    let parsed = Address::parse(&input);
+    let formatted = match &parsed {
+        Ok(Address::Alexa(_)) => input.trim().to_owned(),
+        _ => format_as_typed(&input),
+    };
+    let (e164, error) = match parsed {
         Ok(n) => (Some(n.to_string()), None),
         Err(e) => (None, Some(e.to_string())),
     };
     NumberCheck {
-        formatted: format_as_typed(&input),
+        formatted,
         e164,
         error,
     }
@@ -189,7 +194,7 @@ pub async fn history(limit: Option<usize>) -> Answer<Vec<HistoryRow>> {
     Ok(rows
         .into_iter()
         .map(|record| HistoryRow {
-            pretty: PhoneNumber::parse(&record.number).map_or_else(|_| record.number.clone(), |n| n.pretty()),
+            pretty: Address::parse(&record.number).map_or_else(|_| record.number.clone(), |n| n.pretty()),
             record,
         })
         .collect())

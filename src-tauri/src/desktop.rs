@@ -90,8 +90,7 @@ pub fn on_call_event<R: Runtime>(app: &AppHandle<R>, event: &CallEvent) {
     if let CallEvent::Incoming { from } = event
         && can_notify
     {
-        let shown =
-            dialtone_core::call::PhoneNumber::parse(from).map_or_else(|_| from.clone(), |n| n.pretty());
+        let shown = dialtone_core::call::Address::parse(from).map_or_else(|_| from.clone(), |n| n.pretty());
         // No notification daemon (a bare CI session) is not an error worth showing.
         if let Err(e) = app
             .notification()

@@ -3,7 +3,7 @@
 
 use crate::commands::{Answer, CommandError, not_ready};
 use dialtone_core::audio::level::SILENCE_DBFS;
-use dialtone_core::call::{CallEvent, CallHandle, Command, PhoneNumber};
+use dialtone_core::call::{Address, CallEvent, CallHandle, Command};
 use dialtone_core::history::Tracker;
 use dialtone_phone::{AudioChoice, HistoryRecorder, Line, LineOptions, LineSource, next_event};
 use serde::Serialize;
@@ -89,7 +89,7 @@ impl Phone {
     /// Dials `number` (as typed, or a `tel:`/`callto:` URI) and tells the window; the
     /// E.164 form dialled.
     pub async fn dial<R: Runtime>(&self, app: &AppHandle<R>, number: &str) -> Answer<String> {
-        let number = PhoneNumber::parse(number).map_err(|e| CommandError::new("INVALID_NUMBER", e))?;
+        let number = Address::parse(number).map_err(|e| CommandError::new("INVALID_NUMBER", e))?;
         let open = self.open.read().await;
         let Some(o) = open.as_ref() else {
             return Err(not_ready(self.not_open()));
@@ -97,9 +97,9 @@ impl Phone {
         // A dial during a call is refused by the call machine: keep the history on the
         // call that is up.
         if !o.line.call.state().is_active() {
-            o.recorder.dialing(number.as_e164());
+            o.recorder.dialing(&number.to_string());
         }
-        let shown = serde_json::json!({ "number": number.as_e164(), "pretty": number.pretty() });
+        let shown = serde_json::json!({ "number": number.to_string(), "pretty": number.pretty() });
         o.line
             .call
             .command(Command::Dial(number.clone()))
@@ -112,7 +112,7 @@ impl Phone {
     /// Dials a number handed over by a link or the command line, now or as soon as
     /// the line is open.
     pub async fn dial_link<R: Runtime>(&self, app: &AppHandle<R>, link: &str) -> Answer<String> {
-        let number = PhoneNumber::parse(link).map_err(|e| CommandError::new("INVALID_NUMBER", e))?;
+        let number = Address::parse(link).map_err(|e| CommandError::new("INVALID_NUMBER", e))?;
         if self.open.read().await.is_none() && self.info().error.is_none() {
             *locked(&self.pending_dial) = Some(number.to_string());
             return Ok(number.to_string());
@@ -151,6 +151,7 @@ impl Phone {
         }
         self.set_info(app, LineInfo::default());
         let options = LineOptions {
+            network: Default::default(),
             account,
             sandbox_url: None,
             audio: AudioChoice::automatic(),

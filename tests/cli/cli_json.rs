@@ -1,5 +1,5 @@
 //! The `dialtone` binary: the documented hold/resume script prints Connected, Held,
-//! Connected and Ended with RTP counters that stop in our direction while held; invalid
+//! Connected and Ended (CAMARA and Alexa alike) with RTP counters that stop in our direction while held; invalid
 //! numbers are refused before any request.
 
 use dialtone_e2e::cli::{Cli, json_lines};
@@ -12,9 +12,19 @@ fn cli() -> Cli {
 
 #[test]
 fn scripted_hold_resume_call_prints_the_documented_events() {
+    documented_hold_resume("+15550100");
+}
+
+/// The Done-when for Alexa: the same script, the same events, over CallSignaling.
+#[test]
+fn scripted_alexa_call_prints_the_same_documented_events() {
+    documented_hold_resume("alexa:kitchen");
+}
+
+fn documented_hold_resume(address: &str) {
     let out = cli().run(&[
         "call",
-        "+15550100",
+        address,
         "--json",
         "--script",
         "wait 1s; hold; wait 1s; resume; wait 1s; hangup",

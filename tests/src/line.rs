@@ -1,9 +1,11 @@
 //! A Dialtone line on the sandbox: the CAMARA provider, the call driver, a tone as the
 //! microphone and a recording as the speaker.
 
-use dialtone_core::call::{AudioFactory, CallDriver, CallEvent, CallHandle, CallState, Command, PhoneNumber};
+use dialtone_core::call::Address;
+use dialtone_core::call::{AudioFactory, CallDriver, CallEvent, CallHandle, CallState, Command};
 use dialtone_core::media::MediaConfig;
 use dialtone_core::media::io::{RecordingSink, ToneSource};
+use dialtone_core::signaling::SignalingProvider;
 use dialtone_core::signaling::camara::{CamaraConfig, CamaraEndpoints, CamaraProvider};
 use dialtone_sandbox::{Sandbox, SandboxConfig};
 use std::sync::{Arc, Mutex};
@@ -56,7 +58,16 @@ pub fn line(sandbox: &Sandbox, tone_hz: f64) -> Line {
     line_with(provider(sandbox, Duration::from_secs(5)), tone_hz)
 }
 
-pub fn line_with(provider: CamaraProvider, tone_hz: f64) -> Line {
+/// A line on the sandbox's Alexa whose microphone plays `tone_hz`.
+pub fn alexa_line(sandbox: &Sandbox, tone_hz: f64) -> Line {
+    let provider = sandbox
+        .credentials()
+        .alexa_provider(&sandbox.base_url(), Duration::from_secs(5))
+        .expect("token source");
+    line_with(provider, tone_hz)
+}
+
+pub fn line_with(provider: impl SignalingProvider, tone_hz: f64) -> Line {
     let heard = RecordingSink::new();
     let sink = heard.clone();
     let audio: AudioFactory =
@@ -66,7 +77,7 @@ pub fn line_with(provider: CamaraProvider, tone_hz: f64) -> Line {
 
 /// A line whose audio comes from `audio` (devices, files); `heard` is whatever the
 /// caller records into, if anything.
-pub fn line_with_audio(provider: CamaraProvider, audio: AudioFactory, heard: RecordingSink) -> Line {
+pub fn line_with_audio(provider: impl SignalingProvider, audio: AudioFactory, heard: RecordingSink) -> Line {
     let call = CallDriver::spawn(Arc::new(provider), MediaConfig::loopback(), audio, false);
     let rx = Mutex::new(call.subscribe());
     Line {
@@ -80,7 +91,7 @@ pub fn line_with_audio(provider: CamaraProvider, audio: AudioFactory, heard: Rec
 impl Line {
     pub async fn dial(&self, number: &str) {
         self.call
-            .command(Command::Dial(PhoneNumber::parse(number).expect("number")))
+            .command(Command::Dial(Address::parse(number).expect("number")))
             .await
             .expect("dial");
     }

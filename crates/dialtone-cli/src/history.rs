@@ -43,7 +43,7 @@ pub fn list(json: bool, limit: usize, clear: bool) -> anyhow::Result<ExitCode> {
         let talked = call.connected_ms.map_or("not connected".to_owned(), |ms| {
             format!("{:.0} s", ms as f64 / 1000.0)
         });
-        let number = dialtone_core::call::PhoneNumber::parse(&call.number)
+        let number = dialtone_core::call::Address::parse(&call.number)
             .map_or_else(|_| call.number.clone(), |n| n.pretty());
         println!("{when}  {arrow} {number}  {talked}  {}", call.outcome);
     }

@@ -2,7 +2,7 @@
 
 use crate::output::Reporter;
 use crate::{AudioMode, CallArgs};
-use dialtone_phone::{AudioChoice, Line, LineOptions};
+use dialtone_phone::{AudioChoice, Line, LineOptions, Network};
 
 /// Devices when asked (or by default when a sound server runs and no file is given),
 /// otherwise WAV files and the test tone.
@@ -33,8 +33,9 @@ fn audio_choice(args: &CallArgs, out: &Reporter) -> anyhow::Result<AudioChoice> 
     })
 }
 
-pub async fn open(args: &CallArgs, out: &Reporter) -> anyhow::Result<Line> {
+pub async fn open(args: &CallArgs, out: &Reporter, network: Network) -> anyhow::Result<Line> {
     let options = LineOptions {
+        network,
         account: args.account.clone(),
         sandbox_url: args.sandbox.clone(),
         audio: audio_choice(args, out)?,

@@ -11,7 +11,7 @@ mod script;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use dialtone_core::call::{CallEvent, CallState, Command, PhoneNumber};
+use dialtone_core::call::{Address, CallEvent, CallState, Command};
 use output::Reporter;
 use script::Step;
 use std::net::SocketAddr;
@@ -71,6 +71,25 @@ struct CallArgs {
     /// built-in sandbox. Default: the default account, or the sandbox when there is none.
     #[arg(long, value_name = "NAME")]
     account: Option<String>,
+    /// The network: `camara` (phone numbers) or `alexa` (Alexa devices). Default: what
+    /// the address calls for (`alexa:<name>` is Alexa), CAMARA for `listen`.
+    #[arg(long, value_enum)]
+    network: Option<NetworkArg>,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum NetworkArg {
+    Camara,
+    Alexa,
+}
+
+impl From<NetworkArg> for dialtone_phone::Network {
+    fn from(n: NetworkArg) -> Self {
+        match n {
+            NetworkArg::Camara => dialtone_phone::Network::Camara,
+            NetworkArg::Alexa => dialtone_phone::Network::Alexa,
+        }
+    }
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +102,8 @@ enum AudioMode {
 enum Cmd {
     /// Place a call and run a script on it.
     Call {
-        /// The number to call, in international format (+15550100), or a tel: URI.
+        /// The number to call, in international format (+15550100), a tel: URI, or an
+        /// Alexa device as alexa:<name> (the sandbox has alexa:kitchen).
         number: String,
         #[command(flatten)]
         args: CallArgs,
@@ -206,6 +226,9 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             for e in dialtone_sandbox::far_end::DIRECTORY {
                 println!("{}  {}", e.number, e.description);
             }
+            for d in dialtone_sandbox::alexa::device::DEVICES {
+                println!("alexa:{}  {}", d.name, d.description);
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -258,7 +281,7 @@ async fn call(
     location: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     let out = Reporter::new(args.json);
-    let number = match PhoneNumber::parse(&number) {
+    let number = match Address::parse(&number) {
         Ok(n) => n,
         Err(e) => return usage_error(&out, "INVALID_NUMBER", e.to_string()),
     };
@@ -273,7 +296,10 @@ async fn call(
         Ok(l) => l,
         Err(e) => return usage_error(&out, "INVALID_LOCATION", format!("--location is not JSON: {e}")),
     };
-    let line = line::open(&args, &out).await?;
+    let network = args
+        .network
+        .map_or_else(|| dialtone_phone::Network::for_address(&number), Into::into);
+    let line = line::open(&args, &out, network).await?;
     line.set_call_options(emergency, location);
     let printer = out.follow(line.call.subscribe());
     let recorder = history::record(
@@ -447,7 +473,8 @@ async fn listen(
             );
         }
     };
-    let line = line::open(&args, &out).await?;
+    let network = args.network.map_or_else(Default::default, Into::into);
+    let line = line::open(&args, &out, network).await?;
     let printer = out.follow(line.call.subscribe());
     let meters = out.follow_audio(line.audio.clone());
     let _recorder = history::record(

@@ -6,7 +6,7 @@ mod history;
 mod line;
 
 pub use history::{HistoryRecorder, SavedCall};
-pub use line::{AudioChoice, Line, LineError, LineOptions, LineSource};
+pub use line::{AudioChoice, Line, LineError, LineOptions, LineSource, Network};
 
 /// The next event on `rx`, skipping what a slow reader missed; `None` once it closed.
 pub async fn next_event<T: Clone>(rx: &mut tokio::sync::broadcast::Receiver<T>) -> Option<T> {

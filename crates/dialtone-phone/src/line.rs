@@ -5,7 +5,7 @@ use dialtone_core::audio::{AudioBackend, AudioError, DeviceBackend, DevicePrefs,
 use dialtone_core::auth::{SecretError, Secrets, TokenError};
 use dialtone_core::call::{CallDriver, CallHandle};
 use dialtone_core::media::MediaConfig;
-use dialtone_core::signaling::camara::{CamaraConfig, CamaraEndpoints, CamaraProvider};
+use dialtone_core::signaling::camara::{CamaraConfig, CamaraEndpoints};
 use dialtone_core::signaling::{CallOptions, SignalingProvider};
 use dialtone_sandbox::{Sandbox, SandboxConfig, SandboxCredentials};
 use serde::Serialize;
@@ -70,8 +70,30 @@ impl AudioChoice {
     }
 }
 
+/// Which network the line's calls go over.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Network {
+    /// CAMARA WebRTC: phone numbers through an operator.
+    #[default]
+    Camara,
+    /// Alexa CallSignaling: `alexa:<name>` devices through the skill relay.
+    Alexa,
+}
+
+impl Network {
+    /// The network that reaches `address`.
+    pub fn for_address(address: &dialtone_core::call::Address) -> Self {
+        match address {
+            dialtone_core::call::Address::Alexa(_) => Network::Alexa,
+            dialtone_core::call::Address::Phone(_) => Network::Camara,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct LineOptions {
+    pub network: Network,
     /// An operator account by name; `None` is the default account, or the sandbox when
     /// there is none. `sandbox` asks for the sandbox.
     pub account: Option<String>,
@@ -111,16 +133,19 @@ pub struct Line {
     pub source: LineSource,
     /// What the user should know about how the line was set up.
     pub notes: Vec<String>,
-    provider: Arc<CamaraProvider>,
+    pub network: Network,
+    provider: Arc<dyn SignalingProvider>,
     sandbox: Option<Arc<Sandbox>>,
 }
 
 impl Line {
     pub async fn open(options: &LineOptions) -> Result<Line, LineError> {
         let mut notes = Vec::new();
-        let account = match &options.sandbox_url {
-            Some(_) => None,
-            None => AccountBook::open_default()?
+        // Alexa accounts (LWA sign-in) are not in the account book yet: Alexa calls go to
+        // the sandbox's Alexa.
+        let account = match (&options.sandbox_url, options.network) {
+            (Some(_), _) | (None, Network::Alexa) => None,
+            (None, Network::Camara) => AccountBook::open_default()?
                 .pick(options.account.as_deref())?
                 .cloned(),
         };
@@ -141,7 +166,12 @@ impl Line {
                 })
                 .await
                 .map_err(|e| LineError::Task(e.to_string()))??;
-                (provider, media, None, source)
+                (
+                    Arc::new(provider) as Arc<dyn SignalingProvider>,
+                    media,
+                    None,
+                    source,
+                )
             }
             None => {
                 let (root, sandbox, source) = match &options.sandbox_url {
@@ -153,10 +183,16 @@ impl Line {
                         let s = Sandbox::start(([127, 0, 0, 1], 0).into(), SandboxConfig::default())
                             .await
                             .map_err(LineError::Sandbox)?;
-                        notes.push(format!(
-                            "no operator account configured: using the built-in sandbox at {}",
-                            s.base_url()
-                        ));
+                        notes.push(match options.network {
+                            Network::Camara => format!(
+                                "no operator account configured: using the built-in sandbox at {}",
+                                s.base_url()
+                            ),
+                            Network::Alexa => format!(
+                                "no Alexa account configured: using the built-in sandbox's Alexa at {}",
+                                s.base_url()
+                            ),
+                        });
                         let url = s.base_url();
                         (
                             url.clone(),
@@ -165,19 +201,23 @@ impl Line {
                         )
                     }
                 };
-                let provider = SandboxCredentials::at(&root).provider(
-                    CamaraEndpoints::under(&root),
-                    CamaraConfig::new(dialtone_core::new_device_id()),
-                    Duration::from_secs(10),
-                )?;
+                let credentials = SandboxCredentials::at(&root);
+                let timeout = Duration::from_secs(10);
+                let provider: Arc<dyn SignalingProvider> = match options.network {
+                    Network::Camara => Arc::new(credentials.provider(
+                        CamaraEndpoints::under(&root),
+                        CamaraConfig::new(dialtone_core::new_device_id()),
+                        timeout,
+                    )?),
+                    Network::Alexa => Arc::new(credentials.alexa_provider(&root, timeout)?),
+                };
                 // The sandbox's far ends live on loopback.
                 (provider, MediaConfig::loopback(), sandbox, source)
             }
         };
-        let provider = Arc::new(provider);
         let (audio, devices) = audio_backend(&options.audio, &mut notes)?;
         let call = CallDriver::spawn(
-            provider.clone() as Arc<dyn SignalingProvider>,
+            provider.clone(),
             media,
             dialtone_core::audio::factory(audio.clone()),
             false,
@@ -188,6 +228,7 @@ impl Line {
             devices,
             source,
             notes,
+            network: options.network,
             provider,
             sandbox,
         })
@@ -205,15 +246,16 @@ impl Line {
     /// Has the embedded sandbox call this line now; its session id.
     pub async fn call_me(&self) -> Result<String, LineError> {
         let sandbox = self.sandbox.clone().ok_or(LineError::NoEmbeddedSandbox)?;
-        sandbox.call_me(None).await.map_err(LineError::CallMe)
+        call_me(&sandbox, self.network).await
     }
 
     /// Has the embedded sandbox call this line after `after`.
     pub fn call_me_after(&self, after: Duration) -> Result<(), LineError> {
         let sandbox = self.sandbox.clone().ok_or(LineError::NoEmbeddedSandbox)?;
+        let network = self.network;
         tokio::spawn(async move {
             tokio::time::sleep(after).await;
-            if let Err(e) = sandbox.call_me(None).await {
+            if let Err(e) = call_me(&sandbox, network).await {
                 tracing::error!(%e, "the sandbox could not call");
             }
         });
@@ -229,6 +271,19 @@ impl Line {
             s.stop().await;
         }
     }
+}
+
+/// The sandbox calls: from its echo number, or from its Alexa kitchen device.
+async fn call_me(sandbox: &Sandbox, network: Network) -> Result<String, LineError> {
+    match network {
+        Network::Camara => sandbox.call_me(None).await,
+        Network::Alexa => {
+            sandbox
+                .alexa_call_me(dialtone_sandbox::alexa::device::CALLER)
+                .await
+        }
+    }
+    .map_err(LineError::CallMe)
 }
 
 type Backends = (Arc<dyn AudioBackend>, Option<Arc<DeviceBackend>>);

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use dialtone_core::auth::{ClientCredentials, TokenError};
+use dialtone_core::signaling::alexa::{self, AlexaClient, AlexaConfig, AlexaProvider};
 use dialtone_core::signaling::camara::wire::scopes;
 use dialtone_core::signaling::camara::{CamaraClient, CamaraConfig, CamaraEndpoints, CamaraProvider};
 use std::collections::HashMap;
@@ -56,6 +57,29 @@ impl SandboxCredentials {
         Ok(CamaraProvider::new(
             CamaraClient::new(endpoints, Arc::new(tokens), timeout),
             config,
+        ))
+    }
+
+    /// An Alexa client side on the sandbox at `root`: its Alexa API and skill relay.
+    pub fn alexa_provider(
+        &self,
+        root: &str,
+        timeout: std::time::Duration,
+    ) -> Result<AlexaProvider, TokenError> {
+        let tokens = ClientCredentials::new(
+            &self.client_id,
+            &self.client_secret,
+            &self.token_url,
+            vec![alexa::CALLING_SCOPE.to_owned()],
+        )?;
+        let root = root.trim_end_matches('/');
+        Ok(AlexaProvider::new(
+            AlexaClient::new(
+                &format!("{root}{}", crate::alexa::API_ROOT),
+                Arc::new(tokens),
+                timeout,
+            ),
+            AlexaConfig::new(format!("{root}{}", crate::alexa::RELAY_ROOT)),
         ))
     }
 }
@@ -123,7 +147,8 @@ async fn token(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: String) 
             "use client_credentials",
         );
     }
-    let allowed = scopes::all_client();
+    let mut allowed = scopes::all_client();
+    allowed.push(dialtone_core::signaling::alexa::CALLING_SCOPE.to_owned());
     let granted: Vec<String> = match form.get("scope").filter(|s| !s.trim().is_empty()) {
         Some(requested) => {
             let unknown: Vec<&str> = requested

@@ -29,6 +29,8 @@ pub enum FaultKind {
     MalformedJson,
     /// Never answer.
     NoResponse,
+    /// This status with an error body (`Retry-After: 1` on 429).
+    Status(u16),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -211,7 +213,7 @@ pub async fn faults(State(s): State<Arc<Sandbox>>, req: Request, next: Next) -> 
     if path.starts_with("/webrtc-") || path.starts_with("/oauth2") {
         s.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
-    if !path.starts_with("/webrtc-") {
+    if !path.starts_with("/webrtc-") && !path.starts_with(crate::alexa::API_ROOT) {
         return next.run(req).await;
     }
     match s.take_fault() {
@@ -223,6 +225,19 @@ pub async fn faults(State(s): State<Arc<Sandbox>>, req: Request, next: Next) -> 
             .into_response(),
         Some(FaultKind::MalformedJson) => {
             (StatusCode::CREATED, [("content-type", "application/json")], "{\"mediaSessionId\": ").into_response()
+        }
+        Some(FaultKind::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let body = Json(serde_json::json!({
+                "status": code,
+                "code": status.canonical_reason().unwrap_or("ERROR").to_ascii_uppercase().replace(' ', "_"),
+                "message": format!("{status} (injected by the sandbox)"),
+            }));
+            let mut r = (status, body).into_response();
+            if code == 429 {
+                r.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("1"));
+            }
+            r
         }
         Some(FaultKind::NoResponse) => {
             std::future::pending::<()>().await;

@@ -8,6 +8,7 @@
 //! - `far_end`: the numbers and how each behaves (the directory is [`far_end::DIRECTORY`]);
 //! - `control`: status for QA, "call me", and fault injection for tests.
 
+pub mod alexa;
 mod auth;
 mod calls;
 mod clock;
@@ -92,6 +93,64 @@ impl Sandbox {
         self.state.revoke_tokens();
     }
 
+    /// An Alexa device calls the newest client registered with the skill relay
+    /// (InitiateOutboundCall); the sessionId.
+    pub async fn alexa_call_me(&self, device: &str) -> Result<String, String> {
+        alexa::device::call_client(&self.state, device, None).await
+    }
+
+    /// The device of Alexa call `session` holds (true) or resumes the client.
+    pub async fn alexa_hold(&self, session: &str, hold: bool) -> Result<(), String> {
+        let call = self.state.alexa.call(session).ok_or("no such Alexa call")?;
+        alexa::device::renegotiate(&call, hold).await
+    }
+
+    /// The device of Alexa call `session` hangs up (CallEnded SUCCESS).
+    pub async fn alexa_hang_up(&self, session: &str) -> Result<(), String> {
+        let call = self.state.alexa.call(session).ok_or("no such Alexa call")?;
+        let code = dialtone_core::signaling::alexa::wire::result_codes::SUCCESS;
+        alexa::device::hang_up(&self.state, &call, code, "Call ended by user").await;
+        Ok(())
+    }
+
+    /// Delivers any SPI event to the newest client on the skill relay (tests of what a
+    /// client does with events that do not fit). False when it was not taken.
+    pub async fn alexa_deliver(&self, m: &dialtone_core::signaling::alexa::wire::Message) -> bool {
+        match alexa::relay::find(&self.state, None) {
+            Some(r) => alexa::relay::post_to(&r, m).await,
+            None => false,
+        }
+    }
+
+    /// Every message of Alexa call `session`, in order (`→X` from the client, `←X` to it).
+    pub fn alexa_log(&self, session: &str) -> Vec<String> {
+        if let Some(call) = self.state.alexa.call(session) {
+            return state::lock(&call.log).clone();
+        }
+        state::lock(&self.state.alexa.logs)
+            .get(session)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The sessionIds of Alexa calls, live or ended.
+    pub fn alexa_sessions(&self) -> Vec<String> {
+        let mut ids: Vec<String> = state::lock(&self.state.alexa.calls).keys().cloned().collect();
+        ids.extend(state::lock(&self.state.alexa.logs).keys().cloned());
+        ids
+    }
+
+    /// The direction the device of Alexa call `session` sees from the client
+    /// (`recvonly` while the client holds).
+    pub async fn alexa_client_direction(&self, session: &str) -> Option<dialtone_core::media::Direction> {
+        let call = self.state.alexa.call(session)?;
+        let far = call.far_end.lock().await;
+        far.as_ref()?
+            .media
+            .direction()
+            .map(dialtone_core::media::Direction::reversed)
+    }
+
     pub async fn stop(self) {
         self.state.shutdown().await;
         self.server.abort();
@@ -111,6 +170,7 @@ fn router(state: Arc<state::Sandbox>) -> Router {
         .merge(calls::routes())
         .merge(events::routes())
         .merge(control::routes())
+        .merge(alexa::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             control::faults,

@@ -122,6 +122,7 @@ pub struct Sandbox {
     pub events_delivered: AtomicU64,
     pub events_failed: AtomicU64,
     pub http: reqwest::Client,
+    pub alexa: crate::alexa::AlexaState,
     next_number: AtomicU32,
 }
 
@@ -152,6 +153,7 @@ impl Sandbox {
             events_delivered: AtomicU64::new(0),
             events_failed: AtomicU64::new(0),
             http,
+            alexa: Default::default(),
             next_number: AtomicU32::new(0),
         }
     }
@@ -213,6 +215,10 @@ impl Sandbox {
         let ids: Vec<String> = lock(&self.sessions).keys().cloned().collect();
         for id in ids {
             self.end_session(&id, SessionStatus::Terminated).await;
+        }
+        let calls: Vec<String> = lock(&self.alexa.calls).keys().cloned().collect();
+        for id in calls {
+            crate::alexa::end_call(self, &id).await;
         }
     }
 }

@@ -11,7 +11,7 @@
 //! SDP passes through as data: the machine decides *when* the media layer offers or
 //! answers and *where* the result goes, never what it says.
 
-use super::number::PhoneNumber;
+use super::address::Address;
 use crate::media::Direction;
 use std::collections::VecDeque;
 use std::fmt;
@@ -118,7 +118,7 @@ impl fmt::Display for EndReason {
 pub enum Command {
     /// Register with the network so calls can come in.
     Register,
-    Dial(PhoneNumber),
+    Dial(Address),
     Answer,
     Decline,
     Hangup,
@@ -216,7 +216,7 @@ pub enum MediaOp {
 pub enum SignalOp {
     Register,
     CreateSession {
-        to: PhoneNumber,
+        to: Address,
         offer: String,
     },
     /// Tell the caller we are alerting the user.
@@ -290,7 +290,7 @@ enum Pending {
 pub struct CallMachine {
     state: CallState,
     registered: bool,
-    target: Option<PhoneNumber>,
+    target: Option<Address>,
     incoming_offer: Option<String>,
     /// A far-end re-offer that arrived while our own hold/resume was in flight.
     deferred_offer: Option<String>,

@@ -2,11 +2,13 @@
 //! Hold and resume as the user sees them live in `machine.rs`; what they do on the wire
 //! lives in `media/session.rs`.
 
+pub mod address;
 pub mod driver;
 pub mod machine;
 pub mod number;
 pub mod quality;
 
+pub use address::Address;
 pub use driver::{AudioFactory, CallDriver, CallEvent, CallHandle};
 pub use machine::{
     CallError, CallMachine, CallState, Command, Effect, EndReason, Input, MediaOp, MediaResult, Signal,

@@ -24,6 +24,10 @@ pub enum NumberError {
     Length { input: String, digits: usize },
     #[error("'{0}' starts with +0: country codes start with 1-9")]
     LeadingZero(String),
+    #[error(
+        "'{0}' is not an Alexa device address: after 'alexa:' give the device's name, 1-128 letters, digits, '.', '_' or '-', such as alexa:kitchen"
+    )]
+    DeviceName(String),
 }
 
 impl PhoneNumber {

@@ -1,12 +1,12 @@
 //! Every transition of the call state machine, and every command refused in every state.
 
+use super::address::Address;
 use super::machine::*;
-use super::number::PhoneNumber;
 use crate::media::Direction;
 use std::time::{Duration, Instant};
 
-fn number() -> PhoneNumber {
-    PhoneNumber::parse("+15550100").expect("number")
+fn number() -> Address {
+    Address::parse("+15550100").expect("number")
 }
 
 fn drain(m: &mut CallMachine) -> Vec<Effect> {

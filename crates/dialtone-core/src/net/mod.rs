@@ -1,8 +1,11 @@
 //! Network helpers shared by the account book and the signaling providers: URL facts,
 //! and HTTPS for the endpoints we host on loopback (event sinks, relays).
 
+pub mod api;
+mod intake;
 mod tls;
 
+pub use intake::Intake;
 pub use tls::{LocalTls, TlsError, TlsListener};
 
 /// True for `http(s)://127.x.x.x`, `[::1]` and `localhost` URLs. No DNS is queried.

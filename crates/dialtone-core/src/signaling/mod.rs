@@ -11,10 +11,14 @@ use tokio::sync::mpsc;
 pub enum SignalingError {
     #[error(transparent)]
     Camara(#[from] camara::CamaraError),
+    #[error(transparent)]
+    Alexa(#[from] alexa::AlexaError),
     #[error("{0}")]
     State(String),
     #[error("the event sink could not start: {0}")]
     Sink(String),
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 impl SignalingError {
@@ -22,8 +26,10 @@ impl SignalingError {
     pub fn code(&self) -> String {
         match self {
             SignalingError::Camara(e) => e.code(),
+            SignalingError::Alexa(e) => e.code(),
             SignalingError::State(_) => "STATE".into(),
             SignalingError::Sink(_) => "SINK".into(),
+            SignalingError::Unsupported(_) => "UNSUPPORTED".into(),
         }
     }
 }

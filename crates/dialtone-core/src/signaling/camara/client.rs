@@ -4,6 +4,7 @@
 
 use super::wire::*;
 use crate::auth::{TokenError, TokenSource};
+use crate::net::api::{ApiCaller, Transport};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
@@ -124,14 +125,9 @@ pub fn explain(status: u16, code: &str) -> &'static str {
     }
 }
 
-/// How long to wait after a 429: the `Retry-After` seconds, within reason.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
-
 pub struct CamaraClient {
     endpoints: CamaraEndpoints,
-    tokens: Arc<dyn TokenSource>,
-    http: reqwest::Client,
-    timeout: Duration,
+    api: ApiCaller,
 }
 
 impl std::fmt::Debug for CamaraClient {
@@ -144,16 +140,9 @@ impl std::fmt::Debug for CamaraClient {
 
 impl CamaraClient {
     pub fn new(endpoints: CamaraEndpoints, tokens: Arc<dyn TokenSource>, timeout: Duration) -> Self {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .build()
-            .unwrap_or_default();
         Self {
             endpoints,
-            tokens,
-            http,
-            timeout,
+            api: ApiCaller::new(tokens, timeout),
         }
     }
 
@@ -169,103 +158,47 @@ impl CamaraClient {
         headers: &[(&str, &str)],
         body: Option<&(dyn erased::Body + Sync)>,
     ) -> Result<Option<T>, CamaraError> {
-        let mut refreshed = false;
-        let mut throttled = false;
-        loop {
-            let token = self.tokens.token(refreshed).await?;
-            let mut req = self
-                .http
-                .request(method.clone(), &url)
-                .bearer_auth(token)
-                .header("x-correlator", uuid::Uuid::new_v4().to_string())
-                .timeout(self.timeout);
-            for (k, v) in headers {
-                req = req.header(*k, *v);
+        let correlator = uuid::Uuid::new_v4().to_string();
+        let mut all = vec![("x-correlator", correlator.as_str())];
+        all.extend_from_slice(headers);
+        let reply = self
+            .api
+            .send(operation, method, &url, &all, body.map(|b| b.to_json()))
+            .await
+            .map_err(|e| match e {
+                Transport::Timeout(timeout) => CamaraError::Timeout { operation, timeout },
+                Transport::Unreachable(detail) => CamaraError::Unreachable { operation, detail },
+                Transport::Unreadable(detail) => CamaraError::Malformed { operation, detail },
+                Transport::Token(t) => CamaraError::Token(t),
+            })?;
+        let (status, bytes) = (reply.status, reply.body);
+        if status.is_success() {
+            if bytes.is_empty() || status == StatusCode::NO_CONTENT {
+                return Ok(None);
             }
-            if let Some(b) = body {
-                req = req.header("content-type", "application/json").body(b.to_json());
-            }
-            let resp = match req.send().await {
-                Ok(r) => r,
-                Err(e) if e.is_timeout() => {
-                    return Err(CamaraError::Timeout {
-                        operation,
-                        timeout: self.timeout,
-                    });
-                }
-                Err(e) => {
-                    return Err(CamaraError::Unreachable {
-                        operation,
-                        detail: e.to_string(),
-                    });
-                }
-            };
-            let status = resp.status();
-            if status == StatusCode::UNAUTHORIZED && !refreshed {
-                tracing::info!(operation, "401: fetching a new token and retrying once");
-                refreshed = true;
-                continue;
-            }
-            if status == StatusCode::TOO_MANY_REQUESTS && !throttled {
-                let wait = resp
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map_or(Duration::from_secs(1), Duration::from_secs)
-                    .min(MAX_RETRY_AFTER);
-                tracing::info!(
+            return serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| CamaraError::Malformed {
                     operation,
-                    wait_s = wait.as_secs(),
-                    "429: waiting as asked, then retrying"
-                );
-                tokio::time::sleep(wait).await;
-                throttled = true;
-                continue;
-            }
-            let bytes = match tokio::time::timeout(self.timeout, resp.bytes()).await {
-                Ok(Ok(b)) => b,
-                Ok(Err(e)) => {
-                    return Err(CamaraError::Malformed {
-                        operation,
-                        detail: e.to_string(),
-                    });
-                }
-                Err(_) => {
-                    return Err(CamaraError::Timeout {
-                        operation,
-                        timeout: self.timeout,
-                    });
-                }
-            };
-            if status.is_success() {
-                if bytes.is_empty() || status == StatusCode::NO_CONTENT {
-                    return Ok(None);
-                }
-                return serde_json::from_slice(&bytes)
-                    .map(Some)
-                    .map_err(|e| CamaraError::Malformed {
-                        operation,
-                        detail: e.to_string(),
-                    });
-            }
-            let info: ErrorInfo = serde_json::from_slice(&bytes).unwrap_or(ErrorInfo {
-                status: status.as_u16(),
-                code: status
-                    .canonical_reason()
-                    .unwrap_or("ERROR")
-                    .to_ascii_uppercase()
-                    .replace(' ', "_"),
-                message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
-            });
-            return Err(CamaraError::Api {
-                operation,
-                status: status.as_u16(),
-                explanation: explain(status.as_u16(), &info.code),
-                code: info.code,
-                message: info.message,
-            });
+                    detail: e.to_string(),
+                });
         }
+        let info: ErrorInfo = serde_json::from_slice(&bytes).unwrap_or(ErrorInfo {
+            status: status.as_u16(),
+            code: status
+                .canonical_reason()
+                .unwrap_or("ERROR")
+                .to_ascii_uppercase()
+                .replace(' ', "_"),
+            message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+        });
+        Err(CamaraError::Api {
+            operation,
+            status: status.as_u16(),
+            explanation: explain(status.as_u16(), &info.code),
+            code: info.code,
+            message: info.message,
+        })
     }
 
     fn required<T>(operation: &'static str, v: Option<T>) -> Result<T, CamaraError> {

@@ -2,12 +2,10 @@
 //!
 //! - `wire`: the specs' JSON types;
 //! - `client`: one method per operation, tokens, retries, error messages;
-//! - `sink`: where the operator delivers events;
 //! - `provider`: the call state machine's requests in CAMARA terms.
 
 pub mod client;
 pub mod provider;
-pub mod sink;
 pub mod wire;
 
 pub use client::{CamaraClient, CamaraEndpoints, CamaraError};

@@ -10,10 +10,12 @@
 //! - Hang up: DELETE.
 
 use super::client::{CamaraClient, CamaraError};
-use super::sink::EventSink;
 use super::wire::*;
-use crate::call::{EndReason, Signal, SignalOp};
-use crate::net::LocalTls;
+use crate::call::{Address, EndReason, Signal, SignalOp};
+use crate::net::{Intake, LocalTls};
+
+/// Where our event sink takes the operator's CloudEvents.
+pub const SINK_PATH: &str = "/dialtone/events";
 use crate::signaling::{CallOptions, SignalingError, SignalingProvider};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -80,7 +82,7 @@ pub struct CamaraProvider {
     signals: mpsc::Sender<Signal>,
     signals_rx: Mutex<Option<mpsc::Receiver<Signal>>>,
     inner: Arc<Mutex<Inner>>,
-    sink: tokio::sync::Mutex<Option<EventSink>>,
+    sink: tokio::sync::Mutex<Option<Intake>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -148,9 +150,10 @@ impl CamaraProvider {
                     "the operator is not on this machine and the event sink has no HTTPS certificate".into(),
                 ));
             }
-            let (s, events) = EventSink::start(self.config.sink_bind, self.config.sink_tls.as_deref())
-                .await
-                .map_err(|e| SignalingError::Sink(e.to_string()))?;
+            let (s, events) =
+                Intake::start(self.config.sink_bind, SINK_PATH, self.config.sink_tls.as_deref())
+                    .await
+                    .map_err(|e| SignalingError::Sink(e.to_string()))?;
             *sink = Some(s);
             self.spawn(dispatch_events(
                 events,
@@ -339,7 +342,12 @@ impl SignalingProvider for CamaraProvider {
     async fn request(&self, op: SignalOp) -> Result<(), SignalingError> {
         match op {
             SignalOp::Register => self.register().await,
-            SignalOp::CreateSession { to, offer } => self.create_session(to.to_tel_uri(), offer).await,
+            SignalOp::CreateSession { to, offer } => match to {
+                Address::Phone(n) => self.create_session(n.to_tel_uri(), offer).await,
+                Address::Alexa(_) => Err(SignalingError::Unsupported(format!(
+                    "a CAMARA operator calls phone numbers, not {to}; call it over an Alexa account or the sandbox's Alexa"
+                ))),
+            },
             SignalOp::Hold { offer } => self.update(SessionStatus::Hold, offer).await,
             SignalOp::Resume { offer } => self.update(SessionStatus::Resume, offer).await,
             SignalOp::AnswerUpdate { answer } => {

@@ -1,71 +1,71 @@
-//! Our event sink: a small HTTP server on loopback that the operator POSTs CloudEvents
-//! to. It checks the bearer credential we handed out with the subscription.
+//! An intake: a small HTTP server on loopback that a service POSTs JSON events to (a
+//! CAMARA operator's CloudEvents, the Alexa skill relay's SPI events). It checks the
+//! bearer credential we handed out and passes each event on.
 //!
 //! It serves HTTPS with a generated certificate (`net::LocalTls`); plain http only
-//! towards an operator on this machine (the sandbox). A real operator must also be able
-//! to reach the sink, which a desktop behind NAT rarely allows (see the README).
+//! towards a service on this machine (the sandbox). A real service must also be able
+//! to reach it, which a desktop behind NAT rarely allows (see the README).
 
-use super::wire::CloudEvent;
-use crate::net::{LocalTls, TlsListener};
+use super::{LocalTls, TlsListener};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-pub const SINK_PATH: &str = "/dialtone/events";
-
-struct SinkState {
+struct IntakeState<T> {
     token: String,
-    events: mpsc::Sender<CloudEvent>,
+    events: mpsc::Sender<T>,
 }
 
-/// A running sink. Dropping it stops the server.
-pub struct EventSink {
+/// A running intake. Dropping it stops the server.
+pub struct Intake {
     url: String,
     token: String,
     server: JoinHandle<()>,
 }
 
-impl EventSink {
-    /// Listens on `bind` (`127.0.0.1:0` for any free port), over HTTPS when `tls` is
-    /// given; events arrive on the receiver.
-    pub async fn start(
+impl Intake {
+    /// Listens on `bind` (`127.0.0.1:0` for any free port) at `path`, over HTTPS when
+    /// `tls` is given; events arrive on the receiver.
+    pub async fn start<T: DeserializeOwned + Send + 'static>(
         bind: SocketAddr,
+        path: &str,
         tls: Option<&LocalTls>,
-    ) -> std::io::Result<(EventSink, mpsc::Receiver<CloudEvent>)> {
+    ) -> std::io::Result<(Intake, mpsc::Receiver<T>)> {
         let listener = tokio::net::TcpListener::bind(bind).await?;
         let addr = listener.local_addr()?;
-        let token = format!("sink-{}", uuid::Uuid::new_v4().simple());
+        let token = format!("intake-{}", uuid::Uuid::new_v4().simple());
         let (tx, rx) = mpsc::channel(64);
-        let state = Arc::new(SinkState {
+        let state = Arc::new(IntakeState {
             token: token.clone(),
             events: tx,
         });
-        let app = Router::new().route(SINK_PATH, post(receive)).with_state(state);
+        let app = Router::new().route(path, post(receive::<T>)).with_state(state);
         let scheme = if tls.is_some() { "https" } else { "http" };
         let server = match tls {
             Some(tls) => {
                 let listener = TlsListener::new(listener, tls)?;
                 tokio::spawn(async move {
                     if let Err(e) = axum::serve(listener, app).await {
-                        tracing::warn!(error = %e, "event sink stopped");
+                        tracing::warn!(error = %e, "intake stopped");
                     }
                 })
             }
             None => tokio::spawn(async move {
                 if let Err(e) = axum::serve(listener, app).await {
-                    tracing::warn!(error = %e, "event sink stopped");
+                    tracing::warn!(error = %e, "intake stopped");
                 }
             }),
         };
         Ok((
-            EventSink {
-                url: format!("{scheme}://{addr}{SINK_PATH}"),
+            Intake {
+                url: format!("{scheme}://{addr}{path}"),
                 token,
                 server,
             },
@@ -77,19 +77,23 @@ impl EventSink {
         &self.url
     }
 
-    /// The credential the operator must present (our `sinkCredential.accessToken`).
+    /// The bearer credential the service must present.
     pub fn token(&self) -> &str {
         &self.token
     }
 }
 
-impl Drop for EventSink {
+impl Drop for Intake {
     fn drop(&mut self) {
         self.server.abort();
     }
 }
 
-async fn receive(State(s): State<Arc<SinkState>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn receive<T: DeserializeOwned>(
+    State(s): State<Arc<IntakeState<T>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
     let presented = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -97,10 +101,10 @@ async fn receive(State(s): State<Arc<SinkState>>, headers: HeaderMap, body: Byte
     if presented != Some(s.token.as_str()) {
         return StatusCode::UNAUTHORIZED;
     }
-    let event: CloudEvent = match serde_json::from_slice(&body) {
+    let event: T = match serde_json::from_slice(&body) {
         Ok(e) => e,
         Err(e) => {
-            tracing::warn!(error = %e, "the operator sent an event we cannot read");
+            tracing::warn!(error = %e, "an event we cannot read");
             return StatusCode::BAD_REQUEST;
         }
     };

@@ -1,0 +1,511 @@
+//! The call state machine's requests in `Alexa.Comms.CallSignaling` terms, and the SPI
+//! events the skill relay delivers back as machine signals (apis.md §1.3–1.5).
+//!
+//! - We call a device: InitiateInboundCall(offer) → CallRinging → CallRingingAck →
+//!   CallInProgress → CallInProgressAck → CallAccepted(answer) → CallAcceptedAck.
+//! - A device calls us: InitiateOutboundCall(offer) → CallRinging → CallRingingAck →
+//!   CallInProgress(answer) → CallInProgressAck → CallAccepted(answer) → CallAcceptedAck.
+//!   Each of our requests waits for the ack of the one before, so the order holds even
+//!   when the user answers at once.
+//! - Hold / resume: CallUpdate `CALL_HOLD` (offer `a=recvonly`) / `CALL_RESUME`
+//!   (`a=sendrecv`); the answer comes in CallUpdateResponse, acked with CallUpdateAck.
+//!   A far-end CallUpdate is answered with CallUpdateResponse.
+//! - Hang up: CallEnded, either way.
+
+use super::client::AlexaClient;
+use super::relay::{RelayRegistered, RelayRegistration};
+use super::wire::{
+    CallResult, IdType, Message, Name, Participant, ParticipantId, RenegotiationType, SdpDetails, SdpType,
+    result_codes,
+};
+use crate::call::{Address, EndReason, Signal, SignalOp};
+use crate::net::{Intake, LocalTls};
+use crate::signaling::{SignalingError, SignalingProvider};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// Where our intake takes the relay's SPI events.
+pub const INTAKE_PATH: &str = "/dialtone/alexa";
+
+#[derive(Debug, Clone)]
+pub struct AlexaConfig {
+    /// The skill relay's root URL.
+    pub relay: String,
+    pub intake_bind: SocketAddr,
+    /// HTTPS for the intake. `None`: generated when the relay is not on this machine.
+    pub intake_tls: Option<Arc<LocalTls>>,
+    /// How long to wait for Alexa's ack of our previous request before the next.
+    pub ack_wait: Duration,
+}
+
+impl AlexaConfig {
+    pub fn new(relay: impl Into<String>) -> Self {
+        Self {
+            relay: relay.into(),
+            intake_bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            intake_tls: None,
+            ack_wait: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Session {
+    id: String,
+    /// A device called us.
+    incoming: bool,
+    /// Our CallUpdate waiting for its CallUpdateResponse.
+    pending_update: Option<RenegotiationType>,
+    /// The far end's last CallUpdate, which our CallUpdateResponse echoes.
+    far_update: Option<RenegotiationType>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    registration: Option<RelayRegistered>,
+    session: Option<Session>,
+    /// The ack our last request earns: (session, name) and who waits for it.
+    expected_ack: Option<(String, Name, oneshot::Sender<()>)>,
+}
+
+pub struct AlexaProvider {
+    client: Arc<AlexaClient>,
+    config: AlexaConfig,
+    signals: mpsc::Sender<Signal>,
+    signals_rx: Mutex<Option<mpsc::Receiver<Signal>>>,
+    inner: Arc<Mutex<Inner>>,
+    /// Resolves when the ack of our previous request arrives.
+    ack_gate: tokio::sync::Mutex<Option<oneshot::Receiver<()>>>,
+    intake: tokio::sync::Mutex<Option<Intake>>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The ack Alexa sends for each request of ours that has one.
+fn ack_of(name: Name) -> Option<Name> {
+    match name {
+        Name::CallRinging => Some(Name::CallRingingAck),
+        Name::CallInProgress => Some(Name::CallInProgressAck),
+        Name::CallAccepted => Some(Name::CallAcceptedAck),
+        Name::CallUpdateResponse => Some(Name::CallUpdateAck),
+        _ => None,
+    }
+}
+
+/// What a CallEnded's `callResult` means for the call.
+pub fn end_reason(result: Option<&CallResult>) -> EndReason {
+    let Some(r) = result else {
+        return EndReason::Terminated;
+    };
+    match r.code.as_str() {
+        result_codes::SUCCESS => EndReason::Terminated,
+        result_codes::DEVICE_BUSY => EndReason::Busy,
+        result_codes::SESSION_TIMEOUT => EndReason::NoAnswer,
+        result_codes::UNAUTHORIZED | result_codes::UNAUTHORISED => {
+            EndReason::Failed(format!("Alexa refused the call as unauthorised: {}", r.message))
+        }
+        code => EndReason::Failed(format!("Alexa ended the call ({code}): {}", r.message)),
+    }
+}
+
+/// A participant's address as Dialtone shows it: `alexa:<name>` or the number.
+fn address_of(p: &Participant) -> String {
+    match p.id.kind {
+        IdType::PhoneNumber => p.id.value.clone(),
+        _ => format!("{}{}", crate::call::address::ALEXA_SCHEME, p.id.value),
+    }
+}
+
+impl AlexaProvider {
+    pub fn new(client: AlexaClient, mut config: AlexaConfig) -> Self {
+        if config.intake_tls.is_none() && !crate::net::is_loopback_url(&config.relay) {
+            match LocalTls::generate() {
+                Ok(tls) => config.intake_tls = Some(Arc::new(tls)),
+                Err(e) => tracing::error!(error = %e, "no HTTPS for the Alexa intake"),
+            }
+        }
+        let (tx, rx) = mpsc::channel(64);
+        Self {
+            client: Arc::new(client),
+            config,
+            signals: tx,
+            signals_rx: Mutex::new(Some(rx)),
+            inner: Arc::default(),
+            ack_gate: tokio::sync::Mutex::new(None),
+            intake: tokio::sync::Mutex::new(None),
+            tasks: Mutex::default(),
+        }
+    }
+
+    fn session_id(&self) -> Result<String, SignalingError> {
+        lock(&self.inner)
+            .session
+            .as_ref()
+            .map(|s| s.id.clone())
+            .ok_or_else(|| SignalingError::State("there is no Alexa call".into()))
+    }
+
+    async fn register(&self) -> Result<(), SignalingError> {
+        let mut intake = self.intake.lock().await;
+        if intake.is_none() {
+            let (i, events) = Intake::start(
+                self.config.intake_bind,
+                INTAKE_PATH,
+                self.config.intake_tls.as_deref(),
+            )
+            .await
+            .map_err(|e| SignalingError::Sink(e.to_string()))?;
+            *intake = Some(i);
+            let task = tokio::spawn(dispatch(
+                events,
+                self.inner.clone(),
+                self.signals.clone(),
+                self.client.clone(),
+            ));
+            lock(&self.tasks).push(task);
+        }
+        let registration = match intake.as_ref() {
+            Some(i) => RelayRegistration {
+                endpoint: i.url().to_owned(),
+                access_token: i.token().to_owned(),
+                certificate: self
+                    .config
+                    .intake_tls
+                    .as_deref()
+                    .map(|t| t.certificate_pem().to_owned()),
+            },
+            None => return Err(SignalingError::Sink("no intake".into())),
+        };
+        drop(intake);
+        let old = lock(&self.inner).registration.take();
+        if let Some(old) = old
+            && let Err(e) = self
+                .client
+                .unregister_relay(&self.config.relay, &old.registration_id)
+                .await
+        {
+            tracing::debug!(error = %e, "dropping the old relay registration");
+        }
+        let registered = self
+            .client
+            .register_relay(&self.config.relay, &registration)
+            .await?;
+        tracing::info!(address = %registered.address, "registered with the skill relay");
+        lock(&self.inner).registration = Some(registered);
+        let _ = self.signals.send(Signal::Registered).await;
+        Ok(())
+    }
+
+    /// POSTs `m`, first waiting (within reason) for the ack of our previous request, and
+    /// arming the wait for this one's.
+    async fn send(&self, m: Message) -> Result<(), SignalingError> {
+        let mut gate = self.ack_gate.lock().await;
+        if let Some(previous) = gate.take()
+            && tokio::time::timeout(self.config.ack_wait, previous)
+                .await
+                .is_err()
+        {
+            tracing::warn!(next = %m.name, "Alexa did not ack our previous request; going on");
+        }
+        if let Some(ack) = ack_of(m.name) {
+            let (tx, rx) = oneshot::channel();
+            lock(&self.inner).expected_ack = Some((m.session_id.clone(), ack, tx));
+            *gate = Some(rx);
+        }
+        self.client.signal(&m).await.map_err(SignalingError::from)
+    }
+
+    async fn call(&self, to: Address, offer: String) -> Result<(), SignalingError> {
+        let own = lock(&self.inner)
+            .registration
+            .as_ref()
+            .map(|r| r.address.clone())
+            .ok_or_else(|| SignalingError::State("not registered with the skill relay".into()))?;
+        let callee = match &to {
+            Address::Alexa(name) => ParticipantId {
+                kind: IdType::RawAddress,
+                value: name.clone(),
+            },
+            Address::Phone(n) => ParticipantId {
+                kind: IdType::PhoneNumber,
+                value: n.as_e164().to_owned(),
+            },
+        };
+        let id = uuid::Uuid::new_v4().to_string();
+        let mut m = Message::bare(Name::InitiateInboundCall, &id).with_sdp(SdpDetails::offer(offer));
+        m.participants = Some(vec![
+            Participant {
+                id: ParticipantId {
+                    kind: IdType::RawAddress,
+                    value: own,
+                },
+                is_originator: Some(true),
+            },
+            Participant {
+                id: callee,
+                is_originator: Some(false),
+            },
+        ]);
+        lock(&self.inner).session = Some(Session {
+            id,
+            incoming: false,
+            pending_update: None,
+            far_update: None,
+        });
+        let result = self.send(m).await;
+        if result.is_err() {
+            lock(&self.inner).session = None;
+        }
+        result
+    }
+
+    async fn update(&self, kind: RenegotiationType, offer: String) -> Result<(), SignalingError> {
+        let id = self.session_id()?;
+        if let Some(s) = lock(&self.inner).session.as_mut() {
+            s.pending_update = Some(kind);
+        }
+        let m = Message::bare(Name::CallUpdate, &id)
+            .with_renegotiation(kind)
+            .with_sdp(SdpDetails::offer(offer));
+        let result = self.send(m).await;
+        if result.is_err()
+            && let Some(s) = lock(&self.inner).session.as_mut()
+        {
+            s.pending_update = None;
+        }
+        result
+    }
+
+    async fn answer_update(&self, answer: String) -> Result<(), SignalingError> {
+        let (id, kind) = {
+            let inner = lock(&self.inner);
+            let s = inner
+                .session
+                .as_ref()
+                .ok_or_else(|| SignalingError::State("there is no Alexa call".into()))?;
+            (
+                s.id.clone(),
+                s.far_update.unwrap_or(RenegotiationType::CallUpdate),
+            )
+        };
+        let m = Message::bare(Name::CallUpdateResponse, &id)
+            .with_renegotiation(kind)
+            .with_sdp(SdpDetails::answer(answer));
+        self.send(m).await
+    }
+
+    async fn accept(&self, answer: String) -> Result<(), SignalingError> {
+        let id = self.session_id()?;
+        self.send(Message::bare(Name::CallInProgress, &id).with_sdp(SdpDetails::answer(answer.clone())))
+            .await?;
+        self.send(Message::bare(Name::CallAccepted, &id).with_sdp(SdpDetails::answer(answer)))
+            .await?;
+        let _ = self.signals.send(Signal::AcceptConfirmed).await;
+        Ok(())
+    }
+
+    /// Ends our side with CallEnded `SUCCESS`; the session is forgotten either way.
+    async fn end(&self, message: &str) -> Result<(), SignalingError> {
+        let id = self.session_id()?;
+        lock(&self.inner).session = None;
+        match self
+            .client
+            .signal(&Message::ended(&id, result_codes::SUCCESS, message))
+            .await
+        {
+            Ok(()) => Ok(()),
+            // Alexa no longer knows the call: it is over, which is what we wanted.
+            Err(e) if e.status() == Some(404) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl SignalingProvider for AlexaProvider {
+    async fn request(&self, op: SignalOp) -> Result<(), SignalingError> {
+        match op {
+            SignalOp::Register => self.register().await,
+            SignalOp::CreateSession { to, offer } => self.call(to, offer).await,
+            SignalOp::Ringing => {
+                let id = self.session_id()?;
+                if let Err(e) = self.send(Message::bare(Name::CallRinging, &id)).await {
+                    tracing::info!(error = %e, "could not tell Alexa we are ringing");
+                }
+                Ok(())
+            }
+            SignalOp::Accept { answer } => self.accept(answer).await,
+            SignalOp::Decline => self.end("Call declined by user").await,
+            SignalOp::Hold { offer } => self.update(RenegotiationType::CallHold, offer).await,
+            SignalOp::Resume { offer } => self.update(RenegotiationType::CallResume, offer).await,
+            SignalOp::AnswerUpdate { answer } => self.answer_update(answer).await,
+            SignalOp::Terminate => {
+                let result = self.end("Call ended by user").await;
+                if result.is_ok() {
+                    let _ = self.signals.send(Signal::Ended(EndReason::Hangup)).await;
+                }
+                result
+            }
+        }
+    }
+
+    fn take_signals(&self) -> Option<mpsc::Receiver<Signal>> {
+        lock(&self.signals_rx).take()
+    }
+
+    fn own_number(&self) -> Option<String> {
+        lock(&self.inner).registration.as_ref().map(|r| {
+            r.phone_number
+                .clone()
+                .unwrap_or_else(|| format!("{}{}", crate::call::address::ALEXA_SCHEME, r.address))
+        })
+    }
+
+    async fn shutdown(&self) {
+        let (session, registration) = {
+            let mut inner = lock(&self.inner);
+            (inner.session.take(), inner.registration.take())
+        };
+        if let Some(s) = session
+            && let Err(e) = self
+                .client
+                .signal(&Message::ended(
+                    &s.id,
+                    result_codes::SUCCESS,
+                    "Call ended by user",
+                ))
+                .await
+        {
+            tracing::debug!(error = %e, "call already gone");
+        }
+        if let Some(r) = registration
+            && let Err(e) = self
+                .client
+                .unregister_relay(&self.config.relay, &r.registration_id)
+                .await
+        {
+            tracing::debug!(error = %e, "leaving the relay");
+        }
+        for t in lock(&self.tasks).drain(..) {
+            t.abort();
+        }
+        self.intake.lock().await.take();
+    }
+}
+
+/// Turns the relay's SPI events into signals and acks, one at a time and in order.
+async fn dispatch(
+    mut events: mpsc::Receiver<Message>,
+    inner: Arc<Mutex<Inner>>,
+    signals: mpsc::Sender<Signal>,
+    client: Arc<AlexaClient>,
+) {
+    while let Some(m) = events.recv().await {
+        if let Err(why) = m.check() {
+            tracing::warn!(%why, "ignoring a malformed SPI event");
+            continue;
+        }
+        let (signal, ack) = handle(&inner, m);
+        // Ack first: once the machine moves on (say, to Connected, where the user may
+        // hold at once), Alexa already knows the call moved.
+        if let Some(ack) = ack
+            && let Err(e) = client.signal(&ack).await
+        {
+            tracing::warn!(error = %e, "could not ack an SPI event");
+        }
+        if let Some(s) = signal {
+            let _ = signals.send(s).await;
+        }
+    }
+}
+
+/// One SPI event: the signal for the call machine and the ack we owe Alexa.
+fn handle(inner: &Mutex<Inner>, m: Message) -> (Option<Signal>, Option<Message>) {
+    let mut inner = lock(inner);
+    if m.name == Name::InitiateOutboundCall {
+        if inner.session.is_some() {
+            // One call at a time: the device hears busy.
+            let busy = Message::ended(&m.session_id, result_codes::DEVICE_BUSY, "Busy on another call");
+            return (None, Some(busy));
+        }
+        let offer = m.sdp(SdpType::Offer).unwrap_or_default().to_owned();
+        let from = m
+            .participants
+            .iter()
+            .flatten()
+            .find(|p| p.is_originator == Some(true))
+            .map_or_else(|| "alexa:unknown".to_owned(), address_of);
+        inner.session = Some(Session {
+            id: m.session_id.clone(),
+            incoming: true,
+            pending_update: None,
+            far_update: None,
+        });
+        return (Some(Signal::Invitation { from, offer }), None);
+    }
+    let Some(incoming) = inner
+        .session
+        .as_ref()
+        .filter(|s| s.id == m.session_id)
+        .map(|s| s.incoming)
+    else {
+        tracing::info!(name = %m.name, session = %m.session_id, "SPI event for an unknown session; ignored");
+        return (None, None);
+    };
+    let bare = |name| Some(Message::bare(name, &m.session_id));
+    match m.name {
+        Name::CallRinging if !incoming => (Some(Signal::Ringing), bare(Name::CallRingingAck)),
+        Name::CallInProgress if !incoming => (Some(Signal::Proceeding), bare(Name::CallInProgressAck)),
+        Name::CallAccepted if !incoming => {
+            let answer = m.sdp(SdpType::Answer).unwrap_or_default().to_owned();
+            (Some(Signal::Answered { answer }), bare(Name::CallAcceptedAck))
+        }
+        Name::CallUpdate => {
+            if let Some(s) = inner.session.as_mut() {
+                s.far_update = m.renegotiation_type;
+            }
+            let offer = m.sdp(SdpType::Offer).unwrap_or_default().to_owned();
+            (Some(Signal::RemoteOffer { offer }), None)
+        }
+        Name::CallUpdateResponse => {
+            if inner
+                .session
+                .as_mut()
+                .and_then(|s| s.pending_update.take())
+                .is_none()
+            {
+                tracing::info!("a CallUpdateResponse we did not ask for; ignored");
+                return (None, None);
+            }
+            let answer = m.sdp(SdpType::Answer).unwrap_or_default().to_owned();
+            (Some(Signal::UpdateAnswered { answer }), bare(Name::CallUpdateAck))
+        }
+        Name::CallEnded => {
+            inner.session = None;
+            inner.expected_ack = None;
+            (Some(Signal::Ended(end_reason(m.call_result.as_ref()))), None)
+        }
+        Name::CallRingingAck | Name::CallInProgressAck | Name::CallAcceptedAck | Name::CallUpdateAck => {
+            match inner.expected_ack.take() {
+                Some((id, name, tx)) if id == m.session_id && name == m.name => {
+                    let _ = tx.send(());
+                }
+                other => {
+                    tracing::info!(name = %m.name, "an ack we were not waiting for; ignored");
+                    inner.expected_ack = other;
+                }
+            }
+            (None, None)
+        }
+        other => {
+            tracing::info!(name = %other, "an SPI event that does not fit this call; ignored");
+            (None, None)
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! The skill relay: the skill is only a proxy (apis.md §1.1), so SPI events reach a
+//! desktop through a relay that forwards each event's `request` object (a flat
+//! [`Message`](super::wire::Message)) to an intake the client registered. Dialtone's own
+//! contract, served by the sandbox; the registration is made with the LWA token.
+
+use serde::{Deserialize, Serialize};
+
+/// Where registrations go, under the relay's root.
+pub const ENDPOINTS_PATH: &str = "/v1/relay/endpoints";
+
+/// `POST {relay}/v1/relay/endpoints`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RelayRegistration {
+    /// Our intake's URL.
+    pub endpoint: String,
+    /// The bearer credential the relay presents to the intake.
+    pub access_token: String,
+    /// PEM of the intake's certificate when it is self-signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
+}
+
+/// The relay's answer: the registration, and the address calls reach us at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RelayRegistered {
+    pub registration_id: String,
+    /// Our own address, as `RAW_ADDRESS` in participants.
+    pub address: String,
+    /// The phone number that StartCommunicationSession reaches us at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+}

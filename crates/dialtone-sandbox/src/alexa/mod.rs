@@ -1,0 +1,106 @@
+//! An emulated Alexa: the `Alexa.Comms.CallSignaling` endpoint (state-checked: a request
+//! out of order gets a 400, an unknown sessionId a 404), the skill relay that delivers
+//! SPI events to a client's intake, and Alexa devices that are real WebRTC peers.
+//!
+//! - `signaling`: what the client POSTs, checked against each call's phase;
+//! - `relay`: intake registrations, and delivering SPI events to them;
+//! - `device`: the devices (`alexa:<name>`) and their side of both flows and of hold.
+//!
+//! Everything lives under `/alexa`: the API root is `{sandbox}/alexa`, the relay's
+//! root `{sandbox}/alexa/relay`.
+
+pub mod device;
+pub mod relay;
+mod signaling;
+
+use crate::far_end::FarEnd;
+use crate::state::{Sandbox, lock};
+use dialtone_core::signaling::alexa::wire::{Message, Name};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+
+pub use relay::RelayEndpoint;
+
+/// Under the sandbox's root.
+pub const API_ROOT: &str = "/alexa";
+pub const RELAY_ROOT: &str = "/alexa/relay";
+
+/// Where a call is, as Alexa keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Phase {
+    /// The offer is out (InitiateInboundCall or InitiateOutboundCall).
+    Offered,
+    Ringing,
+    InProgress,
+    Connected,
+}
+
+/// One Alexa call.
+pub struct AlexaCall {
+    pub id: String,
+    /// The device's name (`kitchen` for `alexa:kitchen`).
+    pub device: String,
+    /// The device called the client.
+    pub device_called: bool,
+    pub relay: RelayEndpoint,
+    pub phase: Mutex<Phase>,
+    /// The request the device waits for from the client (an ack or CallUpdateResponse).
+    pub awaiting: Mutex<Option<(Name, oneshot::Sender<Message>)>>,
+    /// Every message of the call in order: `→X` client to Alexa, `←X` Alexa to client.
+    pub log: Mutex<Vec<String>>,
+    pub far_end: tokio::sync::Mutex<Option<FarEnd>>,
+    pub ended: tokio::sync::Notify,
+}
+
+impl AlexaCall {
+    pub fn phase(&self) -> Phase {
+        *lock(&self.phase)
+    }
+
+    pub fn set_phase(&self, p: Phase) {
+        *lock(&self.phase) = p;
+    }
+
+    pub fn record(&self, entry: String) {
+        lock(&self.log).push(entry);
+    }
+
+    /// Arms the wait for the client's `name` before the message that asks for it goes out.
+    pub fn expect(&self, name: Name) -> oneshot::Receiver<Message> {
+        let (tx, rx) = oneshot::channel();
+        *lock(&self.awaiting) = Some((name, tx));
+        rx
+    }
+}
+
+#[derive(Default)]
+pub struct AlexaState {
+    pub calls: Mutex<HashMap<String, Arc<AlexaCall>>>,
+    pub relays: Mutex<HashMap<String, RelayEndpoint>>,
+    /// Every call's log, kept after it ends (tests read the whole conversation).
+    pub logs: Mutex<HashMap<String, Vec<String>>>,
+}
+
+impl AlexaState {
+    pub fn call(&self, id: &str) -> Option<Arc<AlexaCall>> {
+        lock(&self.calls).get(id).cloned()
+    }
+}
+
+/// Ends a call on Alexa's side: forgets it, keeps its log, stops the device's media.
+pub async fn end_call(s: &Sandbox, id: &str) {
+    let Some(call) = lock(&s.alexa.calls).remove(id) else {
+        return;
+    };
+    lock(&s.alexa.logs).insert(id.to_owned(), lock(&call.log).clone());
+    if let Some(far) = call.far_end.lock().await.take() {
+        far.close().await;
+    }
+    call.ended.notify_waiters();
+}
+
+pub fn routes() -> axum::Router<Arc<Sandbox>> {
+    signaling::routes().merge(relay::routes())
+}

@@ -1,0 +1,238 @@
+//! Alexa calls against the sandbox's Alexa: both flows with the message order asserted,
+//! hold and resume both ways with the direction checked at the device, CallEnded both
+//! ways, and SPI events for an unknown sessionId ignored.
+
+use dialtone_core::call::{CallEvent, Command};
+use dialtone_core::media::Direction;
+use dialtone_e2e::line::{Line, alexa_line, sandbox};
+use dialtone_sandbox::Sandbox;
+use std::time::Duration;
+
+/// The one Alexa call the sandbox has seen.
+fn only_session(sandbox: &Sandbox) -> String {
+    let ids = sandbox.alexa_sessions();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    ids[0].clone()
+}
+
+async fn registered(a: &Line) {
+    a.call.command(Command::Register).await.expect("register");
+    a.wait("Idle", Duration::from_secs(5)).await;
+}
+
+/// Waits until the call's log has `n` entries (acks land just after the state changes).
+async fn log_of(sandbox: &Sandbox, id: &str, n: usize) -> Vec<String> {
+    for _ in 0..100 {
+        let log = sandbox.alexa_log(id);
+        if log.len() >= n {
+            return log;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sandbox.alexa_log(id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calling_a_device_follows_the_documented_order_and_hangs_up_with_call_ended() {
+    let sandbox = sandbox(Default::default()).await;
+    let a = alexa_line(&sandbox, 1000.0);
+    a.dial("alexa:kitchen").await;
+    a.wait("Connected", Duration::from_secs(10)).await;
+    assert!(
+        a.hears(1000.0, Duration::from_secs(3)).await,
+        "the device did not echo us"
+    );
+    let id = only_session(&sandbox);
+    a.call.command(Command::Hangup).await.expect("hang up");
+    a.wait("Ended", Duration::from_secs(5)).await;
+    assert_eq!(
+        log_of(&sandbox, &id, 8).await,
+        [
+            "→InitiateInboundCall",
+            "←CallRinging",
+            "→CallRingingAck",
+            "←CallInProgress",
+            "→CallInProgressAck",
+            "←CallAccepted",
+            "→CallAcceptedAck",
+            "→CallEnded",
+        ]
+    );
+    assert_eq!(
+        a.states(),
+        [
+            "Registering",
+            "Dialing",
+            "Ringing",
+            "Connected",
+            "Ending",
+            "Ended"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_calling_us_is_answered_in_the_documented_order_and_hangs_up() {
+    let sandbox = sandbox(Default::default()).await;
+    let a = alexa_line(&sandbox, 1000.0);
+    registered(&a).await;
+    let id = sandbox.alexa_call_me("kitchen").await.expect("call me");
+    a.wait("Alerting", Duration::from_secs(5)).await;
+    assert!(
+        a.events()
+            .iter()
+            .any(|e| matches!(e, CallEvent::Incoming { from } if from == "alexa:kitchen")),
+        "{:?}",
+        a.events()
+    );
+    a.call.command(Command::Answer).await.expect("answer");
+    a.wait("Connected", Duration::from_secs(10)).await;
+    assert!(
+        a.hears(1000.0, Duration::from_secs(3)).await,
+        "no echo on the answered call"
+    );
+    assert_eq!(
+        log_of(&sandbox, &id, 7).await,
+        [
+            "←InitiateOutboundCall",
+            "→CallRinging",
+            "←CallRingingAck",
+            "→CallInProgress",
+            "←CallInProgressAck",
+            "→CallAccepted",
+            "←CallAcceptedAck",
+        ]
+    );
+    a.call.command(Command::Hangup).await.expect("hang up");
+    a.wait("Ended", Duration::from_secs(5)).await;
+    assert_eq!(
+        sandbox.alexa_log(&id).last().map(String::as_str),
+        Some("→CallEnded")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_hold_offers_recvonly_and_resume_sendrecv_through_call_update() {
+    let sandbox = sandbox(Default::default()).await;
+    let a = alexa_line(&sandbox, 1000.0);
+    a.dial("alexa:kitchen").await;
+    a.wait("Connected", Duration::from_secs(10)).await;
+    let id = only_session(&sandbox);
+    a.call.command(Command::Hold).await.expect("hold");
+    a.wait("Held", Duration::from_secs(5)).await;
+    assert_eq!(
+        sandbox.alexa_client_direction(&id).await,
+        Some(Direction::RecvOnly)
+    );
+    a.call.command(Command::Resume).await.expect("resume");
+    a.wait("Connected", Duration::from_secs(5)).await;
+    assert_eq!(
+        sandbox.alexa_client_direction(&id).await,
+        Some(Direction::SendRecv)
+    );
+    assert!(
+        a.hears(1000.0, Duration::from_secs(3)).await,
+        "no echo after resume"
+    );
+    let log = log_of(&sandbox, &id, 13).await;
+    assert_eq!(
+        log[7..13],
+        [
+            "→CallUpdate",
+            "←CallUpdateResponse",
+            "→CallUpdateAck",
+            "→CallUpdate",
+            "←CallUpdateResponse",
+            "→CallUpdateAck",
+        ]
+    );
+    a.call.command(Command::Hangup).await.expect("hang up");
+    a.wait("Ended", Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_device_holds_and_resumes_us_and_ends_the_call() {
+    let sandbox = sandbox(Default::default()).await;
+    let a = alexa_line(&sandbox, 1000.0);
+    registered(&a).await;
+    let id = sandbox.alexa_call_me("kitchen").await.expect("call me");
+    a.wait("Alerting", Duration::from_secs(5)).await;
+    a.call.command(Command::Answer).await.expect("answer");
+    a.wait("Connected", Duration::from_secs(10)).await;
+    sandbox.alexa_hold(&id, true).await.expect("device holds");
+    // The device sends only: we receive only.
+    assert_eq!(
+        sandbox.alexa_client_direction(&id).await,
+        Some(Direction::RecvOnly)
+    );
+    assert!(
+        a.events()
+            .iter()
+            .any(|e| matches!(e, CallEvent::RemoteHold { held: true })),
+        "{:?}",
+        a.events()
+    );
+    sandbox.alexa_hold(&id, false).await.expect("device resumes");
+    assert_eq!(
+        sandbox.alexa_client_direction(&id).await,
+        Some(Direction::SendRecv)
+    );
+    assert!(
+        a.hears(1000.0, Duration::from_secs(3)).await,
+        "no echo after the device resumed"
+    );
+    let log = log_of(&sandbox, &id, 13).await;
+    assert_eq!(
+        log[7..13],
+        [
+            "←CallUpdate",
+            "→CallUpdateResponse",
+            "←CallUpdateAck",
+            "←CallUpdate",
+            "→CallUpdateResponse",
+            "←CallUpdateAck",
+        ]
+    );
+    sandbox.alexa_hang_up(&id).await.expect("device hangs up");
+    assert_eq!(
+        sandbox.alexa_log(&id).last().map(String::as_str),
+        Some("←CallEnded")
+    );
+    let ended = a.wait("Ended", Duration::from_secs(5)).await;
+    assert_eq!(ended.to_string(), "Ended (Terminated)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_hold_resume_cycles_end_with_two_way_audio() {
+    let sandbox = sandbox(Default::default()).await;
+    let a = alexa_line(&sandbox, 1000.0);
+    a.dial("alexa:kitchen").await;
+    a.wait("Connected", Duration::from_secs(10)).await;
+    let id = only_session(&sandbox);
+    for cycle in 0..50 {
+        a.call.command(Command::Hold).await.expect("hold");
+        a.wait("Held", Duration::from_secs(5)).await;
+        assert_eq!(
+            sandbox.alexa_client_direction(&id).await,
+            Some(Direction::RecvOnly),
+            "cycle {cycle}"
+        );
+        a.call.command(Command::Resume).await.expect("resume");
+        a.wait("Connected", Duration::from_secs(5)).await;
+        assert_eq!(
+            sandbox.alexa_client_direction(&id).await,
+            Some(Direction::SendRecv),
+            "cycle {cycle}"
+        );
+    }
+    assert!(
+        a.hears(1000.0, Duration::from_secs(3)).await,
+        "no echo after 50 cycles"
+    );
+    let log = log_of(&sandbox, &id, 7 + 300).await;
+    let updates = log.iter().filter(|m| *m == "→CallUpdate").count();
+    let acks = log.iter().filter(|m| *m == "→CallUpdateAck").count();
+    assert_eq!((updates, acks), (100, 100), "{log:?}");
+    a.call.command(Command::Hangup).await.expect("hang up");
+    a.wait("Ended", Duration::from_secs(5)).await;
+}
