@@ -2,14 +2,12 @@
 //! a 401 answered by one token refresh, a 429 waited out, a refused hold that leaves the
 //! call as it was, and SPI events for an unknown sessionId ignored.
 
-use dialtone_core::auth::ClientCredentials;
 use dialtone_core::call::{CallEvent, Command};
+use dialtone_core::signaling::alexa::AlexaClient;
 use dialtone_core::signaling::alexa::client::{exception, explain};
 use dialtone_core::signaling::alexa::wire::{Message, Name};
-use dialtone_core::signaling::alexa::{AlexaClient, CALLING_SCOPE};
 use dialtone_e2e::line::{alexa_line, sandbox};
 use dialtone_sandbox::{FaultKind, Sandbox};
-use std::sync::Arc;
 use std::time::Duration;
 
 fn client(sandbox: &Sandbox) -> AlexaClient {

@@ -4,6 +4,7 @@
 //! default), so `dialtone call +15550100` works on a fresh machine.
 
 mod accounts;
+mod alexa;
 mod history;
 mod line;
 mod output;
@@ -157,6 +158,11 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Alexa: StartCommunicationSession.
+    Alexa {
+        #[command(subcommand)]
+        cmd: alexa::AlexaCmd,
+    },
     /// Operator accounts: settings in the config directory, secrets in the OS keyring.
     Accounts {
         #[command(subcommand)]
@@ -220,6 +226,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             call_me_after,
         } => sandbox(listen, call_me_after).await,
         Cmd::Accounts { cmd } => accounts::run(cmd).await,
+        Cmd::Alexa { cmd } => alexa::run(cmd).await,
         Cmd::Devices { json } => devices(json),
         Cmd::History { json, limit, clear } => history::list(json, limit, clear),
         Cmd::Numbers => {

@@ -117,6 +117,18 @@ impl Reporter {
         eprintln!("dialtone: {message}");
     }
 
+    pub fn session_started(&self, session_id: &str, client_session_id: &str) {
+        if self.json {
+            self.line(serde_json::json!({
+                "event": "session_started",
+                "sessionId": session_id,
+                "clientSessionId": client_session_id,
+            }));
+        } else {
+            println!("session {session_id} started (clientSessionId {client_session_id})");
+        }
+    }
+
     pub fn registered(&self, number: Option<&str>) {
         if self.json {
             self.line(serde_json::json!({"event": "registered", "number": number}));

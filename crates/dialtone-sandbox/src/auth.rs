@@ -60,12 +60,8 @@ impl SandboxCredentials {
         ))
     }
 
-    /// An Alexa client side on the sandbox at `root`: its Alexa API and skill relay.
-    pub fn alexa_provider(
-        &self,
-        root: &str,
-        timeout: std::time::Duration,
-    ) -> Result<AlexaProvider, TokenError> {
+    /// A client of the sandbox's Alexa API at `root`.
+    pub fn alexa_client(&self, root: &str, timeout: std::time::Duration) -> Result<AlexaClient, TokenError> {
         let tokens = ClientCredentials::new(
             &self.client_id,
             &self.client_secret,
@@ -73,13 +69,21 @@ impl SandboxCredentials {
             vec![alexa::CALLING_SCOPE.to_owned()],
         )?;
         let root = root.trim_end_matches('/');
+        let api = format!("{root}{}", crate::alexa::API_ROOT);
+        Ok(AlexaClient::new(&api, Arc::new(tokens), timeout))
+    }
+
+    /// An Alexa client side on the sandbox at `root`: its Alexa API and skill relay.
+    pub fn alexa_provider(
+        &self,
+        root: &str,
+        timeout: std::time::Duration,
+    ) -> Result<AlexaProvider, TokenError> {
+        let root = root.trim_end_matches('/');
+        let relay = format!("{root}{}", crate::alexa::RELAY_ROOT);
         Ok(AlexaProvider::new(
-            AlexaClient::new(
-                &format!("{root}{}", crate::alexa::API_ROOT),
-                Arc::new(tokens),
-                timeout,
-            ),
-            AlexaConfig::new(format!("{root}{}", crate::alexa::RELAY_ROOT)),
+            self.alexa_client(root, timeout)?,
+            AlexaConfig::new(relay),
         ))
     }
 }

@@ -133,6 +133,14 @@ impl Sandbox {
             .unwrap_or_default()
     }
 
+    /// The phone numbers of the clients on the skill relay.
+    pub fn alexa_numbers(&self) -> Vec<String> {
+        state::lock(&self.state.alexa.relays)
+            .values()
+            .map(|r| r.phone_number.clone())
+            .collect()
+    }
+
     /// The sessionIds of Alexa calls, live or ended.
     pub fn alexa_sessions(&self) -> Vec<String> {
         let mut ids: Vec<String> = state::lock(&self.state.alexa.calls).keys().cloned().collect();

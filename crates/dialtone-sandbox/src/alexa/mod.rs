@@ -4,13 +4,15 @@
 //!
 //! - `signaling`: what the client POSTs, checked against each call's phase;
 //! - `relay`: intake registrations, and delivering SPI events to them;
-//! - `device`: the devices (`alexa:<name>`) and their side of both flows and of hold.
+//! - `device`: the devices (`alexa:<name>`) and their side of both flows and of hold;
+//! - `session`: StartCommunicationSession, which has a device call a Dialtone client.
 //!
 //! Everything lives under `/alexa`: the API root is `{sandbox}/alexa`, the relay's
 //! root `{sandbox}/alexa/relay`.
 
 pub mod device;
 pub mod relay;
+mod session;
 mod signaling;
 
 use crate::far_end::FarEnd;
@@ -102,5 +104,7 @@ pub async fn end_call(s: &Sandbox, id: &str) {
 }
 
 pub fn routes() -> axum::Router<Arc<Sandbox>> {
-    signaling::routes().merge(relay::routes())
+    signaling::routes()
+        .merge(relay::routes())
+        .merge(session::routes())
 }

@@ -73,9 +73,15 @@ impl StartSessionRequest {
     /// A call from the Alexa device `endpoint_id` (whose number is `from`) to `to`
     /// through the phone provider, with a fresh client session id.
     pub fn phone_call(endpoint_id: &str, from: &PhoneNumber, to: &PhoneNumber) -> Self {
-        let phone = |n: &PhoneNumber| ParticipantId {
+        Self::from_parts(endpoint_id, from.as_e164(), to.as_e164(), None)
+    }
+
+    /// The same, with the values exactly as given (so [`validate`](Self::validate) can
+    /// say what is wrong with them) and a fresh UUID unless `client_session_id` is given.
+    pub fn from_parts(endpoint_id: &str, from: &str, to: &str, client_session_id: Option<&str>) -> Self {
+        let phone = |n: &str| ParticipantId {
             kind: IdType::PhoneNumber,
-            value: n.to_string(),
+            value: n.to_owned(),
         };
         Self {
             participants: vec![
@@ -93,7 +99,8 @@ impl StartSessionRequest {
                 },
             ],
             client_context: ClientContext {
-                client_session_id: uuid::Uuid::new_v4().to_string(),
+                client_session_id: client_session_id
+                    .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned),
             },
         }
     }

@@ -1,0 +1,232 @@
+//! The CLI over Alexa: `listen --network alexa` answers a device with the same script
+//! and events as a CAMARA call; `alexa start-session` refuses each rule the CLI can break
+//! before any request, rings a Dialtone client's number as InitiateOutboundCall, and
+//! returns the API's error statuses as their exception names.
+
+use dialtone_core::call::{CallEvent, Command};
+use dialtone_core::signaling::alexa::client::exception;
+use dialtone_e2e::cli::{Cli, json_lines, states};
+use dialtone_e2e::line::{alexa_line, sandbox};
+use dialtone_sandbox::FaultKind;
+use std::process::Output;
+use std::time::Duration;
+
+async fn start_session(url: &str, args: &[&str]) -> Output {
+    let mut all: Vec<String> = ["alexa", "start-session", "--json", "--sandbox", url]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    all.extend(args.iter().map(|s| s.to_string()));
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = all.iter().map(String::as_str).collect();
+        Cli::new(env!("CARGO_BIN_EXE_dialtone")).run(&args)
+    })
+    .await
+    .expect("join")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rule_the_cli_can_break_is_refused_before_anything_is_sent() {
+    let sandbox = sandbox(Default::default()).await;
+    let url = sandbox.base_url();
+    let long_device = "d".repeat(513);
+    let long_id = "s".repeat(101);
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["--device", "", "--from", "+12045551111", "--to", "+15550190"],
+            "endpointId",
+        ),
+        (
+            &[
+                "--device",
+                &long_device,
+                "--from",
+                "+12045551111",
+                "--to",
+                "+15550190",
+            ],
+            "it has 513",
+        ),
+        (
+            &[
+                "--device",
+                "kitchen",
+                "--from",
+                "+1 204 555 1111",
+                "--to",
+                "+15550190",
+            ],
+            "write it as +12045551111",
+        ),
+        (
+            &[
+                "--device",
+                "kitchen",
+                "--from",
+                "+12045551111",
+                "--to",
+                "15550190",
+            ],
+            "start with +",
+        ),
+        (
+            &[
+                "--device",
+                "kitchen",
+                "--from",
+                "+12045551111",
+                "--to",
+                "+15550190",
+                "--client-session-id",
+                "",
+            ],
+            "clientSessionId",
+        ),
+        (
+            &[
+                "--device",
+                "kitchen",
+                "--from",
+                "+12045551111",
+                "--to",
+                "+15550190",
+                "--client-session-id",
+                &long_id,
+            ],
+            "it has 101",
+        ),
+    ];
+    for (args, reason) in cases {
+        let out = start_session(&url, args).await;
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let events = json_lines(&out.stdout);
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["code"], "INVALID_INPUT");
+        let message = events[0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("not sent: ") && message.contains(reason),
+            "{args:?}: {message}"
+        );
+    }
+    let status = sandbox.status().await;
+    assert_eq!(
+        (status.requests, status.tokens_issued),
+        (0, 0),
+        "something was sent"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_to_a_dialtone_number_rings_the_client_and_connects() {
+    let sandbox = sandbox(Default::default()).await;
+    let a = alexa_line(&sandbox, 1000.0);
+    a.call.command(Command::Register).await.expect("register");
+    a.wait("Idle", Duration::from_secs(5)).await;
+    let number = sandbox.alexa_numbers().pop().expect("a number on the relay");
+    let out = start_session(
+        &sandbox.base_url(),
+        &["--device", "kitchen", "--from", "+12045551111", "--to", &number],
+    )
+    .await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let events = json_lines(&out.stdout);
+    let session = events[0]["sessionId"].as_str().expect("sessionId").to_owned();
+    assert_eq!(events[0]["clientSessionId"].as_str().map(str::len), Some(36));
+    a.wait("Alerting", Duration::from_secs(5)).await;
+    assert!(
+        a.events()
+            .iter()
+            .any(|e| matches!(e, CallEvent::Incoming { from } if from == "alexa:kitchen"))
+    );
+    a.call.command(Command::Answer).await.expect("answer");
+    a.wait("Connected", Duration::from_secs(10)).await;
+    assert!(a.hears(1000.0, Duration::from_secs(3)).await, "no echo");
+    assert_eq!(
+        sandbox.alexa_log(&session).first().map(String::as_str),
+        Some("←InitiateOutboundCall")
+    );
+    // A number nobody registered is the API's 404.
+    let out = start_session(
+        &sandbox.base_url(),
+        &[
+            "--device",
+            "kitchen",
+            "--from",
+            "+12045551111",
+            "--to",
+            "+15550177",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json_lines(&out.stdout)[0]["code"], "NotFound");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_apis_errors_come_back_as_their_exception_names() {
+    let sandbox = sandbox(Default::default()).await;
+    let args = [
+        "--device",
+        "kitchen",
+        "--from",
+        "+12045551111",
+        "--to",
+        "+15550190",
+    ];
+    // 401 and 429 earn one retry: inject two.
+    for (status, faults, name) in [
+        (400, 1, "InvalidInput"),
+        (401, 2, "BadToken"),
+        (403, 1, "AccessDenied"),
+        (429, 2, "Throttling"),
+        (500, 1, "InternalServerError"),
+    ] {
+        assert_eq!(exception(status), name);
+        sandbox.inject_fault(FaultKind::Status(status), faults);
+        let out = start_session(&sandbox.base_url(), &args).await;
+        assert_eq!(out.status.code(), Some(1), "{status}");
+        let e = &json_lines(&out.stdout)[0];
+        assert_eq!(e["code"], name, "{e}");
+        assert!(
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("starting the communication session failed")),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn listen_over_alexa_answers_the_device_and_runs_the_script() {
+    let out = Cli::new(env!("CARGO_BIN_EXE_dialtone")).run(&[
+        "listen",
+        "--network",
+        "alexa",
+        "--auto-answer",
+        "--calls",
+        "1",
+        "--call-me-after",
+        "500ms",
+        "--json",
+        "--script",
+        "wait 1s; hold; wait 1s; resume; wait 500ms; hangup",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let events = json_lines(&out.stdout);
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "incoming" && e["from"] == "alexa:kitchen"),
+        "{events:?}"
+    );
+    let key: Vec<String> = states(&events)
+        .into_iter()
+        .filter(|s| ["Alerting", "Connected", "Held", "Ended"].contains(&s.as_str()))
+        .collect();
+    assert_eq!(key, ["Alerting", "Connected", "Held", "Connected", "Ended"]);
+    let held = events
+        .iter()
+        .filter(|e| e["event"] == "media")
+        .any(|e| e["direction"] == "recvonly");
+    assert!(held, "no media event with direction recvonly");
+}
