@@ -11,16 +11,10 @@ use dialtone_sandbox::{FaultKind, Sandbox};
 use std::time::Duration;
 
 fn client(sandbox: &Sandbox) -> AlexaClient {
-    let c = sandbox.credentials();
-    let tokens = ClientCredentials::new(
-        &c.client_id,
-        &c.client_secret,
-        &c.token_url,
-        vec![CALLING_SCOPE.into()],
-    )
-    .expect("tokens");
-    let root = format!("{}{}", sandbox.base_url(), dialtone_sandbox::alexa::API_ROOT);
-    AlexaClient::new(&root, Arc::new(tokens), Duration::from_secs(5))
+    sandbox
+        .credentials()
+        .alexa_client(&sandbox.base_url(), Duration::from_secs(5))
+        .expect("tokens")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
