@@ -35,7 +35,7 @@ async fn log_of(sandbox: &Sandbox, id: &str, n: usize) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calling_a_device_follows_the_documented_order_and_hangs_up_with_call_ended() {
     let sandbox = sandbox(Default::default()).await;
-    let a = alexa_line(&sandbox, 1000.0);
+    let a = alexa_line(&sandbox, 1000.0).await;
     a.dial("alexa:kitchen").await;
     a.wait("Connected", Duration::from_secs(10)).await;
     assert!(
@@ -74,7 +74,7 @@ async fn calling_a_device_follows_the_documented_order_and_hangs_up_with_call_en
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_device_calling_us_is_answered_in_the_documented_order_and_hangs_up() {
     let sandbox = sandbox(Default::default()).await;
-    let a = alexa_line(&sandbox, 1000.0);
+    let a = alexa_line(&sandbox, 1000.0).await;
     registered(&a).await;
     let id = sandbox.alexa_call_me("kitchen").await.expect("call me");
     a.wait("Alerting", Duration::from_secs(5)).await;
@@ -114,7 +114,7 @@ async fn a_device_calling_us_is_answered_in_the_documented_order_and_hangs_up() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_hold_offers_recvonly_and_resume_sendrecv_through_call_update() {
     let sandbox = sandbox(Default::default()).await;
-    let a = alexa_line(&sandbox, 1000.0);
+    let a = alexa_line(&sandbox, 1000.0).await;
     a.dial("alexa:kitchen").await;
     a.wait("Connected", Duration::from_secs(10)).await;
     let id = only_session(&sandbox);
@@ -153,7 +153,7 @@ async fn our_hold_offers_recvonly_and_resume_sendrecv_through_call_update() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_device_holds_and_resumes_us_and_ends_the_call() {
     let sandbox = sandbox(Default::default()).await;
-    let a = alexa_line(&sandbox, 1000.0);
+    let a = alexa_line(&sandbox, 1000.0).await;
     registered(&a).await;
     let id = sandbox.alexa_call_me("kitchen").await.expect("call me");
     a.wait("Alerting", Duration::from_secs(5)).await;
@@ -205,7 +205,7 @@ async fn the_device_holds_and_resumes_us_and_ends_the_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_hold_resume_cycles_end_with_two_way_audio() {
     let sandbox = sandbox(Default::default()).await;
-    let a = alexa_line(&sandbox, 1000.0);
+    let a = alexa_line(&sandbox, 1000.0).await;
     a.dial("alexa:kitchen").await;
     a.wait("Connected", Duration::from_secs(10)).await;
     let id = only_session(&sandbox);

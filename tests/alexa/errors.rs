@@ -10,17 +10,18 @@ use dialtone_e2e::line::{alexa_line, sandbox};
 use dialtone_sandbox::{FaultKind, Sandbox};
 use std::time::Duration;
 
-fn client(sandbox: &Sandbox) -> AlexaClient {
+async fn client(sandbox: &Sandbox) -> AlexaClient {
     sandbox
         .credentials()
         .alexa_client(&sandbox.base_url(), Duration::from_secs(5))
+        .await
         .expect("tokens")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_error_status_is_explained_from_the_one_table() {
     let sandbox = sandbox(Default::default()).await;
-    let alexa = client(&sandbox);
+    let alexa = client(&sandbox).await;
     let ended = Message::ended("no-such-call", "SUCCESS", "bye");
     // 401 and 429 earn one retry: inject two so the second answer stands.
     for (status, faults) in [
@@ -50,7 +51,7 @@ async fn every_error_status_is_explained_from_the_one_table() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_401_refreshes_the_token_once_and_a_429_is_waited_out() {
     let sandbox = sandbox(Default::default()).await;
-    let a = alexa_line(&sandbox, 1000.0);
+    let a = alexa_line(&sandbox, 1000.0).await;
     a.call.command(Command::Register).await.expect("register");
     a.wait("Idle", Duration::from_secs(5)).await;
     let issued = sandbox.status().await.tokens_issued;
@@ -73,7 +74,7 @@ async fn a_401_refreshes_the_token_once_and_a_429_is_waited_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_hold_says_why_and_the_call_stays_connected() {
     let sandbox = sandbox(Default::default()).await;
-    let a = alexa_line(&sandbox, 1000.0);
+    let a = alexa_line(&sandbox, 1000.0).await;
     a.dial("alexa:kitchen").await;
     a.wait("Connected", Duration::from_secs(10)).await;
     sandbox.inject_fault(FaultKind::Status(409), 1);
@@ -98,7 +99,7 @@ async fn a_refused_hold_says_why_and_the_call_stays_connected() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spi_events_for_an_unknown_session_are_ignored() {
     let sandbox = sandbox(Default::default()).await;
-    let a = alexa_line(&sandbox, 1000.0);
+    let a = alexa_line(&sandbox, 1000.0).await;
     a.dial("alexa:kitchen").await;
     a.wait("Connected", Duration::from_secs(10)).await;
     for m in [

@@ -119,7 +119,7 @@ async fn every_rule_the_cli_can_break_is_refused_before_anything_is_sent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_to_a_dialtone_number_rings_the_client_and_connects() {
     let sandbox = sandbox(Default::default()).await;
-    let a = alexa_line(&sandbox, 1000.0);
+    let a = alexa_line(&sandbox, 1000.0).await;
     a.call.command(Command::Register).await.expect("register");
     a.wait("Idle", Duration::from_secs(5)).await;
     let number = sandbox.alexa_numbers().pop().expect("a number on the relay");

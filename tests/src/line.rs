@@ -59,11 +59,12 @@ pub fn line(sandbox: &Sandbox, tone_hz: f64) -> Line {
 }
 
 /// A line on the sandbox's Alexa whose microphone plays `tone_hz`.
-pub fn alexa_line(sandbox: &Sandbox, tone_hz: f64) -> Line {
+pub async fn alexa_line(sandbox: &Sandbox, tone_hz: f64) -> Line {
     let provider = sandbox
         .credentials()
         .alexa_provider(&sandbox.base_url(), Duration::from_secs(5))
-        .expect("token source");
+        .await
+        .expect("signed in to the sandbox's Login with Amazon");
     line_with(provider, tone_hz)
 }
 

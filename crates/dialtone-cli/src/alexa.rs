@@ -53,7 +53,9 @@ pub async fn run(cmd: AlexaCmd) -> anyhow::Result<ExitCode> {
         None => Some(Sandbox::start(([127, 0, 0, 1], 0).into(), SandboxConfig::default()).await?),
     };
     let root = sandbox.unwrap_or_else(|| embedded.as_ref().map(Sandbox::base_url).unwrap_or_default());
-    let client = SandboxCredentials::at(&root).alexa_client(&root, Duration::from_secs(10))?;
+    let client = SandboxCredentials::at(&root)
+        .alexa_client(&root, Duration::from_secs(10))
+        .await?;
     let result = client.start_session(&request).await;
     if let Some(s) = embedded {
         s.stop().await;

@@ -209,7 +209,7 @@ impl Line {
                         CamaraConfig::new(dialtone_core::new_device_id()),
                         timeout,
                     )?),
-                    Network::Alexa => Arc::new(credentials.alexa_provider(&root, timeout)?),
+                    Network::Alexa => Arc::new(credentials.alexa_provider(&root, timeout).await?),
                 };
                 // The sandbox's far ends live on loopback.
                 (provider, MediaConfig::loopback(), sandbox, source)

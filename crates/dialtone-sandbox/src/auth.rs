@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
-use dialtone_core::auth::{ClientCredentials, TokenError};
+use dialtone_core::auth::{ClientCredentials, LwaClient, LwaEndpoints, LwaTokens, Secrets, TokenError};
 use dialtone_core::signaling::alexa::{self, AlexaClient, AlexaConfig, AlexaProvider};
 use dialtone_core::signaling::camara::wire::scopes;
 use dialtone_core::signaling::camara::{CamaraClient, CamaraConfig, CamaraEndpoints, CamaraProvider};
@@ -26,6 +26,9 @@ pub struct SandboxCredentials {
     pub client_id: String,
     pub client_secret: String,
     pub token_url: String,
+    /// The Alexa skill's Login with Amazon client.
+    pub lwa_client_id: String,
+    pub lwa_client_secret: String,
 }
 
 impl SandboxCredentials {
@@ -37,6 +40,8 @@ impl SandboxCredentials {
             client_id: defaults.client_id,
             client_secret: defaults.client_secret,
             token_url: format!("{}{TOKEN_PATH}", root.trim_end_matches('/')),
+            lwa_client_id: defaults.lwa_client_id,
+            lwa_client_secret: defaults.lwa_client_secret,
         }
     }
 
@@ -60,29 +65,65 @@ impl SandboxCredentials {
         ))
     }
 
-    /// A client of the sandbox's Alexa API at `root`.
-    pub fn alexa_client(&self, root: &str, timeout: std::time::Duration) -> Result<AlexaClient, TokenError> {
-        let tokens = ClientCredentials::new(
-            &self.client_id,
-            &self.client_secret,
-            &self.token_url,
-            vec![alexa::CALLING_SCOPE.to_owned()],
-        )?;
-        let root = root.trim_end_matches('/');
-        let api = format!("{root}{}", crate::alexa::API_ROOT);
+    /// The sandbox's Login with Amazon client at `root`.
+    pub fn lwa_client(&self, root: &str) -> Result<LwaClient, TokenError> {
+        let lwa = format!("{}{}", root.trim_end_matches('/'), crate::lwa::LWA_ROOT);
+        LwaClient::new(
+            &self.lwa_client_id,
+            Some(&self.lwa_client_secret),
+            LwaEndpoints::under(&lwa),
+            alexa::CALLING_SCOPE,
+        )
+    }
+
+    /// Signs in to the sandbox's Login with Amazon at `root` the way a person would in a
+    /// browser (authorization code, PKCE, loopback redirect), the sandbox approving at
+    /// once. Its refresh token is the sandbox's, gone when the sandbox stops: it is kept
+    /// in memory, not in the OS keyring.
+    pub async fn alexa_sign_in(&self, root: &str) -> Result<LwaTokens, TokenError> {
+        let client = self.lwa_client(root)?;
+        let sign_in = client.begin_sign_in().await?;
+        let browser = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| TokenError::Unreachable(e.to_string()))?;
+        let page = browser
+            .get(&sign_in.url)
+            .send()
+            .await
+            .map_err(|e| TokenError::Unreachable(e.to_string()))?;
+        if !page.status().is_success() {
+            let why = page.text().await.unwrap_or_default();
+            return Err(TokenError::SignIn(why));
+        }
+        let grant = sign_in.finish(std::time::Duration::from_secs(10)).await?;
+        let memory = Secrets::in_memory().map_err(|e| TokenError::Keyring(e.to_string()))?;
+        let tokens = LwaTokens::new(client, memory, "sandbox");
+        tokens.store(grant).await?;
+        Ok(tokens)
+    }
+
+    /// A client of the sandbox's Alexa API at `root`, signed in.
+    pub async fn alexa_client(
+        &self,
+        root: &str,
+        timeout: std::time::Duration,
+    ) -> Result<AlexaClient, TokenError> {
+        let tokens = self.alexa_sign_in(root).await?;
+        let api = format!("{}{}", root.trim_end_matches('/'), crate::alexa::API_ROOT);
         Ok(AlexaClient::new(&api, Arc::new(tokens), timeout))
     }
 
     /// An Alexa client side on the sandbox at `root`: its Alexa API and skill relay.
-    pub fn alexa_provider(
+    pub async fn alexa_provider(
         &self,
         root: &str,
         timeout: std::time::Duration,
     ) -> Result<AlexaProvider, TokenError> {
-        let root = root.trim_end_matches('/');
-        let relay = format!("{root}{}", crate::alexa::RELAY_ROOT);
+        let relay = format!("{}{}", root.trim_end_matches('/'), crate::alexa::RELAY_ROOT);
         Ok(AlexaProvider::new(
-            self.alexa_client(root, timeout)?,
+            self.alexa_client(root, timeout).await?,
             AlexaConfig::new(relay),
         ))
     }
@@ -94,6 +135,8 @@ impl Sandbox {
             client_id: self.config.client_id.clone(),
             client_secret: self.config.client_secret.clone(),
             token_url: format!("{}{TOKEN_PATH}", self.base_url()),
+            lwa_client_id: self.config.lwa_client_id.clone(),
+            lwa_client_secret: self.config.lwa_client_secret.clone(),
         }
     }
 }
@@ -151,8 +194,7 @@ async fn token(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: String) 
             "use client_credentials",
         );
     }
-    let mut allowed = scopes::all_client();
-    allowed.push(dialtone_core::signaling::alexa::CALLING_SCOPE.to_owned());
+    let allowed = scopes::all_client();
     let granted: Vec<String> = match form.get("scope").filter(|s| !s.trim().is_empty()) {
         Some(requested) => {
             let unknown: Vec<&str> = requested

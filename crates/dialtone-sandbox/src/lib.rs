@@ -16,6 +16,7 @@ mod control;
 mod errors;
 mod events;
 pub mod far_end;
+pub mod lwa;
 mod registration;
 mod state;
 
@@ -179,6 +180,7 @@ fn router(state: Arc<state::Sandbox>) -> Router {
         .merge(events::routes())
         .merge(control::routes())
         .merge(alexa::routes())
+        .merge(lwa::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             control::faults,

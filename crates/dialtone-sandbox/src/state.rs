@@ -16,6 +16,9 @@ use tokio::sync::oneshot;
 pub struct SandboxConfig {
     pub client_id: String,
     pub client_secret: String,
+    /// The Alexa skill's LWA client (the sandbox's Login with Amazon).
+    pub lwa_client_id: String,
+    pub lwa_client_secret: String,
     pub token_ttl: Duration,
     pub registration_ttl: Duration,
     /// When false, `callType: EMERGENCY` is refused with 501 CALLTYPE_EMERGENCY_NOT_SUPPORTED.
@@ -33,6 +36,8 @@ impl Default for SandboxConfig {
         Self {
             client_id: "dialtone-sandbox".into(),
             client_secret: "sandbox-secret".into(),
+            lwa_client_id: "amzn1.application-oa2-client.dialtone-sandbox".into(),
+            lwa_client_secret: "sandbox-lwa-secret".into(),
             token_ttl: Duration::from_secs(3600),
             registration_ttl: Duration::from_secs(3600),
             emergency_supported: true,
@@ -123,6 +128,7 @@ pub struct Sandbox {
     pub events_failed: AtomicU64,
     pub http: reqwest::Client,
     pub alexa: crate::alexa::AlexaState,
+    pub lwa: crate::lwa::LwaState,
     next_number: AtomicU32,
 }
 
@@ -154,6 +160,7 @@ impl Sandbox {
             events_failed: AtomicU64::new(0),
             http,
             alexa: Default::default(),
+            lwa: Default::default(),
             next_number: AtomicU32::new(0),
         }
     }

@@ -18,6 +18,12 @@ pub enum TokenError {
     Refused(String),
     #[error("the token server could not be reached: {0}")]
     Unreachable(String),
+    #[error("the sign-in did not complete: {0}")]
+    SignIn(String),
+    #[error("the account '{0}' is not signed in; sign in to Amazon first (dialtone accounts sign-in {0})")]
+    NotSignedIn(String),
+    #[error("the keyring could not keep the sign-in: {0}")]
+    Keyring(String),
 }
 
 /// `renew_at_ms` is wall-clock time so that a cached token means the same after a restart.

@@ -2,9 +2,11 @@
 //! keyring. Secrets never reach logs.
 
 mod client_credentials;
+pub mod lwa;
 mod secrets;
 
 pub use client_credentials::{ClientCredentials, TokenError};
+pub use lwa::{LwaClient, LwaEndpoints, LwaTokens};
 pub use secrets::{SERVICE as KEYRING_SERVICE, SecretError, SecretKind, Secrets};
 
 /// Something that hands out a valid bearer token.

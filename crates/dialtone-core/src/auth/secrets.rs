@@ -24,6 +24,8 @@ pub enum SecretError {
 pub enum SecretKind {
     ClientSecret,
     AccessToken,
+    /// An LWA refresh token (Alexa accounts).
+    RefreshToken,
 }
 
 impl SecretKind {
@@ -31,6 +33,7 @@ impl SecretKind {
         match self {
             SecretKind::ClientSecret => "client-secret",
             SecretKind::AccessToken => "access-token",
+            SecretKind::RefreshToken => "refresh-token",
         }
     }
 }
@@ -62,6 +65,13 @@ impl Secrets {
     /// Any keyring-core store (the mock store in unit tests).
     pub fn with_store(store: Arc<CredentialStore>) -> Self {
         Self { store }
+    }
+
+    /// A store that lives as long as the process: for unit tests, and for the embedded
+    /// sandbox's throwaway tokens.
+    pub fn in_memory() -> Result<Self, SecretError> {
+        let store = keyring_core::mock::Store::new().map_err(|e| SecretError::NoKeyring(e.to_string()))?;
+        Ok(Self { store })
     }
 
     fn entry(&self, account: &str, kind: SecretKind) -> Result<keyring_core::Entry, SecretError> {
@@ -96,7 +106,8 @@ impl Secrets {
     /// Removes every secret of an account.
     pub fn forget(&self, account: &str) -> Result<(), SecretError> {
         self.delete(account, SecretKind::ClientSecret)?;
-        self.delete(account, SecretKind::AccessToken)
+        self.delete(account, SecretKind::AccessToken)?;
+        self.delete(account, SecretKind::RefreshToken)
     }
 }
 
