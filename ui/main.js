@@ -24,7 +24,9 @@ const LABELS = {
 const IN_CALL = new Set(["Dialing", "Ringing", "Proceeding", "Connected", "Holding", "Held", "Resuming", "Alerting", "Answering", "Ending"]);
 const UP = new Set(["Connected", "Holding", "Held", "Resuming"]);
 
-const ui = { state: "Opening", connectedAt: null, heldAt: null, muted: false, sandbox: false };
+const NUMBER_HINT = "International format: + and the country code.";
+const ALEXA_HINT = "An Alexa device as alexa: and its name, such as alexa:kitchen.";
+const ui = { state: "Opening", connectedAt: null, heldAt: null, muted: false, sandbox: false, hint: NUMBER_HINT };
 
 const message = (e) => (e && typeof e === "object" && "message" in e ? e.message : String(e));
 
@@ -142,7 +144,7 @@ async function onNumberInput() {
   if (typed !== check.formatted) input.value = check.formatted;
   const bad = input.value.length > 0 && !check.e164;
   input.setAttribute("aria-invalid", String(bad));
-  $("number-hint").textContent = bad ? check.error : "International format: + and the country code.";
+  $("number-hint").textContent = bad ? check.error : ui.hint;
 }
 
 async function dial(number) {
@@ -181,7 +183,7 @@ function onKey(e) {
     e.preventDefault();
     return;
   }
-  // Letters never belong in a number, so M and H work from the number field too.
+  // During a call nothing is typed into the number field, so M and H work from it too.
   const key = e.key.toLowerCase();
   if (key === "m" && UP.has(ui.state)) {
     toggleMute();
@@ -250,18 +252,29 @@ function describeLine(info) {
   if (!info.ready) return "Opening the line…";
   const own = info.own_number ? ` · you are ${info.own_number}` : "";
   const tone = info.audio === "tone" ? " · no sound server: a test tone is sent" : "";
+  const net = info.network === "alexa" ? "Alexa on the " : "";
   switch (info.source?.kind) {
     case "embedded_sandbox":
-      return `Built-in sandbox (no account configured)${own}${tone}`;
+      return `${net}Built-in sandbox${info.network === "alexa" ? "" : " (no account configured)"}${own}${tone}`;
     case "sandbox":
-      return `Sandbox at ${info.source.url}${own}${tone}`;
+      return `${net}Sandbox at ${info.source.url}${own}${tone}`;
     default:
       return `Account ${info.source?.name}${own}${tone}`;
   }
 }
 
+/** The provider picker's value for a line: `network:account`. */
+function providerOf(info) {
+  const account = info.source?.kind === "account" ? info.source.name : "sandbox";
+  return `${info.network ?? "camara"}:${account}`;
+}
+
 function onLine(info) {
   $("line").textContent = describeLine(info);
+  const alexa = info.network === "alexa";
+  ui.hint = alexa ? ALEXA_HINT : NUMBER_HINT;
+  $("number").placeholder = alexa ? "alexa:kitchen" : "+1 555 0100";
+  if ($("number").getAttribute("aria-invalid") !== "true") $("number-hint").textContent = ui.hint;
   ui.sandbox = info.source?.kind === "embedded_sandbox";
   if (info.error) {
     showError(info.error);
@@ -283,10 +296,11 @@ function option(value, text, selected) {
 
 async function loadSettings() {
   const [accounts, devices, info] = await Promise.all([call("accounts"), invoke("devices"), invoke("line_info")]);
-  const current = info.source?.kind === "account" ? info.source.name : "sandbox";
+  const current = providerOf(info);
   $("account").replaceChildren(
-    option("sandbox", "Sandbox (built in)", current === "sandbox"),
-    ...(accounts?.accounts ?? []).map((a) => option(a, `CAMARA operator: ${a}`, current === a)),
+    option("camara:sandbox", "Sandbox (built in): phone numbers", current === "camara:sandbox"),
+    option("alexa:sandbox", "Sandbox (built in): Alexa devices", current === "alexa:sandbox"),
+    ...(accounts?.accounts ?? []).map((a) => option(`camara:${a}`, `CAMARA operator: ${a}`, current === `camara:${a}`)),
   );
   const devs = (list, chosen) => [
     option("", "System default", !chosen),
@@ -305,16 +319,16 @@ async function saveSettings(e) {
   const voice = { echo_cancellation: $("aec").checked, noise_suppression: $("ns").checked, gain_control: $("agc").checked };
   const saved = await call("set_audio", { input: $("input-device").value || null, output: $("output-device").value || null, voice });
   const info = await invoke("line_info");
-  const current = info.source?.kind === "account" ? info.source.name : "sandbox";
   const wanted = $("account").value;
-  if (wanted !== current) {
+  if (wanted !== providerOf(info)) {
     if (IN_CALL.has(ui.state)) {
       showError("Hang up before switching the provider.");
       return;
     }
+    const [network, account] = wanted.split(/:(.*)/s);
     ui.state = "Opening";
     render();
-    await call("open_line", { account: wanted });
+    await call("open_line", { account, network });
   }
   if (saved !== undefined) $("settings-note").textContent = "Saved. Devices apply from the next call; voice processing at once.";
 }

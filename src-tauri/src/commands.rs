@@ -5,6 +5,7 @@ use dialtone_core::account::AccountBook;
 use dialtone_core::audio::{DeviceInfo, DeviceKind, DevicePrefs, VoiceSettings};
 use dialtone_core::call::{Address, Command, format_as_typed};
 use dialtone_core::history::{CallRecord, History};
+use dialtone_phone::Network;
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
 
@@ -47,9 +48,10 @@ pub async fn open_line<R: Runtime>(
     app: AppHandle<R>,
     phone: State<'_, Phone>,
     account: Option<String>,
+    network: Option<Network>,
 ) -> Answer<LineInfo> {
     phone
-        .open(&app, account)
+        .open(&app, account, network.unwrap_or_default())
         .await
         .map_err(|e| CommandError::new("LINE_FAILED", e))
 }
@@ -80,9 +82,11 @@ pub struct NumberCheck {
 #[tauri::command]
 pub fn check_number(input: String) -> NumberCheck {
     let parsed = Address::parse(&input);
-    let formatted = match &parsed {
-        Ok(Address::Alexa(_)) => input.trim().to_owned(),
-        _ => format_as_typed(&input),
+    // A scheme being typed (`alexa:`, `tel:`) is left as it is; numbers are formatted.
+    let formatted = if input.trim_start().starts_with(|c: char| c.is_ascii_alphabetic()) {
+        input.trim_start().to_owned()
+    } else {
+        format_as_typed(&input)
     };
     let (e164, error) = match parsed {
         Ok(n) => (Some(n.to_string()), None),
@@ -157,23 +161,34 @@ pub async fn call_me(phone: State<'_, Phone>) -> Answer<()> {
 /// One sandbox number and what it does.
 #[derive(Debug, Serialize)]
 pub struct DirectoryEntry {
-    pub number: &'static str,
+    pub number: String,
     pub description: &'static str,
 }
 
-/// The sandbox's numbers; empty when the line is an operator account.
+/// The sandbox's numbers, or its Alexa devices on the Alexa network; empty when the line
+/// is an operator account.
 #[tauri::command]
 pub fn directory(phone: State<'_, Phone>) -> Vec<DirectoryEntry> {
-    if !phone.info().source.is_some_and(|s| s.is_sandbox()) {
+    let info = phone.info();
+    if !info.source.is_some_and(|s| s.is_sandbox()) {
         return Vec::new();
     }
-    dialtone_sandbox::far_end::DIRECTORY
-        .iter()
-        .map(|e| DirectoryEntry {
-            number: e.number,
-            description: e.description,
-        })
-        .collect()
+    match info.network {
+        Network::Camara => dialtone_sandbox::far_end::DIRECTORY
+            .iter()
+            .map(|e| DirectoryEntry {
+                number: e.number.to_owned(),
+                description: e.description,
+            })
+            .collect(),
+        Network::Alexa => dialtone_sandbox::alexa::device::DEVICES
+            .iter()
+            .map(|d| DirectoryEntry {
+                number: format!("{}{}", dialtone_core::call::address::ALEXA_SCHEME, d.name),
+                description: d.description,
+            })
+            .collect(),
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -43,7 +43,7 @@ fn open_line<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         let phone = app.state::<Phone>();
-        if let Err(e) = phone.open(&app, None).await {
+        if let Err(e) = phone.open(&app, None, Default::default()).await {
             tracing::error!(error = %e, "the line did not open");
         }
     });

@@ -3,9 +3,9 @@
 
 use crate::commands::{Answer, CommandError, not_ready};
 use dialtone_core::audio::level::SILENCE_DBFS;
-use dialtone_core::call::{Address, CallEvent, CallHandle, Command};
+use dialtone_core::call::{Address, CallEvent, CallHandle, CallState, Command};
 use dialtone_core::history::Tracker;
-use dialtone_phone::{AudioChoice, HistoryRecorder, Line, LineOptions, LineSource, next_event};
+use dialtone_phone::{AudioChoice, HistoryRecorder, Line, LineOptions, LineSource, Network, next_event};
 use serde::Serialize;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -35,6 +35,7 @@ pub struct LineInfo {
     pub ready: bool,
     pub source: Option<LineSource>,
     pub own_number: Option<String>,
+    pub network: Network,
     /// `devices` or `tone` (no sound server: a test tone is sent, nothing played).
     pub audio: &'static str,
     pub notes: Vec<String>,
@@ -135,12 +136,13 @@ impl Phone {
         }
     }
 
-    /// Closes the current line (hanging up) and opens one on `account` (`None`: the
-    /// default account, or the embedded sandbox when there is none).
+    /// Closes the current line (hanging up) and opens one on `network` with `account`
+    /// (`None`: the default account, or the embedded sandbox when there is none).
     pub async fn open<R: Runtime>(
         &self,
         app: &AppHandle<R>,
         account: Option<String>,
+        network: Network,
     ) -> Result<LineInfo, String> {
         let mut open = self.open.write().await;
         if let Some(old) = open.take() {
@@ -151,7 +153,7 @@ impl Phone {
         }
         self.set_info(app, LineInfo::default());
         let options = LineOptions {
-            network: Default::default(),
+            network,
             account,
             sandbox_url: None,
             audio: AudioChoice::automatic(),
@@ -187,16 +189,28 @@ impl Phone {
                 };
                 let _ = saved_app.emit(events::HISTORY, body);
             });
-        // Registered, calls can come in; dialling works while it is under way.
-        let registered = line.call.command(Command::Register).await;
+        // Registered, calls can come in. The call machine takes a dial once registering
+        // is over, so the line is ready only then.
         let mut notes = line.notes.clone();
-        if let Err(e) = registered {
-            notes.push(format!("incoming calls are off: {e}"));
+        match line.call.command(Command::Register).await {
+            Ok(()) => {
+                let settled = line
+                    .call
+                    .wait_state(Duration::from_secs(15), |s| !matches!(s, CallState::Registering))
+                    .await;
+                match settled {
+                    Some(CallState::Ended(reason)) => notes.push(format!("incoming calls are off: {reason}")),
+                    None => notes.push("registering is taking long; incoming calls may not arrive".into()),
+                    Some(_) => {}
+                }
+            }
+            Err(e) => notes.push(format!("incoming calls are off: {e}")),
         }
         let info = LineInfo {
             ready: true,
             source: Some(line.source.clone()),
             own_number: None,
+            network,
             audio,
             notes,
             error: None,

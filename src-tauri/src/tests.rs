@@ -130,7 +130,9 @@ fn a_call_on_the_embedded_sandbox_holds_resumes_sends_dtmf_and_lands_in_the_hist
     let handle = app.handle().clone();
     let info = tauri::async_runtime::block_on(async move {
         let phone = handle.state::<Phone>();
-        phone.open(&handle, Some("sandbox".into())).await
+        phone
+            .open(&handle, Some("sandbox".into()), Default::default())
+            .await
     })
     .expect("the embedded sandbox line opens");
     assert!(info.source.is_some_and(|s| s.is_sandbox()));
@@ -181,6 +183,49 @@ fn a_call_on_the_embedded_sandbox_holds_resumes_sends_dtmf_and_lands_in_the_hist
     assert_eq!(rows[0]["outcome"], "Hangup");
     assert!(rows[0]["connected_ms"].as_i64().is_some_and(|ms| ms > 0));
 
+    let handle = app.handle().clone();
+    tauri::async_runtime::block_on(async move { handle.state::<Phone>().close().await });
+}
+
+/// Opens the line as the Settings panel does; its info.
+fn open_line(w: &WebviewWindow<MockRuntime>, network: &str) -> Value {
+    let started = std::time::Instant::now();
+    let info = invoke(w, "open_line", json!({"account": "sandbox", "network": network})).expect("open_line");
+    eprintln!("open_line {network}: {} ms", started.elapsed().as_millis());
+    info
+}
+
+#[test]
+fn switching_between_the_sandboxs_camara_and_alexa_reopens_the_line_each_time() {
+    let (app, w) = window();
+    let first = open_line(&w, "camara");
+    assert_eq!(first["ready"], true, "{first}");
+    invoke(&w, "dial", json!({"number": "+15550100"})).expect("dial");
+    wait_state(&w, "Connected", Duration::from_secs(15));
+
+    // Mid-call: the switch hangs up and opens the sandbox's Alexa.
+    let alexa = open_line(&w, "alexa");
+    assert_eq!(
+        (alexa["ready"].clone(), alexa["network"].clone()),
+        (json!(true), json!("alexa"))
+    );
+    assert_ne!(
+        alexa["source"]["url"], first["source"]["url"],
+        "a new embedded sandbox"
+    );
+    let check = invoke(&w, "check_number", json!({"input": "alexa:kitchen"})).expect("check");
+    assert_eq!(check["e164"], "alexa:kitchen");
+    invoke(&w, "dial", json!({"number": "alexa:kitchen"})).expect("dial alexa");
+    wait_state(&w, "Connected", Duration::from_secs(15));
+    invoke(&w, "hold", json!({})).expect("hold");
+    wait_state(&w, "Held", Duration::from_secs(5));
+    invoke(&w, "hangup", json!({})).expect("hang up");
+    wait_state(&w, "Ended", Duration::from_secs(5));
+
+    let back = open_line(&w, "camara");
+    assert_eq!(back["network"], "camara");
+    invoke(&w, "dial", json!({"number": "+15550100"})).expect("dial again");
+    wait_state(&w, "Connected", Duration::from_secs(15));
     let handle = app.handle().clone();
     tauri::async_runtime::block_on(async move { handle.state::<Phone>().close().await });
 }

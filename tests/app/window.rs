@@ -452,3 +452,61 @@ async fn history_rows_and_directory_entries_dial_and_settings_are_saved() {
     assert_eq!(devices["voice"]["echo_cancellation"], true, "{devices}");
     w.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_provider_picker_opens_the_sandboxs_alexa_where_a_device_call_holds_and_resumes() {
+    let desk = desk().await;
+    let w = &desk.w;
+    w.click("#tab-settings").await;
+    w.wait_for(
+        "the provider picker",
+        STEP,
+        "return [...document.getElementById('account').options].some((o) => o.value === 'alexa:sandbox');",
+    )
+    .await;
+    w.execute(
+        "document.getElementById('account').value = 'alexa:sandbox';",
+        json!([]),
+    )
+    .await;
+    w.click("#settings button[type=submit]").await;
+    w.wait_for(
+        "the Alexa line",
+        SETUP,
+        "return document.getElementById('line').textContent.startsWith('Alexa on the Built-in sandbox');",
+    )
+    .await;
+    w.wait_state("Ready", STEP).await;
+    let info = w.invoke("line_info", json!({})).await;
+    assert_eq!(info["network"], "alexa", "{info}");
+    let url = info["source"]["url"].as_str().expect("url").to_owned();
+    assert_ne!(url, desk.url, "the switch opened a new embedded sandbox");
+
+    w.click("#tab-directory").await;
+    assert!(w.text("#directory li").await.starts_with("alexa:kitchen"));
+    w.type_into("#number", "alexa:kitchen").await;
+    w.type_into("#number", ENTER).await;
+    w.wait_state("Connected", SETUP).await;
+    let direction = |s: &SandboxStatus| s.alexa_calls.first().and_then(|c| c.client_direction);
+    let s = status(&url).await;
+    assert_eq!(s.alexa_calls[0].device, "alexa:kitchen", "{s:?}");
+    w.click("#hold").await;
+    w.wait_state("Held", STEP).await;
+    assert_eq!(
+        direction(&status(&url).await),
+        Some(dialtone_core::media::Direction::RecvOnly)
+    );
+    w.click("#hold").await;
+    w.wait_state("Connected", STEP).await;
+    assert_eq!(
+        direction(&status(&url).await),
+        Some(dialtone_core::media::Direction::SendRecv)
+    );
+    let log = &status(&url).await.alexa_calls[0].log;
+    assert_eq!(
+        log.iter().filter(|m| *m == "→CallUpdateAck").count(),
+        2,
+        "{log:?}"
+    );
+    hang_up_and_close(w).await;
+}

@@ -72,6 +72,23 @@ pub struct SandboxStatus {
     pub registrations: Vec<RegistrationView>,
     pub sessions: Vec<SessionView>,
     pub subscriptions: usize,
+    /// Live Alexa calls.
+    #[serde(default)]
+    pub alexa_calls: Vec<AlexaCallView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlexaCallView {
+    pub session_id: String,
+    /// `alexa:<name>`
+    pub device: String,
+    pub device_called: bool,
+    pub phase: crate::alexa::Phase,
+    /// The client's direction as the device sees it (`recvonly` while the client holds).
+    pub client_direction: Option<Direction>,
+    /// Every message so far: `→X` from the client, `←X` to it.
+    pub log: Vec<String>,
 }
 
 pub fn routes() -> axum::Router<Arc<Sandbox>> {
@@ -120,7 +137,24 @@ pub async fn status(s: &Sandbox) -> SandboxStatus {
             far_end_dtmf: dtmf,
         });
     }
+    let calls: Vec<Arc<crate::alexa::AlexaCall>> = lock(&s.alexa.calls).values().cloned().collect();
+    let mut alexa_calls = Vec::new();
+    for call in calls {
+        let client_direction = match call.far_end.lock().await.as_ref() {
+            Some(f) => f.media.direction().map(Direction::reversed),
+            None => None,
+        };
+        alexa_calls.push(AlexaCallView {
+            session_id: call.id.clone(),
+            device: format!("alexa:{}", call.device),
+            device_called: call.device_called,
+            phase: call.phase(),
+            client_direction,
+            log: lock(&call.log).clone(),
+        });
+    }
     SandboxStatus {
+        alexa_calls,
         requests: s.requests.load(std::sync::atomic::Ordering::Relaxed),
         tokens_issued: s.tokens_issued.load(std::sync::atomic::Ordering::Relaxed),
         events_delivered: s.events_delivered.load(std::sync::atomic::Ordering::Relaxed),

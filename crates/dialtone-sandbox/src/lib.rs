@@ -21,7 +21,7 @@ mod registration;
 mod state;
 
 pub use auth::SandboxCredentials;
-pub use control::{FaultKind, SandboxStatus, SessionView};
+pub use control::{AlexaCallView, FaultKind, SandboxStatus, SessionView};
 pub use state::SandboxConfig;
 
 use axum::Router;
