@@ -301,6 +301,7 @@ async function loadSettings() {
     option("camara:sandbox", "Sandbox (built in): phone numbers", current === "camara:sandbox"),
     option("alexa:sandbox", "Sandbox (built in): Alexa devices", current === "alexa:sandbox"),
     ...(accounts?.accounts ?? []).map((a) => option(`camara:${a}`, `CAMARA operator: ${a}`, current === `camara:${a}`)),
+    ...(accounts?.alexa ?? []).map((a) => option(`alexa:${a}`, `Alexa: ${a}`, current === `alexa:${a}`)),
   );
   const devs = (list, chosen) => [
     option("", "System default", !chosen),

@@ -58,8 +58,11 @@ pub async fn open_line<R: Runtime>(
 
 #[derive(Debug, Serialize)]
 pub struct Accounts {
+    /// CAMARA operator accounts.
     pub accounts: Vec<String>,
     pub default: Option<String>,
+    /// Alexa accounts.
+    pub alexa: Vec<String>,
 }
 
 #[tauri::command]
@@ -68,6 +71,7 @@ pub fn accounts() -> Answer<Accounts> {
     Ok(Accounts {
         accounts: book.accounts().iter().map(|a| a.name.clone()).collect(),
         default: book.default_name().map(str::to_owned),
+        alexa: book.alexa_accounts().iter().map(|a| a.name.clone()).collect(),
     })
 }
 

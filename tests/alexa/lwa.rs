@@ -31,8 +31,7 @@ async fn sign_in(sandbox: &Sandbox) -> (dialtone_core::auth::LwaClient, Grant) {
         "{}",
         pending.url
     );
-    let page = browser().get(&pending.url).send().await.expect("browser");
-    assert!(page.text().await.expect("page").contains("Signed in"));
+    assert!(dialtone_e2e::browse(&pending.url).await.contains("Signed in"));
     let grant = pending.finish(Duration::from_secs(5)).await.expect("grant");
     (client, grant)
 }

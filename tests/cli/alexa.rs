@@ -230,3 +230,100 @@ fn listen_over_alexa_answers_the_device_and_runs_the_script() {
         .any(|e| e["direction"] == "recvonly");
     assert!(held, "no media event with direction recvonly");
 }
+
+#[test]
+fn an_alexa_account_signs_in_through_the_browser_and_calls_with_its_keyring_token() {
+    if !dialtone_e2e::cli::in_keyring_session(
+        "an_alexa_account_signs_in_through_the_browser_and_calls_with_its_keyring_token",
+    ) {
+        return;
+    }
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let sb = rt.block_on(sandbox(Default::default()));
+    let root = sb.base_url();
+    let cli = Cli::new(env!("CARGO_BIN_EXE_dialtone"));
+    let c = sb.credentials();
+    let added = cli.run_with_stdin(
+        &[
+            "accounts",
+            "add-alexa",
+            "home",
+            "--region",
+            "eu",
+            "--client-id",
+            &c.lwa_client_id,
+            "--relay",
+            &format!("{root}/alexa/relay"),
+            "--api-root",
+            &format!("{root}/alexa"),
+            "--lwa-root",
+            &format!("{root}/lwa"),
+        ],
+        &format!("{}\n", c.lwa_client_secret),
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    assert_eq!(
+        dialtone_e2e::cli::keyring_lookup("home/client-secret").as_deref(),
+        Some(c.lwa_client_secret.as_str())
+    );
+
+    // Sign in: the test is the browser that opens the printed URL.
+    let mut child = cli
+        .cmd()
+        .args(["accounts", "sign-in", "home", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn sign-in");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).expect("the sign-in URL");
+    let url = serde_json::from_str::<serde_json::Value>(&first).expect("json")["url"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+    let page = rt.block_on(dialtone_e2e::browse(&url));
+    assert!(page.contains("Signed in"), "{page}");
+    let status = child.wait().expect("sign-in exits");
+    assert!(status.success());
+    let refresh =
+        dialtone_e2e::cli::keyring_lookup("home/refresh-token").expect("refresh token in the keyring");
+    assert!(refresh.starts_with("Atzr|"));
+    let listed = json_lines(&cli.run(&["accounts", "list", "--json"]).stdout);
+    assert!(
+        listed
+            .iter()
+            .any(|a| a["name"] == "home" && a["signed_in"] == true && a["region"] == "EU"),
+        "{listed:?}"
+    );
+
+    // A call on the account: its access token comes from the keyring's refresh token.
+    let out = cli.run(&[
+        "call",
+        "alexa:kitchen",
+        "--account",
+        "home",
+        "--json",
+        "--script",
+        "wait 500ms; hold; wait 500ms; resume; wait 500ms; hangup",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("using the account 'home'"));
+    let key: Vec<String> = states(&json_lines(&out.stdout))
+        .into_iter()
+        .filter(|s| ["Connected", "Held", "Ended"].contains(&s.as_str()))
+        .collect();
+    assert_eq!(key, ["Connected", "Held", "Connected", "Ended"]);
+
+    let removed = cli.run(&["accounts", "remove", "home"]);
+    assert!(
+        removed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&removed.stderr)
+    );
+    assert_eq!(dialtone_e2e::cli::keyring_lookup("home/refresh-token"), None);
+}

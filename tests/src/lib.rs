@@ -250,3 +250,12 @@ pub fn ice_ufrag(sdp: &str) -> Option<String> {
     sdp.lines()
         .find_map(|l| l.trim_end().strip_prefix("a=ice-ufrag:").map(str::to_owned))
 }
+
+/// What a person's browser does with a sign-in URL: follows the redirects (the sandbox's
+/// Login with Amazon approves at once and sends it to the app's loopback listener) and
+/// returns the page it lands on.
+pub async fn browse(url: &str) -> String {
+    let browser = reqwest::Client::builder().no_proxy().build().expect("http");
+    let page = browser.get(url).send().await.expect("browser");
+    page.text().await.expect("page")
+}

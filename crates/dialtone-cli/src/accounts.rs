@@ -1,11 +1,14 @@
-//! `dialtone accounts add|list|remove`: the account book on disk, secrets in the keyring.
+//! `dialtone accounts add|add-alexa|sign-in|list|remove`: the account book on disk,
+//! secrets and refresh tokens in the keyring.
 
 use anyhow::Context;
 use clap::Subcommand;
-use dialtone_core::account::{Account, AccountBook};
-use dialtone_core::auth::{SecretKind, Secrets};
+use dialtone_core::account::{Account, AccountBook, AlexaAccount};
+use dialtone_core::auth::{LwaEndpoints, LwaTokens, SecretKind, Secrets};
+use dialtone_core::signaling::alexa::AlexaRegion;
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Subcommand, Debug)]
 pub enum AccountsCmd {
@@ -33,6 +36,34 @@ pub enum AccountsCmd {
         #[arg(long)]
         default: bool,
     },
+    /// Add an Alexa account: the skill's Login with Amazon client and its relay. The LWA
+    /// client secret is prompted for (or read from stdin) and goes to the OS keyring only.
+    /// Then `dialtone accounts sign-in NAME`.
+    AddAlexa {
+        name: String,
+        #[arg(long, value_enum, default_value = "na")]
+        region: RegionArg,
+        /// The skill's LWA client id.
+        #[arg(long, value_name = "ID")]
+        client_id: String,
+        /// The skill relay that forwards Alexa's SPI events to Dialtone.
+        #[arg(long, value_name = "URL")]
+        relay: String,
+        /// Override the region's Alexa API root (a sandbox: http://127.0.0.1:7300/alexa).
+        #[arg(long, value_name = "URL")]
+        api_root: Option<String>,
+        /// Override the region's Login with Amazon root (a sandbox: http://127.0.0.1:7300/lwa).
+        #[arg(long, value_name = "URL")]
+        lwa_root: Option<String>,
+    },
+    /// Sign an Alexa account in to Amazon in the browser; the refresh token goes to the
+    /// OS keyring.
+    SignIn {
+        name: String,
+        /// Print the sign-in URL as a JSON line instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the accounts (never their secrets).
     List {
         #[arg(long)]
@@ -41,6 +72,24 @@ pub enum AccountsCmd {
     /// Remove an account and its secrets.
     Remove { name: String },
 }
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionArg {
+    Na,
+    Eu,
+}
+
+impl From<RegionArg> for AlexaRegion {
+    fn from(r: RegionArg) -> Self {
+        match r {
+            RegionArg::Na => AlexaRegion::Na,
+            RegionArg::Eu => AlexaRegion::Eu,
+        }
+    }
+}
+
+/// How long a sign-in waits for the browser.
+const SIGN_IN_WAIT: Duration = Duration::from_secs(300);
 
 /// The keyring, opened off the async threads (D-Bus calls block).
 async fn keyring<T: Send + 'static>(
@@ -52,6 +101,16 @@ async fn keyring<T: Send + 'static>(
     })
     .await
     .context("the keyring task failed")?
+}
+
+/// Stores `secret` for `name`, clearing what an earlier account of that name left.
+async fn store_secret(name: &str, secret: String) -> anyhow::Result<()> {
+    let key = name.to_owned();
+    keyring(move |s| {
+        s.forget(&key)?;
+        Ok(s.set(&key, SecretKind::ClientSecret, &secret)?)
+    })
+    .await
 }
 
 fn read_secret(name: &str) -> anyhow::Result<String> {
@@ -105,18 +164,65 @@ pub async fn run(cmd: AccountsCmd) -> anyhow::Result<ExitCode> {
             // No keyring, no prompt: say so before asking for the secret.
             keyring(|_| Ok(())).await?;
             let secret = read_secret(&name)?;
-            let key = name.clone();
             // The secret first: a book entry without its secret would be useless.
-            keyring(move |s| {
-                s.forget(&key)?;
-                Ok(s.set(&key, SecretKind::ClientSecret, &secret)?)
-            })
-            .await?;
+            store_secret(&name, secret).await?;
             book.add(account, default)?;
             eprintln!(
                 "added '{name}' to {} (secret in the OS keyring)",
                 book.path().display()
             );
+        }
+        AccountsCmd::AddAlexa {
+            name,
+            region,
+            client_id,
+            relay,
+            api_root,
+            lwa_root,
+        } => {
+            let mut account = AlexaAccount::new(&name, region.into(), &client_id, &relay)?;
+            if let Some(root) = api_root {
+                account.api_root = root.trim_end_matches('/').to_owned();
+            }
+            if let Some(root) = lwa_root {
+                account.lwa = LwaEndpoints::under(&root);
+            }
+            account.validate()?;
+            anyhow::ensure!(
+                book.get(&name).is_none() && book.pick_alexa(Some(&name)).is_err(),
+                "an account named '{name}' exists already; remove it first"
+            );
+            keyring(|_| Ok(())).await?;
+            let secret = read_secret(&name)?;
+            store_secret(&name, secret).await?;
+            book.add_alexa(account)?;
+            eprintln!(
+                "added the Alexa account '{name}' to {}; now `dialtone accounts sign-in {name}`",
+                book.path().display()
+            );
+        }
+        AccountsCmd::SignIn { name, json } => {
+            let account = book
+                .pick_alexa(Some(&name))?
+                .cloned()
+                .with_context(|| format!("'{name}' is not an Alexa account"))?;
+            let for_client = account.clone();
+            let client = keyring(move |s| Ok(for_client.lwa_client(s)?)).await?;
+            let pending = client.begin_sign_in().await?;
+            if json {
+                println!("{}", serde_json::json!({"event": "sign_in", "url": pending.url}));
+            } else {
+                println!("Sign in to Amazon in your browser:\n  {}", pending.url);
+                open_browser(&pending.url);
+            }
+            let grant = pending.finish(SIGN_IN_WAIT).await?;
+            let secrets = tokio::task::spawn_blocking(Secrets::os).await??;
+            LwaTokens::new(client, secrets, &name).store(grant).await?;
+            if json {
+                println!("{}", serde_json::json!({"event": "signed_in", "account": name}));
+            } else {
+                println!("signed in; the refresh token is in the OS keyring");
+            }
         }
         AccountsCmd::List { json } => {
             let names: Vec<String> = book.accounts().iter().map(|a| a.name.clone()).collect();
@@ -153,13 +259,39 @@ pub async fn run(cmd: AccountsCmd) -> anyhow::Result<ExitCode> {
                     );
                 }
             }
-            if book.accounts().is_empty() && !json {
+            let names: Vec<String> = book.alexa_accounts().iter().map(|a| a.name.clone()).collect();
+            let signed_in = keyring(move |s| {
+                names
+                    .iter()
+                    .map(|n| Ok(s.get(n, SecretKind::RefreshToken)?.is_some()))
+                    .collect::<anyhow::Result<Vec<bool>>>()
+            })
+            .await
+            .unwrap_or_default();
+            for (i, a) in book.alexa_accounts().iter().enumerate() {
+                let signed = signed_in.get(i).copied();
+                if json {
+                    let line = serde_json::json!({
+                        "name": a.name, "network": "alexa", "region": a.region, "client_id": a.client_id,
+                        "api_root": a.api_root, "relay": a.relay, "lwa": a.lwa, "signed_in": signed,
+                    });
+                    println!("{line}");
+                } else {
+                    let state = match signed {
+                        Some(true) => "signed in",
+                        Some(false) => "not signed in",
+                        None => "unknown",
+                    };
+                    println!("  {}  Alexa {:?}  {}  {state}", a.name, a.region, a.api_root);
+                }
+            }
+            if book.accounts().is_empty() && book.alexa_accounts().is_empty() && !json {
                 println!("no accounts: calls go to the built-in sandbox");
             }
         }
         AccountsCmd::Remove { name } => {
             anyhow::ensure!(
-                book.get(&name).is_some(),
+                book.get(&name).is_some() || book.pick_alexa(Some(&name)).is_ok(),
                 "there is no account named '{name}'; `dialtone accounts list` shows the accounts"
             );
             // Secrets first: if the keyring is locked, the account stays as it was.
@@ -170,4 +302,20 @@ pub async fn run(cmd: AccountsCmd) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Opens `url` in the desktop's browser, when there is a desktop; the URL is printed anyway.
+fn open_browser(url: &str) {
+    let desktop = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if !desktop || !std::io::stdout().is_terminal() {
+        return;
+    }
+    if let Err(e) = std::process::Command::new("xdg-open")
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        eprintln!("dialtone: could not open a browser ({e}); open the URL above yourself");
+    }
 }

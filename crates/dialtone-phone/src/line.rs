@@ -1,6 +1,6 @@
 //! Opening a line: which provider, which audio, and the embedded sandbox default.
 
-use dialtone_core::account::{AccountBook, AccountError};
+use dialtone_core::account::{Account, AccountBook, AccountError, AlexaAccount};
 use dialtone_core::audio::{AudioBackend, AudioError, DeviceBackend, DevicePrefs, VoiceSettings, WavBackend};
 use dialtone_core::auth::{SecretError, Secrets, TokenError};
 use dialtone_core::call::{CallDriver, CallHandle};
@@ -141,37 +141,43 @@ pub struct Line {
 impl Line {
     pub async fn open(options: &LineOptions) -> Result<Line, LineError> {
         let mut notes = Vec::new();
-        // Alexa accounts (LWA sign-in) are not in the account book yet: Alexa calls go to
-        // the sandbox's Alexa.
-        let account = match (&options.sandbox_url, options.network) {
-            (Some(_), _) | (None, Network::Alexa) => None,
-            (None, Network::Camara) => AccountBook::open_default()?
-                .pick(options.account.as_deref())?
-                .cloned(),
+        let account = match &options.sandbox_url {
+            Some(_) => None,
+            None => {
+                let book = AccountBook::open_default()?;
+                match options.network {
+                    Network::Camara => book
+                        .pick(options.account.as_deref())?
+                        .cloned()
+                        .map(Chosen::Camara),
+                    Network::Alexa => book
+                        .pick_alexa(options.account.as_deref())?
+                        .cloned()
+                        .map(Chosen::Alexa),
+                }
+            }
         };
         let (provider, media, sandbox, source) = match account {
             Some(account) => {
-                notes.push(format!("using the account '{}'", account.name));
-                let media = if account.endpoints.all_loopback() {
+                let name = account.name().to_owned();
+                notes.push(format!("using the account '{name}'"));
+                let media = if account.all_loopback() {
                     MediaConfig::loopback()
                 } else {
                     MediaConfig::default()
                 };
-                let source = LineSource::Account {
-                    name: account.name.clone(),
-                };
                 let provider = tokio::task::spawn_blocking(move || {
                     let secrets = Secrets::os()?;
-                    Ok::<_, LineError>(account.camara_provider(&secrets)?)
+                    Ok::<_, LineError>(match account {
+                        Chosen::Camara(a) => {
+                            Arc::new(a.camara_provider(&secrets)?) as Arc<dyn SignalingProvider>
+                        }
+                        Chosen::Alexa(a) => Arc::new(a.provider(&secrets)?),
+                    })
                 })
                 .await
                 .map_err(|e| LineError::Task(e.to_string()))??;
-                (
-                    Arc::new(provider) as Arc<dyn SignalingProvider>,
-                    media,
-                    None,
-                    source,
-                )
+                (provider, media, None, LineSource::Account { name })
             }
             None => {
                 let (root, sandbox, source) = match &options.sandbox_url {
@@ -284,6 +290,31 @@ async fn call_me(sandbox: &Sandbox, network: Network) -> Result<String, LineErro
         }
     }
     .map_err(LineError::CallMe)
+}
+
+/// The account a line opens on.
+enum Chosen {
+    Camara(Account),
+    Alexa(AlexaAccount),
+}
+
+impl Chosen {
+    fn name(&self) -> &str {
+        match self {
+            Chosen::Camara(a) => &a.name,
+            Chosen::Alexa(a) => &a.name,
+        }
+    }
+
+    /// Everything on this machine: the far ends are too, so ICE stays on loopback.
+    fn all_loopback(&self) -> bool {
+        match self {
+            Chosen::Camara(a) => a.endpoints.all_loopback(),
+            Chosen::Alexa(a) => [&a.api_root, &a.relay]
+                .iter()
+                .all(|u| dialtone_core::net::is_loopback_url(u)),
+        }
+    }
 }
 
 type Backends = (Arc<dyn AudioBackend>, Option<Arc<DeviceBackend>>);

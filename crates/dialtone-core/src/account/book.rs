@@ -1,7 +1,7 @@
 //! The account book on disk: `accounts.json` in the user's config directory
 //! (`$XDG_CONFIG_HOME/dialtone` on Linux). It never holds a secret.
 
-use super::{Account, AccountError, SANDBOX};
+use super::{Account, AccountError, AlexaAccount, SANDBOX};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -12,6 +12,8 @@ struct OnDisk {
     default: Option<String>,
     #[serde(default)]
     accounts: Vec<Account>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    alexa: Vec<AlexaAccount>,
 }
 
 #[derive(Debug)]
@@ -82,9 +84,42 @@ impl AccountBook {
     }
 
     /// Adds an account; the first one becomes the default.
+    pub fn alexa_accounts(&self) -> &[AlexaAccount] {
+        &self.data.alexa
+    }
+
+    /// The Alexa account by name; with none named, the first one, or the sandbox (`None`)
+    /// when there is none.
+    pub fn pick_alexa(&self, name: Option<&str>) -> Result<Option<&AlexaAccount>, AccountError> {
+        match name {
+            None => Ok(self.data.alexa.first()),
+            Some(SANDBOX) => Ok(None),
+            Some(n) => self
+                .data
+                .alexa
+                .iter()
+                .find(|a| a.name == n)
+                .map(Some)
+                .ok_or_else(|| AccountError::Unknown(n.to_owned())),
+        }
+    }
+
+    fn taken(&self, name: &str) -> bool {
+        self.get(name).is_some() || self.data.alexa.iter().any(|a| a.name == name)
+    }
+
+    pub fn add_alexa(&mut self, account: AlexaAccount) -> Result<(), AccountError> {
+        account.validate()?;
+        if self.taken(&account.name) {
+            return Err(AccountError::Exists(account.name));
+        }
+        self.data.alexa.push(account);
+        self.save()
+    }
+
     pub fn add(&mut self, account: Account, make_default: bool) -> Result<(), AccountError> {
         account.validate()?;
-        if self.get(&account.name).is_some() {
+        if self.taken(&account.name) {
             return Err(AccountError::Exists(account.name));
         }
         if make_default || self.data.default.is_none() {
@@ -94,19 +129,23 @@ impl AccountBook {
         self.save()
     }
 
-    pub fn remove(&mut self, name: &str) -> Result<Account, AccountError> {
+    /// Removes the account of either kind named `name`.
+    pub fn remove(&mut self, name: &str) -> Result<(), AccountError> {
+        if let Some(i) = self.data.alexa.iter().position(|a| a.name == name) {
+            self.data.alexa.remove(i);
+            return self.save();
+        }
         let i = self
             .data
             .accounts
             .iter()
             .position(|a| a.name == name)
             .ok_or_else(|| AccountError::Unknown(name.to_owned()))?;
-        let removed = self.data.accounts.remove(i);
+        self.data.accounts.remove(i);
         if self.data.default.as_deref() == Some(name) {
             self.data.default = self.data.accounts.first().map(|a| a.name.clone());
         }
-        self.save()?;
-        Ok(removed)
+        self.save()
     }
 
     /// Written to a temporary file and renamed, so a crash never leaves half a book.

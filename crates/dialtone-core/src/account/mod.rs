@@ -2,8 +2,10 @@
 //! The book (`accounts.json` in the user's config directory) holds names, URLs and ids;
 //! the client secret and cached tokens live only in the OS keyring (`auth::Secrets`).
 
+mod alexa;
 mod book;
 
+pub use alexa::AlexaAccount;
 pub use book::AccountBook;
 
 use crate::auth::{ClientCredentials, SecretError, SecretKind, Secrets, TokenError};
@@ -35,6 +37,26 @@ pub enum AccountError {
 }
 
 /// A CAMARA operator account.
+/// An account name: 1-64 letters, digits, '-', '_' or '.', and not `sandbox`.
+pub(crate) fn check_name(name: &str) -> Result<(), AccountError> {
+    let name_ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !name_ok {
+        return Err(AccountError::Invalid(format!(
+            "the account name '{name}' must be 1-64 letters, digits, '-', '_' or '.'"
+        )));
+    }
+    if name == SANDBOX {
+        return Err(AccountError::Invalid(
+            "'sandbox' is reserved for the built-in sandbox; pick another name".into(),
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     pub name: String,
@@ -61,23 +83,7 @@ impl Account {
     }
 
     pub fn validate(&self) -> Result<(), AccountError> {
-        let name_ok = !self.name.is_empty()
-            && self.name.len() <= 64
-            && self
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if !name_ok {
-            return Err(AccountError::Invalid(format!(
-                "the account name '{}' must be 1-64 letters, digits, '-', '_' or '.'",
-                self.name
-            )));
-        }
-        if self.name == SANDBOX {
-            return Err(AccountError::Invalid(
-                "'sandbox' is reserved for the built-in sandbox; pick another name".into(),
-            ));
-        }
+        check_name(&self.name)?;
         if self.client_id.trim().is_empty() {
             return Err(AccountError::Invalid("the client id is empty".into()));
         }
