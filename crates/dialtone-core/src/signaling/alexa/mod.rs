@@ -5,12 +5,14 @@
 //! - `client`: the HTTP requests, and what each error status means;
 //! - `relay`: how SPI events reach the desktop (the skill relay's contract);
 //! - `provider`: the call state machine's requests in CallSignaling terms, hold/resume;
+//! - `spi`: the SPI events from the relay, as signals and acks;
 //! - `session`: StartCommunicationSession, built and checked by the API's rules.
 
 pub mod client;
 pub mod provider;
 pub mod relay;
 pub mod session;
+mod spi;
 pub mod wire;
 
 /// The LWA scope calls need (the skill's `amazon_communication::calling` permission).

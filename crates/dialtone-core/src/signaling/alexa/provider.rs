@@ -15,8 +15,7 @@
 use super::client::AlexaClient;
 use super::relay::{RelayRegistered, RelayRegistration};
 use super::wire::{
-    CallResult, IdType, Message, Name, Participant, ParticipantId, RenegotiationType, SdpDetails, SdpType,
-    result_codes,
+    IdType, Message, Name, Participant, ParticipantId, RenegotiationType, SdpDetails, result_codes,
 };
 use crate::call::{Address, EndReason, Signal, SignalOp};
 use crate::net::{Intake, LocalTls};
@@ -53,22 +52,22 @@ impl AlexaConfig {
 }
 
 #[derive(Debug)]
-struct Session {
-    id: String,
+pub(super) struct Session {
+    pub(super) id: String,
     /// A device called us.
-    incoming: bool,
+    pub(super) incoming: bool,
     /// Our CallUpdate waiting for its CallUpdateResponse.
-    pending_update: Option<RenegotiationType>,
+    pub(super) pending_update: Option<RenegotiationType>,
     /// The far end's last CallUpdate, which our CallUpdateResponse echoes.
-    far_update: Option<RenegotiationType>,
+    pub(super) far_update: Option<RenegotiationType>,
 }
 
 #[derive(Debug, Default)]
-struct Inner {
-    registration: Option<RelayRegistered>,
-    session: Option<Session>,
+pub(super) struct Inner {
+    pub(super) registration: Option<RelayRegistered>,
+    pub(super) session: Option<Session>,
     /// The ack our last request earns: (session, name) and who waits for it.
-    expected_ack: Option<(String, Name, oneshot::Sender<()>)>,
+    pub(super) expected_ack: Option<(String, Name, oneshot::Sender<()>)>,
 }
 
 pub struct AlexaProvider {
@@ -83,7 +82,7 @@ pub struct AlexaProvider {
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
@@ -95,30 +94,6 @@ fn ack_of(name: Name) -> Option<Name> {
         Name::CallAccepted => Some(Name::CallAcceptedAck),
         Name::CallUpdateResponse => Some(Name::CallUpdateAck),
         _ => None,
-    }
-}
-
-/// What a CallEnded's `callResult` means for the call.
-pub fn end_reason(result: Option<&CallResult>) -> EndReason {
-    let Some(r) = result else {
-        return EndReason::Terminated;
-    };
-    match r.code.as_str() {
-        result_codes::SUCCESS => EndReason::Terminated,
-        result_codes::DEVICE_BUSY => EndReason::Busy,
-        result_codes::SESSION_TIMEOUT => EndReason::NoAnswer,
-        result_codes::UNAUTHORIZED | result_codes::UNAUTHORISED => {
-            EndReason::Failed(format!("Alexa refused the call as unauthorised: {}", r.message))
-        }
-        code => EndReason::Failed(format!("Alexa ended the call ({code}): {}", r.message)),
-    }
-}
-
-/// A participant's address as Dialtone shows it: `alexa:<name>` or the number.
-fn address_of(p: &Participant) -> String {
-    match p.id.kind {
-        IdType::PhoneNumber => p.id.value.clone(),
-        _ => format!("{}{}", crate::call::address::ALEXA_SCHEME, p.id.value),
     }
 }
 
@@ -162,7 +137,7 @@ impl AlexaProvider {
             .await
             .map_err(|e| SignalingError::Sink(e.to_string()))?;
             *intake = Some(i);
-            let task = tokio::spawn(dispatch(
+            let task = tokio::spawn(super::spi::dispatch(
                 events,
                 self.inner.clone(),
                 self.signals.clone(),
@@ -396,116 +371,5 @@ impl SignalingProvider for AlexaProvider {
             t.abort();
         }
         self.intake.lock().await.take();
-    }
-}
-
-/// Turns the relay's SPI events into signals and acks, one at a time and in order.
-async fn dispatch(
-    mut events: mpsc::Receiver<Message>,
-    inner: Arc<Mutex<Inner>>,
-    signals: mpsc::Sender<Signal>,
-    client: Arc<AlexaClient>,
-) {
-    while let Some(m) = events.recv().await {
-        if let Err(why) = m.check() {
-            tracing::warn!(%why, "ignoring a malformed SPI event");
-            continue;
-        }
-        let (signal, ack) = handle(&inner, m);
-        // Ack first: once the machine moves on (say, to Connected, where the user may
-        // hold at once), Alexa already knows the call moved.
-        if let Some(ack) = ack
-            && let Err(e) = client.signal(&ack).await
-        {
-            tracing::warn!(error = %e, "could not ack an SPI event");
-        }
-        if let Some(s) = signal {
-            let _ = signals.send(s).await;
-        }
-    }
-}
-
-/// One SPI event: the signal for the call machine and the ack we owe Alexa.
-fn handle(inner: &Mutex<Inner>, m: Message) -> (Option<Signal>, Option<Message>) {
-    let mut inner = lock(inner);
-    if m.name == Name::InitiateOutboundCall {
-        if inner.session.is_some() {
-            // One call at a time: the device hears busy.
-            let busy = Message::ended(&m.session_id, result_codes::DEVICE_BUSY, "Busy on another call");
-            return (None, Some(busy));
-        }
-        let offer = m.sdp(SdpType::Offer).unwrap_or_default().to_owned();
-        let from = m
-            .participants
-            .iter()
-            .flatten()
-            .find(|p| p.is_originator == Some(true))
-            .map_or_else(|| "alexa:unknown".to_owned(), address_of);
-        inner.session = Some(Session {
-            id: m.session_id.clone(),
-            incoming: true,
-            pending_update: None,
-            far_update: None,
-        });
-        return (Some(Signal::Invitation { from, offer }), None);
-    }
-    let Some(incoming) = inner
-        .session
-        .as_ref()
-        .filter(|s| s.id == m.session_id)
-        .map(|s| s.incoming)
-    else {
-        tracing::info!(name = %m.name, session = %m.session_id, "SPI event for an unknown session; ignored");
-        return (None, None);
-    };
-    let bare = |name| Some(Message::bare(name, &m.session_id));
-    match m.name {
-        Name::CallRinging if !incoming => (Some(Signal::Ringing), bare(Name::CallRingingAck)),
-        Name::CallInProgress if !incoming => (Some(Signal::Proceeding), bare(Name::CallInProgressAck)),
-        Name::CallAccepted if !incoming => {
-            let answer = m.sdp(SdpType::Answer).unwrap_or_default().to_owned();
-            (Some(Signal::Answered { answer }), bare(Name::CallAcceptedAck))
-        }
-        Name::CallUpdate => {
-            if let Some(s) = inner.session.as_mut() {
-                s.far_update = m.renegotiation_type;
-            }
-            let offer = m.sdp(SdpType::Offer).unwrap_or_default().to_owned();
-            (Some(Signal::RemoteOffer { offer }), None)
-        }
-        Name::CallUpdateResponse => {
-            if inner
-                .session
-                .as_mut()
-                .and_then(|s| s.pending_update.take())
-                .is_none()
-            {
-                tracing::info!("a CallUpdateResponse we did not ask for; ignored");
-                return (None, None);
-            }
-            let answer = m.sdp(SdpType::Answer).unwrap_or_default().to_owned();
-            (Some(Signal::UpdateAnswered { answer }), bare(Name::CallUpdateAck))
-        }
-        Name::CallEnded => {
-            inner.session = None;
-            inner.expected_ack = None;
-            (Some(Signal::Ended(end_reason(m.call_result.as_ref()))), None)
-        }
-        Name::CallRingingAck | Name::CallInProgressAck | Name::CallAcceptedAck | Name::CallUpdateAck => {
-            match inner.expected_ack.take() {
-                Some((id, name, tx)) if id == m.session_id && name == m.name => {
-                    let _ = tx.send(());
-                }
-                other => {
-                    tracing::info!(name = %m.name, "an ack we were not waiting for; ignored");
-                    inner.expected_ack = other;
-                }
-            }
-            (None, None)
-        }
-        other => {
-            tracing::info!(name = %other, "an SPI event that does not fit this call; ignored");
-            (None, None)
-        }
     }
 }

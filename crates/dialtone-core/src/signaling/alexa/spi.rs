@@ -1,0 +1,323 @@
+//! The SPI events the skill relay delivers to our intake, turned into call machine
+//! signals and the acks we owe Alexa, one at a time and in order. `handle` is pure:
+//! state in, signal and ack out.
+
+use super::client::AlexaClient;
+use super::provider::{Inner, Session, lock};
+use super::wire::{CallResult, IdType, Message, Name, Participant, SdpType, result_codes};
+use crate::call::{EndReason, Signal};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+/// What a CallEnded's `callResult` means for the call.
+pub fn end_reason(result: Option<&CallResult>) -> EndReason {
+    let Some(r) = result else {
+        return EndReason::Terminated;
+    };
+    match r.code.as_str() {
+        result_codes::SUCCESS => EndReason::Terminated,
+        result_codes::DEVICE_BUSY => EndReason::Busy,
+        result_codes::SESSION_TIMEOUT => EndReason::NoAnswer,
+        result_codes::UNAUTHORIZED | result_codes::UNAUTHORISED => {
+            EndReason::Failed(format!("Alexa refused the call as unauthorised: {}", r.message))
+        }
+        code => EndReason::Failed(format!("Alexa ended the call ({code}): {}", r.message)),
+    }
+}
+
+/// A participant's address as Dialtone shows it: `alexa:<name>` or the number.
+fn address_of(p: &Participant) -> String {
+    match p.id.kind {
+        IdType::PhoneNumber => p.id.value.clone(),
+        _ => format!("{}{}", crate::call::address::ALEXA_SCHEME, p.id.value),
+    }
+}
+
+/// Turns the relay's SPI events into signals and acks, one at a time and in order.
+pub(super) async fn dispatch(
+    mut events: mpsc::Receiver<Message>,
+    inner: Arc<Mutex<Inner>>,
+    signals: mpsc::Sender<Signal>,
+    client: Arc<AlexaClient>,
+) {
+    while let Some(m) = events.recv().await {
+        if let Err(why) = m.check() {
+            tracing::warn!(%why, "ignoring a malformed SPI event");
+            continue;
+        }
+        let (signal, ack) = handle(&inner, m);
+        // Ack first: once the machine moves on (say, to Connected, where the user may
+        // hold at once), Alexa already knows the call moved.
+        if let Some(ack) = ack
+            && let Err(e) = client.signal(&ack).await
+        {
+            tracing::warn!(error = %e, "could not ack an SPI event");
+        }
+        if let Some(s) = signal {
+            let _ = signals.send(s).await;
+        }
+    }
+}
+
+/// One SPI event: the signal for the call machine and the ack we owe Alexa.
+pub(super) fn handle(inner: &Mutex<Inner>, m: Message) -> (Option<Signal>, Option<Message>) {
+    let mut inner = lock(inner);
+    if m.name == Name::InitiateOutboundCall {
+        if inner.session.is_some() {
+            // One call at a time: the device hears busy.
+            let busy = Message::ended(&m.session_id, result_codes::DEVICE_BUSY, "Busy on another call");
+            return (None, Some(busy));
+        }
+        let offer = m.sdp(SdpType::Offer).unwrap_or_default().to_owned();
+        let from = m
+            .participants
+            .iter()
+            .flatten()
+            .find(|p| p.is_originator == Some(true))
+            .map_or_else(|| "alexa:unknown".to_owned(), address_of);
+        inner.session = Some(Session {
+            id: m.session_id.clone(),
+            incoming: true,
+            pending_update: None,
+            far_update: None,
+        });
+        return (Some(Signal::Invitation { from, offer }), None);
+    }
+    let Some(incoming) = inner
+        .session
+        .as_ref()
+        .filter(|s| s.id == m.session_id)
+        .map(|s| s.incoming)
+    else {
+        tracing::info!(name = %m.name, session = %m.session_id, "SPI event for an unknown session; ignored");
+        return (None, None);
+    };
+    let bare = |name| Some(Message::bare(name, &m.session_id));
+    match m.name {
+        Name::CallRinging if !incoming => (Some(Signal::Ringing), bare(Name::CallRingingAck)),
+        Name::CallInProgress if !incoming => (Some(Signal::Proceeding), bare(Name::CallInProgressAck)),
+        Name::CallAccepted if !incoming => {
+            let answer = m.sdp(SdpType::Answer).unwrap_or_default().to_owned();
+            (Some(Signal::Answered { answer }), bare(Name::CallAcceptedAck))
+        }
+        Name::CallUpdate => {
+            if let Some(s) = inner.session.as_mut() {
+                s.far_update = m.renegotiation_type;
+            }
+            let offer = m.sdp(SdpType::Offer).unwrap_or_default().to_owned();
+            (Some(Signal::RemoteOffer { offer }), None)
+        }
+        Name::CallUpdateResponse => {
+            if inner
+                .session
+                .as_mut()
+                .and_then(|s| s.pending_update.take())
+                .is_none()
+            {
+                tracing::info!("a CallUpdateResponse we did not ask for; ignored");
+                return (None, None);
+            }
+            let answer = m.sdp(SdpType::Answer).unwrap_or_default().to_owned();
+            (Some(Signal::UpdateAnswered { answer }), bare(Name::CallUpdateAck))
+        }
+        Name::CallEnded => {
+            inner.session = None;
+            inner.expected_ack = None;
+            (Some(Signal::Ended(end_reason(m.call_result.as_ref()))), None)
+        }
+        Name::CallRingingAck | Name::CallInProgressAck | Name::CallAcceptedAck | Name::CallUpdateAck => {
+            match inner.expected_ack.take() {
+                Some((id, name, tx)) if id == m.session_id && name == m.name => {
+                    let _ = tx.send(());
+                }
+                other => {
+                    tracing::info!(name = %m.name, "an ack we were not waiting for; ignored");
+                    inner.expected_ack = other;
+                }
+            }
+            (None, None)
+        }
+        other => {
+            tracing::info!(name = %other, "an SPI event that does not fit this call; ignored");
+            (None, None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signaling::alexa::wire::{ParticipantId, RenegotiationType, SdpDetails};
+
+    fn inner_with(session: Option<Session>) -> Mutex<Inner> {
+        Mutex::new(Inner {
+            session,
+            ..Default::default()
+        })
+    }
+
+    fn ours(id: &str) -> Session {
+        Session {
+            id: id.into(),
+            incoming: false,
+            pending_update: None,
+            far_update: None,
+        }
+    }
+
+    fn outbound(id: &str) -> Message {
+        let mut m = Message::bare(Name::InitiateOutboundCall, id).with_sdp(SdpDetails::offer("v=0"));
+        m.participants = Some(vec![
+            Participant {
+                id: ParticipantId {
+                    kind: IdType::RawAddress,
+                    value: "kitchen".into(),
+                },
+                is_originator: Some(true),
+            },
+            Participant {
+                id: ParticipantId {
+                    kind: IdType::RawAddress,
+                    value: "dialtone-1".into(),
+                },
+                is_originator: None,
+            },
+        ]);
+        m
+    }
+
+    #[test]
+    fn a_device_calling_is_an_invitation_from_its_alexa_address() {
+        let inner = inner_with(None);
+        let (signal, ack) = handle(&inner, outbound("s1"));
+        assert_eq!(
+            signal,
+            Some(Signal::Invitation {
+                from: "alexa:kitchen".into(),
+                offer: "v=0".into()
+            })
+        );
+        assert_eq!(
+            ack, None,
+            "InitiateOutboundCall is answered by CallRinging, not acked"
+        );
+        assert!(lock(&inner).session.as_ref().is_some_and(|s| s.incoming));
+    }
+
+    #[test]
+    fn a_second_call_during_one_hears_device_busy_and_leaves_the_first_alone() {
+        let inner = inner_with(Some(ours("s1")));
+        let (signal, reply) = handle(&inner, outbound("s2"));
+        assert_eq!(signal, None);
+        let reply = reply.expect("CallEnded");
+        assert_eq!((reply.name, reply.session_id.as_str()), (Name::CallEnded, "s2"));
+        assert_eq!(reply.call_result.map(|r| r.code), Some("DEVICE_BUSY".into()));
+        assert_eq!(
+            lock(&inner).session.as_ref().map(|s| s.id.clone()),
+            Some("s1".into())
+        );
+    }
+
+    #[test]
+    fn events_for_another_session_change_nothing() {
+        let inner = inner_with(Some(ours("s1")));
+        for m in [
+            Message::ended("other", "SUCCESS", "bye"),
+            Message::bare(Name::CallRinging, "other"),
+            Message::bare(Name::CallAccepted, "other").with_sdp(SdpDetails::answer("v=0")),
+        ] {
+            assert_eq!(handle(&inner, m), (None, None));
+        }
+        assert!(lock(&inner).session.is_some());
+    }
+
+    #[test]
+    fn our_call_is_acked_step_by_step_and_answered_by_call_accepted() {
+        let inner = inner_with(Some(ours("s1")));
+        let (s, ack) = handle(&inner, Message::bare(Name::CallRinging, "s1"));
+        assert_eq!(
+            (s, ack.map(|a| a.name)),
+            (Some(Signal::Ringing), Some(Name::CallRingingAck))
+        );
+        let (s, ack) = handle(&inner, Message::bare(Name::CallInProgress, "s1"));
+        assert_eq!(
+            (s, ack.map(|a| a.name)),
+            (Some(Signal::Proceeding), Some(Name::CallInProgressAck))
+        );
+        let accepted = Message::bare(Name::CallAccepted, "s1").with_sdp(SdpDetails::answer("v=0 a"));
+        let (s, ack) = handle(&inner, accepted);
+        assert_eq!(
+            s,
+            Some(Signal::Answered {
+                answer: "v=0 a".into()
+            })
+        );
+        assert_eq!(ack.map(|a| a.name), Some(Name::CallAcceptedAck));
+    }
+
+    #[test]
+    fn only_an_update_we_asked_for_is_answered_and_acked() {
+        let inner = inner_with(Some(ours("s1")));
+        let response = || {
+            Message::bare(Name::CallUpdateResponse, "s1")
+                .with_renegotiation(RenegotiationType::CallHold)
+                .with_sdp(SdpDetails::answer("v=0 held"))
+        };
+        assert_eq!(handle(&inner, response()), (None, None), "unasked");
+        if let Some(s) = lock(&inner).session.as_mut() {
+            s.pending_update = Some(RenegotiationType::CallHold);
+        }
+        let (s, ack) = handle(&inner, response());
+        assert_eq!(
+            s,
+            Some(Signal::UpdateAnswered {
+                answer: "v=0 held".into()
+            })
+        );
+        assert_eq!(ack.map(|a| a.name), Some(Name::CallUpdateAck));
+    }
+
+    #[test]
+    fn a_far_end_update_is_remembered_for_our_response() {
+        let inner = inner_with(Some(ours("s1")));
+        let update = Message::bare(Name::CallUpdate, "s1")
+            .with_renegotiation(RenegotiationType::CallResume)
+            .with_sdp(SdpDetails::offer("v=0 resume"));
+        let (s, ack) = handle(&inner, update);
+        assert_eq!(
+            s,
+            Some(Signal::RemoteOffer {
+                offer: "v=0 resume".into()
+            })
+        );
+        assert_eq!(
+            ack, None,
+            "answered by CallUpdateResponse once the machine answers"
+        );
+        let far = lock(&inner).session.as_ref().and_then(|s| s.far_update);
+        assert_eq!(far, Some(RenegotiationType::CallResume));
+    }
+
+    #[test]
+    fn call_ended_codes_become_end_reasons() {
+        let result = |code: &str| CallResult {
+            code: code.into(),
+            message: "m".into(),
+        };
+        assert_eq!(end_reason(Some(&result("SUCCESS"))), EndReason::Terminated);
+        assert_eq!(end_reason(Some(&result("DEVICE_BUSY"))), EndReason::Busy);
+        assert_eq!(end_reason(Some(&result("SESSION_TIMEOUT"))), EndReason::NoAnswer);
+        for unauthorised in ["UNAUTHORIZED", "UNAUTHORISED"] {
+            assert!(
+                matches!(end_reason(Some(&result(unauthorised))), EndReason::Failed(m) if m.contains("unauthorised"))
+            );
+        }
+        assert!(
+            matches!(end_reason(Some(&result("INTERNAL_ERROR"))), EndReason::Failed(m) if m.contains("INTERNAL_ERROR"))
+        );
+        let inner = inner_with(Some(ours("s1")));
+        let (s, _) = handle(&inner, Message::ended("s1", "DEVICE_BUSY", "busy"));
+        assert_eq!(s, Some(Signal::Ended(EndReason::Busy)));
+        assert!(lock(&inner).session.is_none());
+    }
+}
