@@ -1,6 +1,6 @@
 //! Alexa calls against the sandbox's Alexa: both flows with the message order asserted,
-//! hold and resume both ways with the direction checked at the device, CallEnded both
-//! ways, and SPI events for an unknown sessionId ignored.
+//! hold and resume both ways with the direction checked at the device, 50 cycles,
+//! CallEnded both ways, and SPI events over an HTTPS intake.
 
 use dialtone_core::call::{CallEvent, Command};
 use dialtone_core::media::Direction;
@@ -233,6 +233,52 @@ async fn fifty_hold_resume_cycles_end_with_two_way_audio() {
     let updates = log.iter().filter(|m| *m == "→CallUpdate").count();
     let acks = log.iter().filter(|m| *m == "→CallUpdateAck").count();
     assert_eq!((updates, acks), (100, 100), "{log:?}");
+    a.call.command(Command::Hangup).await.expect("hang up");
+    a.wait("Ended", Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spi_events_reach_an_https_intake_that_the_relay_trusts_by_its_certificate() {
+    use dialtone_core::net::LocalTls;
+    use dialtone_core::signaling::alexa::{AlexaConfig, AlexaProvider};
+    use std::sync::Arc;
+    let sandbox = sandbox(Default::default()).await;
+    let root = sandbox.base_url();
+    let client = sandbox
+        .credentials()
+        .alexa_client(&root, Duration::from_secs(5))
+        .await
+        .expect("signed in");
+    let config = AlexaConfig {
+        intake_tls: Some(Arc::new(LocalTls::generate().expect("certificate"))),
+        ..AlexaConfig::new(format!("{root}{}", dialtone_sandbox::alexa::RELAY_ROOT))
+    };
+    let a = dialtone_e2e::line::line_with(AlexaProvider::new(client, config), 1000.0);
+    registered(&a).await;
+    let intakes = sandbox.alexa_intakes();
+    assert!(
+        intakes.len() == 1 && intakes[0].starts_with("https://127.0.0.1:"),
+        "{intakes:?}"
+    );
+    // QA's way to have a device call: the sandbox's call-me route.
+    let called: serde_json::Value = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("http")
+        .post(format!("{root}/sandbox/v1/call-me"))
+        .json(&serde_json::json!({"from": "alexa:kitchen"}))
+        .send()
+        .await
+        .expect("call me")
+        .json()
+        .await
+        .expect("json");
+    let id = called["sessionId"].as_str().expect("sessionId").to_owned();
+    a.wait("Alerting", Duration::from_secs(5)).await;
+    a.call.command(Command::Answer).await.expect("answer");
+    a.wait("Connected", Duration::from_secs(10)).await;
+    assert!(a.hears(1000.0, Duration::from_secs(3)).await, "no echo");
+    assert_eq!(log_of(&sandbox, &id, 7).await.len(), 7);
     a.call.command(Command::Hangup).await.expect("hang up");
     a.wait("Ended", Duration::from_secs(5)).await;
 }

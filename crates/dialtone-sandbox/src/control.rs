@@ -170,8 +170,16 @@ struct CallMeRequest {
     from: Option<String>,
 }
 
+/// `{"from": "+15550100"}` calls over CAMARA; `{"from": "alexa:kitchen"}` has that Alexa
+/// device call the newest client on the skill relay.
 async fn call_me_route(State(s): State<Arc<Sandbox>>, body: axum::body::Bytes) -> Response {
     let req: CallMeRequest = serde_json::from_slice(&body).unwrap_or_default();
+    if let Some(device) = req.from.as_deref().and_then(|f| f.strip_prefix("alexa:")) {
+        return match crate::alexa::device::call_client(&s, device, None).await {
+            Ok(id) => (StatusCode::CREATED, Json(serde_json::json!({"sessionId": id}))).into_response(),
+            Err(e) => (StatusCode::CONFLICT, Json(serde_json::json!({"message": e}))).into_response(),
+        };
+    }
     match call_me(&s, req.from).await {
         Ok(id) => (
             StatusCode::CREATED,

@@ -134,6 +134,14 @@ impl Sandbox {
             .unwrap_or_default()
     }
 
+    /// The intake URLs the clients registered with the skill relay.
+    pub fn alexa_intakes(&self) -> Vec<String> {
+        state::lock(&self.state.alexa.relays)
+            .values()
+            .map(|r| r.url.clone())
+            .collect()
+    }
+
     /// The phone numbers of the clients on the skill relay.
     pub fn alexa_numbers(&self) -> Vec<String> {
         state::lock(&self.state.alexa.relays)
