@@ -140,10 +140,7 @@ pub async fn status(s: &Sandbox) -> SandboxStatus {
     let calls: Vec<Arc<crate::alexa::AlexaCall>> = lock(&s.alexa.calls).values().cloned().collect();
     let mut alexa_calls = Vec::new();
     for call in calls {
-        let client_direction = match call.far_end.lock().await.as_ref() {
-            Some(f) => f.media.direction().map(Direction::reversed),
-            None => None,
-        };
+        let client_direction = call.client_direction().await;
         alexa_calls.push(AlexaCallView {
             session_id: call.id.clone(),
             device: format!("alexa:{}", call.device),
@@ -252,7 +249,15 @@ impl Sandbox {
 /// faulted request changes nothing on the sandbox.
 pub async fn faults(State(s): State<Arc<Sandbox>>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    if path.starts_with("/webrtc-") || path.starts_with("/oauth2") {
+    if [
+        "/webrtc-",
+        "/oauth2",
+        crate::alexa::API_ROOT,
+        crate::lwa::LWA_ROOT,
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
+    {
         s.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
     if !path.starts_with("/webrtc-") && !path.starts_with(crate::alexa::API_ROOT) {

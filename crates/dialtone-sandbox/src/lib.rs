@@ -160,12 +160,7 @@ impl Sandbox {
     /// The direction the device of Alexa call `session` sees from the client
     /// (`recvonly` while the client holds).
     pub async fn alexa_client_direction(&self, session: &str) -> Option<dialtone_core::media::Direction> {
-        let call = self.state.alexa.call(session)?;
-        let far = call.far_end.lock().await;
-        far.as_ref()?
-            .media
-            .direction()
-            .map(dialtone_core::media::Direction::reversed)
+        self.state.alexa.call(session)?.client_direction().await
     }
 
     pub async fn stop(self) {

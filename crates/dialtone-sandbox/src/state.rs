@@ -119,7 +119,7 @@ pub struct Sandbox {
     pub ended: Mutex<HashMap<String, MediaSessionInformation>>,
     pub subscriptions: Mutex<HashMap<String, SubscriptionRecord>>,
     pub faults: Mutex<Option<(FaultKind, u32)>>,
-    /// API requests seen (CAMARA routes and the token endpoint).
+    /// API requests seen (CAMARA and Alexa routes, the token and LWA endpoints).
     pub requests: AtomicU64,
     /// Access tokens handed out by the token endpoint.
     pub tokens_issued: AtomicU64,

@@ -45,6 +45,27 @@ impl Cached {
     }
 }
 
+/// The HTTP client for token endpoints: no redirects, no proxy, a 10 s timeout.
+pub(super) fn token_http() -> Result<oauth2::reqwest::Client, TokenError> {
+    oauth2::reqwest::ClientBuilder::new()
+        .redirect(oauth2::reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .no_proxy()
+        .build()
+        .map_err(|e| TokenError::Unreachable(e.to_string()))
+}
+
+/// A token endpoint's refusal or silence, as a [`TokenError`].
+pub(super) fn token_error<E: std::error::Error + 'static>(
+    e: oauth2::RequestTokenError<E, oauth2::basic::BasicErrorResponse>,
+) -> TokenError {
+    match e {
+        oauth2::RequestTokenError::ServerResponse(r) => TokenError::Refused(r.error().to_string()),
+        oauth2::RequestTokenError::Request(e) => TokenError::Unreachable(e.to_string()),
+        other => TokenError::Refused(other.to_string()),
+    }
+}
+
 pub struct ClientCredentials {
     client_id: String,
     client_secret: String,
@@ -73,12 +94,7 @@ impl ClientCredentials {
         scopes: Vec<String>,
     ) -> Result<Self, TokenError> {
         TokenUrl::new(token_url.to_owned()).map_err(|_| TokenError::BadUrl(token_url.to_owned()))?;
-        let http = oauth2::reqwest::ClientBuilder::new()
-            .redirect(oauth2::reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(10))
-            .no_proxy()
-            .build()
-            .map_err(|e| TokenError::Unreachable(e.to_string()))?;
+        let http = token_http()?;
         Ok(Self {
             client_id: client_id.to_owned(),
             client_secret: client_secret.to_owned(),
@@ -134,11 +150,7 @@ impl ClientCredentials {
             .add_scopes(self.scopes.iter().cloned().map(Scope::new))
             .request_async(&self.http)
             .await
-            .map_err(|e| match e {
-                oauth2::RequestTokenError::ServerResponse(r) => TokenError::Refused(r.error().to_string()),
-                oauth2::RequestTokenError::Request(e) => TokenError::Unreachable(e.to_string()),
-                other => TokenError::Refused(other.to_string()),
-            })?;
+            .map_err(token_error)?;
         let lifetime = response.expires_in().unwrap_or(Duration::from_secs(300));
         tracing::debug!(lifetime_s = lifetime.as_secs(), "new access token");
         Ok(Cached {

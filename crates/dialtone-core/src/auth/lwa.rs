@@ -3,6 +3,7 @@
 //! refresh token, renewed at about 90 % of their lifetime. The refresh token lives in the
 //! keyring only.
 
+use super::client_credentials::{token_error, token_http};
 use super::{SecretKind, Secrets, TokenError, TokenSource};
 use axum::extract::{Query, State};
 use axum::response::Html;
@@ -90,12 +91,7 @@ impl LwaClient {
         for url in [&endpoints.authorize_url, &endpoints.token_url] {
             oauth2::url::Url::parse(url).map_err(|_| TokenError::BadUrl(url.clone()))?;
         }
-        let http = oauth2::reqwest::ClientBuilder::new()
-            .redirect(oauth2::reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(10))
-            .no_proxy()
-            .build()
-            .map_err(|e| TokenError::Unreachable(e.to_string()))?;
+        let http = token_http()?;
         Ok(Self {
             client_id: client_id.to_owned(),
             client_secret: client_secret.map(str::to_owned),
@@ -192,16 +188,6 @@ type OAuth = oauth2::Client<
     oauth2::EndpointNotSet,
     oauth2::EndpointSet,
 >;
-
-fn token_error<E: std::error::Error + 'static>(
-    e: oauth2::RequestTokenError<E, oauth2::basic::BasicErrorResponse>,
-) -> TokenError {
-    match e {
-        oauth2::RequestTokenError::ServerResponse(r) => TokenError::Refused(r.error().to_string()),
-        oauth2::RequestTokenError::Request(e) => TokenError::Unreachable(e.to_string()),
-        other => TokenError::Refused(other.to_string()),
-    }
-}
 
 type Redirect = Result<(String, String), String>;
 

@@ -6,7 +6,7 @@ mod intake;
 mod tls;
 
 pub use intake::Intake;
-pub use tls::{LocalTls, TlsError, TlsListener};
+pub use tls::{LocalTls, TlsError, TlsListener, tls_for_remote};
 
 /// True for `http(s)://127.x.x.x`, `[::1]` and `localhost` URLs. No DNS is queried.
 pub fn is_loopback_url(url: &str) -> bool {

@@ -35,6 +35,22 @@ impl std::fmt::Debug for LocalTls {
     }
 }
 
+/// A certificate for an endpoint we host, when what posts to it is not on this machine
+/// (`None` towards loopback, or when one cannot be made: the caller refuses plain http
+/// and says why).
+pub fn tls_for_remote(peer_on_loopback: bool, what: &str) -> Option<std::sync::Arc<LocalTls>> {
+    if peer_on_loopback {
+        return None;
+    }
+    match LocalTls::generate() {
+        Ok(tls) => Some(std::sync::Arc::new(tls)),
+        Err(e) => {
+            tracing::error!(error = %e, "no HTTPS for the {what}");
+            None
+        }
+    }
+}
+
 impl LocalTls {
     /// A fresh self-signed certificate for `127.0.0.1`, `::1` and `localhost`.
     pub fn generate() -> Result<Self, TlsError> {

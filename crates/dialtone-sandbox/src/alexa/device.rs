@@ -149,14 +149,8 @@ async fn wait(call: &AlexaCall, d: Duration) -> bool {
 }
 
 /// The client's answer to the device's offer (a call the device placed).
-pub async fn accept_answer(_s: &Sandbox, call: &AlexaCall, answer: &str) -> Result<(), String> {
-    let media = call
-        .far_end
-        .lock()
-        .await
-        .as_ref()
-        .map(|f| f.media.clone())
-        .ok_or("the device has hung up")?;
+pub async fn accept_answer(call: &AlexaCall, answer: &str) -> Result<(), String> {
+    let media = call.device_media().await.ok_or("the device has hung up")?;
     media
         .accept_answer(answer)
         .await
@@ -167,9 +161,8 @@ pub async fn accept_answer(_s: &Sandbox, call: &AlexaCall, answer: &str) -> Resu
 /// The client re-offered (hold, resume): the device answers in CallUpdateResponse and
 /// waits for CallUpdateAck.
 pub async fn answer_update(s: Arc<Sandbox>, call: Arc<AlexaCall>, kind: RenegotiationType, offer: String) {
-    let media = match call.far_end.lock().await.as_ref() {
-        Some(f) => f.media.clone(),
-        None => return,
+    let Some(media) = call.device_media().await else {
+        return;
     };
     let answer = match media.accept_offer(&offer).await {
         Ok(a) => a,
@@ -189,13 +182,7 @@ pub async fn answer_update(s: Arc<Sandbox>, call: Arc<AlexaCall>, kind: Renegoti
 /// The device holds (`sendonly`) or resumes the client with a CallUpdate, and applies the
 /// client's CallUpdateResponse.
 pub async fn renegotiate(call: &AlexaCall, hold: bool) -> Result<(), String> {
-    let media = call
-        .far_end
-        .lock()
-        .await
-        .as_ref()
-        .map(|f| f.media.clone())
-        .ok_or("the device has hung up")?;
+    let media = call.device_media().await.ok_or("the device has hung up")?;
     let (kind, offer) = if hold {
         (
             RenegotiationType::CallHold,

@@ -69,6 +69,19 @@ impl AlexaCall {
         lock(&self.log).push(entry);
     }
 
+    /// The device's media, while it is on the call.
+    pub async fn device_media(&self) -> Option<Arc<dialtone_core::media::MediaSession>> {
+        self.far_end.lock().await.as_ref().map(|f| f.media.clone())
+    }
+
+    /// The client's direction as the device sees it (`recvonly` while the client holds).
+    pub async fn client_direction(&self) -> Option<dialtone_core::media::Direction> {
+        self.device_media()
+            .await?
+            .direction()
+            .map(dialtone_core::media::Direction::reversed)
+    }
+
     /// Arms the wait for the client's `name` before the message that asks for it goes out.
     pub fn expect(&self, name: Name) -> oneshot::Receiver<Message> {
         let (tx, rx) = oneshot::channel();

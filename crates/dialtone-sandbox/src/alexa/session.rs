@@ -26,7 +26,6 @@ async fn start(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<StartSessionResponse>> {
-    s.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     require(&s, &headers, CALLING_SCOPE)?;
     let req: StartSessionRequest = parse_json(&body)?;
     req.validate().map_err(|e| ApiError::invalid(e.to_string()))?;

@@ -24,7 +24,6 @@ async fn signal(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
-    s.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     require(&s, &headers, CALLING_SCOPE)?;
     let m: Message = parse_json(&body)?;
     m.check().map_err(ApiError::invalid)?;
@@ -74,7 +73,7 @@ async fn signal(
         }
         (Name::CallAccepted, Phase::Ringing | Phase::InProgress) if call.device_called => {
             let answer = m.sdp(SdpType::Answer).map_err(ApiError::invalid)?.to_owned();
-            device::accept_answer(&s, &call, &answer)
+            device::accept_answer(&call, &answer)
                 .await
                 .map_err(|e| ApiError::invalid(format!("the answer could not be applied: {e}")))?;
             call.set_phase(Phase::Connected);

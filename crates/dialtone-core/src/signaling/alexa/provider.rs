@@ -99,11 +99,9 @@ fn ack_of(name: Name) -> Option<Name> {
 
 impl AlexaProvider {
     pub fn new(client: AlexaClient, mut config: AlexaConfig) -> Self {
-        if config.intake_tls.is_none() && !crate::net::is_loopback_url(&config.relay) {
-            match LocalTls::generate() {
-                Ok(tls) => config.intake_tls = Some(Arc::new(tls)),
-                Err(e) => tracing::error!(error = %e, "no HTTPS for the Alexa intake"),
-            }
+        if config.intake_tls.is_none() {
+            config.intake_tls =
+                crate::net::tls_for_remote(crate::net::is_loopback_url(&config.relay), "Alexa intake");
         }
         let (tx, rx) = mpsc::channel(64);
         Self {

@@ -106,12 +106,9 @@ fn end_reason(status: SessionStatus, reason: Option<&str>) -> EndReason {
 
 impl CamaraProvider {
     pub fn new(client: CamaraClient, mut config: CamaraConfig) -> Self {
-        if config.sink_tls.is_none() && !client.endpoints().all_loopback() {
-            match LocalTls::generate() {
-                Ok(tls) => config.sink_tls = Some(Arc::new(tls)),
-                // Registering will refuse a plain-http sink and say why.
-                Err(e) => tracing::error!(error = %e, "no HTTPS for the event sink"),
-            }
+        if config.sink_tls.is_none() {
+            // Without one, registering refuses a plain-http sink and says why.
+            config.sink_tls = crate::net::tls_for_remote(client.endpoints().all_loopback(), "event sink");
         }
         let (tx, rx) = mpsc::channel(64);
         Self {
