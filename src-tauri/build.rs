@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "resume",
     "mute",
     "dtmf",
+    "send_text",
     "call_state",
     "call_me",
     "directory",

@@ -26,6 +26,9 @@ const UP = new Set(["Connected", "Holding", "Held", "Resuming"]);
 
 const NUMBER_HINT = "International format: + and the country code.";
 const ALEXA_HINT = "An Alexa device as alexa: and its name, such as alexa:kitchen.";
+const LEX_HINT = "A Lex bot as lex: and its id, such as lex:DEMOBOT001.";
+const HINTS = { alexa: ALEXA_HINT, lex: LEX_HINT };
+const PLACEHOLDERS = { alexa: "alexa:kitchen", lex: "lex:DEMOBOT001" };
 const ui = { state: "Opening", connectedAt: null, heldAt: null, muted: false, sandbox: false, hint: NUMBER_HINT };
 
 const message = (e) => (e && typeof e === "object" && "message" in e ? e.message : String(e));
@@ -67,6 +70,24 @@ function render() {
   $("hold-badge").hidden = s !== "Held";
   $("incoming").hidden = s !== "Alerting";
   $("keypad").setAttribute("aria-label", s === "Connected" ? "Keypad: sends tones" : "Keypad");
+  $("conversation").hidden = ui.network !== "lex";
+  $("send-text").disabled = !(ui.network === "lex" && s === "Connected");
+}
+
+/** One turn of a bot conversation: `who` is bot, you or intent. */
+function addTurn(who, text) {
+  const li = Object.assign(document.createElement("li"), { className: who, textContent: text });
+  li.dataset.who = who;
+  $("turns").append(li);
+  li.scrollIntoView({ block: "nearest" });
+}
+
+async function sendText(e) {
+  e.preventDefault();
+  const text = $("bot-text").value.trim();
+  if (!text) return;
+  // `call` gives undefined when the command was refused (the error is shown).
+  if ((await call("send_text", { text })) !== undefined) $("bot-text").value = "";
 }
 
 function tick() {
@@ -82,6 +103,7 @@ function onState(state, reason) {
   if (state === "Held" && !ui.heldAt) ui.heldAt = Date.now();
   if (state !== "Held") ui.heldAt = null;
   if (state === "Dialing" || state === "Alerting") showError("");
+  if (state === "Dialing") $("turns").replaceChildren();
   if (state === "Ended") {
     ui.connectedAt = null;
     ui.muted = false;
@@ -119,6 +141,21 @@ function onCallEvent(e) {
       break;
     case "dtmf":
       $("dtmf-sent").textContent = `${e.received ? "Received" : "Sent"} tone ${e.digit}`;
+      break;
+    case "bot_text":
+      addTurn("bot", e.text);
+      break;
+    case "transcript":
+      addTurn("you", e.text);
+      break;
+    case "intent":
+      addTurn("intent", `Intent ${e.name}${e.state ? ` (${e.state})` : ""}`);
+      break;
+    case "prompt":
+      $("prompt-state").textContent = e.playing ? "The bot is speaking…" : "";
+      break;
+    case "interrupted":
+      $("prompt-state").textContent = `You interrupted the bot (${e.reason})`;
       break;
     case "remote_hold":
       $("remote-hold").hidden = !e.held;
@@ -183,6 +220,8 @@ function onKey(e) {
     e.preventDefault();
     return;
   }
+  // Text for the bot is typed during the call: its letters are not shortcuts.
+  if (e.target.id === "bot-text") return;
   // During a call nothing is typed into the number field, so M and H work from it too.
   const key = e.key.toLowerCase();
   if (key === "m" && UP.has(ui.state)) {
@@ -252,10 +291,10 @@ function describeLine(info) {
   if (!info.ready) return "Opening the line…";
   const own = info.own_number ? ` · you are ${info.own_number}` : "";
   const tone = info.audio === "tone" ? " · no sound server: a test tone is sent" : "";
-  const net = info.network === "alexa" ? "Alexa on the " : "";
+  const net = { alexa: "Alexa on the ", lex: "Lex bots on the " }[info.network] ?? "";
   switch (info.source?.kind) {
     case "embedded_sandbox":
-      return `${net}Built-in sandbox${info.network === "alexa" ? "" : " (no account configured)"}${own}${tone}`;
+      return `${net}Built-in sandbox${net ? "" : " (no account configured)"}${own}${tone}`;
     case "sandbox":
       return `${net}Sandbox at ${info.source.url}${own}${tone}`;
     default:
@@ -271,9 +310,9 @@ function providerOf(info) {
 
 function onLine(info) {
   $("line").textContent = describeLine(info);
-  const alexa = info.network === "alexa";
-  ui.hint = alexa ? ALEXA_HINT : NUMBER_HINT;
-  $("number").placeholder = alexa ? "alexa:kitchen" : "+1 555 0100";
+  ui.network = info.network;
+  ui.hint = HINTS[info.network] ?? NUMBER_HINT;
+  $("number").placeholder = PLACEHOLDERS[info.network] ?? "+1 555 0100";
   if ($("number").getAttribute("aria-invalid") !== "true") $("number-hint").textContent = ui.hint;
   ui.sandbox = info.source?.kind === "embedded_sandbox";
   if (info.error) {
@@ -300,8 +339,10 @@ async function loadSettings() {
   $("account").replaceChildren(
     option("camara:sandbox", "Sandbox (built in): phone numbers", current === "camara:sandbox"),
     option("alexa:sandbox", "Sandbox (built in): Alexa devices", current === "alexa:sandbox"),
+    option("lex:sandbox", "Sandbox (built in): Lex demo bot", current === "lex:sandbox"),
     ...(accounts?.accounts ?? []).map((a) => option(`camara:${a}`, `CAMARA operator: ${a}`, current === `camara:${a}`)),
     ...(accounts?.alexa ?? []).map((a) => option(`alexa:${a}`, `Alexa: ${a}`, current === `alexa:${a}`)),
+    ...(accounts?.lex ?? []).map((a) => option(`lex:${a}`, `Lex: ${a}`, current === `lex:${a}`)),
   );
   const devs = (list, chosen) => [
     option("", "System default", !chosen),
@@ -361,6 +402,7 @@ function wire() {
   });
   $("call-me").addEventListener("click", () => call("call_me"));
   $("settings").addEventListener("submit", saveSettings);
+  $("text-form").addEventListener("submit", sendText);
   for (const b of $("keypad").querySelectorAll("button")) b.addEventListener("click", () => press(b.dataset.key));
   for (const t of ["history", "directory", "settings"]) $(`tab-${t}`).addEventListener("click", () => selectTab(t));
   document.addEventListener("keydown", onKey);

@@ -63,6 +63,8 @@ pub struct Accounts {
     pub default: Option<String>,
     /// Alexa accounts.
     pub alexa: Vec<String>,
+    /// Lex (AWS) accounts.
+    pub lex: Vec<String>,
 }
 
 #[tauri::command]
@@ -72,6 +74,7 @@ pub fn accounts() -> Answer<Accounts> {
         accounts: book.accounts().iter().map(|a| a.name.clone()).collect(),
         default: book.default_name().map(str::to_owned),
         alexa: book.alexa_accounts().iter().map(|a| a.name.clone()).collect(),
+        lex: book.lex_accounts().iter().map(|a| a.name.clone()).collect(),
     })
 }
 
@@ -149,6 +152,12 @@ pub async fn dtmf(phone: State<'_, Phone>, digits: String) -> Answer<()> {
     send(&phone, Command::Dtmf(digits)).await
 }
 
+/// Typed text for the bot on a Lex call.
+#[tauri::command]
+pub async fn send_text(phone: State<'_, Phone>, text: String) -> Answer<()> {
+    send(&phone, Command::Text(text)).await
+}
+
 /// The current call state, for a window that (re)loads mid-call.
 #[tauri::command]
 pub async fn call_state(phone: State<'_, Phone>) -> Answer<String> {
@@ -169,8 +178,8 @@ pub struct DirectoryEntry {
     pub description: &'static str,
 }
 
-/// The sandbox's numbers, or its Alexa devices on the Alexa network; empty when the line
-/// is an operator account.
+/// The sandbox's numbers, its Alexa devices on Alexa, or its demo bot on Lex; empty when
+/// the line is an account.
 #[tauri::command]
 pub fn directory(phone: State<'_, Phone>) -> Vec<DirectoryEntry> {
     let info = phone.info();
@@ -192,6 +201,14 @@ pub fn directory(phone: State<'_, Phone>) -> Vec<DirectoryEntry> {
                 description: d.description,
             })
             .collect(),
+        Network::Lex => vec![DirectoryEntry {
+            number: format!(
+                "{}{}",
+                dialtone_core::signaling::lex::LEX_SCHEME,
+                dialtone_sandbox::lex::demo_bot::BOT_ID
+            ),
+            description: "Demo hotel bot: spoken greeting, press 1 or type \"book a room\"",
+        }],
     }
 }
 

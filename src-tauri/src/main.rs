@@ -28,6 +28,7 @@ fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::resume,
             commands::mute,
             commands::dtmf,
+            commands::send_text,
             commands::call_state,
             commands::call_me,
             commands::directory,

@@ -157,6 +157,7 @@ impl Phone {
             account,
             sandbox_url: None,
             audio: AudioChoice::automatic(),
+            lex: Default::default(),
         };
         let audio = match options.audio {
             AudioChoice::Devices { .. } => "devices",

@@ -229,3 +229,62 @@ fn switching_between_the_sandboxs_camara_and_alexa_reopens_the_line_each_time() 
     let handle = app.handle().clone();
     tauri::async_runtime::block_on(async move { handle.state::<Phone>().close().await });
 }
+
+#[test]
+fn a_bot_call_on_the_sandboxs_lex_takes_keys_and_text_and_the_window_gets_the_conversation() {
+    use tauri::Listener;
+    let (app, w) = window();
+    let (tx, rx) = std::sync::mpsc::channel::<Value>();
+    app.listen_any("call", move |e| {
+        if let Ok(v) = serde_json::from_str::<Value>(e.payload()) {
+            let _ = tx.send(v);
+        }
+    });
+    let lex = open_line(&w, "lex");
+    assert_eq!(
+        (lex["ready"].clone(), lex["network"].clone()),
+        (json!(true), json!("lex"))
+    );
+    let directory = invoke(&w, "directory", json!({})).expect("directory");
+    assert_eq!(directory[0]["number"], "lex:DEMOBOT001", "{directory}");
+    invoke(&w, "dial", json!({"number": "lex:DEMOBOT001"})).expect("dial the bot");
+    wait_state(&w, "Connected", Duration::from_secs(15));
+    // Keys and text go to the bot; an empty text is refused with the rule.
+    assert_eq!(
+        error_code(invoke(&w, "send_text", json!({"text": "  "}))),
+        "ILLEGAL_COMMAND"
+    );
+    invoke(&w, "dtmf", json!({"digits": "1"})).expect("a key");
+    invoke(&w, "send_text", json!({"text": "Lisbon"})).expect("text");
+    let mut seen = Vec::new();
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while !seen
+        .iter()
+        .any(|e: &Value| e["event"] == "bot_text" && e["text"].as_str().is_some_and(|t| t.contains("Lisbon")))
+    {
+        assert!(std::time::Instant::now() < until, "no reply; events {seen:?}");
+        if let Ok(e) = rx.recv_timeout(Duration::from_millis(100)) {
+            seen.push(e);
+        }
+    }
+    let kinds: Vec<&str> = seen.iter().filter_map(|e| e["event"].as_str()).collect();
+    for kind in ["bot_text", "prompt", "interrupted", "transcript", "intent"] {
+        assert!(kinds.contains(&kind), "no {kind} event: {kinds:?}");
+    }
+    invoke(&w, "hangup", json!({})).expect("hang up");
+    wait_state(&w, "Ended", Duration::from_secs(5));
+
+    // On a phone line, text is refused and says where it goes.
+    open_line(&w, "camara");
+    invoke(&w, "dial", json!({"number": "+15550100"})).expect("dial");
+    wait_state(&w, "Connected", Duration::from_secs(15));
+    let refused = invoke(&w, "send_text", json!({"text": "hello"})).expect_err("text on a phone call");
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("bot calls")),
+        "{refused}"
+    );
+    let handle = app.handle().clone();
+    tauri::async_runtime::block_on(async move { handle.state::<Phone>().close().await });
+}

@@ -98,6 +98,23 @@ async fn echo_call_from(w: &Window, url: &str, css: &str) {
     hang_up(w).await;
 }
 
+/// Settings → Provider → `value` → Save, then waits for the line that says `line`.
+async fn switch_provider(w: &Window, value: &str, line: &str) {
+    w.click("#tab-settings").await;
+    let offered =
+        format!("return [...document.getElementById('account').options].some((o) => o.value === {value:?});");
+    w.wait_for("the provider picker", STEP, &offered).await;
+    w.execute(
+        "document.getElementById('account').value = arguments[0];",
+        json!([value]),
+    )
+    .await;
+    w.click("#settings button[type=submit]").await;
+    let opened = format!("return document.getElementById('line').textContent.startsWith({line:?});");
+    w.wait_for(line, SETUP, &opened).await;
+    w.wait_state("Ready", STEP).await;
+}
+
 async fn history_rows(w: &Window) -> usize {
     w.execute(
         "return document.querySelectorAll('#history li').length;",
@@ -457,26 +474,7 @@ async fn history_rows_and_directory_entries_dial_and_settings_are_saved() {
 async fn the_provider_picker_opens_the_sandboxs_alexa_where_a_device_call_holds_and_resumes() {
     let desk = desk().await;
     let w = &desk.w;
-    w.click("#tab-settings").await;
-    w.wait_for(
-        "the provider picker",
-        STEP,
-        "return [...document.getElementById('account').options].some((o) => o.value === 'alexa:sandbox');",
-    )
-    .await;
-    w.execute(
-        "document.getElementById('account').value = 'alexa:sandbox';",
-        json!([]),
-    )
-    .await;
-    w.click("#settings button[type=submit]").await;
-    w.wait_for(
-        "the Alexa line",
-        SETUP,
-        "return document.getElementById('line').textContent.startsWith('Alexa on the Built-in sandbox');",
-    )
-    .await;
-    w.wait_state("Ready", STEP).await;
+    switch_provider(w, "alexa:sandbox", "Alexa on the Built-in sandbox").await;
     let info = w.invoke("line_info", json!({})).await;
     assert_eq!(info["network"], "alexa", "{info}");
     let url = info["source"]["url"].as_str().expect("url").to_owned();
@@ -508,5 +506,56 @@ async fn the_provider_picker_opens_the_sandboxs_alexa_where_a_device_call_holds_
         2,
         "{log:?}"
     );
+    hang_up_and_close(w).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_call_shows_the_conversation_and_takes_typed_text_beside_the_call_controls() {
+    let desk = desk().await;
+    let w = &desk.w;
+    switch_provider(w, "lex:sandbox", "Lex bots on the Built-in sandbox").await;
+    w.click("#tab-directory").await;
+    assert!(w.text("#directory li").await.starts_with("lex:DEMOBOT001"));
+    w.type_into("#number", "lex:DEMOBOT001").await;
+    w.type_into("#number", ENTER).await;
+    w.wait_state("Connected", SETUP).await;
+    let turn = |who: &str, words: &str| {
+        format!(
+            "return [...document.querySelectorAll('#turns li[data-who={who}]')].some((li) => li.textContent.includes({words:?}));"
+        )
+    };
+    w.wait_for(
+        "the greeting",
+        STEP,
+        &turn("bot", "Welcome to the Dialtone demo hotel"),
+    )
+    .await;
+    w.wait_for(
+        "the prompt playing",
+        STEP,
+        "return document.getElementById('prompt-state').textContent.includes('speaking');",
+    )
+    .await;
+    // Typing "book a room" must not mute (m) or hold (h): the letters are text here.
+    w.type_into("#bot-text", "book a room").await;
+    w.type_into("#bot-text", ENTER).await;
+    w.wait_for("the transcript", STEP, &turn("you", "book a room"))
+        .await;
+    w.wait_for("the intent", STEP, &turn("intent", "Intent BookRoom"))
+        .await;
+    w.wait_for("the reply", STEP, &turn("bot", "Which city")).await;
+    assert_eq!(w.text("#mute").await, "Mute", "typing did not toggle mute");
+    assert_eq!(w.text("#state").await, "Connected");
+    assert_eq!(
+        w.execute("return document.getElementById('bot-text').value;", json!([]))
+            .await,
+        ""
+    );
+    // The same call controls: hold and resume.
+    w.click("#hold").await;
+    w.wait_state("Held", STEP).await;
+    w.click("#hold").await;
+    w.wait_state("Connected", STEP).await;
+    w.screenshot(&screenshot("bot-conversation")).await;
     hang_up_and_close(w).await;
 }

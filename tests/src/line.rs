@@ -5,8 +5,8 @@ use dialtone_core::call::Address;
 use dialtone_core::call::{AudioFactory, CallDriver, CallEvent, CallHandle, CallState, Command};
 use dialtone_core::media::MediaConfig;
 use dialtone_core::media::io::{RecordingSink, ToneSource};
-use dialtone_core::signaling::SignalingProvider;
 use dialtone_core::signaling::camara::{CamaraConfig, CamaraEndpoints, CamaraProvider};
+use dialtone_core::signaling::{SignalingProvider, lex};
 use dialtone_sandbox::{Sandbox, SandboxConfig};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -80,16 +80,44 @@ pub fn line_with(provider: impl SignalingProvider, tone_hz: f64) -> Line {
 /// caller records into, if anything.
 pub fn line_with_audio(provider: impl SignalingProvider, audio: AudioFactory, heard: RecordingSink) -> Line {
     let call = CallDriver::spawn(Arc::new(provider), MediaConfig::loopback(), audio, false);
-    let rx = Mutex::new(call.subscribe());
-    Line {
-        call,
-        heard,
-        rx,
-        log: Mutex::new(Vec::new()),
-    }
+    Line::over(call, heard)
+}
+
+/// A line that calls the sandbox's Lex bots in `mode`, with `audio` as its ends.
+pub fn lex_line(sandbox: &Sandbox, mode: lex::Mode, audio: AudioFactory) -> Line {
+    let config = sandbox.credentials().lex_config(&sandbox.base_url(), mode);
+    Line::lex(lex::LexClient::new(config).expect("lex client"), audio)
+}
+
+/// Ends that record nothing: silence as the microphone, a sink that drops what it gets.
+pub fn quiet_audio() -> AudioFactory {
+    Arc::new(|| {
+        (
+            Box::new(dialtone_core::media::io::SilenceSource),
+            Box::new(dialtone_core::media::io::NullSink),
+        )
+    })
 }
 
 impl Line {
+    /// A line calling bots through `client`.
+    pub fn lex(client: lex::LexClient, audio: AudioFactory) -> Line {
+        Line::over(
+            lex::LexDriver::spawn(Arc::new(client), audio),
+            RecordingSink::new(),
+        )
+    }
+
+    fn over(call: CallHandle, heard: RecordingSink) -> Line {
+        let rx = Mutex::new(call.subscribe());
+        Line {
+            call,
+            heard,
+            rx,
+            log: Mutex::new(Vec::new()),
+        }
+    }
+
     pub async fn dial(&self, number: &str) {
         self.call
             .command(Command::Dial(Address::parse(number).expect("number")))
@@ -122,6 +150,20 @@ impl Line {
             }
         }
         log.clone()
+    }
+
+    /// The first event so far (or within `within`) that `pred` picks.
+    pub async fn wait_event(&self, within: Duration, pred: impl Fn(&CallEvent) -> bool) -> CallEvent {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(e) = self.events().into_iter().find(|e| pred(e)) {
+                return e;
+            }
+            if start.elapsed() > within {
+                panic!("no such event within {within:?}; events {:?}", self.events());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// The state names reported so far, in order.

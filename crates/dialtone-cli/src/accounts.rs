@@ -1,9 +1,9 @@
-//! `dialtone accounts add|add-alexa|sign-in|list|remove`: the account book on disk,
+//! `dialtone accounts add|add-alexa|add-lex|sign-in|list|remove`: the account book on disk,
 //! secrets and refresh tokens in the keyring.
 
 use anyhow::Context;
 use clap::Subcommand;
-use dialtone_core::account::{Account, AccountBook, AlexaAccount};
+use dialtone_core::account::{Account, AccountBook, AlexaAccount, LexAccount};
 use dialtone_core::auth::{LwaEndpoints, LwaTokens, SecretKind, Secrets};
 use dialtone_core::signaling::alexa::AlexaRegion;
 use std::io::{IsTerminal, Read};
@@ -55,6 +55,19 @@ pub enum AccountsCmd {
         /// Override the region's Login with Amazon root (a sandbox: http://127.0.0.1:7300/lwa).
         #[arg(long, value_name = "URL")]
         lwa_root: Option<String>,
+    },
+    /// Add an AWS account for Lex bot calls. The secret access key is prompted for (or
+    /// read from stdin when it is not a terminal) and goes to the OS keyring only.
+    AddLex {
+        name: String,
+        /// The bots' AWS region, such as us-east-1.
+        #[arg(long, value_name = "REGION")]
+        region: String,
+        #[arg(long, value_name = "ID")]
+        access_key_id: String,
+        /// Another Lex runtime than the region's (a sandbox: http://127.0.0.1:7300/lex).
+        #[arg(long, value_name = "URL")]
+        endpoint_url: Option<String>,
     },
     /// Sign an Alexa account in to Amazon in the browser; the refresh token goes to the
     /// OS keyring.
@@ -201,6 +214,28 @@ pub async fn run(cmd: AccountsCmd) -> anyhow::Result<ExitCode> {
                 book.path().display()
             );
         }
+        AccountsCmd::AddLex {
+            name,
+            region,
+            access_key_id,
+            endpoint_url,
+        } => {
+            let account = LexAccount::new(&name, &region, &access_key_id, endpoint_url.as_deref())?;
+            anyhow::ensure!(
+                book.get(&name).is_none()
+                    && book.pick_alexa(Some(&name)).is_err()
+                    && book.pick_lex(Some(&name)).is_err(),
+                "an account named '{name}' exists already; remove it first"
+            );
+            keyring(|_| Ok(())).await?;
+            let secret = read_secret(&name)?;
+            store_secret(&name, secret).await?;
+            book.add_lex(account)?;
+            eprintln!(
+                "added the Lex account '{name}' to {}; call a bot with `dialtone call lex:<botId>`",
+                book.path().display()
+            );
+        }
         AccountsCmd::SignIn { name, json } => {
             let account = book
                 .pick_alexa(Some(&name))?
@@ -285,13 +320,31 @@ pub async fn run(cmd: AccountsCmd) -> anyhow::Result<ExitCode> {
                     println!("  {}  Alexa {:?}  {}  {state}", a.name, a.region, a.api_root);
                 }
             }
-            if book.accounts().is_empty() && book.alexa_accounts().is_empty() && !json {
+            for a in book.lex_accounts() {
+                if json {
+                    let line = serde_json::json!({
+                        "name": a.name, "network": "lex", "region": a.region,
+                        "access_key_id": a.access_key_id, "endpoint_url": a.endpoint_url,
+                    });
+                    println!("{line}");
+                } else {
+                    let at = a.endpoint_url.as_deref().unwrap_or(&a.region);
+                    println!("  {}  Lex {at}  key {}", a.name, a.access_key_id);
+                }
+            }
+            if book.accounts().is_empty()
+                && book.alexa_accounts().is_empty()
+                && book.lex_accounts().is_empty()
+                && !json
+            {
                 println!("no accounts: calls go to the built-in sandbox");
             }
         }
         AccountsCmd::Remove { name } => {
             anyhow::ensure!(
-                book.get(&name).is_some() || book.pick_alexa(Some(&name)).is_ok(),
+                book.get(&name).is_some()
+                    || book.pick_alexa(Some(&name)).is_ok()
+                    || book.pick_lex(Some(&name)).is_ok(),
                 "there is no account named '{name}'; `dialtone accounts list` shows the accounts"
             );
             // Secrets first: if the keyring is locked, the account stays as it was.

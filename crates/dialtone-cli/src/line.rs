@@ -39,6 +39,11 @@ pub async fn open(args: &CallArgs, out: &Reporter, network: Network) -> anyhow::
         account: args.account.clone(),
         sandbox_url: args.sandbox.clone(),
         audio: audio_choice(args, out)?,
+        lex: dialtone_core::signaling::lex::LexCallOptions {
+            mode: args.lex_mode.into(),
+            welcome: args.lex_welcome.clone(),
+            disable_playback: args.lex_disable_playback,
+        },
     };
     let line = Line::open(&options).await?;
     for note in &line.notes {

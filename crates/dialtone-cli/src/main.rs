@@ -72,16 +72,42 @@ struct CallArgs {
     /// built-in sandbox. Default: the default account, or the sandbox when there is none.
     #[arg(long, value_name = "NAME")]
     account: Option<String>,
-    /// The network: `camara` (phone numbers) or `alexa` (Alexa devices). Default: what
-    /// the address calls for (`alexa:<name>` is Alexa), CAMARA for `listen`.
+    /// The network: `camara` (phone numbers), `alexa` (Alexa devices) or `lex` (bots).
+    /// Default: what the address calls for (`alexa:<name>` is Alexa, `lex:<botId>` Lex),
+    /// CAMARA for `listen`.
     #[arg(long, value_enum)]
     network: Option<NetworkArg>,
+    /// Bot calls: `audio` (speech, keys and text) or `text` (typed text only).
+    #[arg(long, value_enum, default_value = "audio")]
+    lex_mode: LexModeArg,
+    /// Bot calls: a welcome message the bot says first.
+    #[arg(long, value_name = "TEXT")]
+    lex_welcome: Option<String>,
+    /// Bot calls: Lex does not wait for the client to play its prompts.
+    #[arg(long)]
+    lex_disable_playback: bool,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 enum NetworkArg {
     Camara,
     Alexa,
+    Lex,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum LexModeArg {
+    Audio,
+    Text,
+}
+
+impl From<LexModeArg> for dialtone_core::signaling::lex::Mode {
+    fn from(m: LexModeArg) -> Self {
+        match m {
+            LexModeArg::Audio => Self::Audio,
+            LexModeArg::Text => Self::Text,
+        }
+    }
 }
 
 impl From<NetworkArg> for dialtone_phone::Network {
@@ -89,6 +115,7 @@ impl From<NetworkArg> for dialtone_phone::Network {
         match n {
             NetworkArg::Camara => dialtone_phone::Network::Camara,
             NetworkArg::Alexa => dialtone_phone::Network::Alexa,
+            NetworkArg::Lex => dialtone_phone::Network::Lex,
         }
     }
 }
@@ -103,8 +130,9 @@ enum AudioMode {
 enum Cmd {
     /// Place a call and run a script on it.
     Call {
-        /// The number to call, in international format (+15550100), a tel: URI, or an
-        /// Alexa device as alexa:<name> (the sandbox has alexa:kitchen).
+        /// The number to call, in international format (+15550100), a tel: URI, an Alexa
+        /// device as alexa:<name> (the sandbox has alexa:kitchen), or a Lex bot as
+        /// lex:<botId>[/<aliasId>/<localeId>] (the sandbox has lex:DEMOBOT001).
         number: String,
         #[command(flatten)]
         args: CallArgs,
@@ -412,6 +440,11 @@ async fn run_call(
                 // Let the digits go out before the next step (100 ms tone + 60 ms gap each).
                 tokio::time::sleep(Duration::from_millis(160 * digits.len() as u64 + 100)).await;
             }
+            Step::Text(text) => line
+                .call
+                .command(Command::Text(text.clone()))
+                .await
+                .map_err(|e| at(e.to_string()))?,
             Step::Hangup => {
                 hang_up(line).await.map_err(at)?;
                 return Ok(());

@@ -101,6 +101,23 @@ impl Reporter {
                 eprintln!("error: {message}");
                 return;
             }
+            CallEvent::Transcript { text } => format!("you (as the bot heard it): {text}"),
+            CallEvent::BotText { text } => format!("bot: {text}"),
+            CallEvent::Intent {
+                name,
+                state,
+                input_mode,
+            } => format!(
+                "intent: {name}{}{}",
+                state.as_deref().map(|s| format!(", {s}")).unwrap_or_default(),
+                input_mode
+                    .as_deref()
+                    .map(|m| format!(" (from {m})"))
+                    .unwrap_or_default()
+            ),
+            CallEvent::Prompt { playing: true } => "the bot's prompt is playing".into(),
+            CallEvent::Prompt { playing: false } => "the bot's prompt stopped".into(),
+            CallEvent::Interrupted { reason } => format!("the bot stopped its prompt: {reason}"),
             CallEvent::Ended { reason } => format!("call ended: {reason}"),
         };
         println!("[{t:7.3}s] {text}");

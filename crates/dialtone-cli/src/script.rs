@@ -8,6 +8,8 @@ pub enum Step {
     Hold,
     Resume,
     Dtmf(String),
+    /// Typed text, for bot calls.
+    Text(String),
     Mute,
     Unmute,
     Hangup,
@@ -51,6 +53,12 @@ pub fn parse(script: &str) -> Result<Vec<Step>, ScriptError> {
                 step: raw.to_owned(),
                 reason: reason.to_owned(),
             };
+            // Text keeps its words and spacing as typed.
+            if let Some((verb, text)) = raw.split_once(char::is_whitespace)
+                && verb.eq_ignore_ascii_case("text")
+            {
+                return Ok(Step::Text(text.trim().to_owned()));
+            }
             let mut words = raw.split_whitespace();
             let verb = words.next().unwrap_or("").to_ascii_lowercase();
             let arg: Vec<&str> = words.collect();
@@ -81,8 +89,9 @@ pub fn parse(script: &str) -> Result<Vec<Step>, ScriptError> {
                     }
                     Ok(Step::Dtmf(digits))
                 }
+                "text" => Err(err("use 'text <words>', such as 'text book a room'")),
                 _ => Err(err(
-                    "unknown step; use wait, hold, resume, mute, unmute, dtmf or hangup",
+                    "unknown step; use wait, hold, resume, mute, unmute, dtmf, text or hangup",
                 )),
             }
         })
@@ -107,6 +116,11 @@ mod tests {
                 Step::Hangup
             ]
         );
+        assert_eq!(
+            parse("wait 2s; dtmf 1; text book a room; wait 3s; hangup").expect("bot script")[2],
+            Step::Text("book a room".into())
+        );
+        assert!(parse("text").is_err());
         assert_eq!(
             parse("wait 250ms;;mute ;unmute").expect("ok")[0],
             Step::Wait(Duration::from_millis(250))

@@ -1,11 +1,12 @@
 //! Opening a line: which provider, which audio, and the embedded sandbox default.
 
-use dialtone_core::account::{Account, AccountBook, AccountError, AlexaAccount};
+use dialtone_core::account::{Account, AccountBook, AccountError, AlexaAccount, LexAccount};
 use dialtone_core::audio::{AudioBackend, AudioError, DeviceBackend, DevicePrefs, VoiceSettings, WavBackend};
 use dialtone_core::auth::{SecretError, Secrets, TokenError};
 use dialtone_core::call::{CallDriver, CallHandle};
 use dialtone_core::media::MediaConfig;
 use dialtone_core::signaling::camara::{CamaraConfig, CamaraEndpoints};
+use dialtone_core::signaling::lex::{LexClient, LexDriver};
 use dialtone_core::signaling::{CallOptions, SignalingProvider};
 use dialtone_sandbox::{Sandbox, SandboxConfig, SandboxCredentials};
 use serde::Serialize;
@@ -27,6 +28,8 @@ pub enum LineError {
     Sandbox(std::io::Error),
     #[error("the keyring task failed: {0}")]
     Task(String),
+    #[error("{0}")]
+    Lex(String),
     #[error("the sandbox could not call: {0}")]
     CallMe(String),
     #[error(
@@ -79,6 +82,8 @@ pub enum Network {
     Camara,
     /// Alexa CallSignaling: `alexa:<name>` devices through the skill relay.
     Alexa,
+    /// Amazon Lex V2: `lex:<botId>` bots over StartConversation.
+    Lex,
 }
 
 impl Network {
@@ -87,6 +92,7 @@ impl Network {
         match address {
             dialtone_core::call::Address::Alexa(_) => Network::Alexa,
             dialtone_core::call::Address::Phone(_) => Network::Camara,
+            dialtone_core::call::Address::Lex(_) => Network::Lex,
         }
     }
 }
@@ -100,6 +106,8 @@ pub struct LineOptions {
     /// A sandbox already running at this URL instead of an embedded one.
     pub sandbox_url: Option<String>,
     pub audio: AudioChoice,
+    /// Bot calls: speech (with keys and text) or text only, a welcome, playback waits.
+    pub lex: dialtone_core::signaling::lex::LexCallOptions,
 }
 
 /// What the line is connected to, as the UI shows it.
@@ -134,7 +142,8 @@ pub struct Line {
     /// What the user should know about how the line was set up.
     pub notes: Vec<String>,
     pub network: Network,
-    provider: Arc<dyn SignalingProvider>,
+    /// None on Lex, whose calls need no signaling provider.
+    provider: Option<Arc<dyn SignalingProvider>>,
     sandbox: Option<Arc<Sandbox>>,
 }
 
@@ -154,6 +163,10 @@ impl Line {
                         .pick_alexa(options.account.as_deref())?
                         .cloned()
                         .map(Chosen::Alexa),
+                    Network::Lex => book
+                        .pick_lex(options.account.as_deref())?
+                        .cloned()
+                        .map(Chosen::Lex),
                 }
             }
         };
@@ -166,13 +179,15 @@ impl Line {
                 } else {
                     MediaConfig::default()
                 };
+                let lex = options.lex.clone();
                 let provider = tokio::task::spawn_blocking(move || {
                     let secrets = Secrets::os()?;
                     Ok::<_, LineError>(match account {
-                        Chosen::Camara(a) => {
+                        Chosen::Camara(a) => Calls::Signaling(
                             Arc::new(a.camara_provider(&secrets)?) as Arc<dyn SignalingProvider>
-                        }
-                        Chosen::Alexa(a) => Arc::new(a.provider(&secrets)?),
+                        ),
+                        Chosen::Alexa(a) => Calls::Signaling(Arc::new(a.provider(&secrets)?)),
+                        Chosen::Lex(a) => Calls::Bots(a.client(&secrets, &lex)?),
                     })
                 })
                 .await
@@ -198,6 +213,11 @@ impl Line {
                                 "no Alexa account configured: using the built-in sandbox's Alexa at {}",
                                 s.base_url()
                             ),
+                            Network::Lex => format!(
+                                "no Lex account configured: using the built-in sandbox's demo bot at {}/lex (lex:{})",
+                                s.base_url(),
+                                dialtone_sandbox::lex::demo_bot::BOT_ID
+                            ),
                         });
                         let url = s.base_url();
                         (
@@ -209,25 +229,31 @@ impl Line {
                 };
                 let credentials = SandboxCredentials::at(&root);
                 let timeout = Duration::from_secs(10);
-                let provider: Arc<dyn SignalingProvider> = match options.network {
-                    Network::Camara => Arc::new(credentials.provider(
+                let provider = match options.network {
+                    Network::Camara => Calls::Signaling(Arc::new(credentials.provider(
                         CamaraEndpoints::under(&root),
                         CamaraConfig::new(dialtone_core::new_device_id()),
                         timeout,
-                    )?),
-                    Network::Alexa => Arc::new(credentials.alexa_provider(&root, timeout).await?),
+                    )?)),
+                    Network::Alexa => {
+                        Calls::Signaling(Arc::new(credentials.alexa_provider(&root, timeout).await?))
+                    }
+                    Network::Lex => Calls::Bots(
+                        LexClient::new(credentials.lex_config(&root, options.lex.mode).with(&options.lex))
+                            .map_err(|e| LineError::Lex(e.to_string()))?,
+                    ),
                 };
                 // The sandbox's far ends live on loopback.
                 (provider, MediaConfig::loopback(), sandbox, source)
             }
         };
-        let (audio, devices) = audio_backend(&options.audio, &mut notes)?;
-        let call = CallDriver::spawn(
-            provider.clone(),
-            media,
-            dialtone_core::audio::factory(audio.clone()),
-            false,
-        );
+        let bots = matches!(provider, Calls::Bots(_));
+        let (audio, devices) = audio_backend(&options.audio, bots, &mut notes)?;
+        let factory = dialtone_core::audio::factory(audio.clone());
+        let (call, provider) = match provider {
+            Calls::Signaling(p) => (CallDriver::spawn(p.clone(), media, factory, false), Some(p)),
+            Calls::Bots(client) => (LexDriver::spawn(Arc::new(client), factory), None),
+        };
         Ok(Line {
             call,
             audio,
@@ -241,12 +267,13 @@ impl Line {
     }
 
     pub fn set_call_options(&self, emergency: bool, location: Option<serde_json::Value>) {
-        self.provider
-            .set_call_options(CallOptions { emergency, location });
+        if let Some(p) = &self.provider {
+            p.set_call_options(CallOptions { emergency, location });
+        }
     }
 
     pub fn own_number(&self) -> Option<String> {
-        self.provider.own_number()
+        self.provider.as_ref().and_then(|p| p.own_number())
     }
 
     /// Has the embedded sandbox call this line now; its session id.
@@ -288,14 +315,22 @@ async fn call_me(sandbox: &Sandbox, network: Network) -> Result<String, LineErro
                 .alexa_call_me(dialtone_sandbox::alexa::device::CALLER)
                 .await
         }
+        Network::Lex => Err("bots do not call in; call lex:DEMOBOT001 instead".to_owned()),
     }
     .map_err(LineError::CallMe)
+}
+
+/// What carries the line's calls.
+enum Calls {
+    Signaling(Arc<dyn SignalingProvider>),
+    Bots(LexClient),
 }
 
 /// The account a line opens on.
 enum Chosen {
     Camara(Account),
     Alexa(AlexaAccount),
+    Lex(LexAccount),
 }
 
 impl Chosen {
@@ -303,6 +338,7 @@ impl Chosen {
         match self {
             Chosen::Camara(a) => &a.name,
             Chosen::Alexa(a) => &a.name,
+            Chosen::Lex(a) => &a.name,
         }
     }
 
@@ -313,16 +349,22 @@ impl Chosen {
             Chosen::Alexa(a) => [&a.api_root, &a.relay]
                 .iter()
                 .all(|u| dialtone_core::net::is_loopback_url(u)),
+            Chosen::Lex(_) => false,
         }
     }
 }
 
 type Backends = (Arc<dyn AudioBackend>, Option<Arc<DeviceBackend>>);
 
-fn audio_backend(choice: &AudioChoice, notes: &mut Vec<String>) -> Result<Backends, LineError> {
+/// `bots`: with no input file, a bot hears silence rather than the test tone, which its
+/// voice detection would take for a caller who never stops talking.
+fn audio_backend(choice: &AudioChoice, bots: bool, notes: &mut Vec<String>) -> Result<Backends, LineError> {
     match choice {
         AudioChoice::Files { input, output } => {
-            let wav = WavBackend::new(input.clone(), output.clone())?;
+            let mut wav = WavBackend::new(input.clone(), output.clone())?;
+            if bots && input.is_none() {
+                wav = wav.silent();
+            }
             Ok((Arc::new(wav), None))
         }
         AudioChoice::Devices { input, output, voice } => {

@@ -14,6 +14,7 @@ use dialtone_core::auth::{ClientCredentials, LwaClient, LwaEndpoints, LwaTokens,
 use dialtone_core::signaling::alexa::{self, AlexaClient, AlexaConfig, AlexaProvider};
 use dialtone_core::signaling::camara::wire::scopes;
 use dialtone_core::signaling::camara::{CamaraClient, CamaraConfig, CamaraEndpoints, CamaraProvider};
+use dialtone_core::signaling::lex;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -29,6 +30,9 @@ pub struct SandboxCredentials {
     /// The Alexa skill's Login with Amazon client.
     pub lwa_client_id: String,
     pub lwa_client_secret: String,
+    /// The AWS access key of the Lex runtime.
+    pub lex_access_key_id: String,
+    pub lex_secret_access_key: String,
 }
 
 impl SandboxCredentials {
@@ -42,6 +46,8 @@ impl SandboxCredentials {
             token_url: format!("{}{TOKEN_PATH}", root.trim_end_matches('/')),
             lwa_client_id: defaults.lwa_client_id,
             lwa_client_secret: defaults.lwa_client_secret,
+            lex_access_key_id: defaults.lex_access_key_id,
+            lex_secret_access_key: defaults.lex_secret_access_key,
         }
     }
 
@@ -129,6 +135,21 @@ impl SandboxCredentials {
     }
 }
 
+impl SandboxCredentials {
+    /// How to reach the Lex runtime of the sandbox at `root`.
+    pub fn lex_config(&self, root: &str, mode: lex::Mode) -> lex::LexConfig {
+        lex::LexConfig {
+            region: "us-east-1".into(),
+            endpoint_url: Some(format!("{}{}", root.trim_end_matches('/'), crate::lex::LEX_ROOT)),
+            access_key_id: self.lex_access_key_id.clone(),
+            secret_access_key: self.lex_secret_access_key.clone(),
+            mode,
+            disable_playback: false,
+            welcome: None,
+        }
+    }
+}
+
 impl Sandbox {
     pub fn credentials(&self) -> SandboxCredentials {
         SandboxCredentials {
@@ -137,6 +158,8 @@ impl Sandbox {
             token_url: format!("{}{TOKEN_PATH}", self.base_url()),
             lwa_client_id: self.config.lwa_client_id.clone(),
             lwa_client_secret: self.config.lwa_client_secret.clone(),
+            lex_access_key_id: self.config.lex_access_key_id.clone(),
+            lex_secret_access_key: self.config.lex_secret_access_key.clone(),
         }
     }
 }

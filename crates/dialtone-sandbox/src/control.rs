@@ -254,6 +254,7 @@ pub async fn faults(State(s): State<Arc<Sandbox>>, req: Request, next: Next) -> 
         "/oauth2",
         crate::alexa::API_ROOT,
         crate::lwa::LWA_ROOT,
+        crate::lex::LEX_ROOT,
     ]
     .iter()
     .any(|p| path.starts_with(p))

@@ -16,6 +16,7 @@ mod control;
 mod errors;
 mod events;
 pub mod far_end;
+pub mod lex;
 pub mod lwa;
 mod registration;
 mod state;
@@ -163,6 +164,17 @@ impl Sandbox {
         self.state.alexa.call(session)?.client_direction().await
     }
 
+    /// What the Lex runtime saw of each conversation, oldest first.
+    pub fn lex_conversations(&self) -> Vec<lex::LexConversationView> {
+        self.state.lex.views()
+    }
+
+    /// The next StartConversation fails with `exception` (such as ThrottlingException),
+    /// as its HTTP answer or as an exception frame after the ConfigurationEvent.
+    pub fn lex_fault(&self, exception: &str, strike: lex::Strike) {
+        *state::lock(&self.state.lex.fault) = Some((exception.to_owned(), strike));
+    }
+
     pub async fn stop(self) {
         self.state.shutdown().await;
         self.server.abort();
@@ -184,6 +196,7 @@ fn router(state: Arc<state::Sandbox>) -> Router {
         .merge(control::routes())
         .merge(alexa::routes())
         .merge(lwa::routes())
+        .merge(lex::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             control::faults,

@@ -19,6 +19,10 @@ pub struct SandboxConfig {
     /// The Alexa skill's LWA client (the sandbox's Login with Amazon).
     pub lwa_client_id: String,
     pub lwa_client_secret: String,
+    /// The AWS access key the Lex runtime accepts (its secret is not checked: signatures
+    /// are not verified, only their shape).
+    pub lex_access_key_id: String,
+    pub lex_secret_access_key: String,
     pub token_ttl: Duration,
     pub registration_ttl: Duration,
     /// When false, `callType: EMERGENCY` is refused with 501 CALLTYPE_EMERGENCY_NOT_SUPPORTED.
@@ -38,6 +42,8 @@ impl Default for SandboxConfig {
             client_secret: "sandbox-secret".into(),
             lwa_client_id: "amzn1.application-oa2-client.dialtone-sandbox".into(),
             lwa_client_secret: "sandbox-lwa-secret".into(),
+            lex_access_key_id: "AKIADIALTONESANDBOX1".into(),
+            lex_secret_access_key: "sandbox-lex-secret".into(),
             token_ttl: Duration::from_secs(3600),
             registration_ttl: Duration::from_secs(3600),
             emergency_supported: true,
@@ -129,6 +135,7 @@ pub struct Sandbox {
     pub http: reqwest::Client,
     pub alexa: crate::alexa::AlexaState,
     pub lwa: crate::lwa::LwaState,
+    pub lex: crate::lex::LexState,
     next_number: AtomicU32,
 }
 
@@ -161,6 +168,7 @@ impl Sandbox {
             http,
             alexa: Default::default(),
             lwa: Default::default(),
+            lex: Default::default(),
             next_number: AtomicU32::new(0),
         }
     }

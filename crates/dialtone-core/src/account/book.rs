@@ -1,7 +1,7 @@
 //! The account book on disk: `accounts.json` in the user's config directory
 //! (`$XDG_CONFIG_HOME/dialtone` on Linux). It never holds a secret.
 
-use super::{Account, AccountError, AlexaAccount, SANDBOX};
+use super::{Account, AccountError, AlexaAccount, LexAccount, SANDBOX};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -14,6 +14,8 @@ struct OnDisk {
     accounts: Vec<Account>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     alexa: Vec<AlexaAccount>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    lex: Vec<LexAccount>,
 }
 
 #[derive(Debug)]
@@ -26,6 +28,24 @@ fn book_error(path: &Path, detail: impl ToString) -> AccountError {
     AccountError::Book {
         path: path.display().to_string(),
         detail: detail.to_string(),
+    }
+}
+
+/// An account of one kind by name; with none named, the first one, or the sandbox
+/// (`None`) when there is none.
+fn pick_named<'a, T>(
+    list: &'a [T],
+    name: Option<&str>,
+    name_of: impl Fn(&T) -> &str,
+) -> Result<Option<&'a T>, AccountError> {
+    match name {
+        None => Ok(list.first()),
+        Some(SANDBOX) => Ok(None),
+        Some(n) => list
+            .iter()
+            .find(|a| name_of(a) == n)
+            .map(Some)
+            .ok_or_else(|| AccountError::Unknown(n.to_owned())),
     }
 }
 
@@ -91,21 +111,31 @@ impl AccountBook {
     /// The Alexa account by name; with none named, the first one, or the sandbox (`None`)
     /// when there is none.
     pub fn pick_alexa(&self, name: Option<&str>) -> Result<Option<&AlexaAccount>, AccountError> {
-        match name {
-            None => Ok(self.data.alexa.first()),
-            Some(SANDBOX) => Ok(None),
-            Some(n) => self
-                .data
-                .alexa
-                .iter()
-                .find(|a| a.name == n)
-                .map(Some)
-                .ok_or_else(|| AccountError::Unknown(n.to_owned())),
+        pick_named(&self.data.alexa, name, |a| &a.name)
+    }
+
+    pub fn lex_accounts(&self) -> &[LexAccount] {
+        &self.data.lex
+    }
+
+    /// The Lex account by name; with none named, the first one, or the sandbox (`None`).
+    pub fn pick_lex(&self, name: Option<&str>) -> Result<Option<&LexAccount>, AccountError> {
+        pick_named(&self.data.lex, name, |a| &a.name)
+    }
+
+    pub fn add_lex(&mut self, account: LexAccount) -> Result<(), AccountError> {
+        account.validate()?;
+        if self.taken(&account.name) {
+            return Err(AccountError::Exists(account.name));
         }
+        self.data.lex.push(account);
+        self.save()
     }
 
     fn taken(&self, name: &str) -> bool {
-        self.get(name).is_some() || self.data.alexa.iter().any(|a| a.name == name)
+        self.get(name).is_some()
+            || self.data.alexa.iter().any(|a| a.name == name)
+            || self.data.lex.iter().any(|a| a.name == name)
     }
 
     pub fn add_alexa(&mut self, account: AlexaAccount) -> Result<(), AccountError> {
@@ -133,6 +163,10 @@ impl AccountBook {
     pub fn remove(&mut self, name: &str) -> Result<(), AccountError> {
         if let Some(i) = self.data.alexa.iter().position(|a| a.name == name) {
             self.data.alexa.remove(i);
+            return self.save();
+        }
+        if let Some(i) = self.data.lex.iter().position(|a| a.name == name) {
+            self.data.lex.remove(i);
             return self.save();
         }
         let i = self

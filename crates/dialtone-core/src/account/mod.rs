@@ -4,9 +4,11 @@
 
 mod alexa;
 mod book;
+mod lex;
 
 pub use alexa::AlexaAccount;
 pub use book::AccountBook;
+pub use lex::LexAccount;
 
 use crate::auth::{ClientCredentials, SecretError, SecretKind, Secrets, TokenError};
 use crate::signaling::camara::wire::scopes;

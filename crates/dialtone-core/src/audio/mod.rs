@@ -203,6 +203,8 @@ impl AudioBackend for DeviceBackend {
 pub struct WavBackend {
     input: Option<PathBuf>,
     output: Option<PathBuf>,
+    /// Silence instead of the test tone when there is no input file.
+    silent: bool,
     events: broadcast::Sender<AudioEvent>,
     levels: Levels,
 }
@@ -219,9 +221,17 @@ impl WavBackend {
         Ok(Self {
             input,
             output,
+            silent: false,
             events: broadcast::channel(8).0,
             levels: Levels::default(),
         })
+    }
+}
+
+impl WavBackend {
+    /// Without an input file, send silence rather than the test tone.
+    pub fn silent(self) -> Self {
+        Self { silent: true, ..self }
     }
 }
 
@@ -229,6 +239,7 @@ impl AudioBackend for WavBackend {
     fn open(&self) -> Result<AudioPair, AudioError> {
         let source: Box<dyn AudioSource> = match &self.input {
             Some(p) => Box::new(WavSource::open(p)?),
+            None if self.silent => Box::new(crate::media::io::SilenceSource),
             None => Box::new(ToneSource::new(1000.0, 0.25)),
         };
         let sink: Box<dyn AudioSink> = match &self.output {

@@ -103,6 +103,45 @@ impl BlockResampler {
     }
 }
 
+/// Resamples a whole recording (a prompt, a file) between any two whole rates, such
+/// as espeak-ng's 22 050 Hz to Lex's 8 kHz, where 10 ms blocks are not whole samples.
+pub fn resample_whole(input: &[f32], from: u32, to: u32) -> Result<Vec<f32>, ResampleError> {
+    let setup = |why: String| ResampleError::Setup { from, to, why };
+    if from == 0 || to == 0 {
+        return Err(setup("the rates must be above zero".into()));
+    }
+    if from == to {
+        return Ok(input.to_vec());
+    }
+    let (mut a, mut b) = (from, to);
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    let (step_in, step_out) = ((from / a) as usize, (to / a) as usize);
+    let k = 256usize.div_ceil(step_in);
+    let (ni, no) = (step_in * k, step_out * k);
+    let mut fft = Fft::<f32>::new(from as usize, to as usize, ni, 1, FixedSync::Both)
+        .map_err(|e| setup(e.to_string()))?;
+    let delay = fft.output_delay();
+    let want = (input.len() as u64 * u64::from(to) / u64::from(from)) as usize;
+    let mut padded = input.to_vec();
+    padded.resize(
+        (input.len() + delay * from as usize / to as usize + ni).div_ceil(ni) * ni,
+        0.0,
+    );
+    let mut out = Vec::with_capacity(padded.len() / ni * no);
+    let mut block = vec![0.0; no];
+    for chunk in padded.chunks_exact(ni) {
+        let inp = InterleavedSlice::new(chunk, 1, ni).map_err(|e| ResampleError::Process(e.to_string()))?;
+        let mut o = InterleavedSlice::new_mut(&mut block, 1, no)
+            .map_err(|e| ResampleError::Process(e.to_string()))?;
+        fft.process_into_buffer(&inp, &mut o, None)
+            .map_err(|e| ResampleError::Process(e.to_string()))?;
+        out.extend_from_slice(&block);
+    }
+    Ok(out.into_iter().skip(delay).take(want).collect())
+}
+
 /// Resampling through 48 kHz, the voice processor's rate, one 10 ms block at a time:
 /// `from` → 48 kHz → (a look at the 48 kHz block) → `to`. A side already at 48 kHz
 /// passes through, so the usual 48 kHz device with Opus does no resampling at all.
@@ -182,6 +221,25 @@ mod tests {
         (0..n)
             .map(|i| (0.5 * (std::f64::consts::TAU * freq * i as f64 / f64::from(rate)).sin()) as f32)
             .collect()
+    }
+
+    #[test]
+    fn whole_recordings_resample_between_any_rates_in_time_and_in_tune() {
+        let input = sine(22_050, 1000.0, 2.0);
+        let out = resample_whole(&input, 22_050, 8000).expect("22.05 kHz to 8 kHz");
+        assert_eq!(out.len(), 16_000, "the same 2 s");
+        let snr = sine_snr_db(&out[800..15_200], 8000, 1000.0);
+        assert!(snr > 40.0, "1 kHz stays 1 kHz and clean: {snr:.1} dB");
+        // No delay left: the tone starts where it started.
+        assert!(out[..40].iter().map(|s| s.abs()).fold(0.0, f32::max) > 0.2);
+        // Above the new Nyquist rate, a tone is filtered out, not folded back in.
+        let high = resample_whole(&sine(22_050, 6000.0, 1.0), 22_050, 8000).expect("high tone");
+        let rms = (high[800..7200].iter().map(|s| s * s).sum::<f32>() / 6400.0).sqrt();
+        assert!(
+            rms < 0.01,
+            "6 kHz does not alias into the 8 kHz signal: rms {rms}"
+        );
+        assert!(resample_whole(&input, 0, 8000).is_err());
     }
 
     /// Drops the resampler's start-up delay and the last block, then measures.

@@ -1,6 +1,8 @@
-//! Who a call goes to: a phone number, or an Alexa device (`alexa:<name>`).
+//! Who a call goes to: a phone number, an Alexa device (`alexa:<name>`) or a Lex bot
+//! (`lex:<botId>`).
 
 use super::number::{NumberError, PhoneNumber};
+use crate::signaling::lex::{LEX_SCHEME, LexBot};
 use std::fmt;
 
 /// The scheme of an Alexa device address.
@@ -13,17 +15,26 @@ pub enum Address {
     Phone(PhoneNumber),
     /// An Alexa endpoint, by the name its provider knows it under (`alexa:kitchen`).
     Alexa(String),
+    /// An Amazon Lex V2 bot (`lex:DEMOBOT001`).
+    Lex(LexBot),
+}
+
+fn has_scheme(raw: &str, scheme: &str) -> bool {
+    raw.get(..scheme.len())
+        .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
 }
 
 impl Address {
     /// `alexa:<name>` (1–128 of letters, digits, `.`, `_`, `-`), or anything
-    /// [`PhoneNumber::parse`] takes.
+    /// [`PhoneNumber::parse`] takes, or `lex:` and what [`LexBot::parse`] takes.
     pub fn parse(input: &str) -> Result<Self, NumberError> {
         let raw = input.trim();
-        let is_alexa = raw
-            .get(..ALEXA_SCHEME.len())
-            .is_some_and(|s| s.eq_ignore_ascii_case(ALEXA_SCHEME));
-        if !is_alexa {
+        if has_scheme(raw, LEX_SCHEME) {
+            return LexBot::parse(&raw[LEX_SCHEME.len()..])
+                .map(Address::Lex)
+                .map_err(|e| NumberError::Bot(e.to_string()));
+        }
+        if !has_scheme(raw, ALEXA_SCHEME) {
             return PhoneNumber::parse(input).map(Address::Phone);
         }
         let name = &raw[ALEXA_SCHEME.len()..];
@@ -37,7 +48,7 @@ impl Address {
     pub fn phone(&self) -> Option<&PhoneNumber> {
         match self {
             Address::Phone(n) => Some(n),
-            Address::Alexa(_) => None,
+            Address::Alexa(_) | Address::Lex(_) => None,
         }
     }
 
@@ -45,7 +56,7 @@ impl Address {
     pub fn pretty(&self) -> String {
         match self {
             Address::Phone(n) => n.pretty(),
-            Address::Alexa(_) => self.to_string(),
+            Address::Alexa(_) | Address::Lex(_) => self.to_string(),
         }
     }
 }
@@ -61,6 +72,7 @@ impl fmt::Display for Address {
         match self {
             Address::Phone(n) => n.fmt(f),
             Address::Alexa(name) => write!(f, "{ALEXA_SCHEME}{name}"),
+            Address::Lex(bot) => bot.fmt(f),
         }
     }
 }

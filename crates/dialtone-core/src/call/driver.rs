@@ -56,6 +56,28 @@ pub enum CallEvent {
         code: String,
         message: String,
     },
+    /// Bot calls: what the bot understood the caller to say (or type).
+    Transcript {
+        text: String,
+    },
+    /// Bot calls: the intent the bot recognised, and how far it got.
+    Intent {
+        name: String,
+        state: Option<String>,
+        input_mode: Option<String>,
+    },
+    /// Bot calls: one of the bot's messages, as text.
+    BotText {
+        text: String,
+    },
+    /// Bot calls: a spoken prompt started or stopped playing.
+    Prompt {
+        playing: bool,
+    },
+    /// Bot calls: the bot stopped its prompt because the caller barged in.
+    Interrupted {
+        reason: String,
+    },
     Ended {
         reason: String,
     },
@@ -73,9 +95,9 @@ enum Report {
     },
 }
 
-type Reply = oneshot::Sender<Result<(), CallError>>;
+pub(crate) type Reply = oneshot::Sender<Result<(), CallError>>;
 
-enum Control {
+pub(crate) enum Control {
     Command(Command, Reply),
     /// Hang up what is up, unregister, and stop.
     Shutdown(oneshot::Sender<()>),
@@ -131,6 +153,35 @@ impl CallHandle {
     }
 }
 
+/// The driver's side of a [`CallHandle`]: what the handle sends, and where the driver
+/// publishes. Phone calls ([`CallDriver`]) and bot calls (Lex) each run one.
+pub(crate) struct DriverEnds {
+    pub commands: mpsc::Receiver<Control>,
+    pub events: broadcast::Sender<CallEvent>,
+    pub state: tokio::sync::watch::Sender<CallState>,
+}
+
+impl CallHandle {
+    pub(crate) fn pair() -> (CallHandle, DriverEnds) {
+        let (cmd_tx, commands) = mpsc::channel(16);
+        let (events, _) = broadcast::channel(256);
+        let (state, state_rx) = tokio::sync::watch::channel(CallState::Idle);
+        let handle = CallHandle {
+            commands: cmd_tx,
+            events: events.clone(),
+            state: state_rx,
+        };
+        (
+            handle,
+            DriverEnds {
+                commands,
+                events,
+                state,
+            },
+        )
+    }
+}
+
 pub struct CallDriver;
 
 impl CallDriver {
@@ -141,15 +192,16 @@ impl CallDriver {
         audio: AudioFactory,
         registered: bool,
     ) -> CallHandle {
-        let (cmd_tx, cmd_rx) = mpsc::channel(16);
-        let (events, _) = broadcast::channel(256);
-        let (state_tx, state_rx) = tokio::sync::watch::channel(CallState::Idle);
-        let handle = CallHandle {
-            commands: cmd_tx,
-            events: events.clone(),
-            state: state_rx,
-        };
-        tokio::spawn(run(provider, media, audio, registered, cmd_rx, events, state_tx));
+        let (handle, ends) = CallHandle::pair();
+        tokio::spawn(run(
+            provider,
+            media,
+            audio,
+            registered,
+            ends.commands,
+            ends.events,
+            ends.state,
+        ));
         handle
     }
 }

@@ -126,10 +126,12 @@ pub enum Command {
     Resume,
     Mute(bool),
     Dtmf(String),
+    /// Typed text, for bot calls.
+    Text(String),
 }
 
 impl Command {
-    fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Command::Register => "register",
             Command::Dial(_) => "dial",
@@ -141,6 +143,7 @@ impl Command {
             Command::Mute(true) => "mute",
             Command::Mute(false) => "unmute",
             Command::Dtmf(_) => "send DTMF",
+            Command::Text(_) => "send text",
         }
     }
 }
@@ -505,6 +508,12 @@ impl CallMachine {
                     state: format!("{} ({e})", self.state),
                 })?;
                 self.media(MediaOp::SendDtmf(digits.clone()));
+            }
+            (s, Command::Text(_)) => {
+                return Err(CallError::IllegalCommand {
+                    command: "send text",
+                    state: format!("{s} (typed text goes to bot calls, lex:<botId>)"),
+                });
             }
             _ => return Err(self.illegal(&c)),
         }

@@ -3,6 +3,7 @@
 //! lives in `media/session.rs`.
 
 pub mod address;
+pub mod bot;
 pub mod driver;
 pub mod machine;
 pub mod number;
@@ -17,5 +18,7 @@ pub use machine::{
 pub use number::{NumberError, PhoneNumber, format_as_typed};
 pub use quality::{Quality, QualityWarning};
 
+#[cfg(test)]
+mod bot_tests;
 #[cfg(test)]
 mod tests;

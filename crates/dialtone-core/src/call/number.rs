@@ -28,6 +28,9 @@ pub enum NumberError {
         "'{0}' is not an Alexa device address: after 'alexa:' give the device's name, 1-128 letters, digits, '.', '_' or '-', such as alexa:kitchen"
     )]
     DeviceName(String),
+    /// A `lex:` address that breaks one of Lex's id rules (the message says which).
+    #[error("{0}")]
+    Bot(String),
 }
 
 impl PhoneNumber {

@@ -613,6 +613,7 @@ fn every_illegal_command_in_every_state_is_refused_without_effect() {
         Command::Resume,
         Command::Mute(true),
         Command::Dtmf("1".into()),
+        Command::Text("book a room".into()),
     ];
     let legal = |state: &str, c: &Command| -> bool {
         match c {
@@ -624,6 +625,8 @@ fn every_illegal_command_in_every_state_is_refused_without_effect() {
             Command::Resume => state == "Held",
             Command::Mute(_) => matches!(state, "Connected" | "Holding" | "Held" | "Resuming"),
             Command::Dtmf(_) => state == "Connected",
+            // Typed text is for bot calls (call/bot.rs), never a phone call.
+            Command::Text(_) => false,
         }
     };
     let mut refused = 0;
@@ -643,7 +646,7 @@ fn every_illegal_command_in_every_state_is_refused_without_effect() {
             }
         }
     }
-    assert!(refused > 70, "the table covers the illegal moves ({refused})");
+    assert!(refused > 80, "the table covers the illegal moves ({refused})");
 }
 
 #[test]

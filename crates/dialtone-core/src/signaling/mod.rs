@@ -3,6 +3,7 @@
 
 pub mod alexa;
 pub mod camara;
+pub mod lex;
 
 use crate::call::{Signal, SignalOp};
 use tokio::sync::mpsc;

@@ -201,6 +201,11 @@ impl AlexaProvider {
             .map(|r| r.address.clone())
             .ok_or_else(|| SignalingError::State("not registered with the skill relay".into()))?;
         let callee = match &to {
+            Address::Lex(_) => {
+                return Err(SignalingError::Unsupported(format!(
+                    "Alexa calls devices and numbers, not the bot {to}; bots are called over Lex"
+                )));
+            }
             Address::Alexa(name) => ParticipantId {
                 kind: IdType::RawAddress,
                 value: name.clone(),

@@ -344,6 +344,9 @@ impl SignalingProvider for CamaraProvider {
                 Address::Alexa(_) => Err(SignalingError::Unsupported(format!(
                     "a CAMARA operator calls phone numbers, not {to}; call it over an Alexa account or the sandbox's Alexa"
                 ))),
+                Address::Lex(_) => Err(SignalingError::Unsupported(format!(
+                    "a CAMARA operator calls phone numbers, not the bot {to}; bots are called over Lex"
+                ))),
             },
             SignalOp::Hold { offer } => self.update(SessionStatus::Hold, offer).await,
             SignalOp::Resume { offer } => self.update(SessionStatus::Resume, offer).await,
