@@ -118,6 +118,26 @@ fn a_lex_account_keeps_its_secret_key_in_the_keyring_and_calls_the_bot_in_text_m
         dialtone_e2e::cli::keyring_lookup("bots/client-secret").as_deref(),
         Some(c.lex_secret_access_key.as_str())
     );
+    // Another kind of account under the same name is refused before it touches the keyring.
+    let clash = cli.run_with_stdin(
+        &[
+            "accounts",
+            "add-alexa",
+            "bots",
+            "--client-id",
+            "cid",
+            "--relay",
+            "http://127.0.0.1:9/alexa/relay",
+        ],
+        "other-secret\n",
+    );
+    assert!(!clash.status.success());
+    assert!(String::from_utf8_lossy(&clash.stderr).contains("exists already"));
+    assert_eq!(
+        dialtone_e2e::cli::keyring_lookup("bots/client-secret").as_deref(),
+        Some(c.lex_secret_access_key.as_str()),
+        "the Lex account's secret is untouched"
+    );
     let book = std::fs::read_to_string(cli.config_dir().join("dialtone/accounts.json")).unwrap_or_default();
     assert!(
         !book.contains(&c.lex_secret_access_key),

@@ -170,8 +170,9 @@ pub async fn run(cmd: AccountsCmd) -> anyhow::Result<ExitCode> {
                 }
             }
             account.validate()?;
+            // Before the keyring: a clash must not overwrite another account's secret.
             anyhow::ensure!(
-                book.get(&name).is_none(),
+                !book.has(&name),
                 "an account named '{name}' exists already; remove it first"
             );
             // No keyring, no prompt: say so before asking for the secret.
@@ -201,8 +202,9 @@ pub async fn run(cmd: AccountsCmd) -> anyhow::Result<ExitCode> {
                 account.lwa = LwaEndpoints::under(&root);
             }
             account.validate()?;
+            // Before the keyring: a clash must not overwrite another account's secret.
             anyhow::ensure!(
-                book.get(&name).is_none() && book.pick_alexa(Some(&name)).is_err(),
+                !book.has(&name),
                 "an account named '{name}' exists already; remove it first"
             );
             keyring(|_| Ok(())).await?;
@@ -221,10 +223,9 @@ pub async fn run(cmd: AccountsCmd) -> anyhow::Result<ExitCode> {
             endpoint_url,
         } => {
             let account = LexAccount::new(&name, &region, &access_key_id, endpoint_url.as_deref())?;
+            // Before the keyring: a clash must not overwrite another account's secret.
             anyhow::ensure!(
-                book.get(&name).is_none()
-                    && book.pick_alexa(Some(&name)).is_err()
-                    && book.pick_lex(Some(&name)).is_err(),
+                !book.has(&name),
                 "an account named '{name}' exists already; remove it first"
             );
             keyring(|_| Ok(())).await?;
@@ -342,9 +343,7 @@ pub async fn run(cmd: AccountsCmd) -> anyhow::Result<ExitCode> {
         }
         AccountsCmd::Remove { name } => {
             anyhow::ensure!(
-                book.get(&name).is_some()
-                    || book.pick_alexa(Some(&name)).is_ok()
-                    || book.pick_lex(Some(&name)).is_ok(),
+                book.has(&name),
                 "there is no account named '{name}'; `dialtone accounts list` shows the accounts"
             );
             // Secrets first: if the keyring is locked, the account stays as it was.

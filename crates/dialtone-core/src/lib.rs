@@ -10,6 +10,12 @@ pub mod media;
 pub mod net;
 pub mod signaling;
 
+/// Locks a mutex, taking over one a panicking holder poisoned: the values behind these
+/// locks stay usable, and stopping the call (or its audio) would cost more.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Facts about this build, for "about" screens and `--version`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AppInfo {

@@ -125,14 +125,16 @@ impl AccountBook {
 
     pub fn add_lex(&mut self, account: LexAccount) -> Result<(), AccountError> {
         account.validate()?;
-        if self.taken(&account.name) {
+        if self.has(&account.name) {
             return Err(AccountError::Exists(account.name));
         }
         self.data.lex.push(account);
         self.save()
     }
 
-    fn taken(&self, name: &str) -> bool {
+    /// Is there an account of any kind named `name`? Names are unique across kinds, as
+    /// the keyring keys secrets by name alone.
+    pub fn has(&self, name: &str) -> bool {
         self.get(name).is_some()
             || self.data.alexa.iter().any(|a| a.name == name)
             || self.data.lex.iter().any(|a| a.name == name)
@@ -140,7 +142,7 @@ impl AccountBook {
 
     pub fn add_alexa(&mut self, account: AlexaAccount) -> Result<(), AccountError> {
         account.validate()?;
-        if self.taken(&account.name) {
+        if self.has(&account.name) {
             return Err(AccountError::Exists(account.name));
         }
         self.data.alexa.push(account);
@@ -149,7 +151,7 @@ impl AccountBook {
 
     pub fn add(&mut self, account: Account, make_default: bool) -> Result<(), AccountError> {
         account.validate()?;
-        if self.taken(&account.name) {
+        if self.has(&account.name) {
             return Err(AccountError::Exists(account.name));
         }
         if make_default || self.data.default.is_none() {

@@ -12,10 +12,11 @@ use super::jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
 use super::rtp_stream::RtpStream;
 use super::sdp;
 use super::session::MediaEvent;
+use crate::lock;
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use tokio::time::MissedTickBehavior;
@@ -114,12 +115,6 @@ pub struct Shared {
     ptime: Duration,
     first_audio: AtomicBool,
     rx_log: Mutex<std::collections::VecDeque<RxHeader>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panicking holder cannot leave these values half-updated in a way that matters
-    // more than stopping the call's audio would.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Shared {

@@ -147,7 +147,7 @@ async fn converse(
             "x-amz-lex-conversation-mode is AUDIO or TEXT",
         );
     }
-    if lock(&s.lex.live).insert(session.clone(), ()).is_some() {
+    if !lock(&s.lex.live).insert(session.clone()) {
         return refuse(
             "ConflictException",
             &format!("Session {session} is already in a conversation."),

@@ -12,7 +12,7 @@ pub mod demo_bot;
 pub mod frames;
 
 use crate::state::lock;
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -60,7 +60,8 @@ pub struct LexState {
     pub conversations: Mutex<Vec<Arc<Mutex<LexConversationView>>>>,
     /// The next conversations fail with this exception.
     pub fault: Mutex<Option<(String, Strike)>>,
-    live: Mutex<HashMap<String, ()>>,
+    /// Sessions in a conversation now.
+    live: Mutex<HashSet<String>>,
 }
 
 impl LexState {

@@ -18,10 +18,11 @@ use super::wire::{
     IdType, Message, Name, Participant, ParticipantId, RenegotiationType, SdpDetails, result_codes,
 };
 use crate::call::{Address, EndReason, Signal, SignalOp};
+use crate::lock;
 use crate::net::{Intake, LocalTls};
 use crate::signaling::{SignalingError, SignalingProvider};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -80,10 +81,6 @@ pub struct AlexaProvider {
     ack_gate: tokio::sync::Mutex<Option<oneshot::Receiver<()>>>,
     intake: tokio::sync::Mutex<Option<Intake>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
-}
-
-pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The ack Alexa sends for each request of ours that has one.

@@ -3,9 +3,10 @@
 //! state in, signal and ack out.
 
 use super::client::AlexaClient;
-use super::provider::{Inner, Session, lock};
+use super::provider::{Inner, Session};
 use super::wire::{CallResult, IdType, Message, Name, Participant, SdpType, result_codes};
 use crate::call::{EndReason, Signal};
+use crate::lock;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 

@@ -16,9 +16,10 @@ use crate::net::{Intake, LocalTls};
 
 /// Where our event sink takes the operator's CloudEvents.
 pub const SINK_PATH: &str = "/dialtone/events";
+use crate::lock;
 use crate::signaling::{CallOptions, SignalingError, SignalingProvider};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -84,10 +85,6 @@ pub struct CamaraProvider {
     inner: Arc<Mutex<Inner>>,
     sink: tokio::sync::Mutex<Option<Intake>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn end_reason(status: SessionStatus, reason: Option<&str>) -> EndReason {

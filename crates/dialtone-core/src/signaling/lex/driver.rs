@@ -8,6 +8,7 @@ use super::client::{CHUNK_BYTES, Conversation, LexClient, Mode, SAMPLE_RATE};
 use crate::call::bot::{BotEffect, BotInput, BotMachine};
 use crate::call::driver::{Control, DriverEnds};
 use crate::call::{AudioFactory, CallEvent, CallHandle, CallState, Command};
+use crate::lock;
 use aws_sdk_lexruntimev2::types::StartConversationRequestEventStream as Req;
 use futures::channel::mpsc as fmpsc;
 use std::collections::VecDeque;
@@ -157,10 +158,6 @@ async fn run(client: Arc<LexClient>, audio: AudioFactory, ends: DriverEnds) {
     if let Some(r) = done {
         let _ = r.send(());
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Ends the input stream (the SDK then sends its closing frame), stops the audio, and
