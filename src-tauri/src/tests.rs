@@ -126,7 +126,16 @@ fn wait_state(w: &WebviewWindow<MockRuntime>, want: &str, within: Duration) {
 
 #[test]
 fn a_call_on_the_embedded_sandbox_holds_resumes_sends_dtmf_and_lands_in_the_history() {
+    use tauri::Listener;
     let (app, w) = window();
+    // The tests share one history database, so this call's row is found by the id the
+    // window is told, not by being the newest.
+    let (saved_tx, saved_rx) = std::sync::mpsc::channel::<Value>();
+    app.listen_any(crate::phone::events::HISTORY, move |e| {
+        if let Ok(v) = serde_json::from_str::<Value>(e.payload()) {
+            let _ = saved_tx.send(v);
+        }
+    });
     let handle = app.handle().clone();
     let info = tauri::async_runtime::block_on(async move {
         let phone = handle.state::<Phone>();
@@ -170,18 +179,19 @@ fn a_call_on_the_embedded_sandbox_holds_resumes_sends_dtmf_and_lands_in_the_hist
     invoke(&w, "hangup", json!({})).expect("hang up");
     wait_state(&w, "Ended", Duration::from_secs(5));
 
-    let until = std::time::Instant::now() + Duration::from_secs(5);
-    let rows = loop {
-        let rows = invoke(&w, "history", json!({"limit": 5})).expect("history");
-        if rows.as_array().is_some_and(|r| !r.is_empty()) || std::time::Instant::now() > until {
-            break rows;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_eq!(rows[0]["number"], "+15550100", "{rows}");
-    assert_eq!(rows[0]["incoming"], false);
-    assert_eq!(rows[0]["outcome"], "Hangup");
-    assert!(rows[0]["connected_ms"].as_i64().is_some_and(|ms| ms > 0));
+    let saved = saved_rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the window is told the call was saved");
+    let id = saved["id"].as_i64().unwrap_or_else(|| panic!("saved without an id: {saved}"));
+    let rows = invoke(&w, "history", json!({"limit": 100})).expect("history");
+    let row = rows
+        .as_array()
+        .and_then(|r| r.iter().find(|row| row["id"] == id))
+        .unwrap_or_else(|| panic!("row {id} is not in the history: {rows}"));
+    assert_eq!(row["number"], "+15550100", "{row}");
+    assert_eq!(row["incoming"], false);
+    assert_eq!(row["outcome"], "Hangup");
+    assert!(row["connected_ms"].as_i64().is_some_and(|ms| ms > 0));
 
     let handle = app.handle().clone();
     tauri::async_runtime::block_on(async move { handle.state::<Phone>().close().await });
