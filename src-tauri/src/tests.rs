@@ -108,6 +108,34 @@ fn commands_missing_their_arguments_are_refused() {
     assert!(invoke(&w, "set_audio", json!({"voice": "loud"})).is_err());
 }
 
+/// The history events the window gets: `{"id": N}` for each call saved.
+fn saved_calls(app: &tauri::App<MockRuntime>) -> std::sync::mpsc::Receiver<Value> {
+    use tauri::Listener;
+    let (tx, rx) = std::sync::mpsc::channel::<Value>();
+    app.listen_any(crate::phone::events::HISTORY, move |e| {
+        if let Ok(v) = serde_json::from_str::<Value>(e.payload()) {
+            let _ = tx.send(v);
+        }
+    });
+    rx
+}
+
+/// The history row of the next call saved. The tests share one history database, so a
+/// call's row is found by the id the window is told, not by being the newest.
+fn history_row(w: &WebviewWindow<MockRuntime>, saved: &std::sync::mpsc::Receiver<Value>) -> Value {
+    let event = saved
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the window is told the call was saved");
+    let id = event["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("saved without an id: {event}"));
+    let rows = invoke(w, "history", json!({"limit": 100})).expect("history");
+    rows.as_array()
+        .and_then(|r| r.iter().find(|row| row["id"] == id))
+        .cloned()
+        .unwrap_or_else(|| panic!("row {id} is not in the history: {rows}"))
+}
+
 /// Polls the call state through the `call_state` command.
 fn wait_state(w: &WebviewWindow<MockRuntime>, want: &str, within: Duration) {
     let until = std::time::Instant::now() + within;
@@ -126,16 +154,8 @@ fn wait_state(w: &WebviewWindow<MockRuntime>, want: &str, within: Duration) {
 
 #[test]
 fn a_call_on_the_embedded_sandbox_holds_resumes_sends_dtmf_and_lands_in_the_history() {
-    use tauri::Listener;
     let (app, w) = window();
-    // The tests share one history database, so this call's row is found by the id the
-    // window is told, not by being the newest.
-    let (saved_tx, saved_rx) = std::sync::mpsc::channel::<Value>();
-    app.listen_any(crate::phone::events::HISTORY, move |e| {
-        if let Ok(v) = serde_json::from_str::<Value>(e.payload()) {
-            let _ = saved_tx.send(v);
-        }
-    });
+    let saved = saved_calls(&app);
     let handle = app.handle().clone();
     let info = tauri::async_runtime::block_on(async move {
         let phone = handle.state::<Phone>();
@@ -179,15 +199,7 @@ fn a_call_on_the_embedded_sandbox_holds_resumes_sends_dtmf_and_lands_in_the_hist
     invoke(&w, "hangup", json!({})).expect("hang up");
     wait_state(&w, "Ended", Duration::from_secs(5));
 
-    let saved = saved_rx
-        .recv_timeout(Duration::from_secs(5))
-        .expect("the window is told the call was saved");
-    let id = saved["id"].as_i64().unwrap_or_else(|| panic!("saved without an id: {saved}"));
-    let rows = invoke(&w, "history", json!({"limit": 100})).expect("history");
-    let row = rows
-        .as_array()
-        .and_then(|r| r.iter().find(|row| row["id"] == id))
-        .unwrap_or_else(|| panic!("row {id} is not in the history: {rows}"));
+    let row = history_row(&w, &saved);
     assert_eq!(row["number"], "+15550100", "{row}");
     assert_eq!(row["incoming"], false);
     assert_eq!(row["outcome"], "Hangup");
@@ -208,13 +220,20 @@ fn open_line(w: &WebviewWindow<MockRuntime>, network: &str) -> Value {
 #[test]
 fn switching_between_the_sandboxs_camara_and_alexa_reopens_the_line_each_time() {
     let (app, w) = window();
+    let saved = saved_calls(&app);
     let first = open_line(&w, "camara");
     assert_eq!(first["ready"], true, "{first}");
     invoke(&w, "dial", json!({"number": "+15550100"})).expect("dial");
     wait_state(&w, "Connected", Duration::from_secs(15));
 
-    // Mid-call: the switch hangs up and opens the sandbox's Alexa.
+    // Mid-call: the switch hangs up, and the call still lands in the history.
     let alexa = open_line(&w, "alexa");
+    let row = history_row(&w, &saved);
+    assert_eq!(
+        (row["number"].clone(), row["outcome"].clone()),
+        (json!("+15550100"), json!("Hangup")),
+        "{row}"
+    );
     assert_eq!(
         (alexa["ready"].clone(), alexa["network"].clone()),
         (json!(true), json!("alexa"))

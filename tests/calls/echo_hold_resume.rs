@@ -64,3 +64,27 @@ async fn echo_call_holds_and_resumes_with_the_far_end_view_checked() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_line_mid_call_hangs_up_first_and_publishes_the_end() {
+    let sandbox = sandbox(Default::default()).await;
+    let a = line(&sandbox, 1000.0);
+    a.dial("+15550100").await;
+    a.wait("Connected", Duration::from_secs(10)).await;
+
+    // What the app does on a provider switch or quit: the call must end as a hang-up
+    // does, or it vanishes from the history and the far end is left ringing on.
+    a.call.shutdown().await;
+    assert_eq!(a.states()[a.states().len() - 2..], ["Ending", "Ended"]);
+    assert!(
+        a.events()
+            .iter()
+            .any(|e| matches!(e, dialtone_core::call::CallEvent::Ended { reason } if reason == "Hangup")),
+        "{:?}",
+        a.events()
+    );
+    assert!(
+        sandbox.status().await.sessions.is_empty(),
+        "the session was left behind"
+    );
+}

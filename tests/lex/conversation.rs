@@ -290,3 +290,29 @@ async fn barging_in_with_voice_stops_the_prompt_within_100_ms() {
         v.received
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_line_mid_bot_call_says_goodbye_to_the_bot_and_ends_the_call() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    let line = connected(&sb, Mode::Text, quiet_audio()).await;
+    line.wait_event(Duration::from_secs(5), bot_said(GREETING)).await;
+
+    line.call.shutdown().await;
+    let states = line.states();
+    assert_eq!(states, ["Dialing", "Connected", "Ending", "Ended"]);
+    assert!(
+        line.events()
+            .iter()
+            .any(|e| matches!(e, CallEvent::Ended { reason } if reason == "Hangup")),
+        "{:?}",
+        line.events()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let v = &sb.lex_conversations()[0];
+    assert_eq!(
+        v.received.last().map(String::as_str),
+        Some("DisconnectionEvent"),
+        "{:?}",
+        v.received
+    );
+}

@@ -12,6 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+/// How long closing the line waits for the far end to confirm the hang-up of a call in
+/// progress.
+const SHUTDOWN_HANGUP: Duration = Duration::from_secs(3);
+
 /// Makes the audio ends for each new call (devices, files, tones).
 pub type AudioFactory = Arc<dyn Fn() -> (Box<dyn AudioSource>, Box<dyn AudioSink>) + Send + Sync>;
 
@@ -232,6 +236,7 @@ async fn run(
     };
 
     let mut done: Option<oneshot::Sender<()>> = None;
+    let mut closing_until: Option<Instant> = None;
     // A command is answered once its effects (its new state above all) are published, so
     // a caller that then waits for a state never sees the one before the command.
     let mut reply_after_effects: Option<(Reply, Result<(), CallError>)> = None;
@@ -245,10 +250,20 @@ async fn run(
                 }
                 Some(Control::Shutdown(reply)) => {
                     done = Some(reply);
-                    break;
+                    if !machine.state().is_active() {
+                        break;
+                    }
+                    // Hang up through the machine, so the call ends as any other does
+                    // (the far end told, Ended published, the history written).
+                    let _ = machine.handle(Input::Command(Command::Hangup), Instant::now());
+                    closing_until = Some(Instant::now() + SHUTDOWN_HANGUP);
                 }
                 None => break,
             },
+            _ = sleep_until(closing_until) => {
+                tracing::warn!("the hang-up was not confirmed in time; stopping anyway");
+                break;
+            }
             Some(sig) = signals.recv() => {
                 if let Signal::Invitation { from, .. } = &sig {
                     emit(CallEvent::Incoming { from: from.clone() });
@@ -335,6 +350,9 @@ async fn run(
         }
         if let Some((reply, result)) = reply_after_effects.take() {
             let _ = reply.send(result);
+        }
+        if done.is_some() && !machine.state().is_active() {
+            break;
         }
     }
     let _ = media_ops.send(MediaOp::Close).await;

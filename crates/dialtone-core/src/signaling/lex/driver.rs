@@ -148,7 +148,9 @@ async fn run(client: Arc<LexClient>, audio: AudioFactory, ends: DriverEnds) {
         if let Some((r, result)) = reply {
             let _ = r.send(result);
         }
-        if done.is_some() {
+        // Closing waits for a call in progress to end (the bot machine bounds that), so
+        // Ended is published and the history written.
+        if done.is_some() && !machine.state().is_active() {
             break;
         }
     }
