@@ -4,7 +4,7 @@
 
 use dialtone_core::media::MediaEvent;
 use dialtone_core::media::analysis::rms_dbfs;
-use dialtone_e2e::bench::{ms, report};
+use dialtone_e2e::bench::{ms, report, runtime};
 use dialtone_e2e::{Peer, connect, hold, resume, wait_silence};
 use std::time::{Duration, Instant};
 
@@ -172,11 +172,7 @@ async fn cpu_and_memory() {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = runtime();
     println!("Dialtone media engine benchmark (loopback, Opus 20 ms, {RUNS} runs per figure)");
     rt.block_on(async {
         connect_times().await;

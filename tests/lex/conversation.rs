@@ -2,33 +2,11 @@
 //! sandbox's Lex runtime and its demo bot (`lex:DEMOBOT001`).
 
 use dialtone_core::call::{CallEvent, Command};
-use dialtone_core::media::io::ToneSource;
-use dialtone_core::media::{AudioSink, AudioSource};
 use dialtone_core::signaling::lex::{LexClient, Mode};
-use dialtone_e2e::line::{Line, lex_line, quiet_audio, sandbox};
-use dialtone_sandbox::{Sandbox, SandboxConfig};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-const BOT: &str = "lex:DEMOBOT001";
-const GREETING: &str = "Welcome to the Dialtone demo hotel";
-
-async fn connected(sb: &Sandbox, mode: Mode, audio: dialtone_core::call::AudioFactory) -> Line {
-    let line = lex_line(sb, mode, audio);
-    line.dial(BOT).await;
-    line.wait("Connected", Duration::from_secs(10)).await;
-    line
-}
-
-fn bot_said(words: &str) -> impl Fn(&CallEvent) -> bool {
-    let words = words.to_owned();
-    move |e| matches!(e, CallEvent::BotText { text } if text.contains(&words))
-}
-
-async fn hang_up(line: &Line) {
-    line.call.command(Command::Hangup).await.expect("hang up");
-    line.wait("Ended", Duration::from_secs(5)).await;
-}
+use dialtone_e2e::lex::{BOT, GREETING, barge_in, bot_said, connected, hang_up};
+use dialtone_e2e::line::{Line, quiet_audio, sandbox};
+use dialtone_sandbox::SandboxConfig;
+use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_configuration_goes_first_and_once_then_the_spoken_greeting_plays_and_completes() {
@@ -211,74 +189,23 @@ async fn a_text_mode_conversation_sends_no_audio_and_gets_text_replies() {
     );
 }
 
-/// Records when each 20 ms frame reached the speaker, and how loud it was.
-#[derive(Clone, Default)]
-struct TimedSink(Arc<Mutex<Vec<(Instant, f32)>>>);
-
-impl AudioSink for TimedSink {
-    fn write(&mut self, _rate: u32, pcm: &[i16]) {
-        if let Ok(mut v) = self.0.lock() {
-            v.push((
-                Instant::now(),
-                dialtone_core::media::analysis::rms_dbfs(pcm) as f32,
-            ));
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn barging_in_with_voice_stops_the_prompt_within_100_ms() {
     let sb = sandbox(SandboxConfig::default()).await;
-    let voice = ToneSource::new(0.0, 0.3);
-    let pitch = voice.frequency_handle();
-    let speaker = TimedSink::default();
-    let (source, sink) = (Mutex::new(Some(voice)), speaker.clone());
-    let audio: dialtone_core::call::AudioFactory = Arc::new(move || {
-        let src: Box<dyn AudioSource> = match source.lock().ok().and_then(|mut s| s.take()) {
-            Some(v) => Box::new(v),
-            None => Box::new(dialtone_core::media::io::SilenceSource),
-        };
-        (src, Box::new(sink.clone()) as Box<dyn AudioSink>)
-    });
-    let line = connected(&sb, Mode::Audio, audio).await;
-    line.wait_event(Duration::from_secs(5), |e| {
-        *e == CallEvent::Prompt { playing: true }
-    })
-    .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    if let Ok(mut f) = pitch.lock() {
-        *f = 440.0; // the caller starts talking
-    }
-    line.wait_event(Duration::from_secs(5), |e| {
-        *e == CallEvent::Interrupted {
-            reason: "VOICE_START_DETECTED".into(),
-        }
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    let sent = sb.lex_conversations()[0].interruptions[0];
-    let frames = speaker.0.lock().map(|f| f.clone()).unwrap_or_default();
-    let loud = |db: f32| db > -45.0;
-    let before = frames
-        .iter()
-        .filter(|(t, db)| *t < sent && sent.duration_since(*t) < Duration::from_millis(800) && loud(*db))
-        .count();
+    let (line, b) = barge_in(&sb).await;
     assert!(
-        before > 10,
-        "the greeting was playing before the barge-in ({before} loud frames)"
+        b.loud_before > 10,
+        "the greeting was playing before the barge-in ({} loud frames)",
+        b.loud_before
     );
-    let last_loud = frames
-        .iter()
-        .filter(|(_, db)| loud(*db))
-        .map(|(t, _)| *t)
-        .max()
-        .expect("loud frames");
-    // A frame written at t plays until t + 20 ms.
-    let stopped_after = (last_loud + Duration::from_millis(20)).saturating_duration_since(sent);
-    println!("barge-in: the prompt stopped {stopped_after:?} after the bot sent PlaybackInterruptionEvent");
+    println!(
+        "barge-in: the prompt stopped {:?} after the bot sent PlaybackInterruptionEvent",
+        b.stopped_after
+    );
     assert!(
-        stopped_after <= Duration::from_millis(100),
-        "the prompt played on for {stopped_after:?}"
+        b.stopped_after <= Duration::from_millis(100),
+        "the prompt played on for {:?}",
+        b.stopped_after
     );
     // The prompt was playing (waited for above), so the barge-in reported it stopped.
     assert!(line.events().contains(&CallEvent::Prompt { playing: false }));

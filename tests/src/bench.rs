@@ -47,3 +47,12 @@ pub fn opus_round_trip(secs: u32, clock: fn() -> Duration) -> Duration {
     }
     clock() - start
 }
+
+/// The runtime the benchmarks run on: two workers, as the test scenarios use.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}

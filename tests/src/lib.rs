@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod lex;
 pub mod line;
 pub mod lossy;
 pub mod prism;

@@ -42,6 +42,13 @@ impl Sandbox {
     pub async fn start(listen: SocketAddr, config: SandboxConfig) -> std::io::Result<Sandbox> {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
+        // Event streams interleave small frames both ways (20 ms audio up, replies down):
+        // with Nagle, a reply waits for the ACK riding on the caller's next audio frame.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "TCP_NODELAY not set");
+            }
+        });
         let state = Arc::new(state::Sandbox::new(addr, config));
         let app = router(state.clone());
         let server = tokio::spawn(async move {
