@@ -9,6 +9,7 @@ pub mod lossy;
 pub mod prism;
 pub mod pulse;
 pub mod session;
+pub mod stall;
 pub mod webdriver;
 
 use dialtone_core::media::analysis::{dominant_frequency, goertzel_power};
