@@ -108,16 +108,21 @@ fn commands_missing_their_arguments_are_refused() {
     assert!(invoke(&w, "set_audio", json!({"voice": "loud"})).is_err());
 }
 
-/// The history events the window gets: `{"id": N}` for each call saved.
-fn saved_calls(app: &tauri::App<MockRuntime>) -> std::sync::mpsc::Receiver<Value> {
+/// The payloads of the `event`s the window gets, as JSON.
+fn window_events(app: &tauri::App<MockRuntime>, event: &str) -> std::sync::mpsc::Receiver<Value> {
     use tauri::Listener;
     let (tx, rx) = std::sync::mpsc::channel::<Value>();
-    app.listen_any(crate::phone::events::HISTORY, move |e| {
+    app.listen_any(event, move |e| {
         if let Ok(v) = serde_json::from_str::<Value>(e.payload()) {
             let _ = tx.send(v);
         }
     });
     rx
+}
+
+/// The history events the window gets: `{"id": N}` for each call saved.
+fn saved_calls(app: &tauri::App<MockRuntime>) -> std::sync::mpsc::Receiver<Value> {
+    window_events(app, crate::phone::events::HISTORY)
 }
 
 /// The history row of the next call saved. The tests share one history database, so a
@@ -261,14 +266,8 @@ fn switching_between_the_sandboxs_camara_and_alexa_reopens_the_line_each_time() 
 
 #[test]
 fn a_bot_call_on_the_sandboxs_lex_takes_keys_and_text_and_the_window_gets_the_conversation() {
-    use tauri::Listener;
     let (app, w) = window();
-    let (tx, rx) = std::sync::mpsc::channel::<Value>();
-    app.listen_any("call", move |e| {
-        if let Ok(v) = serde_json::from_str::<Value>(e.payload()) {
-            let _ = tx.send(v);
-        }
-    });
+    let rx = window_events(&app, crate::phone::events::CALL);
     let lex = open_line(&w, "lex");
     assert_eq!(
         (lex["ready"].clone(), lex["network"].clone()),

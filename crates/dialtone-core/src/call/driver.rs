@@ -250,13 +250,12 @@ async fn run(
                 }
                 Some(Control::Shutdown(reply)) => {
                     done = Some(reply);
-                    if !machine.state().is_active() {
-                        break;
+                    if machine.state().is_active() {
+                        // Hang up through the machine, so the call ends as any other does
+                        // (the far end told, Ended published, the history written).
+                        let _ = machine.handle(Input::Command(Command::Hangup), Instant::now());
+                        closing_until = Some(Instant::now() + SHUTDOWN_HANGUP);
                     }
-                    // Hang up through the machine, so the call ends as any other does
-                    // (the far end told, Ended published, the history written).
-                    let _ = machine.handle(Input::Command(Command::Hangup), Instant::now());
-                    closing_until = Some(Instant::now() + SHUTDOWN_HANGUP);
                 }
                 None => break,
             },
@@ -351,6 +350,7 @@ async fn run(
         if let Some((reply, result)) = reply_after_effects.take() {
             let _ = reply.send(result);
         }
+        // Closing waits for a call in progress to end (bounded by `closing_until`).
         if done.is_some() && !machine.state().is_active() {
             break;
         }
