@@ -17,7 +17,8 @@ headless_pkgs=(xvfb x11-utils imagemagick xauth dbus dbus-x11)
 # The OS keyring for the account tests (Secret Service), PulseAudio with null devices for
 # the audio tests, and Node for Prism (contract tests).
 # webkit2gtk-driver: WebKitWebDriver, which tauri-driver drives for the window's WebDriver suite.
-test_pkgs=(gnome-keyring libsecret-tools pulseaudio pulseaudio-utils webkit2gtk-driver)
+# chromium + chromium-driver: Chromium (libwebrtc) as the far end of the peer scenarios.
+test_pkgs=(gnome-keyring libsecret-tools pulseaudio pulseaudio-utils webkit2gtk-driver chromium chromium-driver)
 command -v npm >/dev/null || test_pkgs+=(nodejs npm)
 
 case "$want" in

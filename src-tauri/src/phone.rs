@@ -158,6 +158,9 @@ impl Phone {
             sandbox_url: None,
             audio: AudioChoice::automatic(),
             lex: Default::default(),
+            codecs: None,
+            impairment: None,
+            media_timeout: None,
         };
         let audio = match options.audio {
             AudioChoice::Devices { .. } => "devices",

@@ -51,3 +51,60 @@ async fn dtmf_round_trips_over_g711_and_is_refused_when_invalid_or_held() {
         "DTMF while not sending must be refused"
     );
 }
+
+/// Our offer lists telephone-event at both clock rates with distinct payload types (the
+/// stack used to collapse them into two identical /48000 lines); a G.711-only answerer
+/// keeps the 8 kHz one, and DTMF goes on its payload type at 8 kHz, both ways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_offer_answered_with_g711_carries_dtmf_at_8000_on_its_own_payload_type() {
+    let mut a = Peer::new("A", 1000.0).await;
+    let mut b = Peer::with_config(
+        "B",
+        2000.0,
+        MediaConfig::loopback().with_codecs(&[CodecName::Pcmu]),
+    )
+    .await;
+    let offer = a.session.create_offer().await.expect("offer");
+    let events = |sdp: &str| {
+        sdp.lines()
+            .filter(|l| l.contains("telephone-event"))
+            .map(|l| l.trim().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        events(&offer),
+        [
+            "a=rtpmap:110 telephone-event/48000",
+            "a=rtpmap:126 telephone-event/8000"
+        ],
+        "{offer}"
+    );
+    let answer = b.session.accept_offer(&offer).await.expect("answer");
+    assert_eq!(events(&answer), ["a=rtpmap:126 telephone-event/8000"], "{answer}");
+    a.session.accept_answer(&answer).await.expect("apply answer");
+    assert_eq!(a.session.codec(), Some(CodecName::Pcmu));
+    a.wait_event(Duration::from_secs(5), |e| matches!(e, MediaEvent::Connected))
+        .await
+        .expect("connected");
+
+    a.session.send_dtmf("7").expect("send");
+    assert_eq!(collect_digits(&mut b, 1, Duration::from_secs(3)).await, "7");
+    // The digit is known from its first packet; let the rest of the event arrive.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let events_on_wire: Vec<_> = b
+        .session
+        .received_headers()
+        .into_iter()
+        .filter(|h| h.payload_type == 126)
+        .collect();
+    assert!(events_on_wire.len() >= 3, "{events_on_wire:?}");
+    // One digit: its packets (start, updates, three ends) share one start timestamp.
+    assert!(
+        events_on_wire
+            .windows(2)
+            .all(|w| w[0].timestamp == w[1].timestamp),
+        "{events_on_wire:?}"
+    );
+    b.session.send_dtmf("3").expect("send back");
+    assert_eq!(collect_digits(&mut a, 1, Duration::from_secs(3)).await, "3");
+}

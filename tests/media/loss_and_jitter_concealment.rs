@@ -2,11 +2,11 @@
 //! concealment (Opus FEC and PLC) keeps the decoded stream continuous.
 
 use dialtone_core::media::analysis::rms_dbfs;
+use dialtone_core::media::impair::{Impairment, PacketClass, Way};
+use dialtone_core::media::socket::MediaRuntime;
 use dialtone_core::media::{CodecName, MediaConfig};
-use dialtone_e2e::lossy::{Impairment, LossyRuntime};
 use dialtone_e2e::stall::StallWatch;
 use dialtone_e2e::{Peer, connect};
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// Longest run of silent output frames after playout first starts.
@@ -27,26 +27,22 @@ fn longest_gap(frames: &[Vec<i16>]) -> (usize, usize) {
 }
 
 async fn impaired_call(codec: CodecName) {
-    let impairment = Impairment {
-        loss: 0.05,
-        jitter: Duration::from_millis(30),
-    };
-    let rt_a = LossyRuntime::new(impairment);
-    let rt_b = LossyRuntime::new(impairment);
-    let cfg = |rt: &std::sync::Arc<LossyRuntime>| {
-        let mut c = MediaConfig::loopback().with_codecs(&[codec]);
-        c.runtime = Some(rt.clone());
-        c
-    };
+    // On A's socket, both ways: each direction meets 5 % loss and 0-30 ms of jitter once.
+    // Media only: what is measured here is concealment, not the handshake (for which see
+    // the DTLS scenarios).
+    let impairment: Impairment = "loss=5%,jitter=30ms,only=rtp+rtcp".parse().expect("impairment");
+    let rt_a = MediaRuntime::new(Some(impairment));
+    let counters = rt_a.counters();
+    let mut cfg_a = MediaConfig::loopback().with_codecs(&[codec]);
+    cfg_a.runtime = Some(rt_a);
     let watch = StallWatch::start();
-    let mut a = Peer::with_config("A", 1000.0, cfg(&rt_a)).await;
-    let mut b = Peer::with_config("B", 2000.0, cfg(&rt_b)).await;
+    let mut a = Peer::with_config("A", 1000.0, cfg_a).await;
+    let mut b = Peer::with_config("B", 2000.0, MediaConfig::loopback().with_codecs(&[codec])).await;
     let started = Instant::now();
     connect(&mut a, &mut b).await;
     tokio::time::sleep(Duration::from_secs(6)).await;
 
-    let dropped = rt_a.counters.dropped.load(Ordering::Relaxed);
-    let sent = rt_a.counters.media_packets.load(Ordering::Relaxed);
+    let (sent, dropped) = counters.get(Way::Out, PacketClass::Rtp);
     assert!(
         dropped > 5 && sent > 250,
         "the impairment did not bite: {dropped}/{sent}"

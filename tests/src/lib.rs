@@ -2,10 +2,10 @@
 //! loopback, helpers to negotiate between them, and measurements of what they hear.
 
 pub mod bench;
+pub mod chromium;
 pub mod cli;
 pub mod lex;
 pub mod line;
-pub mod lossy;
 pub mod prism;
 pub mod pulse;
 pub mod session;

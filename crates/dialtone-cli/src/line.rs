@@ -44,6 +44,9 @@ pub async fn open(args: &CallArgs, out: &Reporter, network: Network) -> anyhow::
             welcome: args.lex_welcome.clone(),
             disable_playback: args.lex_disable_playback,
         },
+        codecs: args.codec.clone(),
+        impairment: args.impair.clone(),
+        media_timeout: args.media_timeout,
     };
     let line = Line::open(&options).await?;
     for note in &line.notes {

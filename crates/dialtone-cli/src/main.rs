@@ -61,9 +61,23 @@ struct CallArgs {
     /// WAV file to send as the microphone (default: a 1 kHz test tone).
     #[arg(long, value_name = "FILE")]
     audio_in: Option<PathBuf>,
-    /// WAV file to record what the far end sends.
+    /// WAV file to record what the far end sends (48 kHz, whatever the codec).
     #[arg(long, value_name = "FILE")]
     audio_out: Option<PathBuf>,
+    /// Codecs in order of preference, such as `opus,pcmu,pcma`; one name allows only that
+    /// codec.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_codec)]
+    codec: Option<Vec<dialtone_core::media::CodecName>>,
+    /// Impair every media packet (STUN, DTLS, RTP, RTCP; both ways; never the signaling),
+    /// such as "loss=5%,delay=20ms,jitter=30ms,seed=7". Also: drop=dtls:2 (the 2nd DTLS
+    /// datagram; dtls-out:1, stun-in:3, ...), blackout=3s+5s (everything, from 3 s for 5 s),
+    /// only=rtp+rtcp (random loss and delay on those classes only).
+    #[arg(long, value_name = "SPEC")]
+    impair: Option<dialtone_core::media::impair::Impairment>,
+    /// End the call (reason MediaTimeout) when no audio arrives for this long while the
+    /// far end should be sending, such as 30s (the default).
+    #[arg(long, value_name = "TIME", value_parser = parse_duration)]
+    media_timeout: Option<Duration>,
     /// Use a sandbox already running at this URL (from `dialtone sandbox`) instead of an
     /// embedded one.
     #[arg(long, value_name = "URL", conflicts_with = "account")]
@@ -432,14 +446,7 @@ async fn run_call(
                 .command(Command::Mute(false))
                 .await
                 .map_err(|e| at(e.to_string()))?,
-            Step::Dtmf(digits) => {
-                line.call
-                    .command(Command::Dtmf(digits.clone()))
-                    .await
-                    .map_err(|e| at(e.to_string()))?;
-                // Let the digits go out before the next step (100 ms tone + 60 ms gap each).
-                tokio::time::sleep(Duration::from_millis(160 * digits.len() as u64 + 100)).await;
-            }
+            Step::Dtmf(digits) => send_dtmf(line, digits).await.map_err(at)?,
             Step::Text(text) => line
                 .call
                 .command(Command::Text(text.clone()))
@@ -452,6 +459,45 @@ async fn run_call(
         }
     }
     hang_up(line).await
+}
+
+/// Sends digits and waits for the media's word on them: queued (then long enough for
+/// them to go out) or refused (no telephone-event negotiated, not sending), which fails
+/// the step.
+async fn send_dtmf(line: &dialtone_phone::Line, digits: &str) -> Result<(), String> {
+    let mut events = line.call.subscribe();
+    line.call
+        .command(Command::Dtmf(digits.to_owned()))
+        .await
+        .map_err(|e| e.to_string())?;
+    let outcome = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match events.recv().await {
+                Ok(CallEvent::Dtmf { received: false, .. }) => return Ok(()),
+                Ok(CallEvent::Error { code, message }) if code == "DTMF" => return Err(message),
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                    return Err("the call ended before the digits were sent".to_owned());
+                }
+            }
+        }
+    })
+    .await
+    .map_err(|_| "the digits were neither sent nor refused within 5 s".to_owned())?;
+    outcome?;
+    // Let the digits go out before the next step (100 ms tone + 60 ms gap each).
+    tokio::time::sleep(Duration::from_millis(160 * digits.len() as u64 + 100)).await;
+    Ok(())
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    script::parse_duration(s.trim())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("'{s}' is not a time such as 30s or 500ms"))
+}
+
+fn parse_codec(name: &str) -> Result<dialtone_core::media::CodecName, String> {
+    dialtone_core::media::CodecName::parse(name.trim()).map_err(|e| format!("{e}; use opus, pcmu or pcma"))
 }
 
 async fn command_until(line: &dialtone_phone::Line, c: Command, state: &str) -> Result<(), String> {

@@ -97,6 +97,13 @@ impl Reporter {
             CallEvent::RemoteHold { held: true } => "the far end put the call on hold".into(),
             CallEvent::RemoteHold { held: false } => "the far end took the call off hold".into(),
             CallEvent::Muted { muted } => if *muted { "muted" } else { "unmuted" }.into(),
+            CallEvent::NoMedia { silent_ms } => format!(
+                "no audio from the far end for {:.1} s (the media path may be broken)",
+                *silent_ms as f64 / 1000.0
+            ),
+            CallEvent::MediaRestored { silent_ms } => {
+                format!("audio is back after {:.1} s without", *silent_ms as f64 / 1000.0)
+            }
             CallEvent::Error { message, .. } => {
                 eprintln!("error: {message}");
                 return;

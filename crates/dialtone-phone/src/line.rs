@@ -108,6 +108,12 @@ pub struct LineOptions {
     pub audio: AudioChoice,
     /// Bot calls: speech (with keys and text) or text only, a welcome, playback waits.
     pub lex: dialtone_core::signaling::lex::LexCallOptions,
+    /// Codecs in order of preference (`None`: Opus, PCMU, PCMA).
+    pub codecs: Option<Vec<dialtone_core::media::CodecName>>,
+    /// Loss, delay and drops on every media packet (`--impair`), for testing.
+    pub impairment: Option<dialtone_core::media::impair::Impairment>,
+    /// How long without audio ends a call (`None`: the default, 30 s).
+    pub media_timeout: Option<Duration>,
 }
 
 /// What the line is connected to, as the UI shows it.
@@ -247,6 +253,14 @@ impl Line {
                 (provider, MediaConfig::loopback(), sandbox, source)
             }
         };
+        let mut media = media;
+        if let Some(codecs) = &options.codecs {
+            media.codecs = codecs.clone();
+        }
+        media.impairment = options.impairment.clone();
+        if let Some(t) = options.media_timeout {
+            media.media_timeout = t;
+        }
         let bots = matches!(provider, Calls::Bots(_));
         let (audio, devices) = audio_backend(&options.audio, bots, &mut notes)?;
         let factory = dialtone_core::audio::factory(audio.clone());

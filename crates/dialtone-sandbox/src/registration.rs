@@ -68,15 +68,16 @@ async fn create(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) 
     let req: RegSessionRequest = parse_json(&body)?;
     check_uuid(&req.device_id)?;
     let expires_at = expiry(&s, req.registration_expire_time.as_deref())?;
-    // One active registration per device: a new one replaces stale ones.
-    let stale: Vec<String> = lock(&s.registrations)
-        .values()
-        .filter(|r| r.device_id == req.device_id)
-        .map(|r| r.id.clone())
-        .collect();
+    // The spec's uniqueness rule: one active registration per (deviceId, phoneNumber).
+    // The sandbox gives each device one number, so a second POST is refused; the client
+    // recovers with GET ?deviceId= and DELETE.
     let mut regs = lock(&s.registrations);
-    for id in stale {
-        regs.remove(&id);
+    if regs.values().any(|r| r.device_id == req.device_id) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "ALREADY_EXISTS",
+            "An active registration already exists for the supplied deviceId and the phoneNumber resolved from the access token.",
+        ));
     }
     let r = Registration {
         id: uuid::Uuid::new_v4().to_string(),

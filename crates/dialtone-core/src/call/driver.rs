@@ -5,6 +5,7 @@
 use super::machine::{
     CallError, CallMachine, CallState, Command, Effect, Input, MediaOp, MediaResult, Signal, SignalOp,
 };
+use super::media_watch::{MediaVerdict, MediaWatch, MediaWatchConfig};
 use crate::media::{AudioSink, AudioSource, Direction, MediaConfig, MediaEvent, MediaSession};
 use crate::signaling::SignalingProvider;
 use serde::Serialize;
@@ -52,6 +53,14 @@ pub enum CallEvent {
     },
     RemoteHold {
         held: bool,
+    },
+    /// No audio has arrived for `silent_ms` although the far end should be sending.
+    NoMedia {
+        silent_ms: u64,
+    },
+    /// Audio arrives again after `silent_ms` without.
+    MediaRestored {
+        silent_ms: u64,
     },
     Muted {
         muted: bool,
@@ -225,12 +234,22 @@ async fn run(
         return;
     };
     let (report_tx, mut reports) = mpsc::channel::<Report>(64);
+    let media_timeout = media_config.media_timeout;
     let media_ops = spawn_media_worker(media_config, audio, report_tx.clone());
     let signal_ops = spawn_signal_worker(provider.clone(), report_tx);
     let mut media: Option<Arc<MediaSession>> = None;
     let mut media_events: Option<broadcast::Receiver<MediaEvent>> = None;
     let mut stats_tick = tokio::time::interval(Duration::from_secs(1));
     stats_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Audio arriving or not is checked more often than stats are reported.
+    let mut watch_tick = tokio::time::interval(Duration::from_millis(250));
+    watch_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let watch_config = MediaWatchConfig {
+        timeout: media_timeout,
+        ..Default::default()
+    };
+    let mut watch: Option<MediaWatch> = None;
+    let mut quality = super::quality::IntervalQuality::default();
     let emit = |e: CallEvent| {
         let _ = events.send(e);
     };
@@ -274,12 +293,15 @@ async fn run(
                 Report::Session(s) => {
                     media_events = Some(s.subscribe());
                     media = Some(s);
+                    watch = Some(MediaWatch::new(watch_config));
+                    quality = Default::default();
                 }
                 Report::Closed => {
                     if let Some(m) = media.take() {
                         emit_media(&m, &emit).await;
                     }
                     media_events = None;
+                    watch = None;
                 }
                 Report::DtmfSent(d) => emit(CallEvent::Dtmf { digit: d, received: false }),
                 Report::Failed { code, message, retry } => {
@@ -302,17 +324,50 @@ async fn run(
                 None => media_events = None,
             },
             _ = sleep_until(deadline) => machine.handle_timeout(Instant::now()),
+            _ = watch_tick.tick() => {
+                if let (Some(m), Some(w)) = (&media, watch.as_mut()) {
+                    let expected = machine.state().is_established()
+                        && m.direction().is_some_and(|d| d.receives());
+                    match w.observe(Instant::now(), m.packets_received(), expected) {
+                        Some(MediaVerdict::NoMedia { silent }) => {
+                            tracing::warn!(?silent, "no audio is arriving");
+                            emit(CallEvent::NoMedia { silent_ms: silent.as_millis() as u64 });
+                        }
+                        Some(MediaVerdict::Restored { silent }) => {
+                            emit(CallEvent::MediaRestored { silent_ms: silent.as_millis() as u64 });
+                        }
+                        Some(MediaVerdict::Timeout { silent }) => {
+                            emit(CallEvent::Error {
+                                code: "MEDIA_TIMEOUT".into(),
+                                message: format!(
+                                    "no audio arrived for {} s; the media path to the far end is lost, so the call is ended (check the network, a firewall or VPN)",
+                                    silent.as_secs()
+                                ),
+                            });
+                            let _ = machine.handle(Input::MediaTimeout, Instant::now());
+                        }
+                        None => {}
+                    }
+                }
+            }
             _ = stats_tick.tick() => {
                 if let Some(m) = &media && machine.state().is_established() {
                     emit_media(m, &emit).await;
                     let s = m.stats().await;
+                    let counters = super::quality::MediaCounters {
+                        packets_received: s.rtp_received,
+                        packets_lost: s.packets_lost,
+                        frames_out: s.frames_played,
+                        frames_concealed: s.frames_concealed,
+                    };
+                    let expecting = s.direction.is_some_and(|d| d.receives());
                     emit(CallEvent::Stats {
                         rtt_ms: s.rtt_ms,
                         jitter_ms: s.jitter_ms,
                         loss_pct: s.loss_pct(),
                         codec: s.codec.clone(),
                         jitter_buffer_ms: s.jitter_target_ms,
-                        quality: super::quality::assess(s.rtt_ms, s.jitter_ms, s.loss_pct()),
+                        quality: quality.assess(counters, s.rtt_ms, s.jitter_ms, expecting),
                     });
                 }
             }

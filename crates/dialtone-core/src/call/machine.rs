@@ -101,6 +101,8 @@ pub enum EndReason {
     SessionCancelled,
     /// We declined an incoming call.
     Rejected,
+    /// No audio arrived for the media timeout: we hung up.
+    MediaTimeout,
     Failed(String),
 }
 
@@ -198,6 +200,9 @@ pub enum Input {
     Command(Command),
     Signal(Signal),
     Media(MediaResult),
+    /// No audio has arrived for the media timeout (`media_watch.rs`): hang up, and end
+    /// with `MediaTimeout`.
+    MediaTimeout,
 }
 
 /// A media operation for the driver.
@@ -298,6 +303,8 @@ pub struct CallMachine {
     /// A far-end re-offer that arrived while our own hold/resume was in flight.
     deferred_offer: Option<String>,
     pending: Pending,
+    /// How a hang-up we started ends, when not `Hangup`.
+    end_as: Option<EndReason>,
     remote_hold: bool,
     muted: bool,
     deadline: Option<Instant>,
@@ -320,6 +327,7 @@ impl CallMachine {
             target: None,
             incoming_offer: None,
             deferred_offer: None,
+            end_as: None,
             pending: Pending::None,
             remote_hold: false,
             muted: false,
@@ -373,6 +381,7 @@ impl CallMachine {
     }
 
     fn end(&mut self, reason: EndReason) {
+        self.end_as = None;
         if matches!(self.state, CallState::Ended(_)) {
             return;
         }
@@ -395,6 +404,16 @@ impl CallMachine {
             }
             Input::Media(m) => {
                 self.media_result(m);
+                Ok(())
+            }
+            Input::MediaTimeout => {
+                if self.state.is_established() {
+                    self.end_as = Some(EndReason::MediaTimeout);
+                    self.signal(SignalOp::Terminate);
+                    self.media(MediaOp::Close);
+                    self.deadline = None;
+                    self.go(CallState::Ending);
+                }
                 Ok(())
             }
         }
@@ -598,12 +617,16 @@ impl CallMachine {
                 // Glare: finish our own renegotiation first, then answer theirs.
                 self.deferred_offer = Some(offer);
             }
-            (S::Ending, Signal::Ended(_)) => self.end(EndReason::Hangup),
+            (S::Ending, Signal::Ended(_)) => {
+                let reason = self.end_as.take().unwrap_or(EndReason::Hangup);
+                self.end(reason);
+            }
             (s, Signal::Ended(reason)) if s.is_active() => self.end(reason),
             (S::Ending, Signal::RequestFailed(why)) => {
                 // We hang up regardless: the call is over on our side.
                 tracing::warn!(%why, "hang-up request failed");
-                self.end(EndReason::Hangup);
+                let reason = self.end_as.take().unwrap_or(EndReason::Hangup);
+                self.end(reason);
             }
             (
                 S::Registering | S::Dialing | S::Ringing | S::Proceeding | S::Answering,

@@ -6,6 +6,7 @@ pub mod address;
 pub mod bot;
 pub mod driver;
 pub mod machine;
+pub mod media_watch;
 pub mod number;
 pub mod quality;
 

@@ -21,6 +21,8 @@ pub enum QualityWarning {
     HighJitter,
     HighLoss,
     LowMos,
+    /// No audio arrives although the far end should be sending.
+    NoMedia,
 }
 
 impl QualityWarning {
@@ -31,6 +33,7 @@ impl QualityWarning {
             Self::HighJitter => "unsteady network: audio may be late or choppy",
             Self::HighLoss => "packets are being lost: audio may break up",
             Self::LowMos => "poor call quality",
+            Self::NoMedia => "no audio is arriving from the far end",
         }
     }
 }
@@ -87,6 +90,77 @@ pub fn assess(rtt_ms: Option<f64>, jitter_ms: f64, loss_pct: f64) -> Quality {
     }
 }
 
+/// The quality of a call on which nothing is heard: the lowest score, whatever the
+/// network figures say.
+pub fn silent() -> Quality {
+    let warnings = vec![QualityWarning::NoMedia, QualityWarning::LowMos];
+    Quality {
+        mos: 1.0,
+        advice: warnings.iter().map(|w| w.message()).collect(),
+        warnings,
+    }
+}
+
+/// The counters one quality interval is measured from (all since the call started).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MediaCounters {
+    pub packets_received: u64,
+    /// Packets the network lost on the way to us (sequence gaps).
+    pub packets_lost: i64,
+    /// Frames played out, concealed ones included, and the concealed ones.
+    pub frames_out: u64,
+    pub frames_concealed: u64,
+}
+
+/// The quality of the last interval, not of the call so far: a call that lost its path
+/// for a while and got it back scores well again once audio flows, and an interval in
+/// which nothing arrived scores 1 whatever the network figures said before.
+#[derive(Debug, Default)]
+pub struct IntervalQuality {
+    last: MediaCounters,
+}
+
+impl IntervalQuality {
+    /// `expecting`: the far end should be sending (we receive in the negotiated direction).
+    pub fn assess(
+        &mut self,
+        now: MediaCounters,
+        rtt_ms: Option<f64>,
+        jitter_ms: f64,
+        expecting: bool,
+    ) -> Quality {
+        let last = std::mem::replace(&mut self.last, now);
+        let received = now.packets_received.saturating_sub(last.packets_received);
+        if expecting && received == 0 {
+            return silent();
+        }
+        let lost = (now.packets_lost - last.packets_lost).max(0) as f64;
+        let network = if received as f64 + lost > 0.0 {
+            100.0 * lost / (received as f64 + lost)
+        } else {
+            0.0
+        };
+        let heard = heard_loss_pct(
+            network,
+            now.frames_out.saturating_sub(last.frames_out),
+            now.frames_concealed.saturating_sub(last.frames_concealed),
+        );
+        assess(rtt_ms, jitter_ms, heard)
+    }
+}
+
+/// Loss as the listener hears it: what the network lost or what the receiver had to
+/// invent (concealed, FEC-rebuilt or stretched frames), whichever is more, in percent.
+/// `frames_out` counts every frame played, the concealed ones among them.
+pub fn heard_loss_pct(network_loss_pct: f64, frames_out: u64, frames_concealed: u64) -> f64 {
+    let concealed = if frames_out == 0 {
+        0.0
+    } else {
+        (100.0 * frames_concealed as f64 / frames_out as f64).min(100.0)
+    };
+    network_loss_pct.max(concealed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +200,46 @@ mod tests {
         let awful = assess(Some(800.0), 60.0, 20.0);
         assert!(awful.mos < MOS_WARN);
         assert_eq!(awful.warnings.len(), 4);
+    }
+
+    #[test]
+    fn a_silent_call_scores_one_and_says_why() {
+        let q = silent();
+        assert_eq!(q.mos, 1.0);
+        assert_eq!(q.warnings[0], QualityWarning::NoMedia);
+    }
+
+    #[test]
+    fn concealed_frames_count_as_loss() {
+        assert_eq!(heard_loss_pct(0.0, 100, 10), 10.0);
+        assert_eq!(heard_loss_pct(12.0, 100, 10), 12.0);
+        assert_eq!(heard_loss_pct(0.0, 0, 0), 0.0);
+        assert!(assess(Some(1.0), 1.0, heard_loss_pct(0.0, 100, 20)).mos < 3.6);
+    }
+
+    #[test]
+    fn each_interval_is_judged_on_its_own() {
+        let mut q = IntervalQuality::default();
+        let c = |received, lost, out, concealed| MediaCounters {
+            packets_received: received,
+            packets_lost: lost,
+            frames_out: out,
+            frames_concealed: concealed,
+        };
+        assert!(q.assess(c(50, 0, 50, 0), Some(1.0), 1.0, true).mos > 4.3);
+        // Nothing arrived this second: 1, whatever came before.
+        let silent_second = q.assess(c(50, 0, 50, 0), Some(1.0), 1.0, true);
+        assert_eq!(
+            (silent_second.mos, silent_second.warnings[0]),
+            (1.0, QualityWarning::NoMedia)
+        );
+        // Nothing was expected (the far end holds us): not a fault.
+        assert!(q.assess(c(50, 0, 50, 0), Some(1.0), 1.0, false).mos > 4.3);
+        // The path came back after 150 lost packets: the next clean second scores well.
+        q.assess(c(100, 150, 100, 30), Some(1.0), 1.0, true);
+        assert!(q.assess(c(150, 150, 150, 30), Some(1.0), 1.0, true).mos > 4.3);
+        // 10 % of this second's packets lost.
+        let lossy = q.assess(c(195, 155, 200, 30), Some(1.0), 1.0, true);
+        assert!(lossy.warnings.contains(&QualityWarning::HighLoss), "{lossy:?}");
     }
 }

@@ -691,3 +691,27 @@ fn a_lost_registration_during_a_call_keeps_the_call_and_registers_before_the_nex
         st(CallState::Registering)
     );
 }
+
+#[test]
+fn a_media_timeout_hangs_up_and_ends_with_its_own_reason() {
+    for mut m in [connected(), held()] {
+        m.handle(Input::MediaTimeout, Instant::now())
+            .expect("media timeout");
+        let effects = drain(&mut m);
+        assert!(
+            effects.contains(&Effect::Signal(SignalOp::Terminate)),
+            "{effects:?}"
+        );
+        assert!(effects.contains(&Effect::Media(MediaOp::Close)), "{effects:?}");
+        assert_eq!(m.state(), &CallState::Ending);
+        let effects = sig(&mut m, Signal::Ended(EndReason::Terminated));
+        assert_eq!(effects, [st(CallState::Ended(EndReason::MediaTimeout))]);
+    }
+    // Before the call is up, or once it has ended, it changes nothing.
+    for mut m in [idle(), ringing()] {
+        let before = m.state().clone();
+        m.handle(Input::MediaTimeout, Instant::now()).expect("ignored");
+        assert!(drain(&mut m).is_empty());
+        assert_eq!(m.state(), &before);
+    }
+}

@@ -28,6 +28,12 @@ pub struct MediaConfig {
     pub gather_timeout: Duration,
     /// The async runtime that owns the sockets; tests pass one that wraps them.
     pub runtime: Option<Arc<dyn Runtime>>,
+    /// Loss, delay and drops applied to every packet of the media sockets (`--impair`);
+    /// used when `runtime` is not set.
+    pub impairment: Option<super::impair::Impairment>,
+    /// A call whose audio stops arriving for this long (while the far end should be
+    /// sending) is ended with `MediaTimeout`.
+    pub media_timeout: Duration,
 }
 
 impl std::fmt::Debug for MediaConfig {
@@ -36,6 +42,7 @@ impl std::fmt::Debug for MediaConfig {
             .field("codecs", &self.codecs)
             .field("bind_addrs", &self.bind_addrs)
             .field("ptime", &self.ptime)
+            .field("impairment", &self.impairment)
             .finish_non_exhaustive()
     }
 }
@@ -52,6 +59,8 @@ impl Default for MediaConfig {
             dtmf_gap: Duration::from_millis(60),
             gather_timeout: Duration::from_secs(5),
             runtime: None,
+            impairment: None,
+            media_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -91,15 +100,20 @@ pub(crate) fn codec_parameters(codec: CodecName) -> RTCRtpCodecParameters {
 }
 
 pub(crate) fn telephone_event_parameters(clock_rate: u32, payload_type: u8) -> RTCRtpCodecParameters {
-    // The stack matches codecs by MIME type and fmtp, not clock rate: distinct fmtp
-    // lines keep the two telephone-events apart.
-    let events = if clock_rate == 8_000 { "0-15" } else { "0-16" };
+    // The stack matches codecs by MIME type and fmtp, not by clock rate: a parameter of
+    // our own carries the rate (the far end's lines get it too before the stack reads
+    // them), and `telephone_event.rs` writes these lines of every SDP we send.
+    let events = format!(
+        "{};{}={clock_rate}",
+        if clock_rate == 8_000 { "0-15" } else { "0-16" },
+        super::telephone_event::RATE_KEY
+    );
     RTCRtpCodecParameters {
         rtp_codec: RTCRtpCodec {
             mime_type: "audio/telephone-event".into(),
             clock_rate,
             channels: 0,
-            sdp_fmtp_line: events.into(),
+            sdp_fmtp_line: events,
             rtcp_feedback: vec![],
         },
         payload_type,

@@ -57,6 +57,9 @@ pub struct JitterStats {
     /// Frames concealed in place while waiting for a late packet (the delay grew).
     pub stretched: u64,
     pub resets: u64,
+    /// Packets refused or evicted because the buffer was full (a flood, or a peer
+    /// sending timestamps we never play).
+    pub overflow: u64,
 }
 
 #[derive(Debug)]
@@ -77,6 +80,10 @@ const MAX_STRETCH: u32 = 3;
 const SHED_AFTER: u32 = 25;
 /// A timestamp this far (in seconds) from the playout point is a new stream.
 const DISCONTINUITY_S: u64 = 3;
+/// Hard bounds on what the buffer holds, whatever the far end sends: about 5 s of 20 ms
+/// frames, far beyond `max_delay`, and at most 1500-byte packets for all of them.
+pub const MAX_ENTRIES: usize = 256;
+pub const MAX_BYTES: usize = MAX_ENTRIES * 1500;
 
 #[derive(Debug)]
 pub struct JitterBuffer {
@@ -84,6 +91,8 @@ pub struct JitterBuffer {
     clock_rate: u32,
     frame_ts: u64,
     packets: BTreeMap<u64, Entry>,
+    /// Payload bytes held in `packets`.
+    bytes: usize,
     last_ext_ts: Option<u64>,
     last_seq: Option<u16>,
     next_ts: Option<u64>,
@@ -109,6 +118,7 @@ impl JitterBuffer {
             clock_rate,
             frame_ts: u64::from(clock_rate) * frame.as_millis() as u64 / 1000,
             packets: BTreeMap::new(),
+            bytes: 0,
             last_ext_ts: None,
             last_seq: None,
             next_ts: None,
@@ -176,8 +186,31 @@ impl JitterBuffer {
         ext
     }
 
+    /// Packets held, and their payload bytes.
+    pub fn held(&self) -> (usize, usize) {
+        (self.packets.len(), self.bytes)
+    }
+
+    fn take(&mut self, ts: u64) -> Option<Entry> {
+        let e = self.packets.remove(&ts)?;
+        self.bytes -= e.payload.len();
+        Some(e)
+    }
+
+    /// Moves the playout point, freeing everything before it: packets whose timestamp
+    /// is off the frame grid are never popped, and would otherwise stay for good.
+    fn advance_to(&mut self, next: u64) {
+        self.next_ts = Some(next);
+        while let Some((&ts, _)) = self.packets.first_key_value()
+            && ts < next
+        {
+            self.take(ts);
+        }
+    }
+
     fn reset(&mut self) {
         self.packets.clear();
+        self.bytes = 0;
         self.next_ts = None;
         self.transit.clear();
         self.last_transit = None;
@@ -216,7 +249,17 @@ impl JitterBuffer {
             }
         }
         self.last_seq = Some(seq);
+        self.bytes += payload.len();
         self.packets.insert(ext, Entry { pt, marker, payload });
+        // Over the bounds: evict from the far end of the buffer (the newest timestamps),
+        // which are the furthest from being played.
+        while self.packets.len() > MAX_ENTRIES || self.bytes > MAX_BYTES {
+            let Some((&newest, _)) = self.packets.last_key_value() else {
+                break;
+            };
+            self.take(newest);
+            self.stats.overflow += 1;
+        }
         self.first_arrival.get_or_insert(now);
         self.last_arrival = Some(now);
         self.observe_transit(ext, now);
@@ -257,8 +300,8 @@ impl JitterBuffer {
         let Some(next) = self.next_ts else {
             return self.try_start(now);
         };
-        if let Some(entry) = self.packets.remove(&next) {
-            self.next_ts = Some(next + self.frame_ts);
+        if let Some(entry) = self.take(next) {
+            self.advance_to(next + self.frame_ts);
             self.stretch_in_row = 0;
             self.stats.played += 1;
             self.shed_excess();
@@ -267,13 +310,21 @@ impl JitterBuffer {
                 payload: entry.payload,
             };
         }
-        // A new talk spurt after a gap: jump to it rather than conceal through the gap.
+        // Jump to the next packet rather than conceal through the gap before it when it
+        // starts a new talk spurt (marker), when it is off our frame grid (the sender's
+        // timing moved, as Chromium's does after a hold: waiting for `next` would conceal
+        // frame by frame through the whole gap), or when the gap is longer than any delay
+        // we would wait for.
         if let Some((&first, entry)) = self.packets.first_key_value()
-            && entry.marker
             && first > next
         {
-            self.next_ts = Some(first);
-            return self.pop(now);
+            let gap = first - next;
+            let beyond = gap as f64 * 1000.0 / f64::from(self.clock_rate)
+                > self.config.max_delay.as_secs_f64() * 1000.0;
+            if entry.marker || !gap.is_multiple_of(self.frame_ts) || beyond {
+                self.advance_to(first);
+                return self.pop(now);
+            }
         }
         if self.packets.is_empty() {
             let idle = self
@@ -294,7 +345,7 @@ impl JitterBuffer {
             return Playout::Conceal;
         }
         self.stretch_in_row = 0;
-        self.next_ts = Some(next + self.frame_ts);
+        self.advance_to(next + self.frame_ts);
         match self.packets.get(&(next + self.frame_ts)) {
             Some(e) => {
                 self.stats.recovered += 1;
@@ -315,7 +366,10 @@ impl JitterBuffer {
         if self.depth() < target && now.duration_since(first) < target {
             return Playout::Silence;
         }
-        self.next_ts = self.packets.keys().next().copied();
+        let Some(&first) = self.packets.keys().next() else {
+            return Playout::Silence;
+        };
+        self.advance_to(first);
         self.pop(now)
     }
 
@@ -331,8 +385,8 @@ impl JitterBuffer {
         if self.over_target_ticks >= SHED_AFTER
             && let Some(next) = self.next_ts
         {
-            self.packets.remove(&next);
-            self.next_ts = Some(next + self.frame_ts);
+            self.take(next);
+            self.advance_to(next + self.frame_ts);
             self.stats.shed += 1;
             self.over_target_ticks = 0;
         }
@@ -506,5 +560,71 @@ mod tests {
             b.pop(now + F * i);
         }
         assert!(b.stats().shed >= 2, "{:?}", b.stats());
+    }
+
+    #[test]
+    fn a_stream_that_comes_back_off_the_grid_or_far_ahead_plays_at_once() {
+        for (ts, marker) in [(160 * 40 + 37, false), (160 * 40, false), (160 * 5 + 80, false)] {
+            let t0 = Instant::now();
+            let mut b = jb(t0);
+            b.push(0, 0, 0, false, vec![0], t0);
+            b.push(1, 160, 0, false, vec![1], t0);
+            assert_eq!(frame_of(&b.pop(t0)), Some(0));
+            assert_eq!(frame_of(&b.pop(t0 + F)), Some(1));
+            // The sender paused and came back without a marker: off the grid, or on it
+            // but 800 ms on (beyond the 300 ms we would ever wait).
+            b.push(2, ts, 0, marker, vec![9], t0 + F * 2);
+            b.push(3, ts + 160, 0, marker, vec![10], t0 + F * 2);
+            assert_eq!(frame_of(&b.pop(t0 + F * 2)), Some(9), "ts {ts}");
+            assert_eq!(frame_of(&b.pop(t0 + F * 3)), Some(10), "ts {ts}");
+        }
+    }
+
+    #[test]
+    fn off_grid_packets_ahead_of_playout_are_freed_once_passed() {
+        let t0 = Instant::now();
+        let mut b = jb(t0);
+        for i in 0..10u32 {
+            b.push(i as u16, i * 160, 0, false, vec![0; 10], t0 + F * i);
+            // A hostile peer's extra packet, between two frames of the grid.
+            b.push(1000 + i as u16, i * 160 + 7, 0, false, vec![0; 10], t0 + F * i);
+        }
+        for i in 0..10 {
+            b.pop(t0 + F * (10 + i));
+        }
+        assert_eq!(b.held(), (0, 0), "{:?}", b.stats());
+    }
+}
+
+#[cfg(test)]
+mod bounded {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the far end sends (a flood of timestamps on and off the frame grid,
+        /// duplicates, big payloads), the buffer never holds more than its bounds, and
+        /// nothing behind the playout point stays.
+        #[test]
+        fn the_buffer_stays_bounded_under_any_flood(
+            packets in prop::collection::vec((any::<u16>(), 0u32..200_000, 0usize..1500, any::<bool>()), 1..3000),
+            pops_every in 1usize..20,
+        ) {
+            let t0 = Instant::now();
+            let mut b = JitterBuffer::new(JitterConfig::default(), 48_000, Duration::from_millis(20), t0);
+            let mut now = t0;
+            for (i, (seq, ts, len, marker)) in packets.into_iter().enumerate() {
+                now += Duration::from_micros(500);
+                b.push(seq, ts, 111, marker, vec![0; len], now);
+                let (entries, bytes) = b.held();
+                prop_assert!(entries <= MAX_ENTRIES && bytes <= MAX_BYTES, "{entries} entries, {bytes} bytes");
+                if i % pops_every == 0 {
+                    b.pop(now);
+                    if let Some(next) = b.next_ts {
+                        prop_assert!(b.packets.keys().all(|&k| k >= next));
+                    }
+                }
+            }
+        }
     }
 }

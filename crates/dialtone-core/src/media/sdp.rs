@@ -150,6 +150,55 @@ fn parse_rtpmap(map: &str) -> Result<(u8, String, u32), String> {
     Ok((pt, name, rate))
 }
 
+/// Our DTLS role, as `a=setup` states it (RFC 5763 §5): `active` (client) or `passive`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DtlsRole {
+    Active,
+    Passive,
+}
+
+impl DtlsRole {
+    /// The role an `a=setup` value gives its writer (`actpass` decides nothing yet).
+    pub fn of(sdp: &str) -> Option<DtlsRole> {
+        sdp.lines()
+            .find_map(|l| l.trim_end().strip_prefix("a=setup:"))
+            .and_then(|v| match v {
+                "active" => Some(DtlsRole::Active),
+                "passive" => Some(DtlsRole::Passive),
+                _ => None,
+            })
+    }
+
+    pub fn other(self) -> DtlsRole {
+        match self {
+            DtlsRole::Active => DtlsRole::Passive,
+            DtlsRole::Passive => DtlsRole::Active,
+        }
+    }
+
+    fn as_sdp(self) -> &'static str {
+        match self {
+            DtlsRole::Active => "a=setup:active",
+            DtlsRole::Passive => "a=setup:passive",
+        }
+    }
+
+    /// `sdp` with every `a=setup` line stating this role.
+    pub fn written_into(self, sdp: &str) -> String {
+        let crlf = sdp.contains("\r\n");
+        let mut out = String::with_capacity(sdp.len());
+        for line in sdp.lines() {
+            out.push_str(if line.trim_end().starts_with("a=setup:") {
+                self.as_sdp()
+            } else {
+                line
+            });
+            out.push_str(if crlf { "\r\n" } else { "\n" });
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +231,18 @@ mod tests {
                 .expect("audio")
                 .common_codecs(&[CodecName::Opus, CodecName::Pcmu, CodecName::Pcma])
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn the_dtls_role_is_read_and_written() {
+        let answer = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=setup:active\r\n";
+        assert_eq!(DtlsRole::of(answer), Some(DtlsRole::Active));
+        assert_eq!(DtlsRole::of("v=0\r\na=setup:actpass\r\n"), None);
+        let kept = DtlsRole::Passive.written_into(answer);
+        assert_eq!(
+            kept,
+            "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=setup:passive\r\n"
         );
     }
 
@@ -251,13 +312,15 @@ impl RejectedSection {
     }
 }
 
-/// Prepares the far end's SDP for the stack: rejected sections removed (the stack
+/// Prepares the far end's SDP for the stack: telephone-event's clock rate spelt out in
+/// its fmtp (`telephone_event::mark_rates`), rejected sections removed (the stack
 /// cannot parse them without a mid and rtpmap, and drops them from answers: rtc#66),
 /// and, when `neutral_direction`, the audio direction replaced by `sendrecv` (its
 /// answerer logic mis-answers re-offers and stops the transceiver on `inactive`; we
 /// compute the direction ourselves). Returns the SDP and the sections removed.
 pub fn for_stack(sdp: &str, neutral_direction: bool) -> (String, Vec<RejectedSection>) {
-    let (mut session, sections) = split_sections(sdp);
+    let sdp = super::telephone_event::mark_rates(sdp);
+    let (mut session, sections) = split_sections(&sdp);
     let mut kept = Vec::new();
     let mut rejected = Vec::new();
     for (index, s) in sections.into_iter().enumerate() {

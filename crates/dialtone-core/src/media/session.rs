@@ -13,7 +13,9 @@ use super::error::{MediaError, stack};
 use super::io::{AudioSink, AudioSource};
 use super::pipeline::{self, Negotiated, Shared};
 use super::sdp;
+use super::socket::MediaRuntime;
 use super::stats::{self, MediaStats};
+use super::telephone_event;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp_transceiver::RTCRtpTransceiverInit;
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
@@ -69,6 +71,11 @@ struct Negotiation {
     intent: Direction,
     /// The far end's rejected m-lines, repeated in everything we send.
     rejected: Vec<sdp::RejectedSection>,
+    /// Our DTLS role once the first negotiation settled it. The association outlives
+    /// re-offers, so every later answer must state the same role: webrtc-rs answers
+    /// `active` whatever it is, and Chromium refuses a changed role ("Failed to set SSL
+    /// role for the transport").
+    dtls_role: Option<sdp::DtlsRole>,
 }
 
 impl Default for Negotiation {
@@ -77,6 +84,7 @@ impl Default for Negotiation {
             pending: None,
             intent: Direction::SendRecv,
             rejected: Vec::new(),
+            dtls_role: None,
         }
     }
 }
@@ -193,9 +201,12 @@ impl MediaSession {
             .with_setting_engine(settings)
             .with_handler(handler)
             .with_udp_addrs(config.bind_addrs.clone());
-        if let Some(rt) = &config.runtime {
-            builder = builder.with_runtime(rt.clone());
-        }
+        // Our sockets always: the DTLS guard works around the stack's retransmission.
+        let runtime: Arc<dyn webrtc::runtime::Runtime> = match &config.runtime {
+            Some(rt) => rt.clone(),
+            None => MediaRuntime::new(config.impairment.clone()),
+        };
+        builder = builder.with_runtime(runtime);
         let pc: Arc<dyn PeerConnection> = Arc::new(
             builder
                 .build()
@@ -387,6 +398,7 @@ impl MediaSession {
         match result {
             Ok(sdp) => {
                 neg.pending = Some(Pending { kind, previous });
+                let sdp = telephone_event::add_to_offer(&sdp, &self.config.codecs);
                 Ok(sdp::with_rejected(&sdp, &neg.rejected))
             }
             Err(e) => {
@@ -423,6 +435,9 @@ impl MediaSession {
             return Err(e);
         }
         let direction = self.commit(answer_sdp).await?;
+        if neg.dtls_role.is_none() {
+            neg.dtls_role = sdp::DtlsRole::of(answer_sdp).map(sdp::DtlsRole::other);
+        }
         if matches!(pending.kind, OfferKind::Hold | OfferKind::Resume) {
             neg.intent = self.local_direction().await?;
         }
@@ -500,7 +515,16 @@ impl MediaSession {
             tracing::warn!(error = %e, "restoring our direction failed");
         }
         let sdp = match answered {
-            Ok(sdp) => sdp,
+            Ok(sdp) => {
+                let sdp = telephone_event::add_to_answer(&sdp, offer_sdp, &self.config.codecs);
+                match neg.dtls_role {
+                    Some(role) => role.written_into(&sdp),
+                    None => {
+                        neg.dtls_role = sdp::DtlsRole::of(&sdp);
+                        sdp
+                    }
+                }
+            }
             Err(e) => {
                 self.roll_back_remote().await;
                 return Err(e);
@@ -619,6 +643,11 @@ impl MediaSession {
         }
         self.shared.enqueue_dtmf(&events);
         Ok(())
+    }
+
+    /// RTP packets received so far (cheap: no stats report).
+    pub fn packets_received(&self) -> u64 {
+        self.shared.counters.rtp_received.load(Ordering::Relaxed)
     }
 
     /// Headers of the last RTP packets received, oldest first (for diagnostics and tests).

@@ -214,6 +214,26 @@ impl CamaraClient {
         Self::required(op, self.call(op, Method::POST, url, &[], Some(req)).await?)
     }
 
+    /// `GET /sessions?deviceId=`: the device's active registrations (the spec's way to
+    /// find one whose id was lost, e.g. after a crash).
+    pub async fn registrations_of_device(
+        &self,
+        device_id: &str,
+    ) -> Result<Vec<RegSessionResponse>, CamaraError> {
+        let op = "listing the device's registrations";
+        let mut url = url::Url::parse(&format!("{}/sessions", self.endpoints.registration)).map_err(|e| {
+            CamaraError::Malformed {
+                operation: op,
+                detail: e.to_string(),
+            }
+        })?;
+        url.query_pairs_mut().append_pair("deviceId", device_id);
+        Ok(self
+            .call(op, Method::GET, url.into(), &[], None)
+            .await?
+            .unwrap_or_default())
+    }
+
     pub async fn refresh_registration(&self, id: &str) -> Result<Option<RegSessionResponse>, CamaraError> {
         let op = "refreshing the registration";
         let url = format!("{}/sessions/{id}", self.endpoints.registration);

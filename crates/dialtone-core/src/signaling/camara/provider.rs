@@ -168,13 +168,7 @@ impl CamaraProvider {
                 tracing::debug!(error = %e, "dropping an old subscription");
             }
         }
-        let reg = self
-            .client
-            .register(&RegSessionRequest {
-                device_id: self.config.device_id.clone(),
-                registration_expire_time: None,
-            })
-            .await?;
+        let reg = self.create_registration().await?;
         tracing::info!(number = ?reg.reg_info.as_ref().and_then(|i| i.phone_number.clone()), "registered");
         let mut subscriptions = Vec::new();
         for event_type in event_types::SUBSCRIBABLE {
@@ -215,6 +209,35 @@ impl CamaraProvider {
         ));
         let _ = self.signals.send(Signal::Registered).await;
         Ok(())
+    }
+
+    /// POST registration; on 409 `ALREADY_EXISTS` (a registration left behind, e.g. by a
+    /// process that crashed), recovers as the spec says: GET `?deviceId=`, DELETE what is
+    /// there (its subscriptions point at a sink that no longer exists), POST again.
+    async fn create_registration(&self) -> Result<RegSessionResponse, SignalingError> {
+        let req = RegSessionRequest {
+            device_id: self.config.device_id.clone(),
+            registration_expire_time: None,
+        };
+        match self.client.register(&req).await {
+            Err(e) if e.status() == Some(409) && e.code() == "ALREADY_EXISTS" => {
+                let stale = self.client.registrations_of_device(&req.device_id).await?;
+                tracing::warn!(
+                    count = stale.len(),
+                    "the operator still has a registration of this device; removing it and registering again"
+                );
+                for r in &stale {
+                    match self.client.unregister(&r.registration_id).await {
+                        Ok(()) => {}
+                        // Expired between the two requests: nothing left to remove.
+                        Err(e) if e.status() == Some(404) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Ok(self.client.register(&req).await?)
+            }
+            other => Ok(other?),
+        }
     }
 
     async fn create_session(&self, to: String, offer: String) -> Result<(), SignalingError> {

@@ -1,0 +1,114 @@
+//! A media path that dies is never reported as a good call: `dialtone call --impair`
+//! blacks out every packet (STUN, DTLS, RTP, RTCP, both ways) and the JSON lines say so.
+//! - for 3 s mid-call: `no_media` within 2 s (plus a tick) of the silence, quality MOS 1
+//!   while it lasts, and audio back (`media_restored`) within 2 s of the path returning;
+//! - for good: the call ends with `MediaTimeout`, a clear error, and exit code 1.
+
+use dialtone_e2e::cli::{Cli, json_lines};
+
+fn cli() -> Cli {
+    Cli::new(env!("CARGO_BIN_EXE_dialtone"))
+}
+
+fn at(e: &serde_json::Value) -> u64 {
+    e["t_ms"].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn a_path_that_dies_for_3_s_warns_no_media_and_comes_back() {
+    let out = cli().run(&[
+        "call",
+        "+15550100",
+        "--json",
+        "--impair",
+        "blackout=3s+3s",
+        "--script",
+        "wait 8s; hangup",
+    ]);
+    let events = json_lines(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}\n{events:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let connected = events
+        .iter()
+        .find(|e| e["event"] == "state" && e["state"] == "Connected")
+        .map(at)
+        .expect("Connected");
+    let no_media = events
+        .iter()
+        .find(|e| e["event"] == "no_media")
+        .unwrap_or_else(|| panic!("no no_media event: {events:?}"));
+    let restored = events
+        .iter()
+        .find(|e| e["event"] == "media_restored")
+        .unwrap_or_else(|| panic!("audio never came back: {events:?}"));
+    // The blackout starts 3 s after the media session is made (about when the call is
+    // placed): the warning comes 2 s into the silence, on a 250 ms watch.
+    let silent_ms = no_media["silent_ms"].as_u64().expect("silent_ms");
+    assert!((2_000..2_600).contains(&silent_ms), "{no_media}");
+    assert!(at(no_media) > connected, "{events:?}");
+    // Back within 2 s of the path returning (3 s after it went).
+    assert!(
+        at(restored) - at(no_media) < 2_000 + 1_000 + 2_000,
+        "no_media at {}, restored at {}",
+        at(no_media),
+        at(restored)
+    );
+    // While it lasted, the quality said so: no "MOS 4.4" on a silent call (each stats
+    // event judges its own second: one with no packet is MOS 1).
+    let during: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["event"] == "stats" && at(e) >= at(no_media) && at(e) < at(restored))
+        .collect();
+    assert!(!during.is_empty(), "no stats while silent: {events:?}");
+    for s in during {
+        assert_eq!(s["quality"]["mos"], 1.0, "{s}");
+        assert!(
+            s["quality"]["warnings"]
+                .as_array()
+                .is_some_and(|w| w.iter().any(|w| w == "no_media")),
+            "{s}"
+        );
+    }
+    // And once audio flows again, the quality says that too.
+    let last = events.iter().rfind(|e| e["event"] == "stats").expect("stats");
+    assert!(
+        at(last) > at(restored) + 1_000 && last["quality"]["mos"].as_f64().is_some_and(|m| m > 4.0),
+        "{last}"
+    );
+}
+
+#[test]
+fn a_path_that_never_comes_back_ends_the_call_with_media_timeout() {
+    let out = cli().run(&[
+        "call",
+        "+15550100",
+        "--json",
+        "--impair",
+        "blackout=2s",
+        "--media-timeout",
+        "4s",
+        "--script",
+        "wait 20s; hangup",
+    ]);
+    let events = json_lines(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{events:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "ended" && e["reason"] == "MediaTimeout"),
+        "{events:?}"
+    );
+    let error = events
+        .iter()
+        .find(|e| e["event"] == "error" && e["code"] == "MEDIA_TIMEOUT")
+        .unwrap_or_else(|| panic!("no MEDIA_TIMEOUT error: {events:?}"));
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no audio arrived for 4 s")),
+        "{error}"
+    );
+}
