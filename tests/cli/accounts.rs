@@ -3,7 +3,7 @@
 //! never to the config file, a call on the account works and caches its token there, and a
 //! keyring that is missing gives a clear error and changes nothing.
 
-use dialtone_e2e::cli::{Cli, in_keyring_session, json_lines, keyring_lookup, states};
+use dialtone_e2e::cli::{Cli, account_add_args, in_keyring_session, json_lines, keyring_lookup, states};
 use dialtone_e2e::line::sandbox;
 use dialtone_sandbox::SandboxConfig;
 
@@ -19,20 +19,6 @@ fn text(out: &std::process::Output) -> String {
     )
 }
 
-fn add_args<'a>(name: &'a str, root: &'a str, token_url: &'a str) -> Vec<&'a str> {
-    vec![
-        "accounts",
-        "add",
-        name,
-        "--api-root",
-        root,
-        "--token-url",
-        token_url,
-        "--client-id",
-        "dialtone-sandbox",
-    ]
-}
-
 #[test]
 fn an_account_keeps_its_secret_in_the_keyring_and_places_calls() {
     if !in_keyring_session("an_account_keeps_its_secret_in_the_keyring_and_places_calls") {
@@ -44,7 +30,7 @@ fn an_account_keeps_its_secret_in_the_keyring_and_places_calls() {
     let token_url = sb.credentials().token_url;
     let cli = cli();
 
-    let out = cli.run_with_stdin(&add_args("lab", &root, &token_url), "sandbox-secret\n");
+    let out = cli.add_account("lab", &root, &token_url, "sandbox-secret\n");
     assert!(out.status.success(), "{}", text(&out));
     let book = std::fs::read_to_string(cli.config_dir().join("dialtone/accounts.json")).expect("book");
     assert!(book.contains("\"lab\""), "{book}");
@@ -113,7 +99,7 @@ fn a_wrong_secret_or_unknown_account_is_a_clear_error() {
     let token_url = sb.credentials().token_url;
     let cli = cli();
 
-    let out = cli.run_with_stdin(&add_args("wrong", &root, &token_url), "not-the-secret");
+    let out = cli.add_account("wrong", &root, &token_url, "not-the-secret");
     assert!(out.status.success(), "{}", text(&out));
     let out = cli.run(&[
         "call",
@@ -137,19 +123,19 @@ fn a_wrong_secret_or_unknown_account_is_a_clear_error() {
     assert!(text(&out).contains("no account named 'nobody'"), "{}", text(&out));
 
     // Bad input to `add` changes nothing.
-    let out = cli.run_with_stdin(&add_args("wrong", &root, &token_url), "x");
+    let out = cli.add_account("wrong", &root, &token_url, "x");
     assert!(
         !out.status.success() && text(&out).contains("exists already"),
         "{}",
         text(&out)
     );
-    let out = cli.run_with_stdin(&add_args("plain", "http://op.example.com", &token_url), "x");
+    let out = cli.add_account("plain", "http://op.example.com", &token_url, "x");
     assert!(
         !out.status.success() && text(&out).contains("must use https"),
         "{}",
         text(&out)
     );
-    let out = cli.run_with_stdin(&add_args("empty", &root, &token_url), "");
+    let out = cli.add_account("empty", &root, &token_url, "");
     assert!(
         !out.status.success() && text(&out).contains("secret is empty"),
         "{}",
@@ -173,7 +159,11 @@ fn without_a_keyring_adding_an_account_fails_clearly_and_saves_nothing() {
     let cli = cli();
     let out = cli
         .cmd()
-        .args(add_args("lab", "http://127.0.0.1:9", "http://127.0.0.1:9/token"))
+        .args(account_add_args(
+            "lab",
+            "http://127.0.0.1:9",
+            "http://127.0.0.1:9/token",
+        ))
         // No session bus: the Secret Service cannot be reached.
         .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
         .stdin(std::process::Stdio::piped())

@@ -21,18 +21,7 @@ fn a_call_after_a_killed_process_recovers_its_registration_and_connects() {
     let root = sb.base_url();
     let token_url = sb.credentials().token_url;
     let cli = Cli::new(env!("CARGO_BIN_EXE_dialtone"));
-    let add = [
-        "accounts",
-        "add",
-        "lab",
-        "--api-root",
-        &root,
-        "--token-url",
-        &token_url,
-        "--client-id",
-        "dialtone-sandbox",
-    ];
-    let out = cli.run_with_stdin(&add, "sandbox-secret\n");
+    let out = cli.add_account("lab", &root, &token_url, "sandbox-secret\n");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let mut listener = cli

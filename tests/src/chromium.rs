@@ -7,6 +7,7 @@
 //! measures it with an analyser, so both directions are checked by the ear of the other
 //! stack: Dialtone's decoder hears Chromium's tone, Chromium's hears Dialtone's.
 
+use crate::webdriver::{free_port, new_session, stop_group, wait_until_up};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
@@ -37,13 +38,6 @@ pub const FLAGS: &[&str] = &[
 ];
 
 const PAGE: &str = include_str!("chromium_page.html");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
 
 /// Serves the page on 127.0.0.1 (a secure context, as a real page would be) until the
 /// process ends.
@@ -86,44 +80,19 @@ impl Chromium {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver runs (scripts/setup.sh test installs chromium-driver)");
-        let http = reqwest::Client::new();
         let base = format!("http://127.0.0.1:{port}");
-        let until = Instant::now() + Duration::from_secs(20);
-        loop {
-            if http
-                .get(format!("{base}/status"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                break;
-            }
-            assert!(Instant::now() < until, "chromedriver did not come up on {base}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        wait_until_up(&base, "chromedriver").await;
         let mut args: Vec<String> = FLAGS.iter().map(|s| (*s).to_owned()).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
-        let caps = json!({"capabilities": {"alwaysMatch": {
+        let caps = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}
-        }}});
-        let reply: Value = http
-            .post(format!("{base}/session"))
-            .json(&caps)
-            .send()
-            .await
-            .expect("new session")
-            .json()
-            .await
-            .expect("session json");
-        let id = reply["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no Chromium session: {reply}"))
-            .to_owned();
+        });
+        let (http, session) = new_session(&base, caps).await;
         let c = Chromium {
             child,
             http,
-            session: format!("{base}/session/{id}"),
+            session,
             profile,
         };
         let page = serve_page();
@@ -243,11 +212,7 @@ pub struct Hearing {
 
 impl Drop for Chromium {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{}", self.child.id())])
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop_group(&mut self.child);
         let _ = std::fs::remove_dir_all(&self.profile);
     }
 }

@@ -50,6 +50,11 @@ impl Cli {
         child.wait_with_output().expect("wait dialtone")
     }
 
+    /// `dialtone accounts add` (see [`account_add_args`]) with `stdin` as what is typed.
+    pub fn add_account(&self, name: &str, root: &str, token_url: &str, stdin: &str) -> Output {
+        self.run_with_stdin(&account_add_args(name, root, token_url), stdin)
+    }
+
     pub fn config_dir(&self) -> &Path {
         &self.config
     }
@@ -63,6 +68,22 @@ impl Drop for Cli {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.config);
     }
+}
+
+/// `accounts add NAME` for an operator at `root` with the sandbox's client id; the client
+/// secret is read from stdin.
+pub fn account_add_args<'a>(name: &'a str, root: &'a str, token_url: &'a str) -> Vec<&'a str> {
+    vec![
+        "accounts",
+        "add",
+        name,
+        "--api-root",
+        root,
+        "--token-url",
+        token_url,
+        "--client-id",
+        "dialtone-sandbox",
+    ]
 }
 
 fn uuid_like() -> String {

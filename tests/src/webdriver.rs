@@ -16,7 +16,7 @@ pub struct Driver {
     pub home: PathBuf,
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -71,58 +71,72 @@ impl Driver {
             url: format!("http://127.0.0.1:{port}"),
             home,
         };
-        let http = reqwest::Client::new();
-        let until = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < until {
-            if http
-                .get(format!("{}/status", driver.url))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return driver;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("tauri-driver did not come up on {}", driver.url);
+        wait_until_up(&driver.url, "tauri-driver").await;
+        driver
     }
 
     /// Opens the app (`args` after the binary) and a WebDriver session on its window.
     pub async fn open(&self, app: &Path, args: &[&str]) -> Window {
-        let http = reqwest::Client::new();
-        let caps = json!({"capabilities": {"alwaysMatch": {
+        let caps = json!({
             "browserName": "wry",
             "tauri:options": {"application": app, "args": args}
-        }}});
-        let reply: Value = http
-            .post(format!("{}/session", self.url))
-            .json(&caps)
-            .send()
-            .await
-            .expect("new session")
-            .json()
-            .await
-            .expect("session json");
-        let id = reply["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session: {reply}"))
-            .to_owned();
-        Window {
-            http,
-            base: format!("{}/session/{id}", self.url),
-        }
+        });
+        let (http, base) = new_session(&self.url, caps).await;
+        Window { http, base }
     }
 }
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{}", self.child.id())])
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop_group(&mut self.child);
         let _ = std::fs::remove_dir_all(&self.home);
     }
+}
+
+/// Waits up to 20 s for a WebDriver server's `/status`.
+pub(crate) async fn wait_until_up(url: &str, what: &str) {
+    let http = reqwest::Client::new();
+    let until = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < until {
+        if http
+            .get(format!("{url}/status"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not come up on {url}");
+}
+
+/// A W3C session with `capabilities`; returns the client and the session's URL.
+pub(crate) async fn new_session(url: &str, capabilities: Value) -> (reqwest::Client, String) {
+    let http = reqwest::Client::new();
+    let reply: Value = http
+        .post(format!("{url}/session"))
+        .json(&json!({"capabilities": {"alwaysMatch": capabilities}}))
+        .send()
+        .await
+        .expect("new session")
+        .json()
+        .await
+        .expect("session json");
+    let id = reply["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no session: {reply}"))
+        .to_owned();
+    (http, format!("{url}/session/{id}"))
+}
+
+/// Stops a driver started in a process group of its own, with what it started.
+pub(crate) fn stop_group(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", "--", &format!("-{}", child.id())])
+        .status();
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// The WebDriver keys for Enter, Escape and Tab.
