@@ -369,6 +369,56 @@ pub fn with_rejected(sdp: &str, rejected: &[RejectedSection]) -> String {
     join(&session, &merged)
 }
 
+
+/// What an SDP of ours says on the wire about where media goes: with vanilla ICE every
+/// candidate is known, so each section's `m=` port and `c=` address name its first
+/// component-1 candidate (RFC 8839 §4.2.1.3: the default candidate; gateways without ICE
+/// send there), not the trickle placeholder `9` / `0.0.0.0`; and with `a=rtcp-mux` the stack's
+/// component-2 candidates (the same socket) are left out.
+pub fn with_default_candidates(sdp: &str) -> String {
+    let (session, sections) = split_sections(sdp);
+    let mut out: Vec<Vec<String>> = Vec::with_capacity(sections.len());
+    for section in sections {
+        let muxed = section.iter().any(|l| *l == "a=rtcp-mux");
+        let default = section.iter().find_map(|l| {
+            let c = l.strip_prefix("a=candidate:")?;
+            let f: Vec<&str> = c.split_whitespace().collect();
+            (f.get(1) == Some(&"1")).then(|| (f.get(4).copied(), f.get(5).copied()))
+        });
+        let mut lines = Vec::with_capacity(section.len());
+        for l in section {
+            if muxed
+                && l.strip_prefix("a=candidate:")
+                    .is_some_and(|c| c.split_whitespace().nth(1) == Some("2"))
+            {
+                continue;
+            }
+            let replaced = match default {
+                Some((Some(addr), Some(port))) if !is_rejected(&[l]) && l.starts_with("m=") => {
+                    let mut f: Vec<&str> = l.split(' ').collect();
+                    if f.len() > 1 {
+                        f[1] = port;
+                    }
+                    Some(f.join(" "))
+                }
+                Some((Some(addr), Some(_))) if l.starts_with("c=IN ") => {
+                    let family = if addr.contains(':') { "IP6" } else { "IP4" };
+                    Some(format!("c=IN {family} {addr}"))
+                }
+                _ => None,
+            };
+            lines.push(replaced.unwrap_or_else(|| l.to_owned()));
+        }
+        out.push(lines);
+    }
+    let mut text = String::with_capacity(sdp.len());
+    for l in session.iter().map(|l| l.to_string()).chain(out.into_iter().flatten()) {
+        text.push_str(&l);
+        text.push_str("\r\n");
+    }
+    text
+}
+
 #[cfg(test)]
 mod rejected_tests {
     use super::*;
@@ -399,5 +449,20 @@ mod rejected_tests {
             .map(|s| (s.kind.as_str(), s.port))
             .collect();
         assert_eq!(kinds, [("video", 0), ("audio", 9)]);
+    }
+
+    #[test]
+    fn our_sdp_names_its_default_candidate_and_no_rtcp_component() {
+        let stack = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n\
+            m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=rtcp-mux\r\n\
+            a=candidate:1 1 udp 2130706431 127.0.0.1 59512 typ host\r\n\
+            a=candidate:1 2 udp 2130706431 127.0.0.1 59512 typ host\r\na=end-of-candidates\r\n";
+        let ours = with_default_candidates(stack);
+        assert!(ours.contains("m=audio 59512 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 127.0.0.1\r\n"), "{ours}");
+        assert!(!ours.contains(" 2 udp "), "{ours}");
+        assert!(ours.starts_with("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n"), "{ours}");
+        // No candidates (nothing gathered): left as it is.
+        let bare = "v=0\r\nm=audio 9 RTP/AVP 0\r\nc=IN IP4 0.0.0.0\r\n";
+        assert_eq!(with_default_candidates(bare), bare);
     }
 }
