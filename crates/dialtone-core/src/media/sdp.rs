@@ -369,7 +369,6 @@ pub fn with_rejected(sdp: &str, rejected: &[RejectedSection]) -> String {
     join(&session, &merged)
 }
 
-
 /// What an SDP of ours says on the wire about where media goes: with vanilla ICE every
 /// candidate is known, so each section's `m=` port and `c=` address name its first
 /// component-1 candidate (RFC 8839 §4.2.1.3: the default candidate; gateways without ICE
@@ -394,7 +393,7 @@ pub fn with_default_candidates(sdp: &str) -> String {
                 continue;
             }
             let replaced = match default {
-                Some((Some(addr), Some(port))) if !is_rejected(&[l]) && l.starts_with("m=") => {
+                Some((Some(_), Some(port))) if !is_rejected(&[l]) && l.starts_with("m=") => {
                     let mut f: Vec<&str> = l.split(' ').collect();
                     if f.len() > 1 {
                         f[1] = port;
@@ -412,7 +411,11 @@ pub fn with_default_candidates(sdp: &str) -> String {
         out.push(lines);
     }
     let mut text = String::with_capacity(sdp.len());
-    for l in session.iter().map(|l| l.to_string()).chain(out.into_iter().flatten()) {
+    for l in session
+        .iter()
+        .map(|l| l.to_string())
+        .chain(out.into_iter().flatten())
+    {
         text.push_str(&l);
         text.push_str("\r\n");
     }
@@ -458,7 +461,10 @@ mod rejected_tests {
             a=candidate:1 1 udp 2130706431 127.0.0.1 59512 typ host\r\n\
             a=candidate:1 2 udp 2130706431 127.0.0.1 59512 typ host\r\na=end-of-candidates\r\n";
         let ours = with_default_candidates(stack);
-        assert!(ours.contains("m=audio 59512 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 127.0.0.1\r\n"), "{ours}");
+        assert!(
+            ours.contains("m=audio 59512 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 127.0.0.1\r\n"),
+            "{ours}"
+        );
         assert!(!ours.contains(" 2 udp "), "{ours}");
         assert!(ours.starts_with("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n"), "{ours}");
         // No candidates (nothing gathered): left as it is.

@@ -399,7 +399,10 @@ impl MediaSession {
             Ok(sdp) => {
                 neg.pending = Some(Pending { kind, previous });
                 let sdp = telephone_event::add_to_offer(&sdp, &self.config.codecs);
-                Ok(sdp::with_rejected(&sdp::with_default_candidates(&sdp), &neg.rejected))
+                Ok(sdp::with_rejected(
+                    &sdp::with_default_candidates(&sdp),
+                    &neg.rejected,
+                ))
             }
             Err(e) => {
                 self.roll_back(previous).await;
@@ -532,7 +535,10 @@ impl MediaSession {
         };
         self.commit(&sdp).await?;
         neg.rejected = rejected;
-        Ok(sdp::with_rejected(&sdp::with_default_candidates(&sdp), &neg.rejected))
+        Ok(sdp::with_rejected(
+            &sdp::with_default_candidates(&sdp),
+            &neg.rejected,
+        ))
     }
 
     async fn roll_back_remote(&self) {

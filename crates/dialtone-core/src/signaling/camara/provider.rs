@@ -328,10 +328,14 @@ impl CamaraProvider {
     }
 
     async fn delete_session(&self) -> Result<(), SignalingError> {
-        let id = self.session_id()?;
-        let result = self.client.delete_session(&id).await;
-        lock(&self.inner).session = None;
-        match result {
+        // Taken before the request: a shutdown racing the hang-up (the CLI closes its
+        // line right after) finds no session and sends no second DELETE.
+        let id = lock(&self.inner)
+            .session
+            .take()
+            .map(|s| s.id)
+            .ok_or_else(|| SignalingError::State("there is no session".into()))?;
+        match self.client.delete_session(&id).await {
             Ok(()) => Ok(()),
             // Already gone on the operator's side: that is what we wanted.
             Err(CamaraError::Api { status: 404, .. }) => Ok(()),
