@@ -153,6 +153,8 @@ fn calls_are_kept_in_the_history_latest_first() {
     assert_eq!(rows[1]["outcome"], "Busy");
     assert!(rows[1]["connected_ms"].is_null());
     assert_eq!(rows[0]["incoming"], false);
+    assert_eq!(rows[0]["codec"], "opus/48000");
+    assert!(rows[1]["codec"].is_null(), "a busy call negotiated nothing");
 
     assert!(cli.run(&["history", "--clear"]).status.success());
     assert!(cli.run(&["history", "--json"]).stdout.is_empty());
@@ -180,4 +182,46 @@ fn a_damaged_history_never_fails_a_call_and_is_left_for_the_user() {
             .expect("kept")
             .starts_with(b"this is not an SQLite")
     );
+}
+
+#[test]
+fn a_chosen_codec_is_negotiated_shown_in_stats_and_kept_in_the_history() {
+    let cli = cli();
+    let out = cli.run(&[
+        "call",
+        "+15550100",
+        "--codec",
+        "pcmu",
+        "--json",
+        "--script",
+        "wait 1500ms; dtmf 12; hangup",
+    ]);
+    let events = json_lines(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}\n{events:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let codecs: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "stats")
+        .filter_map(|e| e["codec"].as_str())
+        .collect();
+    assert!(
+        !codecs.is_empty() && codecs.iter().all(|c| *c == "PCMU/8000"),
+        "{codecs:?}"
+    );
+    // DTMF on G.711 goes out (telephone-event/8000 negotiated).
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "dtmf" && e["received"] == false),
+        "{events:?}"
+    );
+    let rows = json_lines(&cli.run(&["history", "--json"]).stdout);
+    assert_eq!(rows[0]["codec"], "PCMU/8000");
+
+    let bad = cli.run(&["call", "+15550100", "--codec", "g729"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("use opus, pcmu or pcma"));
 }

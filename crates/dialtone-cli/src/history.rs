@@ -45,7 +45,12 @@ pub fn list(json: bool, limit: usize, clear: bool) -> anyhow::Result<ExitCode> {
         });
         let number = dialtone_core::call::Address::parse(&call.number)
             .map_or_else(|_| call.number.clone(), |n| n.pretty());
-        println!("{when}  {arrow} {number}  {talked}  {}", call.outcome);
+        let codec = call
+            .codec
+            .as_deref()
+            .map(|c| format!("  {c}"))
+            .unwrap_or_default();
+        println!("{when}  {arrow} {number}  {talked}  {}{codec}", call.outcome);
     }
     Ok(ExitCode::SUCCESS)
 }

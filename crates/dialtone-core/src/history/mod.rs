@@ -29,6 +29,8 @@ pub struct CallRecord {
     pub connected_ms: Option<i64>,
     /// Why it ended (Hangup, Busy, NoAnswer, Declined, ...).
     pub outcome: String,
+    /// The codec the call negotiated (`opus/48000`, `PCMU/8000`), if media was set up.
+    pub codec: Option<String>,
 }
 
 /// A call that just ended, before it has an id.
@@ -39,6 +41,7 @@ pub struct EndedCall {
     pub started_at_ms: i64,
     pub connected_ms: Option<i64>,
     pub outcome: String,
+    pub codec: Option<String>,
 }
 
 pub struct History {
@@ -99,20 +102,28 @@ impl History {
             );
             CREATE INDEX IF NOT EXISTS calls_by_start ON calls (started_at_ms);",
         )?;
+        // Histories written before the codec was kept gain the column (empty for old rows).
+        let has_codec = conn
+            .prepare("SELECT 1 FROM pragma_table_info('calls') WHERE name = 'codec'")?
+            .exists([])?;
+        if !has_codec {
+            conn.execute_batch("ALTER TABLE calls ADD COLUMN codec TEXT")?;
+        }
         Ok(Self { conn })
     }
 
     pub fn record(&self, call: &EndedCall) -> Result<i64, HistoryError> {
         self.conn
             .execute(
-                "INSERT INTO calls (number, incoming, started_at_ms, connected_ms, outcome)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO calls (number, incoming, started_at_ms, connected_ms, outcome, codec)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 rusqlite::params![
                     call.number,
                     call.incoming,
                     call.started_at_ms,
                     call.connected_ms,
-                    call.outcome
+                    call.outcome,
+                    call.codec
                 ],
             )
             .map_err(query("saved"))?;
@@ -124,7 +135,7 @@ impl History {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT id, number, incoming, started_at_ms, connected_ms, outcome
+                "SELECT id, number, incoming, started_at_ms, connected_ms, outcome, codec
                  FROM calls ORDER BY started_at_ms DESC, id DESC LIMIT ?1",
             )
             .map_err(query("read"))?;
@@ -137,6 +148,7 @@ impl History {
                     started_at_ms: r.get(3)?,
                     connected_ms: r.get(4)?,
                     outcome: r.get(5)?,
+                    codec: r.get(6)?,
                 })
             })
             .map_err(query("read"))?;
@@ -163,6 +175,7 @@ pub struct Tracker {
     incoming: bool,
     started: SystemTime,
     connected: Option<Instant>,
+    codec: Option<String>,
 }
 
 impl Tracker {
@@ -173,6 +186,7 @@ impl Tracker {
             incoming: false,
             started: SystemTime::now(),
             connected: None,
+            codec: None,
         }
     }
 
@@ -183,6 +197,7 @@ impl Tracker {
             incoming: true,
             started: SystemTime::now(),
             connected: None,
+            codec: None,
         }
     }
 
@@ -197,6 +212,7 @@ impl Tracker {
             CallEvent::State { state, .. } if state == "Connected" && self.connected.is_none() => {
                 self.connected = Some(Instant::now());
             }
+            CallEvent::Stats { codec: Some(c), .. } => self.codec = Some(c.clone()),
             CallEvent::Ended { reason } => {
                 let number = self.number.take()?;
                 return Some(EndedCall {
@@ -208,6 +224,7 @@ impl Tracker {
                         .take()
                         .map(|c| i64::try_from(c.elapsed().as_millis()).unwrap_or(i64::MAX)),
                     outcome: reason.clone(),
+                    codec: self.codec.take(),
                 });
             }
             _ => {}
@@ -283,6 +300,7 @@ mod tests {
                     started_at_ms: 1_000 + i as i64,
                     connected_ms: Some(5),
                     outcome: "Hangup".into(),
+                    codec: Some("PCMU/8000".into()),
                 })
                 .expect("record");
             }
@@ -291,6 +309,7 @@ mod tests {
         let rows = h.recent(2).expect("recent");
         let numbers: Vec<&str> = rows.iter().map(|r| r.number.as_str()).collect();
         assert_eq!(numbers, ["+15550101", "+15550102"]);
+        assert_eq!(rows[0].codec.as_deref(), Some("PCMU/8000"));
         h.clear().expect("clear");
         assert!(h.recent(10).expect("recent").is_empty());
         std::fs::remove_dir_all(&dir).expect("cleanup");
@@ -310,5 +329,46 @@ mod tests {
                 .starts_with(b"not a database")
         );
         std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn a_history_from_before_codecs_were_kept_gains_the_column() {
+        let dir = std::env::temp_dir().join(format!("dialtone-history-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("history.sqlite3");
+        {
+            let old = rusqlite::Connection::open(&path).expect("old");
+            old.execute_batch(
+                "CREATE TABLE calls (id INTEGER PRIMARY KEY, number TEXT NOT NULL, incoming INTEGER NOT NULL,
+                 started_at_ms INTEGER NOT NULL, connected_ms INTEGER, outcome TEXT NOT NULL);
+                 INSERT INTO calls (number, incoming, started_at_ms, outcome) VALUES ('+15550100', 0, 1, 'Busy');",
+            )
+            .expect("old schema");
+        }
+        let h = History::open(&path).expect("open");
+        let rows = h.recent(5).expect("recent");
+        assert_eq!(
+            (rows[0].number.as_str(), rows[0].codec.as_deref()),
+            ("+15550100", None)
+        );
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn the_tracker_keeps_the_negotiated_codec() {
+        let mut t = Tracker::outgoing("+15550100");
+        t.on_event(&state("Connected"));
+        t.on_event(&CallEvent::Stats {
+            rtt_ms: None,
+            jitter_ms: 0.0,
+            loss_pct: 0.0,
+            codec: Some("PCMU/8000".into()),
+            jitter_buffer_ms: 20.0,
+            quality: crate::call::quality::assess(None, 0.0, 0.0),
+        });
+        assert_eq!(
+            t.on_event(&ended("Hangup")).expect("row").codec.as_deref(),
+            Some("PCMU/8000")
+        );
     }
 }

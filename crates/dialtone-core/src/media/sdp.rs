@@ -378,7 +378,7 @@ pub fn with_default_candidates(sdp: &str) -> String {
     let (session, sections) = split_sections(sdp);
     let mut out: Vec<Vec<String>> = Vec::with_capacity(sections.len());
     for section in sections {
-        let muxed = section.iter().any(|l| *l == "a=rtcp-mux");
+        let muxed = section.contains(&"a=rtcp-mux");
         let default = section.iter().find_map(|l| {
             let c = l.strip_prefix("a=candidate:")?;
             let f: Vec<&str> = c.split_whitespace().collect();
