@@ -1,6 +1,6 @@
 //! A media path that dies is never reported as a good call: `dialtone call --impair`
 //! blacks out every packet (STUN, DTLS, RTP, RTCP, both ways) and the JSON lines say so.
-//! - for 5 s mid-call: `no_media` within 2 s (plus a tick) of the silence, quality MOS 1
+//! - for 5 s mid-call: `no_media` 2 s into the silence (plus a 250 ms tick), quality MOS 1
 //!   while it lasts, and audio back (`media_restored`) within 2 s of the path returning;
 //! - for good: the call ends with `MediaTimeout`, a clear error, and exit code 1.
 
@@ -47,7 +47,7 @@ fn a_path_that_dies_for_5_s_warns_no_media_and_comes_back() {
     // The blackout starts 3 s after the media session is made (about when the call is
     // placed): the warning comes 2 s into the silence, on a 250 ms watch.
     let silent_ms = no_media["silent_ms"].as_u64().expect("silent_ms");
-    assert!((2_000..2_600).contains(&silent_ms), "{no_media}");
+    assert!((2_000..3_000).contains(&silent_ms), "{no_media}");
     assert!(at(no_media) > connected, "{events:?}");
     // Back within 2 s of the path returning (5 s after it went, 3 s after the warning).
     assert!(

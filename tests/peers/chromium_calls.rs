@@ -38,10 +38,13 @@ async fn dialtone_calls(chrome: &Chromium, us: &Peer) {
         .expect("Chromium's answer");
 }
 
+/// A packet counter of Chromium's over 600 ms, once packets sent before the change have
+/// landed and its stats (cached for about 50 ms) have caught up.
 async fn packets_still(
     chrome: &Chromium,
     counter: fn(&dialtone_e2e::chromium::Hearing) -> u64,
 ) -> (u64, u64) {
+    tokio::time::sleep(Duration::from_millis(250)).await;
     let before = counter(&chrome.hearing().await);
     tokio::time::sleep(Duration::from_millis(600)).await;
     (before, counter(&chrome.hearing().await))
