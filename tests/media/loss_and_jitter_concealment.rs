@@ -78,9 +78,8 @@ async fn impaired_call(codec: CodecName) {
         "{codec}: dropped {dropped}/{sent}, concealed {} (FEC {}), late {}, target {:.0} ms",
         stats.frames_concealed, stats.frames_recovered_fec, stats.late_packets, stats.jitter_target_ms
     );
-    if codec == CodecName::Opus {
-        assert!(stats.frames_recovered_fec > 0, "Opus FEC never used: {stats:?}");
-    }
+    // Whether that concealment came from FEC depends on the sender expecting loss, which
+    // follows RTCP and a tone's voice activity: proven in `fec_follows_reported_loss.rs`.
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -74,12 +74,18 @@ impl Reporter {
                 loss_pct,
                 codec,
                 jitter_buffer_ms,
+                fec_pct,
                 quality,
             } => format!(
-                "quality: {} MOS {:.1}, rtt {}, jitter {jitter_ms:.1} ms, loss {loss_pct:.1} %, buffer {jitter_buffer_ms:.0} ms{}",
+                "quality: {} MOS {:.1}, rtt {}, jitter {jitter_ms:.1} ms, loss {loss_pct:.1} %, buffer {jitter_buffer_ms:.0} ms{}{}",
                 codec.as_deref().unwrap_or("-"),
                 quality.mos,
                 rtt_ms.map_or("-".to_owned(), |r| format!("{r:.1} ms")),
+                if *fec_pct > 0 {
+                    format!(", FEC for {fec_pct} % loss")
+                } else {
+                    String::new()
+                },
                 quality
                     .warnings
                     .iter()

@@ -44,6 +44,9 @@ pub enum CallEvent {
         codec: Option<String>,
         /// How long our jitter buffer holds audio before playing it.
         jitter_buffer_ms: f64,
+        /// The loss the far end reports that our encoder protects against with in-band
+        /// FEC, in percent: 0 on a clean path (all bits go to the voice).
+        fec_pct: u8,
         /// MOS estimate and the thresholds crossed.
         quality: super::Quality,
     },
@@ -367,6 +370,7 @@ async fn run(
                         loss_pct: s.loss_pct(),
                         codec: s.codec.clone(),
                         jitter_buffer_ms: s.jitter_target_ms,
+                        fec_pct: s.expected_loss_pct,
                         quality: quality.assess(counters, s.rtt_ms, s.jitter_ms, expecting),
                     });
                 }

@@ -364,6 +364,7 @@ mod tests {
             loss_pct: 0.0,
             codec: Some("PCMU/8000".into()),
             jitter_buffer_ms: 20.0,
+            fec_pct: 0,
             quality: crate::call::quality::assess(None, 0.0, 0.0),
         });
         assert_eq!(

@@ -15,7 +15,7 @@ use super::session::MediaEvent;
 use crate::lock;
 use bytes::Bytes;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
@@ -106,6 +106,10 @@ pub struct Shared {
     pub connected: AtomicBool,
     pub closed: AtomicBool,
     pub counters: Counters,
+    /// Loss the encoder should expect, in percent, from RTCP (`loss_adapt.rs`).
+    pub expected_loss: AtomicU8,
+    /// The far end's reports about what we send (`rtcp_tap.rs`).
+    pub remote_reports: Arc<super::rtcp_tap::RemoteReports>,
     pub events: broadcast::Sender<MediaEvent>,
     negotiated: Mutex<Option<Negotiated>>,
     jitter: Mutex<Option<JitterBuffer>>,
@@ -125,6 +129,8 @@ impl Shared {
             connected: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             counters: Counters::default(),
+            expected_loss: AtomicU8::new(0),
+            remote_reports: Arc::default(),
             events: broadcast::channel(256).0,
             negotiated: Mutex::new(None),
             jitter: Mutex::new(None),
@@ -226,6 +232,7 @@ pub async fn send_loop(
     let frame_ms = shared.ptime.as_millis().max(1) as u32;
     let mut stream = RtpStream::new(ssrc);
     let mut encoder: Option<(CodecName, Box<dyn Encoder>)> = None;
+    let mut encoder_loss = 0u8;
     let mut pcm = Vec::new();
     let mut payload = Vec::with_capacity(1500);
     let mut frame: u64 = 0;
@@ -263,7 +270,10 @@ pub async fn send_loop(
         } else {
             if encoder.as_ref().is_none_or(|(c, _)| *c != codec) {
                 match codec::new_encoder(codec) {
-                    Ok(enc) => encoder = Some((codec, enc)),
+                    Ok(enc) => {
+                        encoder = Some((codec, enc));
+                        encoder_loss = 0;
+                    }
                     Err(e) => {
                         tracing::error!(error = %e, "cannot create the encoder");
                         continue;
@@ -273,6 +283,11 @@ pub async fn send_loop(
             let Some((_, enc)) = encoder.as_mut() else {
                 continue;
             };
+            let expected_loss = shared.expected_loss.load(Ordering::Relaxed);
+            if expected_loss != encoder_loss {
+                enc.set_expected_loss(expected_loss);
+                encoder_loss = expected_loss;
+            }
             if shared.muted.load(Ordering::Relaxed) {
                 pcm.fill(0);
             }

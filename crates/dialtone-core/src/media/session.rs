@@ -12,10 +12,12 @@ use super::dtmf::{self, DtmfError};
 use super::error::{MediaError, stack};
 use super::io::{AudioSink, AudioSource};
 use super::pipeline::{self, Negotiated, Shared};
+use super::rtcp_tap::RtcpTap;
 use super::sdp;
 use super::socket::MediaRuntime;
 use super::stats::{self, MediaStats};
 use super::telephone_event;
+use rtc::interceptor::Slot;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp_transceiver::RTCRtpTransceiverInit;
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
@@ -168,8 +170,6 @@ impl MediaSession {
                 .register_codec(params.clone(), RtpCodecKind::Audio)
                 .map_err(stack("registering codecs"))?;
         }
-        let registry = register_default_interceptors(Registry::new(), &mut engine)
-            .map_err(stack("registering interceptors"))?;
         let settings = SettingEngineBuilder::new()
             .with_include_loopback_candidate(config.is_loopback())
             .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
@@ -184,6 +184,10 @@ impl MediaSession {
         };
 
         let shared = Arc::new(Shared::new(&config));
+        let registry = register_default_interceptors(Registry::new(), &mut engine)
+            .map_err(stack("registering interceptors"))?
+            // Wire-most, so it sees every report before anything else does.
+            .with(Slot::from(500), RtcpTap::new(shared.remote_reports.clone()));
         let (gather_tx, gather_rx) = watch::channel(0u64);
         let handler = Arc::new(Handler {
             shared: shared.clone(),
@@ -250,6 +254,7 @@ impl MediaSession {
         let tasks = vec![
             tokio::spawn(pipeline::send_loop(shared.clone(), track, ssrc, Box::new(source))),
             tokio::spawn(pipeline::playout_loop(shared.clone(), Box::new(sink))),
+            tokio::spawn(stats::adapt_loop(shared.clone())),
         ];
         Ok(Self {
             pc,

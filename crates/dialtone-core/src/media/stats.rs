@@ -3,7 +3,9 @@
 
 use super::direction::Direction;
 use super::jitter::JitterStats;
+use super::loss_adapt::LossAdapter;
 use super::pipeline::Shared;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use webrtc::peer_connection::{PeerConnection, RTCStatsReportEntry, StatsSelector};
@@ -21,6 +23,8 @@ pub struct MediaStats {
     pub packets_lost: i64,
     /// Fraction of our packets the far end reports lost (RTCP RR), 0..1.
     pub remote_fraction_lost: f64,
+    /// The loss our encoder is told to expect (and so protects against with FEC), percent.
+    pub expected_loss_pct: u8,
     /// Interarrival jitter of what we receive, in ms (RFC 3550).
     pub jitter_ms: f64,
     /// Round-trip time from RTCP, in ms, once measured.
@@ -57,6 +61,8 @@ pub(crate) async fn collect(pc: &dyn PeerConnection, shared: &Shared) -> MediaSt
         dtmf_packets_sent: c.dtmf_sent.load(Ordering::Relaxed),
         frames_played: c.frames_played.load(Ordering::Relaxed),
         frames_recovered_fec: c.fec_recovered.load(Ordering::Relaxed),
+        expected_loss_pct: shared.expected_loss.load(Ordering::Relaxed),
+        remote_fraction_lost: shared.remote_reports.latest().1,
         ..Default::default()
     };
     if let Some((j, target, jitter)) = shared.jitter_stats() {
@@ -70,11 +76,10 @@ pub(crate) async fn collect(pc: &dyn PeerConnection, shared: &Shared) -> MediaSt
                 // The stack's jitter figure is not in seconds as documented; ours is.
                 s.packets_lost = i.received_rtp_stream_stats.packets_lost;
             }
-            RTCStatsReportEntry::RemoteInboundRtp(r) => {
-                s.remote_fraction_lost = r.fraction_lost;
-                if r.round_trip_time_measurements > 0 {
-                    s.rtt_ms = Some(r.round_trip_time * 1000.0);
-                }
+            RTCStatsReportEntry::RemoteInboundRtp(r)
+                if r.round_trip_time_measurements > 0 && r.round_trip_time > 0.0 =>
+            {
+                s.rtt_ms = Some(r.round_trip_time * 1000.0);
             }
             RTCStatsReportEntry::IceCandidatePair(p)
                 if s.rtt_ms.is_none() && p.current_round_trip_time > 0.0 =>
@@ -85,6 +90,33 @@ pub(crate) async fn collect(pc: &dyn PeerConnection, shared: &Shared) -> MediaSt
         }
     }
     s
+}
+
+/// Every second, a new report from the far end of our loss sets what the encoder expects.
+pub(crate) async fn adapt_loop(shared: Arc<Shared>) {
+    let mut adapter = LossAdapter::default();
+    let mut seen = 0;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if shared.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        if !shared.connected.load(Ordering::Relaxed) {
+            continue;
+        }
+        let (count, fraction, _) = shared.remote_reports.latest();
+        if count == seen {
+            continue;
+        }
+        seen = count;
+        let percent = adapter.observe(fraction, Instant::now());
+        let before = shared.expected_loss.swap(percent, Ordering::Relaxed);
+        if before != percent {
+            tracing::debug!(before, percent, "encoder's expected loss");
+        }
+    }
 }
 
 fn apply_jitter(s: &mut MediaStats, j: JitterStats, target: Duration) {

@@ -108,6 +108,9 @@ pub enum CodecError {
 /// Turns one frame of PCM into one RTP payload.
 pub trait Encoder: Send {
     fn encode(&mut self, pcm: &[i16], out: &mut Vec<u8>) -> Result<(), CodecError>;
+    /// The loss the far end reports, in percent, so a codec with FEC can spend bits on
+    /// it (`loss_adapt.rs`). Codecs without FEC ignore it.
+    fn set_expected_loss(&mut self, _percent: u8) {}
 }
 
 /// Turns RTP payloads back into PCM, and invents audio for frames that never came.
