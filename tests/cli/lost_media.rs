@@ -2,6 +2,8 @@
 //! blacks out every packet (STUN, DTLS, RTP, RTCP, both ways) and the JSON lines say so.
 //! - for 5 s mid-call: `no_media` 2 s into the silence (plus a 250 ms tick), quality MOS 1
 //!   while it lasts, and audio back (`media_restored`) within 2 s of the path returning;
+//! - for 8 s: an ICE restart through the operator 5 s into the silence (a re-offer it
+//!   answers), and audio back within 2 s of the path returning;
 //! - for good: the call ends with `MediaTimeout`, a clear error, and exit code 1.
 
 use dialtone_e2e::cli::{Cli, json_lines};
@@ -110,5 +112,56 @@ fn a_path_that_never_comes_back_ends_the_call_with_media_timeout() {
             .as_str()
             .is_some_and(|m| m.contains("no audio arrived for 4 s")),
         "{error}"
+    );
+}
+
+#[test]
+fn a_path_dead_for_8_s_restarts_ice_through_the_operator_and_audio_comes_back() {
+    let out = cli().run(&[
+        "call",
+        "+15550100",
+        "--json",
+        "--impair",
+        "blackout=3s+8s",
+        "--script",
+        "wait 15s; hangup",
+    ]);
+    let events = json_lines(&out.stdout);
+    // Level meters every 100 ms would drown a failure message.
+    let brief: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] != "level").collect();
+    assert!(
+        out.status.success(),
+        "{}\n{brief:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let no_media = events
+        .iter()
+        .find(|e| e["event"] == "no_media")
+        .unwrap_or_else(|| panic!("no no_media event: {brief:?}"));
+    let restart = events
+        .iter()
+        .find(|e| e["event"] == "ice_restart")
+        .unwrap_or_else(|| panic!("no ICE restart: {brief:?}"));
+    let silent_ms = restart["silent_ms"].as_u64().expect("silent_ms");
+    assert!((5_000..6_000).contains(&silent_ms), "{restart}");
+    // The operator took the re-offer: no renegotiation error.
+    assert!(
+        !events
+            .iter()
+            .any(|e| e["event"] == "error" && e["code"] == "RENEGOTIATION_FAILED"),
+        "{brief:?}"
+    );
+    let restored = events
+        .iter()
+        .find(|e| e["event"] == "media_restored" && at(e) > at(restart))
+        .unwrap_or_else(|| panic!("audio never came back after the restart: {brief:?}"));
+    // The path returns 8 s into the blackout, 6 s after the warning (which came 2 s in).
+    let back_after = at(restored) as i64 - (at(no_media) as i64 + 6_000);
+    assert!(
+        back_after < 2_000,
+        "audio back {back_after} ms after the path returned: {brief:?}"
+    );
+    println!(
+        "ICE restart {silent_ms} ms into the silence; audio back {back_after} ms after the path returned"
     );
 }

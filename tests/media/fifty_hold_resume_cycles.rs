@@ -1,4 +1,6 @@
-//! Fifty hold/resume cycles in one call; two-way audio comes back every time.
+//! Fifty hold/resume cycles in one call; two-way audio comes back every time, and no
+//! packet is written into a sender the hold has already taken away (the stack logged an
+//! error for each, and they never left).
 
 use dialtone_core::media::Direction;
 use dialtone_e2e::{Peer, connect, hold, resume, wait_silence};
@@ -32,6 +34,10 @@ async fn fifty_hold_resume_cycles_restore_two_way_audio_every_time() {
             a.rtp_received().await > heard_b_before,
             "cycle {cycle}: B's RTP stopped reaching A"
         );
+    }
+    for p in [&a, &b] {
+        let s = p.session.stats().await;
+        assert_eq!(s.rtp_write_errors, 0, "{}: {s:?}", p.name);
     }
     eprintln!("slowest audio return after resume: {slowest:?}");
 }

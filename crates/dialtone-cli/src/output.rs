@@ -107,6 +107,10 @@ impl Reporter {
                 "no audio from the far end for {:.1} s (the media path may be broken)",
                 *silent_ms as f64 / 1000.0
             ),
+            CallEvent::IceRestart { silent_ms } => format!(
+                "still no audio after {:.1} s: restarting ICE through the network",
+                *silent_ms as f64 / 1000.0
+            ),
             CallEvent::MediaRestored { silent_ms } => {
                 format!("audio is back after {:.1} s without", *silent_ms as f64 / 1000.0)
             }

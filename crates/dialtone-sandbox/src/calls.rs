@@ -3,6 +3,7 @@
 use crate::auth::require;
 use crate::errors::{ApiError, ApiResult, parse_json};
 use crate::far_end::{self, Behaviour};
+use crate::relay;
 use crate::state::{Origin, Sandbox, Session, lock};
 use axum::Json;
 use axum::body::Bytes;
@@ -117,6 +118,12 @@ async fn create(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) 
     };
     let session = s.add_session(device_id, number.clone(), Origin::Outgoing, info.clone(), None);
     tracing::info!(from = %own_number, to = %number, "session created");
+    if entry.is_none()
+        && let Some(callee) = s.registration_of(&number)
+    {
+        tokio::spawn(relay::ring(s.clone(), session, own_number, callee, offer.sdp));
+        return Ok((StatusCode::CREATED, Json(info)).into_response());
+    }
     tokio::spawn(far_end::run_outgoing(
         s.clone(),
         session,
@@ -167,10 +174,17 @@ async fn update_status(
         let Some(waiter) = waiter else {
             return Err(ApiError::invalid("there is no offer from the far end to answer"));
         };
-        if matches!(
-            change.status,
-            SessionStatus::Connected | SessionStatus::InProgress
-        ) {
+        let accepting = matches!(
+            session.status(),
+            None | Some(SessionStatus::Initial | SessionStatus::Ringing | SessionStatus::InProgress)
+        );
+        // Accepting the call; an answer to a re-offer on a connected call changes nothing.
+        if accepting
+            && matches!(
+                change.status,
+                SessionStatus::Connected | SessionStatus::InProgress
+            )
+        {
             if session.origin != Origin::Incoming {
                 return Err(ApiError::invalid("only the receiver accepts a session"));
             }
@@ -180,8 +194,24 @@ async fn update_status(
         let _ = waiter.send(answer.sdp.clone());
         return Ok(Json(lock(&session.info).clone()).into_response());
     }
+    let linked = s.peer_leg(&id).is_some();
     match (change.status, change.offer) {
-        (SessionStatus::Hold | SessionStatus::Resume, Some(offer)) => {
+        // A call between clients: the other client answers, in an event.
+        (SessionStatus::Hold | SessionStatus::Resume | SessionStatus::Connected, Some(offer)) if linked => {
+            let info = {
+                let mut info = lock(&session.info);
+                info.status = Some(relay::settled_status(change.status));
+                info.offer = Some(offer.clone());
+                // The answer comes later: the old one must not look like it.
+                let mut shown = info.clone();
+                shown.answer = None;
+                shown
+            };
+            tokio::spawn(relay::reoffer(s.clone(), session, change.status, offer.sdp));
+            Ok(Json(info).into_response())
+        }
+        // Connected with an offer: a media update on the established call (an ICE restart).
+        (SessionStatus::Hold | SessionStatus::Resume | SessionStatus::Connected, Some(offer)) => {
             let media = session
                 .far_end
                 .lock()
@@ -210,6 +240,7 @@ async fn update_status(
         }
         (SessionStatus::Ringing, None) if session.origin == Origin::Incoming => {
             session.set_status(SessionStatus::Ringing);
+            relay::ringing(&s, &session).await;
             Ok(Json(lock(&session.info).clone()).into_response())
         }
         (status, offer) => Err(ApiError::invalid(format!(
@@ -238,5 +269,6 @@ async fn remove(
         _ => SessionStatus::Terminated,
     };
     s.end_session(&id, status).await;
+    relay::hang_up_peer(&s, &id, status).await;
     Ok(StatusCode::NO_CONTENT)
 }

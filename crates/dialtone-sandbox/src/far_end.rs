@@ -193,7 +193,7 @@ async fn wait(session: &Session, d: Duration) -> bool {
 
 /// Ends the session, then tells the client: the network's state is final before the
 /// event announces it.
-async fn finish(s: &Sandbox, session: &Session, status: SessionStatus, reason: &str) {
+pub async fn finish(s: &Sandbox, session: &Session, status: SessionStatus, reason: &str) {
     s.end_session(&session.id, status).await;
     status_event(s, session, status, None, None, Some(reason)).await;
 }

@@ -6,6 +6,7 @@
 //! - `auth`: OAuth2 client-credentials token endpoint, OIDC discovery, bearer checks;
 //! - `registration`, `calls`, `events`: the three CAMARA APIs;
 //! - `far_end`: the numbers and how each behaves (the directory is [`far_end::DIRECTORY`]);
+//! - `relay`: calls between registered clients (+15550190…199);
 //! - `control`: status for QA, "call me", and fault injection for tests.
 
 pub mod alexa;
@@ -19,6 +20,7 @@ pub mod far_end;
 pub mod lex;
 pub mod lwa;
 mod registration;
+mod relay;
 mod state;
 
 pub use auth::SandboxCredentials;

@@ -71,6 +71,7 @@ async fn create(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) 
     // The spec's uniqueness rule: one active registration per (deviceId, phoneNumber).
     // The sandbox gives each device one number, so a second POST is refused; the client
     // recovers with GET ?deviceId= and DELETE.
+    let phone_number = s.allocate_number();
     let mut regs = lock(&s.registrations);
     if regs.values().any(|r| r.device_id == req.device_id) {
         return Err(ApiError::new(
@@ -82,7 +83,7 @@ async fn create(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) 
     let r = Registration {
         id: uuid::Uuid::new_v4().to_string(),
         device_id: req.device_id,
-        phone_number: s.allocate_number(),
+        phone_number,
         expires_at,
         created: Instant::now(),
     };

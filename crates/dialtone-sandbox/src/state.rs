@@ -136,6 +136,10 @@ pub struct Sandbox {
     pub alexa: crate::alexa::AlexaState,
     pub lwa: crate::lwa::LwaState,
     pub lex: crate::lex::LexState,
+    /// The two legs of each call between registered clients, both ways (`relay.rs`).
+    pub links: Mutex<HashMap<String, String>>,
+    /// Every event as JSON, with the device it is for: the browser phone's stream.
+    pub streams: tokio::sync::broadcast::Sender<(String, String)>,
     next_number: AtomicU32,
 }
 
@@ -169,6 +173,8 @@ impl Sandbox {
             alexa: Default::default(),
             lwa: Default::default(),
             lex: Default::default(),
+            links: Mutex::default(),
+            streams: tokio::sync::broadcast::channel(256).0,
             next_number: AtomicU32::new(0),
         }
     }
@@ -177,10 +183,38 @@ impl Sandbox {
         format!("http://{}", self.addr)
     }
 
-    /// Numbers handed to registered clients: +15550190, +15550191, ...
+    /// Numbers handed to registered clients: +15550190, +15550191, ... A number an active
+    /// registration holds is skipped while another is free, so calls between clients
+    /// reach the one they dial.
     pub fn allocate_number(&self) -> String {
-        let n = self.next_number.fetch_add(1, Ordering::Relaxed) % 10;
-        format!("+1555019{n}")
+        let taken: Vec<String> = lock(&self.registrations)
+            .values()
+            .map(|r| r.phone_number.clone())
+            .collect();
+        let mut candidate = String::new();
+        for _ in 0..10 {
+            let n = self.next_number.fetch_add(1, Ordering::Relaxed) % 10;
+            candidate = format!("+1555019{n}");
+            if !taken.contains(&candidate) {
+                break;
+            }
+        }
+        candidate
+    }
+
+    /// The newest active registration holding `number`.
+    pub fn registration_of(&self, number: &str) -> Option<Registration> {
+        lock(&self.registrations)
+            .values()
+            .filter(|r| r.phone_number == number)
+            .max_by_key(|r| r.created)
+            .cloned()
+    }
+
+    /// The other leg of a call between clients.
+    pub fn peer_leg(&self, id: &str) -> Option<Arc<Session>> {
+        let other = lock(&self.links).get(id).cloned()?;
+        self.session(&other)
     }
 
     /// Creates a session and makes it visible to the API.

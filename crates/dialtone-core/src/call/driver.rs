@@ -61,6 +61,11 @@ pub enum CallEvent {
     NoMedia {
         silent_ms: u64,
     },
+    /// Still no audio after `silent_ms`: ICE restarts through the network (a re-offer with
+    /// new credentials), so a path that changed or came back is found again.
+    IceRestart {
+        silent_ms: u64,
+    },
     /// Audio arrives again after `silent_ms` without.
     MediaRestored {
         silent_ms: u64,
@@ -252,6 +257,8 @@ async fn run(
         ..Default::default()
     };
     let mut watch: Option<MediaWatch> = None;
+    // How long the silence was when the watch asked for the restart now under way.
+    let mut stalled_for: Option<Duration> = None;
     let mut quality = super::quality::IntervalQuality::default();
     let emit = |e: CallEvent| {
         let _ = events.send(e);
@@ -339,6 +346,11 @@ async fn run(
                         Some(MediaVerdict::Restored { silent }) => {
                             emit(CallEvent::MediaRestored { silent_ms: silent.as_millis() as u64 });
                         }
+                        Some(MediaVerdict::Stalled { silent }) => {
+                            tracing::warn!(?silent, "still no audio: restarting ICE");
+                            stalled_for = Some(silent);
+                            let _ = machine.handle(Input::MediaStalled, Instant::now());
+                        }
                         Some(MediaVerdict::Timeout { silent }) => {
                             emit(CallEvent::Error {
                                 code: "MEDIA_TIMEOUT".into(),
@@ -378,6 +390,12 @@ async fn run(
         }
         while let Some(effect) = machine.poll_effect() {
             match effect {
+                Effect::Media(MediaOp::RestartIce) => {
+                    emit(CallEvent::IceRestart {
+                        silent_ms: stalled_for.take().map_or(0, |d| d.as_millis() as u64),
+                    });
+                    let _ = media_ops.send(MediaOp::RestartIce).await;
+                }
                 Effect::Media(op) => {
                     let _ = media_ops.send(op).await;
                 }
@@ -483,6 +501,7 @@ fn spawn_media_worker(
                 MediaOp::CreateOffer => Some(s.create_offer().await.map(MediaResult::OfferCreated)),
                 MediaOp::Hold => Some(s.hold().await.map(MediaResult::OfferCreated)),
                 MediaOp::Resume => Some(s.resume().await.map(MediaResult::OfferCreated)),
+                MediaOp::RestartIce => Some(s.restart_ice().await.map(MediaResult::OfferCreated)),
                 MediaOp::AcceptOffer(offer) => {
                     Some(
                         s.accept_offer(&offer)
@@ -551,7 +570,10 @@ fn spawn_signal_worker(
     let (tx, mut rx) = mpsc::channel::<SignalOp>(32);
     tokio::spawn(async move {
         while let Some(op) = rx.recv().await {
-            let renegotiation = matches!(op, SignalOp::Hold { .. } | SignalOp::Resume { .. });
+            let renegotiation = matches!(
+                op,
+                SignalOp::Hold { .. } | SignalOp::Resume { .. } | SignalOp::Renegotiate { .. }
+            );
             let best_effort = matches!(op, SignalOp::Ringing | SignalOp::Decline);
             if let Err(e) = provider.request(op).await {
                 let message = e.to_string();

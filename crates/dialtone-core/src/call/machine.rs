@@ -12,9 +12,8 @@
 //! answers and *where* the result goes, never what it says.
 
 use super::address::Address;
-use crate::media::Direction;
+pub use super::types::*;
 use std::collections::VecDeque;
-use std::fmt;
 use std::time::{Duration, Instant};
 
 /// How long an outgoing call may ring before we give up, if the network never says.
@@ -22,275 +21,13 @@ pub const SETUP_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long a hold or resume may wait for its answer before it is abandoned.
 pub const UPDATE_TIMEOUT: Duration = Duration::from_secs(10);
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "state", content = "reason")]
-pub enum CallState {
-    Idle,
-    Registering,
-    Dialing,
-    Ringing,
-    Proceeding,
-    Connected,
-    Holding,
-    Held,
-    Resuming,
-    Alerting,
-    Answering,
-    Ending,
-    Ended(EndReason),
-}
-
-impl CallState {
-    /// The state's name as the CLI and UI print it.
-    pub fn name(&self) -> &'static str {
-        match self {
-            CallState::Idle => "Idle",
-            CallState::Registering => "Registering",
-            CallState::Dialing => "Dialing",
-            CallState::Ringing => "Ringing",
-            CallState::Proceeding => "Proceeding",
-            CallState::Connected => "Connected",
-            CallState::Holding => "Holding",
-            CallState::Held => "Held",
-            CallState::Resuming => "Resuming",
-            CallState::Alerting => "Alerting",
-            CallState::Answering => "Answering",
-            CallState::Ending => "Ending",
-            CallState::Ended(_) => "Ended",
-        }
-    }
-
-    /// A call exists (media may be set up) and has not ended.
-    pub fn is_active(&self) -> bool {
-        !matches!(
-            self,
-            CallState::Idle | CallState::Registering | CallState::Ended(_)
-        )
-    }
-
-    /// Media is established: the states in which the call is "up".
-    pub fn is_established(&self) -> bool {
-        matches!(
-            self,
-            CallState::Connected | CallState::Holding | CallState::Held | CallState::Resuming
-        )
-    }
-}
-
-impl fmt::Display for CallState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CallState::Ended(r) => write!(f, "Ended ({r})"),
-            s => f.write_str(s.name()),
-        }
-    }
-}
-
-/// Why a call ended. The names follow CAMARA's session statuses where they exist.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub enum EndReason {
-    /// We hung up.
-    Hangup,
-    /// The far end hung up.
-    Terminated,
-    Busy,
-    NoAnswer,
-    Declined,
-    NotReachable,
-    /// The caller gave up before we answered.
-    SessionCancelled,
-    /// We declined an incoming call.
-    Rejected,
-    /// No audio arrived for the media timeout: we hung up.
-    MediaTimeout,
-    Failed(String),
-}
-
-impl fmt::Display for EndReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            EndReason::Failed(why) => write!(f, "Failed: {why}"),
-            other => write!(f, "{other:?}"),
-        }
-    }
-}
-
-/// What the user asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// Register with the network so calls can come in.
-    Register,
-    Dial(Address),
-    Answer,
-    Decline,
-    Hangup,
-    Hold,
-    Resume,
-    Mute(bool),
-    Dtmf(String),
-    /// Typed text, for bot calls.
-    Text(String),
-}
-
-impl Command {
-    pub(crate) fn name(&self) -> &'static str {
-        match self {
-            Command::Register => "register",
-            Command::Dial(_) => "dial",
-            Command::Answer => "answer",
-            Command::Decline => "decline",
-            Command::Hangup => "hang up",
-            Command::Hold => "hold",
-            Command::Resume => "resume",
-            Command::Mute(true) => "mute",
-            Command::Mute(false) => "unmute",
-            Command::Dtmf(_) => "send DTMF",
-            Command::Text(_) => "send text",
-        }
-    }
-}
-
-/// What signaling reports (a provider's events and the outcome of its requests).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Signal {
-    Registered,
-    RegistrationFailed(String),
-    /// The network ended our registration (expired, or ended by the operator).
-    RegistrationLost(String),
-    /// An incoming call.
-    Invitation {
-        from: String,
-        offer: String,
-    },
-    Ringing,
-    Proceeding,
-    /// The far end accepted our call; its answer to our first offer.
-    Answered {
-        answer: String,
-    },
-    /// Our accept of an incoming call was taken by the network.
-    AcceptConfirmed,
-    /// The answer to our hold or resume offer.
-    UpdateAnswered {
-        answer: String,
-    },
-    /// The network refused our hold or resume.
-    UpdateRejected(String),
-    /// The far end re-offers (it holds or resumes us).
-    RemoteOffer {
-        offer: String,
-    },
-    /// The session is over (remote hang-up, busy, ... or our own hang-up confirmed).
-    Ended(EndReason),
-    /// A signaling request failed for good (after the provider's own retries).
-    RequestFailed(String),
-}
-
-/// What the media layer reports back after an [`Effect::Media`] operation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MediaResult {
-    OfferCreated(String),
-    AnswerCreated { answer: String, direction: Direction },
-    AnswerApplied(Direction),
-    Failed(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
-    Command(Command),
-    Signal(Signal),
-    Media(MediaResult),
-    /// No audio has arrived for the media timeout (`media_watch.rs`): hang up, and end
-    /// with `MediaTimeout`.
-    MediaTimeout,
-}
-
-/// A media operation for the driver.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MediaOp {
-    CreateOffer,
-    AcceptOffer(String),
-    AcceptAnswer(String),
-    Hold,
-    Resume,
-    CancelOffer,
-    SetMuted(bool),
-    SendDtmf(String),
-    Close,
-}
-
-/// A signaling request for the driver.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SignalOp {
-    Register,
-    CreateSession {
-        to: Address,
-        offer: String,
-    },
-    /// Tell the caller we are alerting the user.
-    Ringing,
-    Accept {
-        answer: String,
-    },
-    Decline,
-    Hold {
-        offer: String,
-    },
-    Resume {
-        offer: String,
-    },
-    /// Answer a far-end re-offer.
-    AnswerUpdate {
-        answer: String,
-    },
-    Terminate,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect {
-    Media(MediaOp),
-    Signal(SignalOp),
-    State(CallState),
-    /// The far end put us on hold (true) or took us off it (false).
-    RemoteHold(bool),
-    Muted(bool),
-    /// Something went wrong without ending the call.
-    Error(CallError),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CallError {
-    #[error("cannot {command} while {state}")]
-    IllegalCommand { command: &'static str, state: String },
-    #[error("{what} failed: {why}; the call stays {state}")]
-    Renegotiation {
-        what: &'static str,
-        why: String,
-        state: String,
-    },
-    #[error("unexpected {input} while {state}; ignored")]
-    Unexpected { input: String, state: String },
-    #[error("the network ended our registration ({why}); {next}")]
-    RegistrationLost { why: String, next: &'static str },
-}
-
-impl CallError {
-    /// A stable code for scripts (`{"event":"error","code":…}`).
-    pub fn code(&self) -> &'static str {
-        match self {
-            CallError::IllegalCommand { .. } => "ILLEGAL_COMMAND",
-            CallError::Renegotiation { .. } => "RENEGOTIATION_FAILED",
-            CallError::Unexpected { .. } => "UNEXPECTED_INPUT",
-            CallError::RegistrationLost { .. } => "REGISTRATION_LOST",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pending {
     None,
     /// We are answering a far-end re-offer.
     RemoteUpdate,
+    /// Our ICE-restart re-offer is out; the state stays what the user sees.
+    IceRestart,
 }
 
 /// One call, from dial (or invitation) to its end.
@@ -406,6 +143,16 @@ impl CallMachine {
                 self.media_result(m);
                 Ok(())
             }
+            Input::MediaStalled => {
+                if matches!(self.state, CallState::Connected | CallState::Held)
+                    && self.pending == Pending::None
+                {
+                    self.pending = Pending::IceRestart;
+                    self.media(MediaOp::RestartIce);
+                    self.deadline = Some(now + UPDATE_TIMEOUT);
+                }
+                Ok(())
+            }
             Input::MediaTimeout => {
                 if self.state.is_established() {
                     self.end_as = Some(EndReason::MediaTimeout);
@@ -426,6 +173,10 @@ impl CallMachine {
             return;
         }
         self.deadline = None;
+        if self.pending == Pending::IceRestart {
+            self.ice_restart_failed(format!("no answer within {} s", UPDATE_TIMEOUT.as_secs()));
+            return;
+        }
         match self.state {
             CallState::Holding | CallState::Resuming => {
                 let what = if self.state == CallState::Holding {
@@ -609,6 +360,22 @@ impl CallMachine {
             (S::Holding | S::Resuming, Signal::UpdateRejected(why)) => {
                 self.renegotiation_failed(why);
             }
+            (S::Connected | S::Held, Signal::UpdateAnswered { answer })
+                if self.pending == Pending::IceRestart =>
+            {
+                self.media(MediaOp::AcceptAnswer(answer));
+            }
+            (S::Connected | S::Held, Signal::UpdateRejected(why) | Signal::RequestFailed(why))
+                if self.pending == Pending::IceRestart =>
+            {
+                self.ice_restart_failed(why);
+            }
+            (S::Connected | S::Held, Signal::RemoteOffer { offer })
+                if self.pending == Pending::IceRestart =>
+            {
+                // Glare: finish our restart first, then answer theirs.
+                self.deferred_offer = Some(offer);
+            }
             (S::Connected | S::Held, Signal::RemoteOffer { offer }) if self.pending == Pending::None => {
                 self.pending = Pending::RemoteUpdate;
                 self.media(MediaOp::AcceptOffer(offer));
@@ -664,6 +431,18 @@ impl CallMachine {
         self.answer_deferred_offer();
     }
 
+    fn ice_restart_failed(&mut self, why: String) {
+        self.pending = Pending::None;
+        self.deadline = None;
+        self.media(MediaOp::CancelOffer);
+        self.effects.push_back(Effect::Error(CallError::Renegotiation {
+            what: "ICE restart",
+            why,
+            state: self.state.to_string(),
+        }));
+        self.answer_deferred_offer();
+    }
+
     fn answer_deferred_offer(&mut self) {
         if let Some(offer) = self.deferred_offer.take() {
             self.pending = Pending::RemoteUpdate;
@@ -678,6 +457,22 @@ impl CallMachine {
                 if let Some(to) = self.target.clone() {
                     self.signal(SignalOp::CreateSession { to, offer });
                 }
+            }
+            (S::Connected | S::Held, MediaResult::OfferCreated(offer))
+                if self.pending == Pending::IceRestart =>
+            {
+                let held = self.state == S::Held;
+                self.signal(SignalOp::Renegotiate { offer, held });
+            }
+            (S::Connected | S::Held, MediaResult::AnswerApplied(_))
+                if self.pending == Pending::IceRestart =>
+            {
+                self.pending = Pending::None;
+                self.deadline = None;
+                self.answer_deferred_offer();
+            }
+            (S::Connected | S::Held, MediaResult::Failed(why)) if self.pending == Pending::IceRestart => {
+                self.ice_restart_failed(why);
             }
             (S::Holding, MediaResult::OfferCreated(offer)) => self.signal(SignalOp::Hold { offer }),
             (S::Resuming, MediaResult::OfferCreated(offer)) => self.signal(SignalOp::Resume { offer }),
@@ -703,8 +498,15 @@ impl CallMachine {
             {
                 self.pending = Pending::None;
                 self.signal(SignalOp::AnswerUpdate { answer });
-                // The far end holds us when it will not receive what we send.
-                let held = !direction.sends();
+                // The far end holds us when its offer is not sendrecv: `sendonly` (RFC 3264
+                // §8.4, music on hold) or `recvonly` (Dialtone's own hold: it stops sending).
+                // While we hold, our answer is never sendrecv; only `inactive` says they
+                // hold us too.
+                let held = if self.state == S::Held {
+                    direction == crate::media::Direction::Inactive
+                } else {
+                    direction != crate::media::Direction::SendRecv
+                };
                 if held != self.remote_hold {
                     self.remote_hold = held;
                     self.effects.push_back(Effect::RemoteHold(held));

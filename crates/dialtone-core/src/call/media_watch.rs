@@ -4,21 +4,28 @@
 //! A call can be `Connected` in signaling while no packet flows: a DTLS handshake that
 //! never completed, a path that died. While the far end should be sending (our direction
 //! receives, and it has not put us on hold), no packet for [`MediaWatchConfig::no_media`]
-//! raises `no_media`; packets again clear it; none for [`MediaWatchConfig::timeout`] ends
-//! the call with `MediaTimeout`.
+//! raises `no_media`; none for [`MediaWatchConfig::restart`] asks for an ICE restart (again
+//! every [`RESTART_AGAIN`] while it lasts); packets again clear it; none for
+//! [`MediaWatchConfig::timeout`] ends the call with `MediaTimeout`.
 
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MediaWatchConfig {
     pub no_media: Duration,
+    pub restart: Duration,
     pub timeout: Duration,
 }
+
+/// A restart that did not bring audio back is tried again this much later: a path can
+/// come back at any time, and ICE that failed never recovers without one.
+pub const RESTART_AGAIN: Duration = Duration::from_secs(10);
 
 impl Default for MediaWatchConfig {
     fn default() -> Self {
         Self {
             no_media: Duration::from_secs(2),
+            restart: Duration::from_secs(5),
             timeout: Duration::from_secs(30),
         }
     }
@@ -31,6 +38,8 @@ pub enum MediaVerdict {
     NoMedia { silent: Duration },
     /// Packets arrive again after `silent` without.
     Restored { silent: Duration },
+    /// Still nothing: time for an ICE restart.
+    Stalled { silent: Duration },
     /// Nothing for the whole timeout: the call cannot go on.
     Timeout { silent: Duration },
 }
@@ -42,6 +51,8 @@ pub struct MediaWatch {
     /// Since when nothing has arrived while expected.
     silent_since: Option<Instant>,
     warned: bool,
+    /// The silence after which the next restart is due.
+    next_restart: Duration,
     timed_out: bool,
 }
 
@@ -52,6 +63,7 @@ impl MediaWatch {
             last_count: 0,
             silent_since: None,
             warned: false,
+            next_restart: config.restart,
             timed_out: false,
         }
     }
@@ -63,6 +75,7 @@ impl MediaWatch {
         self.last_count = received;
         if arrived || !expected {
             let since = self.silent_since.take();
+            self.next_restart = self.config.restart;
             if self.warned {
                 self.warned = false;
                 return Some(MediaVerdict::Restored {
@@ -80,6 +93,10 @@ impl MediaWatch {
         if silent >= self.config.no_media && !self.warned {
             self.warned = true;
             return Some(MediaVerdict::NoMedia { silent });
+        }
+        if silent >= self.next_restart {
+            self.next_restart = silent + RESTART_AGAIN;
+            return Some(MediaVerdict::Stalled { silent });
         }
         None
     }
@@ -113,6 +130,7 @@ mod tests {
         let t0 = Instant::now();
         let mut w = MediaWatch::new(MediaWatchConfig {
             no_media: 2_000 * MS,
+            restart: 10_000 * MS,
             timeout: 5_000 * MS,
         });
         w.observe(t0, 10, true);
@@ -140,6 +158,41 @@ mod tests {
         assert!(matches!(
             w.observe(t0 + Duration::from_secs(43), 0, true),
             Some(MediaVerdict::NoMedia { .. })
+        ));
+    }
+
+    #[test]
+    fn a_long_silence_asks_for_an_ice_restart_and_again_while_it_lasts() {
+        let t0 = Instant::now();
+        let mut w = MediaWatch::new(MediaWatchConfig::default());
+        let mut verdicts = Vec::new();
+        for ms in (0..=21_000).step_by(250) {
+            if let Some(v) = w.observe(t0 + ms * MS, 7, true) {
+                verdicts.push(v);
+            }
+        }
+        assert_eq!(
+            verdicts,
+            [
+                MediaVerdict::NoMedia { silent: 2_000 * MS },
+                MediaVerdict::Stalled { silent: 5_000 * MS },
+                MediaVerdict::Stalled { silent: 15_000 * MS },
+            ]
+        );
+        // Audio back: the next silence starts counting from scratch.
+        assert!(matches!(
+            w.observe(t0 + 21_250 * MS, 8, true),
+            Some(MediaVerdict::Restored { .. })
+        ));
+        let mut later = Vec::new();
+        for ms in (21_500..=27_000).step_by(250) {
+            if let Some(v) = w.observe(t0 + ms * MS, 8, true) {
+                later.push(v);
+            }
+        }
+        assert!(matches!(
+            later[..],
+            [MediaVerdict::NoMedia { .. }, MediaVerdict::Stalled { .. }]
         ));
     }
 }

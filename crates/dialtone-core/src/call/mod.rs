@@ -9,6 +9,7 @@ pub mod machine;
 pub mod media_watch;
 pub mod number;
 pub mod quality;
+mod types;
 
 pub use address::Address;
 pub use driver::{AudioFactory, CallDriver, CallEvent, CallHandle};
@@ -21,5 +22,7 @@ pub use quality::{Quality, QualityWarning};
 
 #[cfg(test)]
 mod bot_tests;
+#[cfg(test)]
+mod ice_restart_tests;
 #[cfg(test)]
 mod tests;

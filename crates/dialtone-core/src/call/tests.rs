@@ -9,27 +9,27 @@ fn number() -> Address {
     Address::parse("+15550100").expect("number")
 }
 
-fn drain(m: &mut CallMachine) -> Vec<Effect> {
+pub(super) fn drain(m: &mut CallMachine) -> Vec<Effect> {
     std::iter::from_fn(|| m.poll_effect()).collect()
 }
 
-fn cmd(m: &mut CallMachine, c: Command) -> Vec<Effect> {
+pub(super) fn cmd(m: &mut CallMachine, c: Command) -> Vec<Effect> {
     m.handle(Input::Command(c), Instant::now())
         .expect("legal command");
     drain(m)
 }
 
-fn sig(m: &mut CallMachine, s: Signal) -> Vec<Effect> {
+pub(super) fn sig(m: &mut CallMachine, s: Signal) -> Vec<Effect> {
     m.handle(Input::Signal(s), Instant::now()).expect("signal");
     drain(m)
 }
 
-fn med(m: &mut CallMachine, r: MediaResult) -> Vec<Effect> {
+pub(super) fn med(m: &mut CallMachine, r: MediaResult) -> Vec<Effect> {
     m.handle(Input::Media(r), Instant::now()).expect("media");
     drain(m)
 }
 
-fn st(s: CallState) -> Effect {
+pub(super) fn st(s: CallState) -> Effect {
     Effect::State(s)
 }
 
@@ -58,7 +58,7 @@ fn proceeding() -> CallMachine {
     sig(&mut m, Signal::Proceeding);
     m
 }
-fn connected() -> CallMachine {
+pub(super) fn connected() -> CallMachine {
     let mut m = ringing();
     sig(
         &mut m,
@@ -69,12 +69,12 @@ fn connected() -> CallMachine {
     med(&mut m, MediaResult::AnswerApplied(Direction::SendRecv));
     m
 }
-fn holding() -> CallMachine {
+pub(super) fn holding() -> CallMachine {
     let mut m = connected();
     cmd(&mut m, Command::Hold);
     m
 }
-fn held() -> CallMachine {
+pub(super) fn held() -> CallMachine {
     let mut m = holding();
     med(&mut m, MediaResult::OfferCreated("hold-offer".into()));
     sig(
@@ -407,6 +407,27 @@ fn a_remote_hold_is_answered_and_reported() {
         },
     );
     assert_eq!(fx[1], Effect::RemoteHold(false));
+}
+
+#[test]
+fn a_far_end_that_holds_with_recvonly_holds_us_too() {
+    for (state, answer, held) in [
+        (connected(), Direction::SendOnly, true),
+        (connected(), Direction::Inactive, true),
+        (held(), Direction::RecvOnly, false),
+        (held(), Direction::Inactive, true),
+    ] {
+        let mut m = state;
+        sig(&mut m, Signal::RemoteOffer { offer: "o".into() });
+        med(
+            &mut m,
+            MediaResult::AnswerCreated {
+                answer: "a".into(),
+                direction: answer,
+            },
+        );
+        assert_eq!(m.is_remote_hold(), held, "answering {answer}");
+    }
 }
 
 #[test]

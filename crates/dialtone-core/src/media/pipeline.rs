@@ -105,6 +105,10 @@ pub struct Shared {
     /// DTLS is up: SRTP keys exist, so packets can be protected.
     pub connected: AtomicBool,
     pub closed: AtomicBool,
+    /// Our latest offer does not send (a hold is out): stop now, not when the answer
+    /// comes. The stack has already dropped the sender, and would log an error for
+    /// every packet written in between.
+    pub send_paused: AtomicBool,
     pub counters: Counters,
     /// Loss the encoder should expect, in percent, from RTCP (`loss_adapt.rs`).
     pub expected_loss: AtomicU8,
@@ -128,6 +132,7 @@ impl Shared {
             muted: AtomicBool::new(false),
             connected: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            send_paused: AtomicBool::new(false),
             counters: Counters::default(),
             expected_loss: AtomicU8::new(0),
             remote_reports: Arc::default(),
@@ -254,7 +259,10 @@ pub async fn send_loop(
         // The source runs even while held, so a file or tone keeps its own time.
         source.read(codec.clock_rate(), &mut pcm);
         // The stack does not enforce direction on send: this gate is the only one.
-        if !direction.sends() || !shared.connected.load(Ordering::Relaxed) {
+        if !direction.sends()
+            || shared.send_paused.load(Ordering::Relaxed)
+            || !shared.connected.load(Ordering::Relaxed)
+        {
             stream.mark_gap();
             continue;
         }

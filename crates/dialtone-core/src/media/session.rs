@@ -97,6 +97,10 @@ impl Negotiation {
     }
 }
 
+/// Binding requests per candidate pair, one per 200 ms check interval: 10 s, as long as
+/// the media watch waits between two ICE restarts (`call/media_watch.rs`).
+const ICE_BINDING_ATTEMPTS: u16 = 50;
+
 pub struct MediaSession {
     pc: Arc<dyn PeerConnection>,
     transceiver: Arc<dyn RtpTransceiver>,
@@ -173,6 +177,10 @@ impl MediaSession {
         let settings = SettingEngineBuilder::new()
             .with_include_loopback_candidate(config.is_loopback())
             .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
+            // A pair is checked for ICE_CHECKS_FOR, not the stack's 1.4 s: an ICE restart
+            // made while the path is still down must find it when it comes back, until the
+            // media watch restarts again (RFC 8445 §14.3 allows ~40 s per transaction).
+            .with_ice_connection_attempts(None, Some(ICE_BINDING_ATTEMPTS))
             .build();
         let ice_servers = if config.ice_servers.is_empty() {
             Vec::new()
@@ -380,6 +388,7 @@ impl MediaSession {
     ) -> Result<String, MediaError> {
         let previous = self.local_direction().await?;
         let gathered_before = *self.gathering.borrow();
+        self.shared.send_paused.store(!want.sends(), Ordering::Relaxed);
         if previous != want {
             self.transceiver
                 .set_direction(want.to_rtc())
@@ -467,6 +476,9 @@ impl MediaSession {
     }
 
     async fn roll_back(&self, previous: Direction) {
+        self.shared
+            .send_paused
+            .store(!previous.sends(), Ordering::Relaxed);
         if let Ok(rollback) = RTCSessionDescription::rollback(None)
             && let Err(e) = self.pc.set_local_description(rollback).await
         {

@@ -19,6 +19,8 @@ pub struct MediaStats {
     pub rtp_received: u64,
     pub bytes_received: u64,
     pub dtmf_packets_sent: u64,
+    /// Packets the stack refused to send (not connected, or no sender any more).
+    pub rtp_write_errors: u64,
     /// Packets the far end never delivered, from sequence numbers (stack's inbound stats).
     pub packets_lost: i64,
     /// Fraction of our packets the far end reports lost (RTCP RR), 0..1.
@@ -59,6 +61,7 @@ pub(crate) async fn collect(pc: &dyn PeerConnection, shared: &Shared) -> MediaSt
         rtp_received: c.rtp_received.load(Ordering::Relaxed),
         bytes_received: c.bytes_received.load(Ordering::Relaxed),
         dtmf_packets_sent: c.dtmf_sent.load(Ordering::Relaxed),
+        rtp_write_errors: c.write_errors.load(Ordering::Relaxed),
         frames_played: c.frames_played.load(Ordering::Relaxed),
         frames_recovered_fec: c.fec_recovered.load(Ordering::Relaxed),
         expected_loss_pct: shared.expected_loss.load(Ordering::Relaxed),

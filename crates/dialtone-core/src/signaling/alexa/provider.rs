@@ -319,6 +319,8 @@ impl SignalingProvider for AlexaProvider {
             SignalOp::Decline => self.end("Call declined by user").await,
             SignalOp::Hold { offer } => self.update(RenegotiationType::CallHold, offer).await,
             SignalOp::Resume { offer } => self.update(RenegotiationType::CallResume, offer).await,
+            // Amazon names "a Wi-Fi disconnection and reconnection" as a reason to renegotiate.
+            SignalOp::Renegotiate { offer, .. } => self.update(RenegotiationType::CallUpdate, offer).await,
             SignalOp::AnswerUpdate { answer } => self.answer_update(answer).await,
             SignalOp::Terminate => {
                 let result = self.end("Call ended by user").await;

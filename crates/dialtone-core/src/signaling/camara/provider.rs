@@ -374,6 +374,16 @@ impl SignalingProvider for CamaraProvider {
             },
             SignalOp::Hold { offer } => self.update(SessionStatus::Hold, offer).await,
             SignalOp::Resume { offer } => self.update(SessionStatus::Resume, offer).await,
+            // The spec's status update "may include updating SDP media": the status stays
+            // what it is, the offer carries the new transport.
+            SignalOp::Renegotiate { offer, held } => {
+                let status = if held {
+                    SessionStatus::Hold
+                } else {
+                    SessionStatus::Connected
+                };
+                self.update(status, offer).await
+            }
             SignalOp::AnswerUpdate { answer } => {
                 let status = lock(&self.inner)
                     .session
@@ -607,7 +617,12 @@ fn session_signals(inner: &Mutex<Inner>, data: &MediaSession) -> Vec<Signal> {
             session.far_update = Some(status);
             vec![Signal::RemoteOffer { offer }]
         }
-        (SessionStatus::Hold | SessionStatus::Resume, None, Some(answer))
+        // A far end's media update on an established call (an ICE restart of its own).
+        (SessionStatus::Connected, Some(offer), _) if session.answered || session.incoming => {
+            session.far_update = Some(status);
+            vec![Signal::RemoteOffer { offer }]
+        }
+        (SessionStatus::Hold | SessionStatus::Resume | SessionStatus::Connected, None, Some(answer))
             if session.pending_update.take().is_some() =>
         {
             vec![Signal::UpdateAnswered { answer }]
