@@ -4,6 +4,7 @@
 //!
 //! The scenarios share the machine's two cores, so they run one after another.
 
+use dialtone_core::media::impair::Way;
 use dialtone_core::media::socket::MediaRuntime;
 use dialtone_core::media::{CodecName, MediaConfig, MediaEvent};
 use dialtone_e2e::Peer;
@@ -145,7 +146,11 @@ async fn chromium_calls_dialtone_on_pcmu_and_dtmf_goes_both_ways_at_8000() {
     let _one = ONE_AT_A_TIME.lock().await;
     let chrome = Chromium::start().await;
     chrome.new_call(THEIRS, &["PCMU"]).await;
-    let mut us = Peer::new("Dialtone", OURS).await;
+    let rt = MediaRuntime::new(Some("loss=0%".parse().expect("impairment")));
+    let wire = rt.counters();
+    let mut config = MediaConfig::loopback();
+    config.runtime = Some(rt);
+    let mut us = Peer::with_config("Dialtone", OURS, config).await;
     let offer = chrome.offer().await;
     let answer = us.session.accept_offer(&offer).await.expect("our answer");
     assert!(answer.contains("telephone-event/8000"), "{answer}");
@@ -168,13 +173,74 @@ async fn chromium_calls_dialtone_on_pcmu_and_dtmf_goes_both_ways_at_8000() {
         }
     }
     assert_eq!(got, "159#");
-    // Ours → Chromium: on the payload type its offer gave telephone-event/8000. (A page
-    // cannot see received DTMF; that the packets go out on a negotiated type, not refused by
-    // either stack, is what is checked here, and over PCMU the events round-trip between
-    // two Dialtones in `dtmf_round_trip`.)
+    // Ours → Chromium: seen leaving our socket on the payload type its offer gave
+    // telephone-event/8000 (a page cannot see received DTMF; over PCMU the events
+    // round-trip between two Dialtones in `dtmf_round_trip`).
+    let te = telephone_event_pt(&offer, 8_000).expect("Chromium offers telephone-event/8000");
     us.session.send_dtmf("7").expect("DTMF over PCMU");
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert!(us.session.stats().await.dtmf_packets_sent >= 5);
+    assert!(
+        wire.rtp_of_type(Way::Out, te) >= 5,
+        "no telephone-event/8000 on the wire"
+    );
+    chrome.hang_up().await;
+}
+
+/// The telephone-event payload type at `rate` in `sdp`.
+fn telephone_event_pt(sdp: &str, rate: u32) -> Option<u8> {
+    sdp.lines().find_map(|l| {
+        let rest = l.strip_prefix("a=rtpmap:")?;
+        let (pt, name) = rest.split_once(' ')?;
+        (name.trim() == format!("telephone-event/{rate}")).then(|| pt.parse().ok())?
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dialtone_calls_chromium_on_opus_and_dtmf_goes_both_ways_at_48000() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let chrome = Chromium::start().await;
+    chrome.new_call(THEIRS, &[]).await;
+    // An impairment that drops nothing, for its per-payload-type counters at our socket.
+    let rt = MediaRuntime::new(Some("loss=0%".parse().expect("impairment")));
+    let wire = rt.counters();
+    let mut config = MediaConfig::loopback();
+    config.runtime = Some(rt);
+    let mut us = Peer::with_config("Dialtone", OURS, config).await;
+    let offer = us.session.create_offer().await.expect("our offer");
+    let answer = chrome.answer(&offer).await;
+    us.session
+        .accept_answer(&answer)
+        .await
+        .expect("Chromium's answer");
+    assert_eq!(us.session.codec(), Some(CodecName::Opus));
+    let te = telephone_event_pt(&answer, 48_000)
+        .unwrap_or_else(|| panic!("Chromium kept no telephone-event/48000: {answer}"));
+    both_hear(&us, &chrome, Duration::from_secs(5))
+        .await
+        .expect("two-way audio");
+
+    chrome.send_dtmf("3*8").await;
+    let mut got = String::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while got.len() < 3 && Instant::now() < deadline {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if let Some(MediaEvent::Dtmf(d)) = us.wait_event(left, |e| matches!(e, MediaEvent::Dtmf(_))).await {
+            got.push(d.digit);
+        }
+    }
+    assert_eq!(got, "3*8");
+    // Ours → Chromium, seen leaving our socket on the type Chromium's answer gave
+    // telephone-event/48000, and Chromium's audio going on around them.
+    let before = chrome.hearing().await.packets_received;
+    us.session.send_dtmf("7").expect("DTMF over Opus");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let events_out = wire.rtp_of_type(Way::Out, te);
+    assert!(
+        events_out >= 5,
+        "{events_out} telephone-event packets on the wire"
+    );
+    assert!(chrome.hearing().await.packets_received > before + 10);
     chrome.hang_up().await;
 }
 

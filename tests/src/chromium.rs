@@ -115,6 +115,26 @@ impl Chromium {
         reply["value"].clone()
     }
 
+    /// Opens `url` in place of the test page (the sandbox's browser phone).
+    pub async fn open(&self, url: &str) {
+        self.call("/url", json!({"url": url})).await;
+    }
+
+    /// Runs `body` (an async function body: `return` a value) in the current page;
+    /// a rejection panics with its message.
+    pub async fn eval(&self, body: &str) -> Value {
+        let script = format!(
+            "return (async () => {{ {body} }})().then(v => v === undefined ? null : v, e => ({{error: String(e)}}));"
+        );
+        let v = self
+            .call("/execute/sync", json!({"script": script, "args": []}))
+            .await;
+        if let Some(e) = v.get("error") {
+            panic!("{body} failed in Chromium: {e}");
+        }
+        v
+    }
+
     /// Runs `dt.<function>(...args)` in the page and returns its (awaited) result;
     /// a rejected promise comes back as `{"error": message}`.
     pub async fn run(&self, function: &str, args: Value) -> Value {

@@ -275,6 +275,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             for e in dialtone_sandbox::far_end::DIRECTORY {
                 println!("{}  {}", e.number, e.description);
             }
+            println!("{}", dialtone_sandbox::far_end::CLIENT_NUMBERS);
             for d in dialtone_sandbox::alexa::device::DEVICES {
                 println!("alexa:{}  {}", d.name, d.description);
             }
@@ -640,10 +641,15 @@ async fn sandbox(listen: SocketAddr, call_me_after: Option<String>) -> anyhow::R
         creds.token_url, creds.client_id, creds.client_secret
     );
     println!("  status         {}/sandbox/v1/status", sandbox.base_url());
+    println!(
+        "  browser phone  {}/phone (registers as a client you can call)",
+        sandbox.base_url()
+    );
     println!("Numbers:");
     for e in dialtone_sandbox::far_end::DIRECTORY {
         println!("  {}  {}", e.number, e.description);
     }
+    println!("  {}", dialtone_sandbox::far_end::CLIENT_NUMBERS);
     if let Some(after) = after {
         tokio::time::sleep(after).await;
         // Waits for a client to register if none has yet.

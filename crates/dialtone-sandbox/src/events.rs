@@ -159,6 +159,12 @@ pub async fn notify(s: &Sandbox, device_id: &str, event_type: &str, data: &impl 
         tracing::debug!(%device_id, %event_type, "no subscriber for event");
     }
     let data = serde_json::to_value(data).unwrap_or_default();
+    // The browser phone's stream gets every event of its device (it cannot subscribe a sink).
+    if s.streams.receiver_count() > 0
+        && let Ok(json) = serde_json::to_string(&cloud_event(s, event_type, data.clone()))
+    {
+        let _ = s.streams.send((device_id.to_owned(), json));
+    }
     for t in targets {
         let mut data = data.clone();
         if let Some(obj) = data.as_object_mut()
@@ -170,8 +176,8 @@ pub async fn notify(s: &Sandbox, device_id: &str, event_type: &str, data: &impl 
     }
 }
 
-async fn deliver(s: &Sandbox, target: &SubscriptionRecord, event_type: &str, data: serde_json::Value) {
-    let event = CloudEvent {
+fn cloud_event(s: &Sandbox, event_type: &str, data: serde_json::Value) -> CloudEvent {
+    CloudEvent {
         id: uuid::Uuid::new_v4().to_string(),
         source: s.base_url(),
         event_type: event_type.to_owned(),
@@ -179,7 +185,11 @@ async fn deliver(s: &Sandbox, target: &SubscriptionRecord, event_type: &str, dat
         datacontenttype: Some("application/json".into()),
         time: clock::format(clock::now()),
         data,
-    };
+    }
+}
+
+async fn deliver(s: &Sandbox, target: &SubscriptionRecord, event_type: &str, data: serde_json::Value) {
+    let event = cloud_event(s, event_type, data);
     let mut req = s
         .http
         .post(&target.subscription.sink)

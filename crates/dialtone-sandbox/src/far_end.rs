@@ -88,6 +88,9 @@ pub const DIRECTORY: [DirectoryEntry; 10] = [
     },
 ];
 
+/// The numbers the sandbox gives its registered clients, as `numbers` lists them.
+pub const CLIENT_NUMBERS: &str = "+15550190…+15550199  registered clients (Dialtone, the browser phone at /phone): dialling one rings that client";
+
 /// The caller the sandbox uses when it calls you.
 pub const SANDBOX_CALLER: &str = "+15550100";
 

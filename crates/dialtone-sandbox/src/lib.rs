@@ -7,6 +7,7 @@
 //! - `registration`, `calls`, `events`: the three CAMARA APIs;
 //! - `far_end`: the numbers and how each behaves (the directory is [`far_end::DIRECTORY`]);
 //! - `relay`: calls between registered clients (+15550190…199);
+//! - `phone`: the browser phone at `/phone`, and its event stream;
 //! - `control`: status for QA, "call me", and fault injection for tests.
 
 pub mod alexa;
@@ -19,6 +20,7 @@ mod events;
 pub mod far_end;
 pub mod lex;
 pub mod lwa;
+mod phone;
 mod registration;
 mod relay;
 mod state;
@@ -203,6 +205,7 @@ fn router(state: Arc<state::Sandbox>) -> Router {
         .merge(calls::routes())
         .merge(events::routes())
         .merge(control::routes())
+        .merge(phone::routes())
         .merge(alexa::routes())
         .merge(lwa::routes())
         .merge(lex::routes())

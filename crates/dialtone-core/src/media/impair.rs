@@ -193,6 +193,9 @@ impl std::str::FromStr for Impairment {
 #[derive(Debug, Default)]
 pub struct ImpairmentCounters {
     seen: Mutex<BTreeMap<(Way, PacketClass), (u64, u64)>>,
+    /// RTP packets per payload type (the header is clear text under SRTP): what really
+    /// went on the wire, DTMF events included.
+    payload_types: Mutex<BTreeMap<(Way, u8), u64>>,
     /// All packets seen / dropped, for a quick look.
     pub packets: AtomicU64,
     pub dropped: AtomicU64,
@@ -203,6 +206,14 @@ impl ImpairmentCounters {
     pub fn get(&self, way: Way, class: PacketClass) -> (u64, u64) {
         crate::lock(&self.seen)
             .get(&(way, class))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// RTP packets of payload type `pt` seen in `way` (dropped ones included).
+    pub fn rtp_of_type(&self, way: Way, pt: u8) -> u64 {
+        crate::lock(&self.payload_types)
+            .get(&(way, pt))
             .copied()
             .unwrap_or_default()
     }
@@ -236,6 +247,13 @@ impl Impairer {
             (mine, mine + theirs)
         };
         self.counters.packets.fetch_add(1, Ordering::Relaxed);
+        if class == PacketClass::Rtp
+            && let Some(b) = datagram.get(1)
+        {
+            *crate::lock(&self.counters.payload_types)
+                .entry((way, b & 0x7f))
+                .or_default() += 1;
+        }
         let targeted = self.config.drops.iter().any(|d| {
             d.class == class
                 && match d.way {
