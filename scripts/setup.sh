@@ -3,7 +3,9 @@
 #   scripts/setup.sh build   # compile the core and its tests (libopus, pkg-config)
 #   scripts/setup.sh app     # + the Tauri window (WebKitGTK) and Xvfb for headless machines
 #   scripts/setup.sh test    # everything `make test` uses
-# Only the distribution's package archive, crates.io and (Prism, for `test`) npm are used.
+#   scripts/setup.sh bench   # `make bench`: + Festival's voice and the PESQ scorer
+# Only the distribution's package archive, crates.io, npm (Prism, for `test`) and PyPI
+# (the PESQ scorer, for `bench`) are used.
 set -euo pipefail
 
 want=${1:-test}
@@ -25,7 +27,9 @@ case "$want" in
   build) pkgs=("${build_pkgs[@]}") ;;
   app | run) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}") ;;
   test) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}" "${test_pkgs[@]}") ;;
-  bench) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}" pulseaudio pulseaudio-utils webkit2gtk-driver curl python3) ;;
+  # festival + festvox-us-slt-hts: the speech the PESQ benchmark sends; python3-venv: its scorer.
+  bench) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}" pulseaudio pulseaudio-utils webkit2gtk-driver curl python3
+    python3-venv chromium chromium-driver festival festvox-us-slt-hts) ;;
   *) echo "usage: $0 build|app|test|bench" >&2; exit 2 ;;
 esac
 
@@ -94,6 +98,16 @@ if [ "$want" = test ] || [ "$want" = bench ]; then
   if ! tauri-driver --help >/dev/null 2>&1 && ! "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" --help >/dev/null 2>&1; then
     log "installing tauri-driver 2"
     cargo install tauri-driver --version '^2' --locked --quiet
+  fi
+fi
+if [ "$want" = bench ]; then
+  # The PESQ scorer (scripts/pesq-score.py), pinned, in a venv of its own under target/.
+  venv="$(dirname "$0")/../target/bench-venv"
+  pins=(numpy==1.26.4 scipy==1.11.4 pesq==0.0.4)
+  if ! "$venv/bin/python" -c 'import numpy, scipy, pesq' >/dev/null 2>&1; then
+    log "installing the PESQ scorer (${pins[*]}) in target/bench-venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "${pins[@]}"
   fi
 fi
 log "ready for '$want'"

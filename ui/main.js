@@ -108,6 +108,7 @@ function onState(state, reason) {
     ui.connectedAt = null;
     ui.muted = false;
     $("remote-hold").hidden = true;
+    showMediaNotice("");
     if (was !== "Ended") {
       if (reason) $("peer").textContent = `${$("peer").textContent} — ${reason}`;
       refreshHistory();
@@ -116,6 +117,11 @@ function onState(state, reason) {
   if (state === "Idle" && was === "Ended") $("peer").textContent = "";
   render();
   tick();
+}
+
+function showMediaNotice(text) {
+  $("no-media").textContent = text;
+  $("no-media").hidden = !text;
 }
 
 function onQuality(e) {
@@ -159,6 +165,15 @@ function onCallEvent(e) {
       break;
     case "remote_hold":
       $("remote-hold").hidden = !e.held;
+      break;
+    case "no_media":
+      showMediaNotice(`No audio from the other side for ${(e.silent_ms / 1000).toFixed(0)} s: the media path may be broken.`);
+      break;
+    case "ice_restart":
+      showMediaNotice(`Still no audio after ${(e.silent_ms / 1000).toFixed(0)} s: reconnecting the media path…`);
+      break;
+    case "media_restored":
+      showMediaNotice("");
       break;
     case "muted":
       ui.muted = e.muted;
@@ -255,7 +270,8 @@ async function refreshHistory() {
       const arrow = r.incoming ? "from" : "to";
       b.setAttribute("aria-label", `Call ${r.pretty} again; last call ${arrow} it ${when(r.started_at_ms)}, ${talked}, ${r.outcome}`);
       const who = Object.assign(document.createElement("span"), { textContent: `${r.incoming ? "↙" : "↗"} ${r.pretty}` });
-      const meta = Object.assign(document.createElement("span"), { className: "meta", textContent: `${talked} · ${r.outcome} · ${when(r.started_at_ms)}` });
+      const codec = r.codec ? ` · ${r.codec}` : "";
+      const meta = Object.assign(document.createElement("span"), { className: "meta", textContent: `${talked} · ${r.outcome}${codec} · ${when(r.started_at_ms)}` });
       b.append(who, meta);
       b.addEventListener("click", () => dial(r.number));
       li.append(b);
@@ -353,18 +369,24 @@ async function loadSettings() {
   $("aec").checked = devices.voice.echo_cancellation;
   $("ns").checked = devices.voice.noise_suppression;
   $("agc").checked = devices.voice.gain_control;
+  $("codecs-pref").value = devices.codecs ?? "";
+  ui.codecs = devices.codecs ?? "";
   $("settings-note").textContent = devices.error ? `No sound devices: ${devices.error}` : "";
 }
 
 async function saveSettings(e) {
   e.preventDefault();
   const voice = { echo_cancellation: $("aec").checked, noise_suppression: $("ns").checked, gain_control: $("agc").checked };
-  const saved = await call("set_audio", { input: $("input-device").value || null, output: $("output-device").value || null, voice });
+  const codecs = $("codecs-pref").value || null;
+  const saved = await call("set_audio", { input: $("input-device").value || null, output: $("output-device").value || null, voice, codecs });
   const info = await invoke("line_info");
   const wanted = $("account").value;
-  if (wanted !== providerOf(info)) {
+  // The codec order is the line's: a change reopens it, as a provider switch does.
+  const codecsChanged = saved !== undefined && (codecs ?? "") !== ui.codecs;
+  if (saved !== undefined) ui.codecs = codecs ?? "";
+  if (wanted !== providerOf(info) || codecsChanged) {
     if (IN_CALL.has(ui.state)) {
-      showError("Hang up before switching the provider.");
+      showError("Hang up before switching the provider or the codecs.");
       return;
     }
     const [network, account] = wanted.split(/:(.*)/s);

@@ -252,6 +252,8 @@ pub struct Devices {
     pub input: Option<String>,
     pub output: Option<String>,
     pub voice: VoiceSettings,
+    /// The remembered codec order (`opus,pcmu`), `None` for the default.
+    pub codecs: Option<String>,
     /// Why there is no list (no sound server), if so.
     pub error: Option<String>,
 }
@@ -277,24 +279,35 @@ pub async fn devices() -> Devices {
         input: prefs.input,
         output: prefs.output,
         voice: prefs.voice,
+        codecs: prefs.codecs,
         error,
     }
 }
 
-/// Chooses the devices (from the next call) and voice processing (at once), and
-/// remembers them.
+/// Chooses the devices (from the next call), voice processing (at once) and the codec
+/// order (when the line is next opened: the window reopens it), and remembers them.
 #[tauri::command]
 pub async fn set_audio(
     phone: State<'_, Phone>,
     input: Option<String>,
     output: Option<String>,
     voice: VoiceSettings,
+    codecs: Option<String>,
 ) -> Answer<()> {
     let (input, output) = (input.filter(|s| !s.is_empty()), output.filter(|s| !s.is_empty()));
+    let codecs = codecs.filter(|s| !s.trim().is_empty());
+    if let Some(list) = &codecs
+        && let Some(Err(e)) = dialtone_core::audio::parse_codecs(list)
+            .into_iter()
+            .find(Result::is_err)
+    {
+        return Err(CommandError::new("SETTINGS", e.to_string()));
+    }
     let prefs = DevicePrefs {
         input: input.clone(),
         output: output.clone(),
         voice,
+        codecs,
     };
     phone
         .with_line(|line| {

@@ -158,7 +158,7 @@ impl Phone {
             sandbox_url: None,
             audio: AudioChoice::automatic(),
             lex: Default::default(),
-            codecs: None,
+            codecs: dialtone_core::audio::DevicePrefs::load().codec_list(),
             impairment: None,
             media_timeout: None,
         };

@@ -467,7 +467,61 @@ async fn history_rows_and_directory_entries_dial_and_settings_are_saved() {
     let devices = w.invoke("devices", json!({})).await;
     assert_eq!(devices["voice"]["noise_suppression"], false, "{devices}");
     assert_eq!(devices["voice"]["echo_cancellation"], true, "{devices}");
+
+    // G.711 µ-law only: saved, the line reopens, and the next call is a PCMU call.
+    w.execute(
+        "document.getElementById('codecs-pref').value = 'pcmu';",
+        json!([]),
+    )
+    .await;
+    w.click("#settings button[type=submit]").await;
+    w.wait_for(
+        "the line reopened",
+        SETUP,
+        "return document.getElementById('settings-note').textContent.startsWith('Saved');",
+    )
+    .await;
+    w.wait_state("Ready", SETUP).await;
+    let devices = w.invoke("devices", json!({})).await;
+    assert_eq!(devices["codecs"], "pcmu", "{devices}");
+    // The last redial left its number in the field.
+    w.execute("document.getElementById('number').value = '';", json!([]))
+        .await;
+    dial_echo(w).await;
+    hang_up(w).await;
+    let rows = w.invoke("history", json!({"limit": 1})).await;
+    assert_eq!(rows[0]["codec"], "PCMU/8000", "{rows}");
     w.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_whose_network_drops_out_says_so_reconnects_and_clears() {
+    let desk = desk().await;
+    let w = &desk.w;
+    w.type_into("#number", "+15550110").await;
+    w.type_into("#number", ENTER).await;
+    w.wait_state("Connected", SETUP).await;
+    let shown = |text: &str| {
+        format!(
+            "const n = document.getElementById('no-media'); return !n.hidden && n.textContent.includes({text:?});"
+        )
+    };
+    // The far end's path drops out 3 s into the call, for 8 s.
+    w.wait_for(
+        "the no-audio notice",
+        STEP,
+        &shown("No audio from the other side"),
+    )
+    .await;
+    w.wait_for("the reconnect notice", STEP, &shown("reconnecting"))
+        .await;
+    w.wait_for(
+        "the notice gone with the audio back",
+        STEP,
+        "return document.getElementById('no-media').hidden;",
+    )
+    .await;
+    hang_up_and_close(w).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

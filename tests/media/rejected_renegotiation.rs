@@ -1,4 +1,5 @@
-//! A renegotiation that is rejected or fails leaves the call exactly as it was.
+//! A renegotiation that is rejected or fails leaves the call exactly as it was: a refused
+//! hold sends audio again.
 
 use dialtone_core::media::{CodecName, Direction, MediaError};
 use dialtone_e2e::{Peer, connect, hold, rtp_sent_over, wait_silence};
@@ -14,11 +15,13 @@ async fn rejected_hold_leaves_the_call_as_it_was() {
     // Signaling refuses the hold: the offer never reaches B.
     let _offer = a.session.hold().await.expect("hold offer");
     assert!(a.session.has_pending_offer().await);
-    // Until an answer is applied nothing changes.
+    // The negotiated direction waits for an answer, but our audio stops at once: the
+    // user asked for it, and the stack has already dropped the sender (what we wrote
+    // in between never left, and was once counted as sent).
     assert_eq!(a.session.direction(), Some(Direction::SendRecv));
     assert!(
-        rtp_sent_over(&a, Duration::from_millis(300)).await > 10,
-        "media stopped before the answer"
+        rtp_sent_over(&a, Duration::from_millis(300)).await <= 1,
+        "still sending with a hold out"
     );
     a.session.cancel_offer().await.expect("cancel");
     assert!(!a.session.has_pending_offer().await);

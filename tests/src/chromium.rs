@@ -39,21 +39,27 @@ pub const FLAGS: &[&str] = &[
 
 const PAGE: &str = include_str!("chromium_page.html");
 
-/// Serves the page on 127.0.0.1 (a secure context, as a real page would be) until the
-/// process ends.
-fn serve_page() -> u16 {
+/// Serves `files` (path, content type, body) on 127.0.0.1 until the process ends; any
+/// other path gets the first. A page from 127.0.0.1 is a secure context, as a real one.
+pub fn serve(files: Vec<(&'static str, &'static str, Vec<u8>)>) -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the page server");
     let port = listener.local_addr().expect("addr").port();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut s) = stream else { continue };
             let mut buf = [0u8; 2048];
-            let _ = s.read(&mut buf);
+            let n = s.read(&mut buf).unwrap_or(0);
+            let request = String::from_utf8_lossy(&buf[..n]);
+            let path = request.split(' ').nth(1).unwrap_or("/");
+            let Some((_, kind, body)) = files.iter().find(|f| f.0 == path).or(files.first()) else {
+                continue;
+            };
             let _ = write!(
                 s,
-                "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{PAGE}",
-                PAGE.len()
+                "HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
             );
+            let _ = s.write_all(body);
         }
     });
     port
@@ -95,7 +101,7 @@ impl Chromium {
             session,
             profile,
         };
-        let page = serve_page();
+        let page = serve(vec![("/", "text/html; charset=utf-8", PAGE.as_bytes().to_vec())]);
         c.call("/url", json!({"url": format!("http://127.0.0.1:{page}/")}))
             .await;
         c

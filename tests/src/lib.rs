@@ -8,6 +8,7 @@ pub mod lex;
 pub mod line;
 pub mod prism;
 pub mod pulse;
+pub mod relay;
 pub mod session;
 pub mod stall;
 pub mod webdriver;

@@ -64,6 +64,7 @@ impl Reporter {
                 direction,
                 rtp_sent,
                 rtp_received,
+                ..
             } => format!(
                 "media {}: {rtp_sent} packets sent, {rtp_received} received",
                 direction.map_or("-".to_owned(), |d| d.to_string())

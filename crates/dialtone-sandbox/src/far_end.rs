@@ -25,6 +25,7 @@ pub enum Behaviour {
     HangsUp,
     RingsThenAnswers,
     Emergency,
+    DropsOut,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +36,7 @@ pub struct DirectoryEntry {
 }
 
 /// 555-01xx is reserved for fiction.
-pub const DIRECTORY: [DirectoryEntry; 10] = [
+pub const DIRECTORY: [DirectoryEntry; 11] = [
     DirectoryEntry {
         number: "+15550100",
         behaviour: Behaviour::Echo,
@@ -86,7 +87,15 @@ pub const DIRECTORY: [DirectoryEntry; 10] = [
         behaviour: Behaviour::Emergency,
         description: "accepts callType EMERGENCY with locationDetails; echo",
     },
+    DirectoryEntry {
+        number: "+15550110",
+        behaviour: Behaviour::DropsOut,
+        description: "echo whose network drops out for 8 s after 3 s (no_media, an ICE restart, audio back)",
+    },
 ];
+
+/// The path of +15550110: everything lost both ways, 3 s into its media session, for 8 s.
+pub const DROP_OUT: &str = "blackout=3s+8s";
 
 /// The numbers the sandbox gives its registered clients, as `numbers` lists them.
 pub const CLIENT_NUMBERS: &str = "+15550190…+15550199  registered clients (Dialtone, the browser phone at /phone): dialling one rings that client";
@@ -127,9 +136,21 @@ impl FarEnd {
     }
 
     pub async fn echo(s: &Sandbox) -> Result<FarEnd, MediaError> {
+        Self::echo_with(s.config.media.clone()).await
+    }
+
+    async fn echo_with(config: dialtone_core::media::MediaConfig) -> Result<FarEnd, MediaError> {
         let bridge = EchoBridge::new();
-        let media = MediaSession::new(s.config.media.clone(), bridge.clone(), bridge).await?;
+        let media = MediaSession::new(config, bridge.clone(), bridge).await?;
         Ok(FarEnd::new(Arc::new(media), Vec::new()))
+    }
+
+    /// An echo behind a network that drops out ([`DROP_OUT`]).
+    pub async fn dropping_out(s: &Sandbox) -> Result<FarEnd, MediaError> {
+        let mut config = s.config.media.clone();
+        config.impairment = DROP_OUT.parse().ok();
+        config.runtime = None;
+        Self::echo_with(config).await
     }
 
     /// Plays a tone that changes while the far end is held (it no longer receives).
@@ -303,6 +324,9 @@ pub async fn run_outgoing(
         }
         Behaviour::Tone => {
             answer(&s, &session, FarEnd::tone(&s).await, &offer).await;
+        }
+        Behaviour::DropsOut => {
+            answer(&s, &session, FarEnd::dropping_out(&s).await, &offer).await;
         }
         Behaviour::HangsUp => {
             if answer(&s, &session, FarEnd::echo(&s).await, &offer).await

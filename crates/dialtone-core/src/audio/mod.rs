@@ -21,7 +21,7 @@ pub use capture::DeviceSource;
 pub use device::{DeviceInfo, list as list_devices};
 pub use level::{LevelMeter, Levels};
 pub use playback::DeviceSink;
-pub use prefs::DevicePrefs;
+pub use prefs::{DevicePrefs, parse_codecs};
 pub use voice::{VoiceControl, VoiceProcessor, VoiceSettings};
 pub use wav::{WavSink, WavSource};
 

@@ -36,6 +36,9 @@ pub enum CallEvent {
         direction: Option<Direction>,
         rtp_sent: u64,
         rtp_received: u64,
+        /// The codec we send, once negotiated (a call too short for `stats` has it too).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        codec: Option<String>,
     },
     Stats {
         rtt_ms: Option<f64>,
@@ -445,6 +448,7 @@ async fn emit_media(m: &MediaSession, emit: &impl Fn(CallEvent)) {
         direction: s.direction,
         rtp_sent: s.rtp_sent,
         rtp_received: s.rtp_received,
+        codec: s.codec,
     });
 }
 

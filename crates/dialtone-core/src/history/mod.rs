@@ -212,7 +212,9 @@ impl Tracker {
             CallEvent::State { state, .. } if state == "Connected" && self.connected.is_none() => {
                 self.connected = Some(Instant::now());
             }
-            CallEvent::Stats { codec: Some(c), .. } => self.codec = Some(c.clone()),
+            CallEvent::Stats { codec: Some(c), .. } | CallEvent::Media { codec: Some(c), .. } => {
+                self.codec = Some(c.clone());
+            }
             CallEvent::Ended { reason } => {
                 let number = self.number.take()?;
                 return Some(EndedCall {
@@ -352,6 +354,22 @@ mod tests {
             ("+15550100", None)
         );
         std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn a_call_too_short_for_stats_still_records_its_codec() {
+        let mut t = Tracker::outgoing("+15550100");
+        t.on_event(&state("Connected"));
+        t.on_event(&CallEvent::Media {
+            direction: None,
+            rtp_sent: 0,
+            rtp_received: 0,
+            codec: Some("PCMA/8000".into()),
+        });
+        assert_eq!(
+            t.on_event(&ended("Hangup")).expect("row").codec.as_deref(),
+            Some("PCMA/8000")
+        );
     }
 
     #[test]

@@ -220,7 +220,7 @@ impl ImpairmentCounters {
 }
 
 /// The decisions, shared by every socket of one session.
-pub(crate) struct Impairer {
+pub struct Impairer {
     config: Impairment,
     started: Instant,
     rng: Mutex<StdRng>,
@@ -229,7 +229,7 @@ pub(crate) struct Impairer {
 
 impl Impairer {
     /// `None`: drop it. `Some(d)`: deliver it after `d`.
-    pub(crate) fn decide(&self, way: Way, datagram: &[u8]) -> Option<Duration> {
+    pub fn decide(&self, way: Way, datagram: &[u8]) -> Option<Duration> {
         let class = PacketClass::of(datagram);
         let now = self.started.elapsed();
         let (nth_way, nth_both) = {
@@ -285,7 +285,7 @@ impl Impairer {
 }
 
 impl Impairer {
-    pub(crate) fn new(config: Impairment) -> Self {
+    pub fn new(config: Impairment) -> Self {
         let rng = match config.seed {
             Some(seed) => StdRng::seed_from_u64(seed),
             None => StdRng::from_rng(&mut rand::rng()),
