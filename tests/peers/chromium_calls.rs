@@ -4,7 +4,7 @@
 //!
 //! The scenarios share the machine's two cores, so they run one after another.
 
-use dialtone_core::media::impair::Way;
+use dialtone_core::media::impair::{ImpairmentCounters, Way};
 use dialtone_core::media::socket::MediaRuntime;
 use dialtone_core::media::{CodecName, MediaConfig, MediaEvent};
 use dialtone_e2e::Peer;
@@ -146,11 +146,7 @@ async fn chromium_calls_dialtone_on_pcmu_and_dtmf_goes_both_ways_at_8000() {
     let _one = ONE_AT_A_TIME.lock().await;
     let chrome = Chromium::start().await;
     chrome.new_call(THEIRS, &["PCMU"]).await;
-    let rt = MediaRuntime::new(Some("loss=0%".parse().expect("impairment")));
-    let wire = rt.counters();
-    let mut config = MediaConfig::loopback();
-    config.runtime = Some(rt);
-    let mut us = Peer::with_config("Dialtone", OURS, config).await;
+    let (mut us, wire) = counted_peer().await;
     let offer = chrome.offer().await;
     let answer = us.session.accept_offer(&offer).await.expect("our answer");
     assert!(answer.contains("telephone-event/8000"), "{answer}");
@@ -163,16 +159,7 @@ async fn chromium_calls_dialtone_on_pcmu_and_dtmf_goes_both_ways_at_8000() {
     assert_eq!(chrome.hearing().await.codec, "audio/PCMU/8000");
 
     // Chromium's RTCDTMFSender → our decoder.
-    chrome.send_dtmf("159#").await;
-    let mut got = String::new();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while got.len() < 4 && Instant::now() < deadline {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if let Some(MediaEvent::Dtmf(d)) = us.wait_event(left, |e| matches!(e, MediaEvent::Dtmf(_))).await {
-            got.push(d.digit);
-        }
-    }
-    assert_eq!(got, "159#");
+    assert_eq!(digits_from(&chrome, &mut us, "159#").await, "159#");
     // Ours → Chromium: seen leaving our socket on the payload type its offer gave
     // telephone-event/8000 (a page cannot see received DTMF; over PCMU the events
     // round-trip between two Dialtones in `dtmf_round_trip`).
@@ -185,6 +172,30 @@ async fn chromium_calls_dialtone_on_pcmu_and_dtmf_goes_both_ways_at_8000() {
         "no telephone-event/8000 on the wire"
     );
     chrome.hang_up().await;
+}
+
+/// Dialtone with an impairment that drops nothing, for its per-payload-type counters of
+/// what really leaves our socket.
+async fn counted_peer() -> (Peer, std::sync::Arc<ImpairmentCounters>) {
+    let rt = MediaRuntime::new(Some("loss=0%".parse().expect("impairment")));
+    let wire = rt.counters();
+    let mut config = MediaConfig::loopback();
+    config.runtime = Some(rt);
+    (Peer::with_config("Dialtone", OURS, config).await, wire)
+}
+
+/// `digits` from Chromium's `RTCDTMFSender`, as our decoder heard them within 5 s.
+async fn digits_from(chrome: &Chromium, us: &mut Peer, digits: &str) -> String {
+    chrome.send_dtmf(digits).await;
+    let mut got = String::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while got.len() < digits.len() && Instant::now() < deadline {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if let Some(MediaEvent::Dtmf(d)) = us.wait_event(left, |e| matches!(e, MediaEvent::Dtmf(_))).await {
+            got.push(d.digit);
+        }
+    }
+    got
 }
 
 /// The telephone-event payload type at `rate` in `sdp`.
@@ -201,12 +212,7 @@ async fn dialtone_calls_chromium_on_opus_and_dtmf_goes_both_ways_at_48000() {
     let _one = ONE_AT_A_TIME.lock().await;
     let chrome = Chromium::start().await;
     chrome.new_call(THEIRS, &[]).await;
-    // An impairment that drops nothing, for its per-payload-type counters at our socket.
-    let rt = MediaRuntime::new(Some("loss=0%".parse().expect("impairment")));
-    let wire = rt.counters();
-    let mut config = MediaConfig::loopback();
-    config.runtime = Some(rt);
-    let mut us = Peer::with_config("Dialtone", OURS, config).await;
+    let (mut us, wire) = counted_peer().await;
     let offer = us.session.create_offer().await.expect("our offer");
     let answer = chrome.answer(&offer).await;
     us.session
@@ -220,16 +226,7 @@ async fn dialtone_calls_chromium_on_opus_and_dtmf_goes_both_ways_at_48000() {
         .await
         .expect("two-way audio");
 
-    chrome.send_dtmf("3*8").await;
-    let mut got = String::new();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while got.len() < 3 && Instant::now() < deadline {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if let Some(MediaEvent::Dtmf(d)) = us.wait_event(left, |e| matches!(e, MediaEvent::Dtmf(_))).await {
-            got.push(d.digit);
-        }
-    }
-    assert_eq!(got, "3*8");
+    assert_eq!(digits_from(&chrome, &mut us, "3*8").await, "3*8");
     // Ours → Chromium, seen leaving our socket on the type Chromium's answer gave
     // telephone-event/48000, and Chromium's audio going on around them.
     let before = chrome.hearing().await.packets_received;

@@ -79,13 +79,17 @@ impl Runtime for MediaRuntime {
         let raw = Arc::new(socket.try_clone()?);
         let guard = Arc::new(Mutex::new(DtlsGuard::default()));
         crate::lock(&self.guards).push(guard.clone());
-        Ok(Arc::new(MediaSocket {
+        let socket = Arc::new(MediaSocket {
             inner: self.inner.wrap_udp_socket(socket)?,
             raw,
             impairer: self.impairer.clone(),
             guard,
             inbound: Mutex::new(Inbound::default()),
-        }))
+        });
+        if tokio::runtime::Handle::try_current().is_ok() {
+            tokio::spawn(guard_timer(Arc::downgrade(&socket)));
+        }
+        Ok(socket)
     }
 
     fn wrap_tcp_listener(&self, listener: std::net::TcpListener) -> io::Result<Arc<dyn AsyncTcpListener>> {
@@ -116,6 +120,32 @@ impl Runtime for MediaRuntime {
 
     fn block_on(&self, future: Pin<Box<dyn Future<Output = ()> + '_>>) {
         self.inner.block_on(future)
+    }
+}
+
+/// The DTLS guard's own timer for one socket: until the handshake is over or the socket
+/// is gone, our unanswered flight goes again when its wait runs out.
+async fn guard_timer(socket: std::sync::Weak<MediaSocket>) {
+    let mut pause = Duration::from_millis(100);
+    loop {
+        tokio::time::sleep(pause).await;
+        let Some(socket) = socket.upgrade() else { return };
+        let due = {
+            let mut guard = crate::lock(&socket.guard);
+            if guard.finished() {
+                return;
+            }
+            // Fine steps only while a flight of ours waits for its answer.
+            pause = Duration::from_millis(if guard.waiting() { 10 } else { 100 });
+            guard.on_tick(Instant::now())
+        };
+        if let Some((flight, to)) = due {
+            for d in flight {
+                if let Some(delay) = socket.decide(Way::Out, &d) {
+                    socket.send_later(d, to, delay);
+                }
+            }
+        }
     }
 }
 
@@ -171,7 +201,7 @@ impl MediaSocket {
         datagram: &[u8],
     ) -> Poll<io::Result<()>> {
         if PacketClass::of(datagram) == PacketClass::Dtls {
-            crate::lock(&self.guard).on_send(datagram);
+            crate::lock(&self.guard).on_send(datagram, transmit.destination, Instant::now());
         }
         match self.decide(Way::Out, datagram) {
             None => Poll::Ready(Ok(())),
@@ -220,8 +250,9 @@ impl AsyncUdpSocket for MediaSocket {
             // The usual path: the guard takes note, the datagrams go as they are.
             if PacketClass::of(transmit.contents) == PacketClass::Dtls {
                 let mut guard = crate::lock(&self.guard);
+                let now = Instant::now();
                 for datagram in transmit.contents.chunks(size) {
-                    guard.on_send(datagram);
+                    guard.on_send(datagram, transmit.destination, now);
                 }
             }
             return self.inner.poll_send(cx, transmit);
