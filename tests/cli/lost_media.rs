@@ -4,7 +4,8 @@
 //!   while it lasts, and audio back (`media_restored`) within 2 s of the path returning;
 //! - for 8 s: an ICE restart through the operator 5 s into the silence (a re-offer it
 //!   answers), and audio back within 2 s of the path returning;
-//! - for good: the call ends with `MediaTimeout`, a clear error, and exit code 1.
+//! - for good: the call ends with `MediaTimeout`, a clear error, and exit code 1; when it
+//!   is the DTLS handshake that never got through, the error says media was not secured.
 
 use dialtone_e2e::cli::{Cli, json_lines};
 
@@ -163,5 +164,33 @@ fn a_path_dead_for_8_s_restarts_ice_through_the_operator_and_audio_comes_back() 
     );
     println!(
         "ICE restart {silent_ms} ms into the silence; audio back {back_after} ms after the path returned"
+    );
+}
+
+#[test]
+fn a_handshake_that_never_gets_through_ends_the_call_saying_media_was_not_secured() {
+    let out = cli().run(&[
+        "call",
+        "+15550100",
+        "--json",
+        "--impair",
+        "loss=100%,only=dtls",
+        "--media-timeout",
+        "3s",
+        "--script",
+        "wait 10s; hangup",
+    ]);
+    let events = json_lines(&out.stdout);
+    let brief: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] != "level").collect();
+    assert_eq!(out.status.code(), Some(1), "{brief:?}");
+    let error = events
+        .iter()
+        .find(|e| e["event"] == "error" && e["code"] == "MEDIA_TIMEOUT")
+        .unwrap_or_else(|| panic!("no MEDIA_TIMEOUT error: {brief:?}"));
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("media could not be secured")),
+        "{error}"
     );
 }

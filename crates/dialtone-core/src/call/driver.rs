@@ -355,12 +355,20 @@ async fn run(
                             let _ = machine.handle(Input::MediaStalled, Instant::now());
                         }
                         Some(MediaVerdict::Timeout { silent }) => {
-                            emit(CallEvent::Error {
-                                code: "MEDIA_TIMEOUT".into(),
-                                message: format!(
+                            let message = if m.secured() {
+                                format!(
                                     "no audio arrived for {} s; the media path to the far end is lost, so the call is ended (check the network, a firewall or VPN)",
                                     silent.as_secs()
-                                ),
+                                )
+                            } else {
+                                format!(
+                                    "media could not be secured: the DTLS handshake with the far end did not complete in {} s, so the call is ended (a firewall or VPN may block UDP, or the far end refused our certificate)",
+                                    silent.as_secs()
+                                )
+                            };
+                            emit(CallEvent::Error {
+                                code: "MEDIA_TIMEOUT".into(),
+                                message,
                             });
                             let _ = machine.handle(Input::MediaTimeout, Instant::now());
                         }

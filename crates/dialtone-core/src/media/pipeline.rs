@@ -104,6 +104,8 @@ pub struct Shared {
     pub muted: AtomicBool,
     /// DTLS is up: SRTP keys exist, so packets can be protected.
     pub connected: AtomicBool,
+    /// DTLS completed at least once in this session (SRTP keys were made).
+    pub secured: AtomicBool,
     pub closed: AtomicBool,
     /// Our latest offer does not send (a hold is out): stop now, not when the answer
     /// comes. The stack has already dropped the sender, and would log an error for
@@ -131,6 +133,7 @@ impl Shared {
         Self {
             muted: AtomicBool::new(false),
             connected: AtomicBool::new(false),
+            secured: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             send_paused: AtomicBool::new(false),
             counters: Counters::default(),

@@ -144,6 +144,9 @@ impl PeerConnectionEventHandler for Handler {
         self.shared
             .connected
             .store(event == MediaEvent::Connected, Ordering::Relaxed);
+        if event == MediaEvent::Connected {
+            self.shared.secured.store(true, Ordering::Relaxed);
+        }
         self.shared.emit(event);
     }
 
@@ -666,6 +669,11 @@ impl MediaSession {
         }
         self.shared.enqueue_dtmf(&events);
         Ok(())
+    }
+
+    /// Whether the DTLS handshake ever completed: without it no audio can be sent or heard.
+    pub fn secured(&self) -> bool {
+        self.shared.secured.load(Ordering::Relaxed)
     }
 
     /// RTP packets received so far (cheap: no stats report).
