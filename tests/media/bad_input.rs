@@ -1,5 +1,6 @@
 //! Garbage SDP, SDP without audio and unknown codecs give clear errors, never a panic,
-//! and the session stays usable.
+//! and the session stays usable; RTP of a payload type nobody negotiated stops at our
+//! socket (the stack logged an error for every such packet).
 
 use dialtone_core::media::MediaError;
 use dialtone_e2e::{Peer, connect};
@@ -50,4 +51,26 @@ async fn bad_offers_are_refused_with_clear_errors_and_the_session_survives() {
     // After all that, a real call still connects.
     connect(&mut a, &mut b).await;
     assert!(b.wait_to_hear(1000.0, Duration::from_secs(3)).await.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rtp_of_a_payload_type_nobody_negotiated_stops_at_our_socket() {
+    let a = Peer::new("A", 1000.0).await;
+    let b = Peer::new("B", 2000.0).await;
+    let offer = a.session.create_offer().await.expect("offer");
+    let answer = b.session.accept_offer(&offer).await.expect("answer");
+    // A far end that renumbers Opus in its answer: A sends Opus as 96, which B never
+    // offered, and expects 96 from B, which sends 111.
+    let renumbered = answer.replace(" 111", " 96").replace(":111 ", ":96 ");
+    a.session.accept_answer(&renumbered).await.expect("apply");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for p in [&a, &b] {
+        let s = p.session.stats().await;
+        assert!(s.rtp_unnegotiated_dropped > 20, "{}: {s:?}", p.name);
+        assert_eq!(
+            s.frames_played, 0,
+            "{}: played what it could not decode: {s:?}",
+            p.name
+        );
+    }
 }

@@ -15,6 +15,7 @@ pub mod impair;
 pub mod io;
 pub mod jitter;
 mod loss_adapt;
+pub mod payload_filter;
 mod pipeline;
 mod rtcp_tap;
 pub mod rtp_stream;

@@ -114,6 +114,9 @@ pub struct Shared {
     pub counters: Counters,
     /// Loss the encoder should expect, in percent, from RTCP (`loss_adapt.rs`).
     pub expected_loss: AtomicU8,
+    /// What our own sockets let through (`payload_filter.rs`); unset when a test brings
+    /// a runtime of its own.
+    pub payload_filter: std::sync::OnceLock<Arc<super::payload_filter::PayloadFilter>>,
     /// The far end's reports about what we send (`rtcp_tap.rs`).
     pub remote_reports: Arc<super::rtcp_tap::RemoteReports>,
     pub events: broadcast::Sender<MediaEvent>,
@@ -138,6 +141,7 @@ impl Shared {
             send_paused: AtomicBool::new(false),
             counters: Counters::default(),
             expected_loss: AtomicU8::new(0),
+            payload_filter: std::sync::OnceLock::new(),
             remote_reports: Arc::default(),
             events: broadcast::channel(256).0,
             negotiated: Mutex::new(None),
@@ -167,6 +171,9 @@ impl Shared {
     pub fn commit(&self, n: Negotiated) {
         if !n.direction.sends() {
             lock(&self.dtmf_out).clear();
+        }
+        if let Some(f) = self.payload_filter.get() {
+            f.allow(n.receive.keys().copied());
         }
         *lock(&self.negotiated) = Some(n);
     }

@@ -219,7 +219,11 @@ impl MediaSession {
         // Our sockets always: the DTLS guard works around the stack's retransmission.
         let runtime: Arc<dyn webrtc::runtime::Runtime> = match &config.runtime {
             Some(rt) => rt.clone(),
-            None => MediaRuntime::new(config.impairment.clone()),
+            None => {
+                let own = MediaRuntime::new(config.impairment.clone());
+                let _ = shared.payload_filter.set(own.payload_filter());
+                own
+            }
         };
         builder = builder.with_runtime(runtime);
         let pc: Arc<dyn PeerConnection> = Arc::new(

@@ -3,13 +3,15 @@
 //! - the DTLS guard (`dtls_guard.rs`): sends our last handshake flight again when the far
 //!   end repeats its own, which the stack fails to do;
 //! - the impairment (`impair.rs`), when one is set: loss, delay, jitter and targeted drops
-//!   on every packet, both ways.
+//!   on every packet, both ways;
+//! - the payload filter (`payload_filter.rs`): RTP of a type nobody negotiated stops here.
 //!
 //! The guard sits inside the impairment: what it sends again is impaired too, and it sees
 //! only what really arrived.
 
 use super::dtls_guard::DtlsGuard;
 use super::impair::{Impairer, Impairment, ImpairmentCounters, PacketClass, Way};
+use super::payload_filter::PayloadFilter;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
@@ -29,6 +31,7 @@ pub struct MediaRuntime {
     inner: Arc<dyn Runtime>,
     impairer: Option<Arc<Impairer>>,
     guards: Mutex<Vec<Arc<Mutex<DtlsGuard>>>>,
+    filter: Arc<PayloadFilter>,
 }
 
 impl fmt::Debug for MediaRuntime {
@@ -45,7 +48,14 @@ impl MediaRuntime {
             inner: Arc::new(webrtc::runtime::TokioRuntime),
             impairer: impairment.map(|i| Arc::new(Impairer::new(i))),
             guards: Mutex::default(),
+            filter: Arc::default(),
         })
+    }
+
+    /// The payload types its sockets let through to the stack (the session that owns the
+    /// runtime sets them at each negotiation).
+    pub fn payload_filter(&self) -> Arc<PayloadFilter> {
+        self.filter.clone()
     }
 
     /// What the impairment saw and dropped (none without an impairment).
@@ -84,6 +94,7 @@ impl Runtime for MediaRuntime {
             raw,
             impairer: self.impairer.clone(),
             guard,
+            filter: self.filter.clone(),
             inbound: Mutex::new(Inbound::default()),
         });
         if tokio::runtime::Handle::try_current().is_ok() {
@@ -165,6 +176,7 @@ struct MediaSocket {
     raw: Arc<std::net::UdpSocket>,
     impairer: Option<Arc<Impairer>>,
     guard: Arc<Mutex<DtlsGuard>>,
+    filter: Arc<PayloadFilter>,
     inbound: Mutex<Inbound>,
 }
 
@@ -279,7 +291,9 @@ impl AsyncUdpSocket for MediaSocket {
         if bufs.is_empty() || meta.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        if self.impairer.is_none() {
+        // Once a negotiation has set the filter, received datagrams go one by one through
+        // our queue (as when impaired): a batch cannot lose a datagram in the middle.
+        if self.impairer.is_none() && !self.filter.active() {
             // The usual path: straight into the stack's buffers, the guard takes note.
             let polled = self.inner.poll_recv(cx, bufs, meta);
             if let Poll::Ready(Ok(n)) = &polled {
@@ -324,6 +338,9 @@ impl AsyncUdpSocket for MediaSocket {
                     let stride = m.stride.max(1);
                     let received = &inb.buf[..m.len.min(inb.buf.len())];
                     for datagram in received.chunks(stride) {
+                        if PacketClass::of(datagram) == PacketClass::Rtp && !self.filter.admits(datagram) {
+                            continue;
+                        }
                         if let Some(d) = self.decide(Way::In, datagram) {
                             inb.order += 1;
                             inb.queue.insert((now + d, inb.order), (datagram.to_vec(), m));

@@ -21,6 +21,8 @@ pub struct MediaStats {
     pub dtmf_packets_sent: u64,
     /// Packets the stack refused to send (not connected, or no sender any more).
     pub rtp_write_errors: u64,
+    /// RTP of a payload type the far end never negotiated, dropped at our socket.
+    pub rtp_unnegotiated_dropped: u64,
     /// Packets the far end never delivered, from sequence numbers (stack's inbound stats).
     pub packets_lost: i64,
     /// Fraction of our packets the far end reports lost (RTCP RR), 0..1.
@@ -62,6 +64,7 @@ pub(crate) async fn collect(pc: &dyn PeerConnection, shared: &Shared) -> MediaSt
         bytes_received: c.bytes_received.load(Ordering::Relaxed),
         dtmf_packets_sent: c.dtmf_sent.load(Ordering::Relaxed),
         rtp_write_errors: c.write_errors.load(Ordering::Relaxed),
+        rtp_unnegotiated_dropped: shared.payload_filter.get().map_or(0, |f| f.dropped()),
         frames_played: c.frames_played.load(Ordering::Relaxed),
         frames_recovered_fec: c.fec_recovered.load(Ordering::Relaxed),
         expected_loss_pct: shared.expected_loss.load(Ordering::Relaxed),
