@@ -563,6 +563,29 @@ mod tests {
     }
 
     #[test]
+    fn the_target_comes_back_down_once_the_jitter_is_gone() {
+        let t0 = Instant::now();
+        let mut b = jb(t0);
+        for i in 0..100u32 {
+            let jitter = Duration::from_millis(u64::from(i * 7 % 31));
+            b.push(i as u16, i * 160, 0, false, vec![0], t0 + F * i + jitter);
+            b.pop(t0 + F * i);
+        }
+        let high = b.target_delay();
+        assert!(high >= Duration::from_millis(35), "target {high:?}");
+        // Three seconds of a steady path: the window forgets the jitter.
+        for i in 100..250u32 {
+            b.push(i as u16, i * 160, 0, false, vec![0], t0 + F * i);
+            b.pop(t0 + F * i);
+        }
+        let low = b.target_delay();
+        assert!(
+            low <= Duration::from_millis(21),
+            "target stayed at {low:?} (was {high:?})"
+        );
+    }
+
+    #[test]
     fn a_stream_that_comes_back_off_the_grid_or_far_ahead_plays_at_once() {
         for (ts, marker) in [(160 * 40 + 37, false), (160 * 40, false), (160 * 5 + 80, false)] {
             let t0 = Instant::now();
