@@ -9,7 +9,7 @@ use dialtone_core::media::socket::MediaRuntime;
 use dialtone_e2e::Peer;
 use dialtone_e2e::bench::{median, ms, runtime};
 use dialtone_e2e::chromium::{Chromium, serve};
-use dialtone_e2e::relay::Relay;
+use dialtone_e2e::relay::{Relay, connect_page_peers};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -46,21 +46,7 @@ async fn chromium_once(chrome: &Chromium, page: &str, spec: &str) -> Option<Dura
     chrome.eval("await dt.setup('/silence.wav');").await;
     let mut relay = Relay::new(spec.parse().expect("impairment"));
     let t0 = Instant::now();
-    let offer = chrome.eval("return await dt.offer();").await;
-    let offer = relay.route(offer.as_str().unwrap_or_default()).await;
-    let answer = chrome
-        .eval(&format!(
-            "return await dt.answer({});",
-            serde_json::to_string(&offer).unwrap_or_default()
-        ))
-        .await;
-    let answer = relay.route(answer.as_str().unwrap_or_default()).await;
-    chrome
-        .eval(&format!(
-            "await dt.accept({});",
-            serde_json::to_string(&answer).unwrap_or_default()
-        ))
-        .await;
+    connect_page_peers(chrome, &mut relay).await;
     let took = loop {
         if chrome.eval("return await dt.flowing();").await == Value::Bool(true) {
             break Some(t0.elapsed());

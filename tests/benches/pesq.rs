@@ -19,7 +19,7 @@ use dialtone_core::media::MediaConfig;
 use dialtone_e2e::bench::{median, runtime};
 use dialtone_e2e::chromium::Chromium;
 use dialtone_e2e::line::{provider, sandbox};
-use dialtone_e2e::relay::Relay;
+use dialtone_e2e::relay::{Relay, connect_page_peers};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
@@ -159,21 +159,7 @@ async fn chromium_once(chrome: &Chromium, page: &str, out: &Path, spec: &str) ->
     chrome.open(page).await;
     chrome.eval("await dt.setup('/speech.wav');").await;
     let mut relay = Relay::new(spec.parse().map_err(|e| format!("{e}"))?);
-    let offer = chrome.eval("return await dt.offer();").await;
-    let offer = relay.route(offer.as_str().unwrap_or_default()).await;
-    let answer = chrome
-        .eval(&format!(
-            "return await dt.answer({});",
-            serde_json::to_string(&offer).unwrap_or_default()
-        ))
-        .await;
-    let answer = relay.route(answer.as_str().unwrap_or_default()).await;
-    chrome
-        .eval(&format!(
-            "await dt.accept({});",
-            serde_json::to_string(&answer).unwrap_or_default()
-        ))
-        .await;
+    connect_page_peers(chrome, &mut relay).await;
     let started = Instant::now();
     while chrome.eval("return await dt.flowing();").await != Value::Bool(true) {
         if started.elapsed() > Duration::from_secs(10) {

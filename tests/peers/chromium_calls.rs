@@ -29,14 +29,15 @@ async fn both_hear(us: &Peer, chrome: &Chromium, within: Duration) -> Result<Dur
     }
 }
 
-/// Dialtone offers (and so is the DTLS server); Chromium answers.
-async fn dialtone_calls(chrome: &Chromium, us: &Peer) {
+/// Dialtone offers (and so is the DTLS server); Chromium answers. Returns the answer.
+async fn dialtone_calls(chrome: &Chromium, us: &Peer) -> String {
     let offer = us.session.create_offer().await.expect("our offer");
     let answer = chrome.answer(&offer).await;
     us.session
         .accept_answer(&answer)
         .await
         .expect("Chromium's answer");
+    answer
 }
 
 /// A packet counter of Chromium's over 600 ms, once packets sent before the change have
@@ -213,12 +214,7 @@ async fn dialtone_calls_chromium_on_opus_and_dtmf_goes_both_ways_at_48000() {
     let chrome = Chromium::start().await;
     chrome.new_call(THEIRS, &[]).await;
     let (mut us, wire) = counted_peer().await;
-    let offer = us.session.create_offer().await.expect("our offer");
-    let answer = chrome.answer(&offer).await;
-    us.session
-        .accept_answer(&answer)
-        .await
-        .expect("Chromium's answer");
+    let answer = dialtone_calls(&chrome, &us).await;
     assert_eq!(us.session.codec(), Some(CodecName::Opus));
     let te = telephone_event_pt(&answer, 48_000)
         .unwrap_or_else(|| panic!("Chromium kept no telephone-event/48000: {answer}"));

@@ -4,6 +4,7 @@
 //! Each packet of the call crosses one relay once, so each direction meets the impairment
 //! once, as with `--impair` on Dialtone's own sockets.
 
+use crate::chromium::Chromium;
 use dialtone_core::media::impair::{Impairer, Impairment, Way};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -102,6 +103,19 @@ impl Relay {
         }));
         port
     }
+}
+
+/// Connects the two peer connections of `tests/src/pesq_page.html` (`dt.offer`,
+/// `dt.answer`, `dt.accept`) with their SDP routed over `relay`.
+pub async fn connect_page_peers(chrome: &Chromium, relay: &mut Relay) {
+    let js = |sdp: &str| serde_json::to_string(sdp).unwrap_or_default();
+    let offer = chrome.eval("return await dt.offer();").await;
+    let offer = relay.route(offer.as_str().unwrap_or_default()).await;
+    let answer = chrome
+        .eval(&format!("return await dt.answer({});", js(&offer)))
+        .await;
+    let answer = relay.route(answer.as_str().unwrap_or_default()).await;
+    chrome.eval(&format!("await dt.accept({});", js(&answer))).await;
 }
 
 impl Drop for Relay {
