@@ -161,6 +161,7 @@ impl Phone {
             codecs: dialtone_core::audio::DevicePrefs::load().codec_list(),
             impairment: None,
             media_timeout: None,
+            camara: None,
         };
         let audio = match options.audio {
             AudioChoice::Devices { .. } => "devices",

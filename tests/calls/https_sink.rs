@@ -15,7 +15,7 @@ fn https_line(sandbox: &Sandbox, tls: Arc<LocalTls>, poll_after: Duration) -> Li
     let mut config = CamaraConfig::new(dialtone_core::new_device_id());
     config.sink_tls = Some(tls);
     config.poll_after = poll_after;
-    let endpoints = CamaraEndpoints::under(&sandbox.base_url());
+    let endpoints = CamaraEndpoints::under(&sandbox.base_url(), sandbox.camara());
     line_with(
         provider_on(sandbox, endpoints, config, Duration::from_secs(5)),
         1000.0,

@@ -11,7 +11,7 @@ use std::time::Duration;
 fn line_refreshing(sandbox: &Sandbox, margin: Duration) -> Line {
     let mut config = CamaraConfig::new(dialtone_core::new_device_id());
     config.refresh_margin = margin;
-    let endpoints = CamaraEndpoints::under(&sandbox.base_url());
+    let endpoints = CamaraEndpoints::under(&sandbox.base_url(), sandbox.camara());
     line_with(
         provider_on(sandbox, endpoints, config, Duration::from_secs(5)),
         1000.0,

@@ -33,7 +33,7 @@ pub fn provider(sandbox: &Sandbox, timeout: Duration) -> CamaraProvider {
     config.poll_after = Duration::from_secs(2);
     provider_on(
         sandbox,
-        CamaraEndpoints::under(&sandbox.base_url()),
+        CamaraEndpoints::under(&sandbox.base_url(), sandbox.camara()),
         config,
         timeout,
     )
@@ -49,7 +49,7 @@ pub fn provider_on(
 ) -> CamaraProvider {
     sandbox
         .credentials()
-        .provider(endpoints, config, timeout)
+        .provider(endpoints, sandbox.camara(), config, timeout)
         .expect("token source")
 }
 

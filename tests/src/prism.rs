@@ -1,6 +1,9 @@
 //! Prism in proxy mode in front of the sandbox: every request and response on the way
 //! is validated against one CAMARA spec, and with `--errors` a violation turns into an
-//! error response. Installed by `scripts/setup.sh test` into `tests/contract/`.
+//! error response; or in mock mode, answering from the spec's examples and validating
+//! what it is sent. Installed by `scripts/setup.sh test` into `tests/contract/`.
+
+use dialtone_core::signaling::camara::Dialect;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -17,9 +20,17 @@ fn contract_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("contract")
 }
 
-/// The spec file for an API, such as `webrtc-call-handling`.
-pub fn spec(api: &str) -> PathBuf {
-    contract_dir().join("specs").join(format!("{api}.yaml"))
+/// The spec file of `dialect` for an API: `webrtc-registration`, `webrtc-call-handling`
+/// or `webrtc-events` (in next, `webrtc-events-subscriptions`).
+pub fn spec(dialect: Dialect, api: &str) -> PathBuf {
+    let file = match (dialect, api) {
+        (Dialect::Next, "webrtc-events") => "webrtc-events-subscriptions",
+        _ => api,
+    };
+    contract_dir()
+        .join("specs")
+        .join(dialect.name())
+        .join(format!("{file}.yaml"))
 }
 
 fn free_port() -> u16 {
@@ -32,6 +43,17 @@ fn free_port() -> u16 {
 impl Prism {
     /// Proxies `spec` to `upstream` (the sandbox's base path for that API).
     pub fn proxy(spec: &Path, upstream: &str) -> Prism {
+        Prism::start(&["proxy", "--errors"], spec, Some(upstream), None)
+    }
+
+    /// Answers from `spec`'s examples, refusing (422) what does not validate. It also
+    /// calls the callbacks a subscription names (the event sink) with the examples, so it
+    /// is given the certificate of the sink it must trust.
+    pub fn mock(spec: &Path, sink_certificate: &Path) -> Prism {
+        Prism::start(&["mock", "--errors"], spec, None, Some(sink_certificate))
+    }
+
+    fn start(mode: &[&str], spec: &Path, upstream: Option<&str>, ca: Option<&Path>) -> Prism {
         let bin = contract_dir().join("node_modules/.bin/prism");
         assert!(
             bin.exists(),
@@ -41,10 +63,15 @@ impl Prism {
         let log = std::env::temp_dir().join(format!("dialtone-prism-{port}.log"));
         let out = std::fs::File::create(&log).expect("prism log");
         let err = out.try_clone().expect("prism log");
-        let child = Command::new(bin)
-            .args(["proxy", "--errors", "-h", "127.0.0.1", "-p", &port.to_string()])
+        let mut command = Command::new(bin);
+        if let Some(ca) = ca {
+            command.env("NODE_EXTRA_CA_CERTS", ca);
+        }
+        let child = command
+            .args(mode)
+            .args(["-h", "127.0.0.1", "-p", &port.to_string()])
             .arg(spec)
-            .arg(upstream)
+            .args(upstream)
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
@@ -79,6 +106,14 @@ impl Prism {
             let _ = f.read_to_string(&mut s);
         }
         s
+    }
+
+    /// Requests Prism has received (and validated) so far.
+    pub fn requests(&self) -> usize {
+        self.log_text()
+            .lines()
+            .filter(|l| l.contains("Request received"))
+            .count()
     }
 
     /// Prism's complaints about requests or responses so far.

@@ -6,6 +6,7 @@ use clap::Subcommand;
 use dialtone_core::account::{Account, AccountBook, AlexaAccount, LexAccount};
 use dialtone_core::auth::{LwaEndpoints, LwaTokens, SecretKind, Secrets};
 use dialtone_core::signaling::alexa::AlexaRegion;
+use dialtone_core::signaling::camara::{Dialect, detect};
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -17,9 +18,21 @@ pub enum AccountsCmd {
     Add {
         name: String,
         /// Where the operator serves the three APIs under their base paths
-        /// (`/webrtc-registration/vwip`, ...).
+        /// (`/webrtc-registration/v0.3`, ...).
         #[arg(long, value_name = "URL")]
         api_root: String,
+        /// The CAMARA version the operator speaks: r2.2 (the published release), wip or
+        /// next (the r3.1 candidates). Default: found from the operator (see the README).
+        #[arg(long, value_name = "VERSION", value_parser = parse_dialect)]
+        camara: Option<Dialect>,
+        /// The phone number to register, E.164 (CAMARA next: a client-credentials account
+        /// names it).
+        #[arg(long, value_name = "NUMBER")]
+        phone_number: Option<String>,
+        /// An HTTPS event sink even towards an operator on this machine (one that holds
+        /// to the specs' https-only sink).
+        #[arg(long)]
+        https_sink: bool,
         /// OAuth2 token endpoint (client credentials).
         #[arg(long, value_name = "URL")]
         token_url: String,
@@ -157,8 +170,27 @@ pub async fn run(cmd: AccountsCmd) -> anyhow::Result<ExitCode> {
             call_handling_url,
             events_url,
             default,
+            camara,
+            phone_number,
+            https_sink,
         } => {
-            let mut account = Account::new(&name, &api_root, &token_url, &client_id)?;
+            let camara = match camara {
+                Some(d) => d,
+                None => {
+                    let at = registration_url.as_deref().unwrap_or(&api_root);
+                    let found = detect::detect(at, Duration::from_secs(5)).await;
+                    eprintln!("{}: {}", found.dialect, found.how);
+                    found.dialect
+                }
+            };
+            let mut account = Account::new(&name, &api_root, &token_url, &client_id, camara)?;
+            account.phone_number = phone_number;
+            account.https_sink = https_sink;
+            if camara.registration_names_phone_number() && account.phone_number.is_none() {
+                eprintln!(
+                    "note: {camara} registers a client-credentials account with its number; add --phone-number unless the operator's tokens carry it"
+                );
+            }
             let e = &mut account.endpoints;
             for (slot, given) in [
                 (&mut e.registration, registration_url),
@@ -370,4 +402,9 @@ fn open_browser(url: &str) {
     {
         eprintln!("dialtone: could not open a browser ({e}); open the URL above yourself");
     }
+}
+
+/// `r2.2`, `wip` or `next`.
+pub fn parse_dialect(s: &str) -> Result<Dialect, String> {
+    Dialect::parse(s).ok_or_else(|| format!("'{s}' is not a CAMARA version: use r2.2, wip or next"))
 }

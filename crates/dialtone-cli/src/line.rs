@@ -47,6 +47,7 @@ pub async fn open(args: &CallArgs, out: &Reporter, network: Network) -> anyhow::
         codecs: args.codec.clone(),
         impairment: args.impair.clone(),
         media_timeout: args.media_timeout,
+        camara: args.camara,
     };
     let line = Line::open(&options).await?;
     for note in &line.notes {

@@ -82,6 +82,10 @@ struct CallArgs {
     /// embedded one.
     #[arg(long, value_name = "URL", conflicts_with = "account")]
     sandbox: Option<String>,
+    /// The CAMARA version of the sandbox: the embedded one speaks it (default wip); one
+    /// at --sandbox is found to speak one unless given (r2.2, wip or next).
+    #[arg(long, value_name = "VERSION", value_parser = accounts::parse_dialect, conflicts_with = "account")]
+    camara: Option<dialtone_core::signaling::camara::Dialect>,
     /// The operator account to use (`dialtone accounts list`); `sandbox` means the
     /// built-in sandbox. Default: the default account, or the sandbox when there is none.
     #[arg(long, value_name = "NAME")]
@@ -181,6 +185,9 @@ enum Cmd {
         /// Call the newest registered client after this long (such as 5s).
         #[arg(long, value_name = "DURATION")]
         call_me_after: Option<String>,
+        /// The CAMARA version it speaks: r2.2 (the published release), wip or next.
+        #[arg(long, value_name = "VERSION", value_parser = accounts::parse_dialect, default_value = "wip")]
+        camara: dialtone_core::signaling::camara::Dialect,
     },
     /// List the sandbox's numbers and what each does.
     Numbers,
@@ -266,7 +273,8 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::Sandbox {
             listen,
             call_me_after,
-        } => sandbox(listen, call_me_after).await,
+            camara,
+        } => sandbox(listen, call_me_after, camara).await,
         Cmd::Accounts { cmd } => accounts::run(cmd).await,
         Cmd::Alexa { cmd } => alexa::run(cmd).await,
         Cmd::Devices { json } => devices(json),
@@ -622,7 +630,11 @@ async fn listen(
     finish(&out, outcome)
 }
 
-async fn sandbox(listen: SocketAddr, call_me_after: Option<String>) -> anyhow::Result<ExitCode> {
+async fn sandbox(
+    listen: SocketAddr,
+    call_me_after: Option<String>,
+    camara: dialtone_core::signaling::camara::Dialect,
+) -> anyhow::Result<ExitCode> {
     let after = match call_me_after
         .as_deref()
         .map(|d| script::parse_duration(d).ok_or(d))
@@ -631,11 +643,22 @@ async fn sandbox(listen: SocketAddr, call_me_after: Option<String>) -> anyhow::R
         Ok(d) => d,
         Err(d) => anyhow::bail!("'{d}' is not a duration such as 5s"),
     };
-    let sandbox = dialtone_sandbox::Sandbox::start(listen, Default::default())
+    let config = dialtone_sandbox::SandboxConfig {
+        camara,
+        ..Default::default()
+    };
+    let sandbox = dialtone_sandbox::Sandbox::start(listen, config)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let creds = sandbox.credentials();
-    println!("Dialtone sandbox at {}", sandbox.base_url());
+    println!("Dialtone sandbox at {} speaking {camara}", sandbox.base_url());
+    println!(
+        "  CAMARA APIs    {0}{1}, {0}{2}, {0}{3}",
+        sandbox.base_url(),
+        camara.registration_base(),
+        camara.call_handling_base(),
+        camara.events_base()
+    );
     println!(
         "  token endpoint {} (client id {}, secret {})",
         creds.token_url, creds.client_id, creds.client_secret

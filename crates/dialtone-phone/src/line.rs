@@ -5,7 +5,7 @@ use dialtone_core::audio::{AudioBackend, AudioError, DeviceBackend, DevicePrefs,
 use dialtone_core::auth::{SecretError, Secrets, TokenError};
 use dialtone_core::call::{CallDriver, CallHandle};
 use dialtone_core::media::MediaConfig;
-use dialtone_core::signaling::camara::{CamaraConfig, CamaraEndpoints};
+use dialtone_core::signaling::camara::CamaraConfig;
 use dialtone_core::signaling::lex::{LexClient, LexDriver};
 use dialtone_core::signaling::{CallOptions, SignalingProvider};
 use dialtone_sandbox::{Sandbox, SandboxConfig, SandboxCredentials};
@@ -114,6 +114,9 @@ pub struct LineOptions {
     pub impairment: Option<dialtone_core::media::impair::Impairment>,
     /// How long without audio ends a call (`None`: the default, 30 s).
     pub media_timeout: Option<Duration>,
+    /// The CAMARA version of the sandbox: the embedded one speaks it (default wip); a
+    /// sandbox at `sandbox_url` is found to speak one when `None`.
+    pub camara: Option<dialtone_core::signaling::camara::Dialect>,
 }
 
 /// What the line is connected to, as the UI shows it.
@@ -207,7 +210,11 @@ impl Line {
                         (url.clone(), None, LineSource::Sandbox { url })
                     }
                     None => {
-                        let s = Sandbox::start(([127, 0, 0, 1], 0).into(), SandboxConfig::default())
+                        let config = SandboxConfig {
+                            camara: options.camara.unwrap_or_default(),
+                            ..SandboxConfig::default()
+                        };
+                        let s = Sandbox::start(([127, 0, 0, 1], 0).into(), config)
                             .await
                             .map_err(LineError::Sandbox)?;
                         notes.push(match options.network {
@@ -236,11 +243,20 @@ impl Line {
                 let credentials = SandboxCredentials::at(&root);
                 let timeout = Duration::from_secs(10);
                 let provider = match options.network {
-                    Network::Camara => Calls::Signaling(Arc::new(credentials.provider(
-                        CamaraEndpoints::under(&root),
-                        CamaraConfig::new(dialtone_core::new_device_id()),
-                        timeout,
-                    )?)),
+                    Network::Camara => {
+                        let dialect = match &sandbox {
+                            Some(s) => Some(s.camara()),
+                            None => options.camara,
+                        };
+                        let config = CamaraConfig::new(dialtone_core::new_device_id());
+                        let (provider, how) = credentials
+                            .camara_provider(&root, dialect, config, timeout)
+                            .await?;
+                        if let Some(how) = how {
+                            notes.push(format!("the sandbox speaks {how}"));
+                        }
+                        Calls::Signaling(Arc::new(provider))
+                    }
                     Network::Alexa => {
                         Calls::Signaling(Arc::new(credentials.alexa_provider(&root, timeout).await?))
                     }

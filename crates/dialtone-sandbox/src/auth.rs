@@ -12,14 +12,24 @@ use axum::routing::{get, post};
 use base64::Engine;
 use dialtone_core::auth::{ClientCredentials, LwaClient, LwaEndpoints, LwaTokens, Secrets, TokenError};
 use dialtone_core::signaling::alexa::{self, AlexaClient, AlexaConfig, AlexaProvider};
-use dialtone_core::signaling::camara::wire::scopes;
-use dialtone_core::signaling::camara::{CamaraClient, CamaraConfig, CamaraEndpoints, CamaraProvider};
+use dialtone_core::signaling::camara::{
+    CamaraClient, CamaraConfig, CamaraEndpoints, CamaraProvider, Dialect,
+};
 use dialtone_core::signaling::lex;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 pub const TOKEN_PATH: &str = "/oauth2/token";
+
+/// Every scope of every dialect: a token endpoint serves all API versions alike (a client
+/// of another version then fails at the API, with a message that says so, not here).
+fn all_scopes() -> Vec<String> {
+    let mut v: Vec<String> = Dialect::ALL.iter().flat_map(|d| d.client_scopes()).collect();
+    v.sort();
+    v.dedup();
+    v
+}
 
 /// What a client needs to get tokens from the sandbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +66,7 @@ impl SandboxCredentials {
     pub fn provider(
         &self,
         endpoints: CamaraEndpoints,
+        dialect: Dialect,
         config: CamaraConfig,
         timeout: std::time::Duration,
     ) -> Result<CamaraProvider, TokenError> {
@@ -63,12 +74,37 @@ impl SandboxCredentials {
             &self.client_id,
             &self.client_secret,
             &self.token_url,
-            scopes::all_client(),
+            dialect.client_scopes(),
         )?;
         Ok(CamaraProvider::new(
-            CamaraClient::new(endpoints, Arc::new(tokens), timeout),
+            CamaraClient::new(endpoints, dialect, Arc::new(tokens), timeout),
             config,
         ))
+    }
+
+    /// A CAMARA client of the sandbox at `root` in `dialect`, or in the dialect it is found
+    /// to speak when `None` (with a sentence on how it was found). In next, the client
+    /// registers a client number no one holds.
+    pub async fn camara_provider(
+        &self,
+        root: &str,
+        dialect: Option<Dialect>,
+        config: CamaraConfig,
+        timeout: std::time::Duration,
+    ) -> Result<(CamaraProvider, Option<String>), TokenError> {
+        let (dialect, how) = match dialect {
+            Some(d) => (d, None),
+            None => {
+                let found = dialtone_core::signaling::camara::detect::detect(root, timeout).await;
+                (found.dialect, Some(format!("{}: {}", found.dialect, found.how)))
+            }
+        };
+        let mut config = config;
+        if dialect.registration_names_phone_number() && config.phone_number.is_none() {
+            config.phone_number = Some(free_client_number(root, timeout).await);
+        }
+        let provider = self.provider(CamaraEndpoints::under(root, dialect), dialect, config, timeout)?;
+        Ok((provider, how))
     }
 
     /// The sandbox's Login with Amazon client at `root`.
@@ -177,7 +213,7 @@ async fn discovery(State(s): State<Arc<Sandbox>>) -> Json<serde_json::Value> {
         "token_endpoint": format!("{base}{TOKEN_PATH}"),
         "grant_types_supported": ["client_credentials"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "scopes_supported": scopes::all_client(),
+        "scopes_supported": all_scopes(),
         "response_types_supported": ["token"],
     }))
 }
@@ -217,7 +253,7 @@ async fn token(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: String) 
             "use client_credentials",
         );
     }
-    let allowed = scopes::all_client();
+    let allowed = all_scopes();
     let granted: Vec<String> = match form.get("scope").filter(|s| !s.trim().is_empty()) {
         Some(requested) => {
             let unknown: Vec<&str> = requested
@@ -248,6 +284,27 @@ async fn token(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: String) 
         "scope": granted.join(" "),
     }))
     .into_response()
+}
+
+/// A client number (+15550190…199) no registration at the sandbox at `root` holds; the
+/// first when the sandbox cannot say.
+async fn free_client_number(root: &str, timeout: std::time::Duration) -> String {
+    let url = format!("{}{}", root.trim_end_matches('/'), crate::control::STATUS_PATH);
+    let held: Vec<String> = match reqwest::Client::builder().no_proxy().timeout(timeout).build() {
+        Ok(http) => match http.get(url).send().await {
+            Ok(r) => r
+                .json::<crate::SandboxStatus>()
+                .await
+                .map(|s| s.registrations.into_iter().map(|r| r.phone_number).collect())
+                .unwrap_or_default(),
+            Err(_) => Vec::new(),
+        },
+        Err(_) => Vec::new(),
+    };
+    (0..10)
+        .map(|d| format!("+1555019{d}"))
+        .find(|n| !held.contains(n))
+        .unwrap_or_else(|| "+15550190".into())
 }
 
 /// `application/x-www-form-urlencoded` decoding.

@@ -1,7 +1,8 @@
 //! webrtc-call-handling: POST /sessions, GET, PUT /sessions/{id}/status, DELETE.
 
 use crate::auth::require;
-use crate::errors::{ApiError, ApiResult, parse_json};
+use crate::commons;
+use crate::errors::{ApiError, ApiResult};
 use crate::far_end::{self, Behaviour};
 use crate::relay;
 use crate::state::{Origin, Sandbox, Session, lock};
@@ -12,22 +13,26 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post, put};
 use dialtone_core::call::PhoneNumber;
+use dialtone_core::signaling::camara::Dialect;
 use dialtone_core::signaling::camara::wire::{
-    CALL_HANDLING_BASE, CallType, MediaSessionInformation, MediaSessionStatusChange, SessionStatus,
-    WrtcSdpDescriptor, scopes,
+    CallType, MediaSessionInformation, MediaSessionStatusChange, SessionStatus, WrtcSdpDescriptor, scopes,
 };
 use std::sync::Arc;
 
-pub fn routes() -> axum::Router<Arc<Sandbox>> {
+pub fn routes(dialect: Dialect) -> axum::Router<Arc<Sandbox>> {
+    let base = dialect.call_handling_base();
     axum::Router::new()
-        .route(&format!("{CALL_HANDLING_BASE}/sessions"), post(create))
         .route(
-            &format!("{CALL_HANDLING_BASE}/sessions/{{mediaSessionId}}"),
-            delete(remove).get(read),
+            &format!("{base}/sessions"),
+            post(create).fallback(commons::wrong_method),
         )
         .route(
-            &format!("{CALL_HANDLING_BASE}/sessions/{{mediaSessionId}}/status"),
-            put(update_status),
+            &format!("{base}/sessions/{{mediaSessionId}}"),
+            delete(remove).get(read).fallback(commons::wrong_method),
+        )
+        .route(
+            &format!("{base}/sessions/{{mediaSessionId}}/status"),
+            put(update_status).fallback(commons::wrong_method),
         )
 }
 
@@ -69,7 +74,20 @@ fn check_sdp(d: &WrtcSdpDescriptor, what: &str) -> ApiResult<()> {
 async fn create(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
     require(&s, &headers, scopes::SESSIONS_CREATE)?;
     let (device_id, own_number) = registration_device(&s, &headers)?;
-    let req: MediaSessionInformation = parse_json(&body)?;
+    let dialect = s.dialect();
+    let mut req: MediaSessionInformation = commons::body(dialect, &body)?;
+    if !dialect.has_call_type() {
+        // r2.2 defines neither: a call is a regular call.
+        req.call_type = None;
+        req.location_details = None;
+    } else if req.client_correlator.is_some() {
+        if dialect.strict_bodies() {
+            return Err(ApiError::invalid(
+                "clientCorrelator is not a property in this API version",
+            ));
+        }
+        req.client_correlator = None;
+    }
     if req.status.is_some() {
         return Err(ApiError::invalid(
             "status must not be set when creating a session",
@@ -161,7 +179,7 @@ async fn update_status(
     body: Bytes,
 ) -> ApiResult<Response> {
     require(&s, &headers, scopes::SESSIONS_WRITE)?;
-    let change: MediaSessionStatusChange = parse_json(&body)?;
+    let change: MediaSessionStatusChange = commons::body(s.dialect(), &body)?;
     let session = find(&s, &id)?;
     for (d, what) in [(&change.offer, "offer"), (&change.answer, "answer")] {
         if let Some(d) = d {

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use dialtone_core::media::Direction;
 use dialtone_core::signaling::camara::wire::{
-    MediaSession as EventData, MediaSessionInformation, SessionStatus, WrtcSdpDescriptor, event_types,
+    MediaSession as EventData, MediaSessionInformation, SessionStatus, WrtcSdpDescriptor,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -223,7 +223,9 @@ pub async fn call_me(s: &Arc<Sandbox>, from: Option<String>) -> Result<String, S
         media_session_id: id.clone(),
         ..Default::default()
     };
-    crate::events::notify(s, &reg.device_id, event_types::SESSION_INVITATION, &invitation).await;
+    let to = crate::events::Target::session(&reg.device_id, &id);
+    let kind = dialtone_core::signaling::camara::EventKind::SessionInvitation;
+    crate::events::notify(s, &to, kind, &invitation).await;
     Ok(id)
 }
 

@@ -1,8 +1,11 @@
-//! webrtc-events: subscriptions, and CloudEvents POSTed to each subscriber's sink.
+//! webrtc-events (next: webrtc-events-subscriptions): subscriptions, and CloudEvents
+//! POSTed to each subscriber's sink. wip and next key a subscription by device; r2.2 by
+//! registration, and session-status by session too.
 
 use crate::auth::require;
 use crate::clock;
-use crate::errors::{ApiError, ApiResult, parse_json};
+use crate::commons;
+use crate::errors::{ApiError, ApiResult};
 use crate::state::{Sandbox, SubscriptionRecord, lock};
 use axum::Json;
 use axum::body::Bytes;
@@ -11,17 +14,106 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use dialtone_core::signaling::camara::wire::{
-    CloudEvent, EVENTS_BASE, Subscription, SubscriptionEnded, SubscriptionRequest, event_types, scopes,
+    CloudEvent, Subscription, SubscriptionEnded, SubscriptionRequest, WebrtcSubscriptionDetail,
 };
+use dialtone_core::signaling::camara::{Dialect, EventKind};
 use std::sync::Arc;
 
-pub fn routes() -> axum::Router<Arc<Sandbox>> {
+pub fn routes(dialect: Dialect) -> axum::Router<Arc<Sandbox>> {
+    let base = dialect.events_base();
     axum::Router::new()
-        .route(&format!("{EVENTS_BASE}/subscriptions"), post(create).get(list))
         .route(
-            &format!("{EVENTS_BASE}/subscriptions/{{subscriptionId}}"),
-            get(read).delete(remove),
+            &format!("{base}/subscriptions"),
+            post(create).get(list).fallback(commons::wrong_method),
         )
+        .route(
+            &format!("{base}/subscriptions/{{subscriptionId}}"),
+            get(read).delete(remove).fallback(commons::wrong_method),
+        )
+}
+
+/// Who an event is about: a device, and in r2.2 terms its registration and session.
+pub struct Target<'a> {
+    device_id: &'a str,
+    /// Set when the registration itself is the subject (it may be gone already).
+    registration_id: Option<&'a str>,
+    session_id: Option<&'a str>,
+}
+
+impl<'a> Target<'a> {
+    pub fn registration(device_id: &'a str, registration_id: &'a str) -> Self {
+        Self {
+            device_id,
+            registration_id: Some(registration_id),
+            session_id: None,
+        }
+    }
+
+    pub fn session(device_id: &'a str, session_id: &'a str) -> Self {
+        Self {
+            device_id,
+            registration_id: None,
+            session_id: Some(session_id),
+        }
+    }
+
+    fn wants(&self, s: &Sandbox, kind: EventKind, detail: &WebrtcSubscriptionDetail) -> bool {
+        if !s.dialect().subscribes_per_registration() {
+            return detail.device_id.as_deref() == Some(self.device_id);
+        }
+        let registration = match (&detail.registration_id, self.registration_id) {
+            (Some(a), Some(b)) => a == b,
+            (Some(a), None) => s.device_of_registration(a).as_deref() == Some(self.device_id),
+            (None, _) => false,
+        };
+        registration && (kind != EventKind::SessionStatus || detail.session_id.as_deref() == self.session_id)
+    }
+}
+
+/// The subscription's keys as the dialect wants them: 400 for a missing required key,
+/// 422 for one the sandbox does not know.
+fn check_detail(s: &Sandbox, kind: EventKind, detail: &WebrtcSubscriptionDetail) -> ApiResult<()> {
+    let dialect = s.dialect();
+    let unknown =
+        |what: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "SERVICE_NOT_APPLICABLE", what);
+    if !dialect.subscribes_per_registration() {
+        if dialect.strict_bodies() && (detail.registration_id.is_some() || detail.session_id.is_some()) {
+            return Err(ApiError::invalid(
+                "config.subscriptionDetail takes only deviceId in this API version",
+            ));
+        }
+        let device = detail
+            .device_id
+            .as_deref()
+            .ok_or_else(|| ApiError::invalid("config.subscriptionDetail.deviceId is required"))?;
+        let registered = lock(&s.registrations).values().any(|r| r.device_id == device);
+        return match registered {
+            true => Ok(()),
+            false => Err(unknown(format!("device '{device}' has no active registration"))),
+        };
+    }
+    let reg = detail
+        .registration_id
+        .as_deref()
+        .ok_or_else(|| ApiError::invalid("config.subscriptionDetail.registrationId is required"))?;
+    let device = s
+        .device_of_registration(reg)
+        .ok_or_else(|| unknown(format!("registration '{reg}' is not active")))?;
+    if kind == EventKind::SessionStatus {
+        let session = detail.session_id.as_deref().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "MISSING_IDENTIFIER",
+                "session-status needs the sessionId of the media session to follow",
+            )
+        })?;
+        if s.session(session).is_none_or(|x| x.device_id != device) {
+            return Err(unknown(format!(
+                "session '{session}' is not a session of this registration"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The sandbox accepts `http://` sinks on loopback only (the spec asks for https).
@@ -42,7 +134,14 @@ fn check_sink(sink: &str) -> ApiResult<()> {
 }
 
 async fn create(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
-    let req: SubscriptionRequest = parse_json(&body)?;
+    let dialect = s.dialect();
+    let req: SubscriptionRequest = commons::body(dialect, &body)?;
+    if req.types.is_empty() || req.types.len() > dialect.max_types_per_subscription() {
+        return Err(ApiError::invalid(format!(
+            "types must name 1 to {} event types",
+            dialect.max_types_per_subscription()
+        )));
+    }
     if req.types.len() != 1 {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -51,10 +150,11 @@ async fn create(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) 
         ));
     }
     let event_type = &req.types[0];
-    if !event_types::SUBSCRIBABLE.contains(&event_type.as_str()) {
-        return Err(ApiError::invalid(format!("unknown event type '{event_type}'")));
-    }
-    require(&s, &headers, &scopes::events_create(event_type))?;
+    let kind = EventKind::SUBSCRIBABLE
+        .into_iter()
+        .find(|k| dialect.event_type(*k) == *event_type)
+        .ok_or_else(|| ApiError::invalid(format!("unknown event type '{event_type}'")))?;
+    require(&s, &headers, &dialect.events_create_scope(event_type))?;
     if req.protocol != "HTTP" {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -72,15 +172,7 @@ async fn create(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) 
             "Only Access token is supported",
         ));
     }
-    let device = &req.config.subscription_detail.device_id;
-    let registered = lock(&s.registrations).values().any(|r| &r.device_id == device);
-    if !registered {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "SERVICE_NOT_APPLICABLE",
-            format!("device '{device}' has no active registration"),
-        ));
-    }
+    check_detail(&s, kind, &req.config.subscription_detail)?;
     let sub = Subscription {
         protocol: req.protocol.clone(),
         sink: req.sink.clone(),
@@ -100,7 +192,7 @@ async fn create(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) 
 }
 
 async fn list(State(s): State<Arc<Sandbox>>, headers: HeaderMap) -> ApiResult<Json<Vec<Subscription>>> {
-    require(&s, &headers, scopes::EVENTS_READ)?;
+    require(&s, &headers, &s.dialect().events_read_scope())?;
     Ok(Json(
         lock(&s.subscriptions)
             .values()
@@ -114,7 +206,7 @@ async fn read(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Subscription>> {
-    require(&s, &headers, scopes::EVENTS_READ)?;
+    require(&s, &headers, &s.dialect().events_read_scope())?;
     lock(&s.subscriptions)
         .get(&id)
         .map(|r| Json(r.subscription.clone()))
@@ -126,7 +218,7 @@ async fn remove(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    require(&s, &headers, scopes::EVENTS_DELETE)?;
+    require(&s, &headers, &s.dialect().events_delete_scope())?;
     let record = lock(&s.subscriptions)
         .remove(&id)
         .ok_or_else(|| ApiError::not_found(format!("no subscription '{id}'")))?;
@@ -136,23 +228,27 @@ async fn remove(
         termination_reason: "SUBSCRIPTION_DELETED".into(),
         termination_description: None,
     };
+    let event_type = s.dialect().event_type(EventKind::SubscriptionEnded);
     deliver(
         &s,
         &record,
-        event_types::SUBSCRIPTION_ENDED,
+        &event_type,
         serde_json::to_value(&ended).unwrap_or_default(),
     )
     .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Sends `data` as a CloudEvent of `event_type` to every subscription of `device_id`
-/// for that type. Delivery is awaited, so one caller's events arrive in order.
-pub async fn notify(s: &Sandbox, device_id: &str, event_type: &str, data: &impl serde::Serialize) {
+/// Sends `data` as a CloudEvent of `kind` to every subscription for `to` and that type.
+/// Delivery is awaited, so one caller's events arrive in order.
+pub async fn notify(s: &Sandbox, to: &Target<'_>, kind: EventKind, data: &impl serde::Serialize) {
+    let event_type = s.dialect().event_type(kind);
+    let event_type = event_type.as_str();
+    let device_id = to.device_id;
     let targets: Vec<SubscriptionRecord> = lock(&s.subscriptions)
         .values()
-        .filter(|r| r.subscription.config.subscription_detail.device_id == device_id)
         .filter(|r| r.subscription.types.iter().any(|t| t == event_type))
+        .filter(|r| to.wants(s, kind, &r.subscription.config.subscription_detail))
         .cloned()
         .collect();
     if targets.is_empty() {
@@ -168,7 +264,7 @@ pub async fn notify(s: &Sandbox, device_id: &str, event_type: &str, data: &impl 
     for t in targets {
         let mut data = data.clone();
         if let Some(obj) = data.as_object_mut()
-            && event_type != event_types::REGISTRATION_ENDS
+            && kind != EventKind::RegistrationEnds
         {
             obj.insert("subscriptionId".into(), t.subscription.id.clone().into());
         }

@@ -5,9 +5,8 @@ use crate::events::notify;
 use crate::state::{Origin, Sandbox, Session, lock};
 use dialtone_core::media::io::{EchoBridge, ToneSource};
 use dialtone_core::media::{Direction, MediaError, MediaEvent, MediaSession};
-use dialtone_core::signaling::camara::wire::{
-    MediaSession as EventData, SessionStatus, WrtcSdpDescriptor, event_types,
-};
+use dialtone_core::signaling::camara::EventKind;
+use dialtone_core::signaling::camara::wire::{MediaSession as EventData, SessionStatus, WrtcSdpDescriptor};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -99,6 +98,12 @@ pub const DROP_OUT: &str = "blackout=3s+8s";
 
 /// The numbers the sandbox gives its registered clients, as `numbers` lists them.
 pub const CLIENT_NUMBERS: &str = "+15550190…+15550199  registered clients (Dialtone, the browser phone at /phone): dialling one rings that client";
+
+/// +15550190…+15550199: numbers a client may register.
+pub fn is_client_number(n: &str) -> bool {
+    n.strip_prefix("+1555019")
+        .is_some_and(|d| d.len() == 1 && d.chars().all(|c| c.is_ascii_digit()))
+}
 
 /// The caller the sandbox uses when it calls you.
 pub const SANDBOX_CALLER: &str = "+15550100";
@@ -204,7 +209,8 @@ pub async fn status_event(
             ..Default::default()
         }
     };
-    notify(s, &session.device_id, event_types::SESSION_STATUS, &data).await;
+    let to = crate::events::Target::session(&session.device_id, &session.id);
+    notify(s, &to, EventKind::SessionStatus, &data).await;
 }
 
 /// Sleeps unless the session ends first; false when it ended.

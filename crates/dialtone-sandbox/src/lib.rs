@@ -1,5 +1,6 @@
 //! The sandbox network: a local CAMARA WebRTC operator on 127.0.0.1, faithful to the
-//! specs in `shared/specs/camara/` (the "wip" files), with far ends that are real WebRTC
+//! specs in `shared/specs/camara/` (r2.2, wip or next: `SandboxConfig::camara`, and
+//! CAMARA Commonalities in `commons`), with far ends that are real WebRTC
 //! peers on Dialtone's own media engine. With no account configured, the app and the CLI
 //! call into it, so a demo works on a fresh machine.
 //!
@@ -14,6 +15,7 @@ pub mod alexa;
 mod auth;
 mod calls;
 mod clock;
+mod commons;
 mod control;
 mod errors;
 mod events;
@@ -66,6 +68,11 @@ impl Sandbox {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The CAMARA version it speaks.
+    pub fn camara(&self) -> dialtone_core::signaling::camara::Dialect {
+        self.state.dialect()
     }
 
     /// `http://127.0.0.1:<port>`
@@ -199,19 +206,22 @@ impl Drop for Sandbox {
 }
 
 fn router(state: Arc<state::Sandbox>) -> Router {
+    let dialect = state.dialect();
     Router::new()
         .merge(auth::routes())
-        .merge(registration::routes())
-        .merge(calls::routes())
-        .merge(events::routes())
+        .merge(registration::routes(dialect))
+        .merge(calls::routes(dialect))
+        .merge(events::routes(dialect))
         .merge(control::routes())
         .merge(phone::routes())
         .merge(alexa::routes())
         .merge(lwa::routes())
         .merge(lex::routes())
+        .fallback(commons::unknown_path)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             control::faults,
         ))
+        .layer(axum::middleware::from_fn(commons::correlator))
         .with_state(state)
 }

@@ -8,7 +8,6 @@ use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use dialtone_core::signaling::camara::wire::{CALL_HANDLING_BASE, EVENTS_BASE, REGISTRATION_BASE};
 use futures_util::Stream;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -28,14 +27,20 @@ pub fn routes() -> axum::Router<Arc<Sandbox>> {
 /// The page, with the sandbox's endpoints and its (public, sandbox-only) client
 /// credentials: the page gets a token like any client.
 async fn page(State(s): State<Arc<Sandbox>>) -> Response {
+    let dialect = s.dialect();
+    // next: a client-credentials client names the number it registers.
+    let number = dialect
+        .registration_names_phone_number()
+        .then(|| s.allocate_number());
     let config = serde_json::json!({
         "token": crate::auth::TOKEN_PATH,
         "clientId": s.config.client_id,
         "clientSecret": s.config.client_secret,
-        "registration": REGISTRATION_BASE,
-        "calls": CALL_HANDLING_BASE,
-        "subscriptions": EVENTS_BASE,
+        "registration": dialect.registration_base(),
+        "calls": dialect.call_handling_base(),
+        "subscriptions": dialect.events_base(),
         "events": EVENTS_PATH,
+        "phoneNumber": number,
     });
     // `</` cannot close the script element from inside a JSON string.
     let config = config.to_string().replace("</", "<\\/");

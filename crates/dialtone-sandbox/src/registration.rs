@@ -1,19 +1,23 @@
-//! webrtc-registration: POST/GET/PUT/DELETE `/sessions`, with expiry and refresh.
+//! webrtc-registration: POST/GET/PUT/DELETE `/sessions`, with expiry and refresh, as
+//! each dialect has it (r2.2: no GET, a new POST replaces the device's registration;
+//! next: a client-credentials token names its `phoneNumber`).
 
 use crate::auth::require;
 use crate::clock;
-use crate::errors::{ApiError, ApiResult, parse_json};
+use crate::commons;
+use crate::errors::{ApiError, ApiResult};
 use crate::state::{Registration, Sandbox, lock};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use dialtone_core::signaling::camara::wire::{
-    REGISTRATION_BASE, RegSessionRequest, RegSessionResponse, RegSessionUpdate, RegistrationEnds,
-    RegistrationInformation, event_types, scopes,
+    RegSessionRequest, RegSessionResponse, RegSessionUpdate, RegistrationEnds, RegistrationInformation,
+    scopes,
 };
+use dialtone_core::signaling::camara::{Dialect, EventKind};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,12 +25,21 @@ use std::time::{Duration, Instant};
 /// Shortest registration the sandbox grants (OUT_OF_RANGE below it).
 const MIN_TTL: Duration = Duration::from_secs(60);
 
-pub fn routes() -> axum::Router<Arc<Sandbox>> {
+pub fn routes(dialect: Dialect) -> axum::Router<Arc<Sandbox>> {
+    let base = dialect.registration_base();
+    let (sessions, one) = if dialect.lists_registrations() {
+        (post(create).get(list), get(read).put(update).delete(remove))
+    } else {
+        (post(create), put(update).delete(remove))
+    };
     axum::Router::new()
-        .route(&format!("{REGISTRATION_BASE}/sessions"), post(create).get(list))
         .route(
-            &format!("{REGISTRATION_BASE}/sessions/{{registrationId}}"),
-            get(read).put(update).delete(remove),
+            &format!("{base}/sessions"),
+            sessions.fallback(commons::wrong_method),
+        )
+        .route(
+            &format!("{base}/sessions/{{registrationId}}"),
+            one.fallback(commons::wrong_method),
         )
 }
 
@@ -65,20 +78,50 @@ fn expiry(s: &Sandbox, requested: Option<&str>) -> ApiResult<time::OffsetDateTim
 
 async fn create(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
     require(&s, &headers, scopes::REGISTRATION_CREATE)?;
-    let req: RegSessionRequest = parse_json(&body)?;
+    let dialect = s.dialect();
+    let req: RegSessionRequest = commons::body(dialect, &body)?;
     check_uuid(&req.device_id)?;
     let expires_at = expiry(&s, req.registration_expire_time.as_deref())?;
-    // The spec's uniqueness rule: one active registration per (deviceId, phoneNumber).
-    // The sandbox gives each device one number, so a second POST is refused; the client
-    // recovers with GET ?deviceId= and DELETE.
-    let phone_number = s.allocate_number();
+    // Every sandbox token is a client-credentials (two-legged) one: in next it names the
+    // number it registers, one of the client numbers.
+    let phone_number = match (dialect.registration_names_phone_number(), &req.phone_number) {
+        (true, None) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "MISSING_IDENTIFIER",
+                "The phoneNumber must be provided in the request body when using a two-legged access token.",
+            ));
+        }
+        (true, Some(n)) if !crate::far_end::is_client_number(n) => {
+            return Err(ApiError::forbidden(
+                "The API consumer is not authorized to register the requested phoneNumber.",
+            ));
+        }
+        (true, Some(n)) => n.clone(),
+        // Not a property before next, and those versions ignore what they do not define.
+        (false, _) => s.allocate_number(),
+    };
     let mut regs = lock(&s.registrations);
-    if regs.values().any(|r| r.device_id == req.device_id) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "ALREADY_EXISTS",
-            "An active registration already exists for the supplied deviceId and the phoneNumber resolved from the access token.",
-        ));
+    let same = |r: &Registration| r.device_id == req.device_id && r.phone_number == phone_number;
+    if dialect.lists_registrations() {
+        // One active registration per (deviceId, phoneNumber); the client recovers with
+        // GET ?deviceId= and DELETE. (The sandbox gives a device one number unless the
+        // client names it.)
+        let taken = if dialect.registration_names_phone_number() {
+            regs.values().any(same)
+        } else {
+            regs.values().any(|r| r.device_id == req.device_id)
+        };
+        if taken {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "ALREADY_EXISTS",
+                "An active registration already exists for the supplied deviceId and the phoneNumber resolved from the access token.",
+            ));
+        }
+    } else {
+        // r2.2: "only one registration is active per device"; a new one cleans up the stale.
+        regs.retain(|_, r| r.device_id != req.device_id);
     }
     let r = Registration {
         id: uuid::Uuid::new_v4().to_string(),
@@ -91,7 +134,8 @@ async fn create(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) 
     regs.insert(r.id.clone(), r.clone());
     drop(regs);
     schedule_expiry(s.clone(), r);
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    let status = StatusCode::from_u16(dialect.registration_created_status()).unwrap_or(StatusCode::CREATED);
+    Ok((status, Json(body)).into_response())
 }
 
 /// Ends a registration and tells its device (registration-ends).
@@ -104,7 +148,8 @@ pub async fn end(s: &Sandbox, id: &str, reason: &str, description: &str) {
         termination_reason: reason.into(),
         termination_description: Some(description.into()),
     };
-    crate::events::notify(s, &r.device_id, event_types::REGISTRATION_ENDS, &data).await;
+    let target = crate::events::Target::registration(&r.device_id, &r.id);
+    crate::events::notify(s, &target, EventKind::RegistrationEnds, &data).await;
 }
 
 /// Ends the registration when it expires, unless it was refreshed or deleted.
@@ -179,7 +224,7 @@ async fn update(
     let req: RegSessionUpdate = if body.is_empty() {
         RegSessionUpdate::default()
     } else {
-        parse_json(&body)?
+        commons::body(s.dialect(), &body)?
     };
     find(&s, &id)?;
     let expires_at = expiry(&s, req.registration_expire_time.as_deref())?;

@@ -6,7 +6,7 @@
 use crate::far_end::{finish, status_event};
 use crate::state::{Origin, Registration, Sandbox, Session, lock};
 use dialtone_core::signaling::camara::wire::{
-    MediaSession as EventData, MediaSessionInformation, SessionStatus, WrtcSdpDescriptor, event_types,
+    MediaSession as EventData, MediaSessionInformation, SessionStatus, WrtcSdpDescriptor,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,16 +65,12 @@ pub async fn ring(
         receiver_address: Some(to),
         status: Some(SessionStatus::Initial),
         offer: Some(WrtcSdpDescriptor::new(offer)),
-        media_session_id: id,
+        media_session_id: id.clone(),
         ..Default::default()
     };
-    crate::events::notify(
-        &s,
-        &callee.device_id,
-        event_types::SESSION_INVITATION,
-        &invitation,
-    )
-    .await;
+    let invited = crate::events::Target::session(&callee.device_id, &id);
+    let kind = dialtone_core::signaling::camara::EventKind::SessionInvitation;
+    crate::events::notify(&s, &invited, kind, &invitation).await;
 
     let answer = tokio::select! {
         a = tokio::time::timeout(RING_FOR, rx) => a.ok().and_then(Result::ok),

@@ -3,6 +3,7 @@
 use crate::control::FaultKind;
 use crate::far_end::FarEnd;
 use dialtone_core::media::MediaConfig;
+use dialtone_core::signaling::camara::Dialect;
 use dialtone_core::signaling::camara::wire::{MediaSessionInformation, SessionStatus, Subscription};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -33,6 +34,8 @@ pub struct SandboxConfig {
     /// Certificates (PEM) trusted for https sinks, on top of the public roots: a client's
     /// self-signed sink certificate.
     pub sink_certificates: Vec<String>,
+    /// The CAMARA version the sandbox speaks: its base paths, schemas, scopes and events.
+    pub camara: Dialect,
 }
 
 impl Default for SandboxConfig {
@@ -50,6 +53,7 @@ impl Default for SandboxConfig {
             no_answer_after: Duration::from_secs(20),
             media: MediaConfig::loopback(),
             sink_certificates: Vec::new(),
+            camara: Dialect::default(),
         }
     }
 }
@@ -183,9 +187,19 @@ impl Sandbox {
         format!("http://{}", self.addr)
     }
 
+    pub fn dialect(&self) -> Dialect {
+        self.config.camara
+    }
+
+    /// The registration `id`'s device, if it is active.
+    pub fn device_of_registration(&self, id: &str) -> Option<String> {
+        lock(&self.registrations).get(id).map(|r| r.device_id.clone())
+    }
+
     /// Numbers handed to registered clients: +15550190, +15550191, ... A number an active
     /// registration holds is skipped while another is free, so calls between clients
-    /// reach the one they dial.
+    /// reach the one they dial. (In CAMARA next a client-credentials client names its
+    /// number; these are the ones it may use.)
     pub fn allocate_number(&self) -> String {
         let taken: Vec<String> = lock(&self.registrations)
             .values()

@@ -213,6 +213,7 @@ mod tests {
             "https://api.example.com",
             "https://auth.example.com/token",
             "cid",
+            crate::signaling::camara::Dialect::R2_2,
         )
         .expect("valid")
     }

@@ -11,8 +11,7 @@ pub use book::AccountBook;
 pub use lex::LexAccount;
 
 use crate::auth::{ClientCredentials, SecretError, SecretKind, Secrets, TokenError};
-use crate::signaling::camara::wire::scopes;
-use crate::signaling::camara::{CamaraClient, CamaraConfig, CamaraEndpoints, CamaraProvider};
+use crate::signaling::camara::{CamaraClient, CamaraConfig, CamaraEndpoints, CamaraProvider, Dialect};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,17 +67,36 @@ pub struct Account {
     pub endpoints: CamaraEndpoints,
     /// This installation's `deviceId` with the operator, stable across runs.
     pub device_id: String,
+    /// The CAMARA version the operator speaks (books written before there was a choice
+    /// were wip).
+    #[serde(default)]
+    pub camara: Dialect,
+    /// The number this account registers (CAMARA next with a client-credentials token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// An HTTPS event sink even towards an operator on this machine.
+    #[serde(default)]
+    pub https_sink: bool,
 }
 
 impl Account {
-    /// An account whose three APIs live under `api_root` at the specs' base paths.
-    pub fn new(name: &str, api_root: &str, token_url: &str, client_id: &str) -> Result<Self, AccountError> {
+    /// An account whose three APIs live under `api_root` at `camara`'s base paths.
+    pub fn new(
+        name: &str,
+        api_root: &str,
+        token_url: &str,
+        client_id: &str,
+        camara: Dialect,
+    ) -> Result<Self, AccountError> {
         let a = Account {
             name: name.to_owned(),
             token_url: token_url.to_owned(),
             client_id: client_id.to_owned(),
-            endpoints: CamaraEndpoints::under(api_root),
+            endpoints: CamaraEndpoints::under(api_root, camara),
             device_id: crate::new_device_id(),
+            camara,
+            phone_number: None,
+            https_sink: false,
         };
         a.validate()?;
         Ok(a)
@@ -98,6 +116,13 @@ impl Account {
         for (what, url) in urls {
             crate::net::check_service_url(what, url).map_err(AccountError::Invalid)?;
         }
+        if let Some(n) = &self.phone_number
+            && crate::call::PhoneNumber::parse(n).map(|p| p.as_e164() == n) != Ok(true)
+        {
+            return Err(AccountError::Invalid(format!(
+                "the phone number '{n}' is not in E.164 form (+ and 8 to 15 digits)"
+            )));
+        }
         Ok(())
     }
 
@@ -107,13 +132,23 @@ impl Account {
         let secret = secrets
             .get(&self.name, SecretKind::ClientSecret)?
             .ok_or_else(|| AccountError::NoSecret(self.name.clone()))?;
-        let tokens = ClientCredentials::new(&self.client_id, &secret, &self.token_url, scopes::all_client())?
-            .cached_in(secrets.clone(), &self.name);
-        let client = CamaraClient::new(self.endpoints.clone(), Arc::new(tokens), Duration::from_secs(10));
-        Ok(CamaraProvider::new(
-            client,
-            CamaraConfig::new(self.device_id.clone()),
-        ))
+        let tokens = ClientCredentials::new(
+            &self.client_id,
+            &secret,
+            &self.token_url,
+            self.camara.client_scopes(),
+        )?
+        .cached_in(secrets.clone(), &self.name);
+        let client = CamaraClient::new(
+            self.endpoints.clone(),
+            self.camara,
+            Arc::new(tokens),
+            Duration::from_secs(10),
+        );
+        let mut config = CamaraConfig::new(self.device_id.clone());
+        config.phone_number = self.phone_number.clone();
+        config.https_sink = self.https_sink;
+        Ok(CamaraProvider::new(client, config))
     }
 }
 
@@ -128,6 +163,7 @@ mod tests {
             "https://api.example.com",
             "https://auth.example.com/token",
             "cid",
+            Dialect::R2_2,
         );
         assert!(ok.is_ok());
         let cases = [
@@ -169,7 +205,9 @@ mod tests {
             ),
         ];
         for (name, root, token, cid, expect) in cases {
-            let e = Account::new(name, root, token, cid).expect_err(name).to_string();
+            let e = Account::new(name, root, token, cid, Dialect::Wip)
+                .expect_err(name)
+                .to_string();
             assert!(e.contains(expect), "{name}: {e}");
         }
     }
@@ -177,7 +215,14 @@ mod tests {
     #[test]
     fn a_provider_needs_the_secret_in_the_keyring() {
         let secrets = Secrets::with_store(keyring_core::mock::Store::new().expect("mock"));
-        let a = Account::new("op", "http://127.0.0.1:9", "http://127.0.0.1:9/token", "cid").expect("account");
+        let a = Account::new(
+            "op",
+            "http://127.0.0.1:9",
+            "http://127.0.0.1:9/token",
+            "cid",
+            Dialect::Next,
+        )
+        .expect("account");
         let e = a
             .camara_provider(&secrets)
             .err()

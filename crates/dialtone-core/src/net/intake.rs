@@ -11,6 +11,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
@@ -93,19 +94,42 @@ async fn receive<T: DeserializeOwned>(
     State(s): State<Arc<IntakeState<T>>>,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> Response {
+    // Answered as CAMARA's notification callback says: 204, or an `ErrorInfo`, with the
+    // sender's x-correlator echoed.
+    let correlator = headers.get("x-correlator").cloned();
+    let reply = |status: StatusCode, code: &str, message: &str| {
+        let mut r = if status == StatusCode::NO_CONTENT {
+            status.into_response()
+        } else {
+            let body = serde_json::json!({"status": status.as_u16(), "code": code, "message": message});
+            (status, axum::Json(body)).into_response()
+        };
+        if let Some(c) = &correlator {
+            r.headers_mut().insert("x-correlator", c.clone());
+        }
+        r
+    };
     let presented = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
     if presented != Some(s.token.as_str()) {
-        return StatusCode::UNAUTHORIZED;
+        return reply(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "the sink credential of the subscription is missing or wrong",
+        );
     }
     let event: T = match serde_json::from_slice(&body) {
         Ok(e) => e,
         Err(e) => {
             tracing::warn!(error = %e, "an event we cannot read");
-            return StatusCode::BAD_REQUEST;
+            return reply(
+                StatusCode::BAD_REQUEST,
+                "INVALID_ARGUMENT",
+                "the event could not be read",
+            );
         }
     };
     if s.events.send(event).await.is_err() {
@@ -113,5 +137,5 @@ async fn receive<T: DeserializeOwned>(
         // the event was delivered, there is just nothing left to do with it.
         tracing::debug!("event after shutdown");
     }
-    StatusCode::NO_CONTENT
+    reply(StatusCode::NO_CONTENT, "", "")
 }

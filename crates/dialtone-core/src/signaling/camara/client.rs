@@ -2,6 +2,7 @@
 //! (fetched again once after a 401), `Retry-After` honoured on 429, a timeout on
 //! everything, and every spec error code turned into a sentence a person understands.
 
+use super::Dialect;
 use super::wire::*;
 use crate::auth::{TokenError, TokenSource};
 use crate::net::api::{ApiCaller, Transport};
@@ -20,13 +21,13 @@ pub struct CamaraEndpoints {
 }
 
 impl CamaraEndpoints {
-    /// `root` + the specs' base paths (`/webrtc-registration/vwip`, ...).
-    pub fn under(root: &str) -> Self {
+    /// `root` + the dialect's base paths (`/webrtc-registration/v0.3`, ...).
+    pub fn under(root: &str, dialect: Dialect) -> Self {
         let root = root.trim_end_matches('/');
         Self {
-            registration: format!("{root}{REGISTRATION_BASE}"),
-            call_handling: format!("{root}{CALL_HANDLING_BASE}"),
-            events: format!("{root}{EVENTS_BASE}"),
+            registration: format!("{root}{}", dialect.registration_base()),
+            call_handling: format!("{root}{}", dialect.call_handling_base()),
+            events: format!("{root}{}", dialect.events_base()),
         }
     }
 
@@ -59,6 +60,16 @@ pub enum CamaraError {
     Unreachable { operation: &'static str, detail: String },
     #[error("{operation} failed: the server's answer could not be read ({detail})")]
     Malformed { operation: &'static str, detail: String },
+    #[error(
+        "{operation} failed: the operator answered like {theirs}, not {ours} ({detail}); add the account again with --camara {}",
+        .theirs.name()
+    )]
+    Dialect {
+        operation: &'static str,
+        ours: Dialect,
+        theirs: Dialect,
+        detail: String,
+    },
     #[error("{0}")]
     Token(#[from] TokenError),
 }
@@ -78,6 +89,7 @@ impl CamaraError {
             CamaraError::Timeout { .. } => "TIMEOUT".into(),
             CamaraError::Unreachable { .. } => "UNREACHABLE".into(),
             CamaraError::Malformed { .. } => "MALFORMED_RESPONSE".into(),
+            CamaraError::Dialect { .. } => "DIALECT_MISMATCH".into(),
             CamaraError::Token(_) => "TOKEN".into(),
         }
     }
@@ -111,6 +123,12 @@ pub fn explain(status: u16, code: &str) -> &'static str {
         }
         (409, "ALREADY_EXISTS") => "it already exists on the operator's side",
         (409, _) => "the operator refused it because of a conflicting change; try again",
+        (422, "MISSING_IDENTIFIER") => {
+            "the operator needs the phone number to register; add the account again with --phone-number"
+        }
+        (422, "UNNECESSARY_IDENTIFIER") => {
+            "the operator takes the phone number from the token; add the account again without --phone-number"
+        }
         (422, "MULTIEVENT_SUBSCRIPTION_NOT_SUPPORTED") => {
             "the operator takes one event type per subscription"
         }
@@ -127,6 +145,7 @@ pub fn explain(status: u16, code: &str) -> &'static str {
 
 pub struct CamaraClient {
     endpoints: CamaraEndpoints,
+    dialect: Dialect,
     api: ApiCaller,
 }
 
@@ -134,20 +153,73 @@ impl std::fmt::Debug for CamaraClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CamaraClient")
             .field("endpoints", &self.endpoints)
+            .field("dialect", &self.dialect)
             .finish_non_exhaustive()
     }
 }
 
 impl CamaraClient {
-    pub fn new(endpoints: CamaraEndpoints, tokens: Arc<dyn TokenSource>, timeout: Duration) -> Self {
+    pub fn new(
+        endpoints: CamaraEndpoints,
+        dialect: Dialect,
+        tokens: Arc<dyn TokenSource>,
+        timeout: Duration,
+    ) -> Self {
         Self {
             endpoints,
+            dialect,
             api: ApiCaller::new(tokens, timeout),
         }
     }
 
     pub fn endpoints(&self) -> &CamaraEndpoints {
         &self.endpoints
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// A refusal that another dialect would explain (a path the operator does not serve,
+    /// a subscription key it does not take) becomes one error naming that dialect, when
+    /// the operator's paths say which it speaks.
+    async fn name_the_mismatch(&self, e: CamaraError) -> CamaraError {
+        let CamaraError::Api {
+            operation,
+            status,
+            ref code,
+            ref message,
+            ..
+        } = e
+        else {
+            return e;
+        };
+        let first_steps = matches!(
+            operation,
+            "registering the device" | "subscribing to events" | "placing the call"
+        );
+        let suspicious = status == 404 && code == "NOT_FOUND"
+            || status == 405
+            || status == 400
+                && ["registrationId", "deviceId", "phoneNumber"]
+                    .iter()
+                    .any(|k| message.contains(k))
+            || status == 422 && code == "MISSING_IDENTIFIER";
+        if !first_steps || !suspicious {
+            return e;
+        }
+        let root = super::detect::api_root(&self.endpoints.registration);
+        let found = super::detect::detect(&root, self.api.timeout()).await;
+        let theirs = found.dialect;
+        if theirs == self.dialect || !found.certain {
+            return e;
+        }
+        CamaraError::Dialect {
+            operation,
+            ours: self.dialect,
+            theirs,
+            detail: format!("HTTP {status} {code}: {message}; {}", found.how),
+        }
     }
 
     async fn call<T: DeserializeOwned>(
@@ -159,6 +231,8 @@ impl CamaraClient {
         body: Option<&(dyn erased::Body + Sync)>,
     ) -> Result<Option<T>, CamaraError> {
         let correlator = uuid::Uuid::new_v4().to_string();
+        // Logged with the request, so a trace on the operator's side can be matched to ours.
+        tracing::debug!(operation, %method, %url, x_correlator = %correlator, "CAMARA request");
         let mut all = vec![("x-correlator", correlator.as_str())];
         all.extend_from_slice(headers);
         let reply = self
@@ -192,13 +266,14 @@ impl CamaraClient {
                 .replace(' ', "_"),
             message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
         });
-        Err(CamaraError::Api {
+        let e = CamaraError::Api {
             operation,
             status: status.as_u16(),
             explanation: explain(status.as_u16(), &info.code),
             code: info.code,
             message: info.message,
-        })
+        };
+        Err(self.name_the_mismatch(e).await)
     }
 
     fn required<T>(operation: &'static str, v: Option<T>) -> Result<T, CamaraError> {
@@ -208,6 +283,7 @@ impl CamaraClient {
         })
     }
 
+    /// POST registration: 200 in r2.2, 201 later; either is taken from any operator.
     pub async fn register(&self, req: &RegSessionRequest) -> Result<RegSessionResponse, CamaraError> {
         let op = "registering the device";
         let url = format!("{}/sessions", self.endpoints.registration);

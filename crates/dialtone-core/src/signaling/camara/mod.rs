@@ -1,12 +1,17 @@
 //! CAMARA WebRTC: registration, call handling, events.
 //!
+//! - `dialect`: what differs between r2.2, wip and next, in one table; `detect` finds
+//!   which one an operator speaks;
 //! - `wire`: the specs' JSON types;
 //! - `client`: one method per operation, tokens, retries, error messages;
 //! - `provider`: the call state machine's requests in CAMARA terms.
 
 pub mod client;
+pub mod detect;
+mod dialect;
 pub mod provider;
 pub mod wire;
 
 pub use client::{CamaraClient, CamaraEndpoints, CamaraError};
+pub use dialect::{Dialect, EventKind};
 pub use provider::{CamaraConfig, CamaraProvider};

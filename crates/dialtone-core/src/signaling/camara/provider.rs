@@ -1,8 +1,9 @@
 //! The call state machine's requests in CAMARA terms, and CAMARA's events back as
 //! machine signals.
 //!
-//! - Register: POST registration, then one subscription per event type to our sink;
-//!   the registration is refreshed 120 s before `expiresAt`.
+//! - Register: POST registration, then one subscription per event type to our sink
+//!   (keyed by device; in r2.2 by registration, and session-status once per call by
+//!   session); the registration is refreshed 120 s before `expiresAt`.
 //! - Call: POST /sessions with the complete offer; the answer comes in a session-status
 //!   event, or from polling GET when no event arrives within 2 s.
 //! - Hold / resume: PUT status `Hold` / `Resume` with the new offer; the answer comes in
@@ -11,6 +12,7 @@
 
 use super::client::{CamaraClient, CamaraError};
 use super::wire::*;
+use super::{Dialect, EventKind};
 use crate::call::{Address, EndReason, Signal, SignalOp};
 use crate::net::{Intake, LocalTls};
 
@@ -38,6 +40,11 @@ pub struct CamaraConfig {
     /// HTTPS for the sink. `None`: generated when the operator is not on this machine,
     /// plain http towards a loopback operator (the sandbox).
     pub sink_tls: Option<Arc<LocalTls>>,
+    /// An HTTPS sink even towards a loopback operator (one that holds to the specs'
+    /// `^https://` sink pattern).
+    pub https_sink: bool,
+    /// The number to register (CAMARA next, with a client-credentials token).
+    pub phone_number: Option<String>,
 }
 
 impl CamaraConfig {
@@ -49,6 +56,8 @@ impl CamaraConfig {
             poll_every: Duration::from_secs(1),
             refresh_margin: Duration::from_secs(120),
             sink_tls: None,
+            https_sink: false,
+            phone_number: None,
         }
     }
 }
@@ -62,6 +71,8 @@ struct CurrentSession {
     pending_update: Option<SessionStatus>,
     /// The far end's last re-offer kind (Hold or Resume), which our answer echoes.
     far_update: Option<SessionStatus>,
+    /// r2.2: this session's own session-status subscription.
+    subscription: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -75,6 +86,108 @@ struct Inner {
     /// Session-status events that arrived for an unknown id while creating (an operator
     /// may report Ringing before its 201 reaches us); replayed once the id is known.
     early: Vec<MediaSession>,
+    /// Where the operator delivers our events.
+    sink: Option<SinkTarget>,
+    /// The subscription of a session that just ended, to drop (r2.2).
+    ended_subscription: Option<String>,
+}
+
+/// Our event sink, as subscriptions name it.
+#[derive(Debug, Clone)]
+struct SinkTarget {
+    url: String,
+    token: String,
+}
+
+impl SinkTarget {
+    fn request(
+        &self,
+        dialect: Dialect,
+        kind: EventKind,
+        detail: WebrtcSubscriptionDetail,
+    ) -> SubscriptionRequest {
+        SubscriptionRequest {
+            protocol: "HTTP".into(),
+            sink: self.url.clone(),
+            sink_credential: Some(SinkCredential {
+                credential_type: "ACCESSTOKEN".into(),
+                access_token: self.token.clone(),
+                access_token_expires_utc: far_future(),
+                access_token_type: "bearer".into(),
+            }),
+            types: vec![dialect.event_type(kind)],
+            config: Config {
+                subscription_detail: detail,
+                subscription_expire_time: None,
+            },
+        }
+    }
+}
+
+/// What a subscription is keyed by in `dialect`.
+fn subscription_detail(
+    dialect: Dialect,
+    device_id: &str,
+    registration_id: &str,
+    session_id: Option<&str>,
+) -> WebrtcSubscriptionDetail {
+    if dialect.subscribes_per_registration() {
+        WebrtcSubscriptionDetail {
+            device_id: Some(device_id.to_owned()),
+            registration_id: Some(registration_id.to_owned()),
+            session_id: session_id.map(str::to_owned),
+        }
+    } else {
+        WebrtcSubscriptionDetail {
+            device_id: Some(device_id.to_owned()),
+            registration_id: None,
+            session_id: None,
+        }
+    }
+}
+
+/// r2.2: session-status for session `id`, subscribed once its id is known. True when the
+/// session's early events may have been missed (read them with GET at once).
+async fn subscribe_session(client: &CamaraClient, inner: &Mutex<Inner>, device_id: &str, id: &str) -> bool {
+    let dialect = client.dialect();
+    if !dialect.subscribes_per_registration() {
+        return false;
+    }
+    let (target, reg_id) = {
+        let inner = lock(inner);
+        match (&inner.sink, &inner.registration) {
+            (Some(t), Some(r)) => (t.clone(), r.registration_id.clone()),
+            _ => return false,
+        }
+    };
+    let detail = subscription_detail(dialect, device_id, &reg_id, Some(id));
+    match client
+        .subscribe(&target.request(dialect, EventKind::SessionStatus, detail))
+        .await
+    {
+        Ok(sub) => {
+            let mut inner = lock(inner);
+            match inner.session.as_mut().filter(|s| s.id == id) {
+                Some(s) => s.subscription = Some(sub.id),
+                // Ended meanwhile: dropped with the others at shutdown.
+                None => inner.subscriptions.push(sub.id),
+            }
+        }
+        // Polling still follows the session: slower, but the call goes on.
+        Err(e) => {
+            tracing::warn!(error = %e, "no session-status subscription; following the session by polling")
+        }
+    }
+    true
+}
+
+/// Ends a session's own subscription (r2.2), if it has one.
+async fn drop_subscription(client: &CamaraClient, id: Option<String>) {
+    if let Some(id) = id
+        && let Err(e) = client.unsubscribe(&id).await
+    {
+        tracing::debug!(error = %e, "ending a session's subscription");
+    }
 }
 
 pub struct CamaraProvider {
@@ -105,7 +218,8 @@ impl CamaraProvider {
     pub fn new(client: CamaraClient, mut config: CamaraConfig) -> Self {
         if config.sink_tls.is_none() {
             // Without one, registering refuses a plain-http sink and says why.
-            config.sink_tls = crate::net::tls_for_remote(client.endpoints().all_loopback(), "event sink");
+            let plain_ok = client.endpoints().all_loopback() && !config.https_sink;
+            config.sink_tls = crate::net::tls_for_remote(plain_ok, "event sink");
         }
         let (tx, rx) = mpsc::channel(64);
         Self {
@@ -154,6 +268,7 @@ impl CamaraProvider {
                 self.inner.clone(),
                 self.signals.clone(),
                 self.client.clone(),
+                self.config.device_id.clone(),
             ));
         }
         let (sink_url, sink_token) = match sink.as_ref() {
@@ -170,27 +285,24 @@ impl CamaraProvider {
         }
         let reg = self.create_registration().await?;
         tracing::info!(number = ?reg.reg_info.as_ref().and_then(|i| i.phone_number.clone()), "registered");
+        let dialect = self.client.dialect();
         let mut subscriptions = Vec::new();
-        for event_type in event_types::SUBSCRIBABLE {
+        let kinds: &[EventKind] = if dialect.subscribes_per_registration() {
+            // session-status names a session there: one per call, made when it starts.
+            &[EventKind::SessionInvitation, EventKind::RegistrationEnds]
+        } else {
+            &EventKind::SUBSCRIBABLE
+        };
+        let target = SinkTarget {
+            url: sink_url,
+            token: sink_token,
+        };
+        lock(&self.inner).sink = Some(target.clone());
+        for kind in kinds {
+            let detail = subscription_detail(dialect, &self.config.device_id, &reg.registration_id, None);
             let sub = self
                 .client
-                .subscribe(&SubscriptionRequest {
-                    protocol: "HTTP".into(),
-                    sink: sink_url.clone(),
-                    sink_credential: Some(SinkCredential {
-                        credential_type: "ACCESSTOKEN".into(),
-                        access_token: sink_token.clone(),
-                        access_token_expires_utc: far_future(),
-                        access_token_type: "bearer".into(),
-                    }),
-                    types: vec![event_type.to_owned()],
-                    config: Config {
-                        subscription_detail: WebrtcSubscriptionDetail {
-                            device_id: self.config.device_id.clone(),
-                        },
-                        subscription_expire_time: None,
-                    },
-                })
+                .subscribe(&target.request(dialect, *kind, detail))
                 .await?;
             subscriptions.push(sub.id);
         }
@@ -215,12 +327,27 @@ impl CamaraProvider {
     /// process that crashed), recovers as the spec says: GET `?deviceId=`, DELETE what is
     /// there (its subscriptions point at a sink that no longer exists), POST again.
     async fn create_registration(&self) -> Result<RegSessionResponse, SignalingError> {
+        let dialect = self.client.dialect();
+        let phone_number = if dialect.registration_names_phone_number() {
+            Some(self.config.phone_number.clone().ok_or_else(|| {
+                SignalingError::Unsupported(format!(
+                    "{dialect} registers a client-credentials account with its phone number; add the account again with --phone-number +<E.164>"
+                ))
+            })?)
+        } else {
+            None
+        };
         let req = RegSessionRequest {
             device_id: self.config.device_id.clone(),
+            phone_number,
             registration_expire_time: None,
         };
         match self.client.register(&req).await {
-            Err(e) if e.status() == Some(409) && e.code() == "ALREADY_EXISTS" => {
+            Err(e)
+                if e.status() == Some(409)
+                    && e.code() == "ALREADY_EXISTS"
+                    && dialect.lists_registrations() =>
+            {
                 let stale = self.client.registrations_of_device(&req.device_id).await?;
                 tracing::warn!(
                     count = stale.len(),
@@ -250,6 +377,12 @@ impl CamaraProvider {
             let own = reg.reg_info.as_ref().and_then(|i| i.phone_number.clone());
             (reg.registration_id.clone(), own, inner.options.clone())
         };
+        let dialect = self.client.dialect();
+        if !dialect.has_call_type() && (options.emergency || options.location.is_some()) {
+            return Err(SignalingError::Unsupported(format!(
+                "{dialect} has no emergency or located calls (callType, locationDetails); call emergency services another way"
+            )));
+        }
         let req = MediaSessionInformation {
             originator_address: own.map(|n| format!("tel:{n}")),
             receiver_address: Some(to),
@@ -273,18 +406,25 @@ impl CamaraProvider {
             answered: false,
             pending_update: None,
             far_update: None,
+            subscription: None,
         });
         for data in early.iter().filter(|d| d.media_session_id == id) {
             for s in session_signals(&self.inner, data) {
                 let _ = self.signals.send(s).await;
             }
         }
+        let subscribed_late = self.subscribe_session(&id).await;
         self.spawn(poll_for_answer(
             self.client.clone(),
             self.inner.clone(),
             self.signals.clone(),
             id,
-            self.config.poll_after,
+            // What happened before the session's own subscription existed is read at once.
+            if subscribed_late {
+                Duration::ZERO
+            } else {
+                self.config.poll_after
+            },
             self.config.poll_every,
         ));
         Ok(())
@@ -327,14 +467,19 @@ impl CamaraProvider {
         Ok(())
     }
 
+    async fn subscribe_session(&self, id: &str) -> bool {
+        subscribe_session(&self.client, &self.inner, &self.config.device_id, id).await
+    }
+
     async fn delete_session(&self) -> Result<(), SignalingError> {
         // Taken before the request: a shutdown racing the hang-up (the CLI closes its
         // line right after) finds no session and sends no second DELETE.
-        let id = lock(&self.inner)
+        let session = lock(&self.inner)
             .session
             .take()
-            .map(|s| s.id)
             .ok_or_else(|| SignalingError::State("there is no session".into()))?;
+        drop_subscription(&self.client, session.subscription).await;
+        let id = session.id;
         match self.client.delete_session(&id).await {
             Ok(()) => Ok(()),
             // Already gone on the operator's side: that is what we wanted.
@@ -463,10 +608,11 @@ impl SignalingProvider for CamaraProvider {
                 inner.session.take(),
             )
         };
-        if let Some(s) = session
-            && let Err(e) = self.client.delete_session(&s.id).await
-        {
-            tracing::debug!(error = %e, "session already gone");
+        if let Some(s) = session {
+            drop_subscription(&self.client, s.subscription).await;
+            if let Err(e) = self.client.delete_session(&s.id).await {
+                tracing::debug!(error = %e, "session already gone");
+            }
         }
         for id in subs {
             if let Err(e) = self.client.unsubscribe(&id).await {
@@ -518,10 +664,24 @@ async fn dispatch_events(
     inner: Arc<Mutex<Inner>>,
     signals: mpsc::Sender<Signal>,
     client: Arc<CamaraClient>,
+    device_id: String,
 ) {
+    let dialect = client.dialect();
+    let mut warned = false;
     while let Some(event) = events.recv().await {
-        match event.event_type.as_str() {
-            event_types::SESSION_INVITATION => {
+        let Some((kind, own_spelling)) = dialect.event_kind(&event.event_type) else {
+            tracing::debug!(event_type = %event.event_type, "event ignored");
+            continue;
+        };
+        if !own_spelling && !warned {
+            warned = true;
+            tracing::warn!(
+                event_type = %event.event_type,
+                "the operator sends events named as in another CAMARA version than {dialect}; read anyway, but the account's --camara may be wrong"
+            );
+        }
+        match kind {
+            EventKind::SessionInvitation => {
                 let Ok(data) = serde_json::from_value::<MediaSession>(event.data) else {
                     tracing::warn!("a session-invitation we cannot read");
                     continue;
@@ -542,7 +702,9 @@ async fn dispatch_events(
                     answered: false,
                     pending_update: None,
                     far_update: None,
+                    subscription: None,
                 });
+                subscribe_session(&client, &inner, &device_id, &data.media_session_id).await;
                 let from = data.originator_address.unwrap_or_default();
                 let from = from.strip_prefix("tel:").unwrap_or(&from).to_owned();
                 let _ = signals
@@ -552,7 +714,7 @@ async fn dispatch_events(
                     })
                     .await;
             }
-            event_types::SESSION_STATUS => {
+            EventKind::SessionStatus => {
                 let Ok(data) = serde_json::from_value::<MediaSession>(event.data) else {
                     tracing::warn!("a session-status event we cannot read");
                     continue;
@@ -560,8 +722,10 @@ async fn dispatch_events(
                 for s in session_signals(&inner, &data) {
                     let _ = signals.send(s).await;
                 }
+                let ended = lock(&inner).ended_subscription.take();
+                drop_subscription(&client, ended).await;
             }
-            event_types::REGISTRATION_ENDS => {
+            EventKind::RegistrationEnds => {
                 let data = serde_json::from_value::<RegistrationEnds>(event.data).ok();
                 let why = data
                     .as_ref()
@@ -587,7 +751,7 @@ async fn dispatch_events(
                     let _ = signals.send(Signal::RegistrationLost(why)).await;
                 }
             }
-            other => tracing::debug!(event_type = other, "event ignored"),
+            EventKind::SubscriptionEnded => tracing::debug!("a subscription ended"),
         }
     }
 }
@@ -609,6 +773,7 @@ fn session_signals(inner: &Mutex<Inner>, data: &MediaSession) -> Vec<Signal> {
     let answer = data.answer.as_ref().map(|a| a.sdp.clone());
     let offer = data.offer.as_ref().map(|o| o.sdp.clone());
     if status.is_final() {
+        guard.ended_subscription = session.subscription.take();
         guard.session = None;
         return vec![Signal::Ended(end_reason(status, data.reason.as_deref()))];
     }

@@ -1,13 +1,12 @@
-//! CAMARA WebRTC wire types, named exactly as in `shared/specs/camara/*.yaml` (the
-//! "wip" versions: webrtc-registration, webrtc-call-handling, webrtc-events).
+//! CAMARA WebRTC wire types, named exactly as in `shared/specs/camara/` (webrtc-registration,
+//! webrtc-call-handling, webrtc-events). One set serves the three dialects: a field only
+//! some dialects have is optional, and `dialect.rs` says which one sends it.
 //! Shared by the client and the sandbox, so both speak the same JSON.
 
 use serde::{Deserialize, Serialize};
 
-pub const REGISTRATION_BASE: &str = "/webrtc-registration/vwip";
-pub const CALL_HANDLING_BASE: &str = "/webrtc-call-handling/vwip";
-pub const EVENTS_BASE: &str = "/webrtc-events/vwip";
-
+/// Scopes of the registration and call-handling APIs, the same in every dialect; the
+/// events API's scopes depend on the dialect ([`super::Dialect::client_scopes`]).
 pub mod scopes {
     pub const REGISTRATION_CREATE: &str = "webrtc-registration:sessions:create";
     pub const REGISTRATION_READ: &str = "webrtc-registration:sessions:read";
@@ -17,42 +16,6 @@ pub mod scopes {
     pub const SESSIONS_READ: &str = "webrtc-call-handling:sessions:read";
     pub const SESSIONS_WRITE: &str = "webrtc-call-handling:sessions:write";
     pub const SESSIONS_DELETE: &str = "webrtc-call-handling:sessions:delete";
-    pub const EVENTS_READ: &str = "webrtc-events:read";
-    pub const EVENTS_DELETE: &str = "webrtc-events:delete";
-    /// Creating a subscription needs the scope of each event type it names.
-    pub fn events_create(event_type: &str) -> String {
-        format!("webrtc-events:{event_type}:create")
-    }
-    /// Everything a softphone client asks for.
-    pub fn all_client() -> Vec<String> {
-        let mut v: Vec<String> = [
-            REGISTRATION_CREATE,
-            REGISTRATION_READ,
-            REGISTRATION_WRITE,
-            REGISTRATION_DELETE,
-            SESSIONS_CREATE,
-            SESSIONS_READ,
-            SESSIONS_WRITE,
-            SESSIONS_DELETE,
-            EVENTS_READ,
-            EVENTS_DELETE,
-        ]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
-        for t in super::event_types::SUBSCRIBABLE {
-            v.push(events_create(t));
-        }
-        v
-    }
-}
-
-pub mod event_types {
-    pub const SESSION_STATUS: &str = "org.camaraproject.webrtc-events.v0.session-status";
-    pub const SESSION_INVITATION: &str = "org.camaraproject.webrtc-events.v0.session-invitation";
-    pub const REGISTRATION_ENDS: &str = "org.camaraproject.webrtc-events.v0.registration-ends";
-    pub const SUBSCRIPTION_ENDED: &str = "org.camaraproject.webrtc-events.v0.subscription-ended";
-    pub const SUBSCRIBABLE: [&str; 3] = [SESSION_STATUS, SESSION_INVITATION, REGISTRATION_ENDS];
 }
 
 /// `ErrorInfo`
@@ -70,6 +33,9 @@ pub struct ErrorInfo {
 #[serde(rename_all = "camelCase")]
 pub struct RegSessionRequest {
     pub device_id: String,
+    /// next only: the number a client-credentials token registers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registration_expire_time: Option<String>,
 }
@@ -188,6 +154,9 @@ pub struct MediaSessionInformation {
     pub location_details: Option<LocationDetails>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub media_session_id: Option<String>,
+    /// r2.2: the client's tag on a session it creates, echoed unaltered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_correlator: Option<String>,
 }
 
 /// `MediaSessionStatusChange` (body of PUT /sessions/{id}/status)
@@ -209,7 +178,15 @@ pub struct MediaSessionStatusChange {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebrtcSubscriptionDetail {
-    pub device_id: String,
+    /// wip and next key subscriptions by device.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    /// r2.2 keys them by registration ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_id: Option<String>,
+    /// ... and session-status also by session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
 }
 
 /// `Config`
