@@ -462,3 +462,80 @@ fn the_copied_specs_match_the_shared_originals_when_present() {
         }
     }
 }
+
+/// CAMARA Commonalities, straight at the sandbox of each version: the x-correlator is
+/// echoed (and one that breaks its pattern refused), an unknown path or method answers in
+/// the `ErrorInfo` shape, and next refuses a property its schema does not define.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_follows_commonalities_in_each_version() {
+    let http = reqwest::Client::builder().no_proxy().build().expect("client");
+    for dialect in Dialect::ALL {
+        let sb = sandbox(SandboxConfig {
+            camara: dialect,
+            ..Default::default()
+        })
+        .await;
+        let tok = token(&sb, &dialect.client_scopes().join(" ")).await;
+        let base = sb.base_url();
+        let subs = format!("{base}{}/subscriptions", dialect.events_base());
+        let r = http
+            .get(&subs)
+            .bearer_auth(&tok)
+            .header("x-correlator", "b4333c46-49c0:4f62")
+            .send()
+            .await
+            .expect("list");
+        assert_eq!(r.status(), 200, "{dialect}");
+        assert_eq!(r.headers()["x-correlator"], "b4333c46-49c0:4f62", "{dialect}");
+        let r = http
+            .get(&subs)
+            .bearer_auth(&tok)
+            .header("x-correlator", "not allowed!")
+            .send()
+            .await
+            .expect("bad correlator");
+        assert_eq!(r.status(), 400, "{dialect}");
+        let body: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(body["code"], "INVALID_ARGUMENT", "{dialect}");
+        for (method, url, status, code) in [
+            (
+                reqwest::Method::GET,
+                format!("{base}/webrtc-events/v9/subscriptions"),
+                404,
+                "NOT_FOUND",
+            ),
+            (reqwest::Method::PATCH, subs.clone(), 405, "METHOD_NOT_ALLOWED"),
+        ] {
+            let r = http
+                .request(method, &url)
+                .bearer_auth(&tok)
+                .send()
+                .await
+                .expect("send");
+            assert_eq!(r.status(), status, "{dialect} {url}");
+            let body: serde_json::Value = r.json().await.expect("ErrorInfo");
+            assert_eq!(
+                (body["status"].as_u64(), body["code"].as_str()),
+                (Some(u64::from(status)), Some(code))
+            );
+        }
+        let mut reg = serde_json::json!({"deviceId": uuid_v4(), "colour": "blue"});
+        if dialect.registration_names_phone_number() {
+            reg["phoneNumber"] = "+15550197".into();
+        }
+        let r = http
+            .post(format!("{base}{}/sessions", dialect.registration_base()))
+            .bearer_auth(&tok)
+            .json(&reg)
+            .send()
+            .await
+            .expect("register");
+        let want = if dialect.strict_bodies() {
+            400
+        } else {
+            dialect.registration_created_status()
+        };
+        assert_eq!(r.status().as_u16(), want, "{dialect}");
+        sb.stop().await;
+    }
+}

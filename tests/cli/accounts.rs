@@ -3,20 +3,14 @@
 //! never to the config file, a call on the account works and caches its token there, and a
 //! keyring that is missing gives a clear error and changes nothing.
 
-use dialtone_e2e::cli::{Cli, account_add_args, in_keyring_session, json_lines, keyring_lookup, states};
+use dialtone_e2e::cli::{
+    Cli, account_add_args, in_keyring_session, json_lines, keyring_lookup, states, text,
+};
 use dialtone_e2e::line::sandbox;
 use dialtone_sandbox::SandboxConfig;
 
 fn cli() -> Cli {
     Cli::new(env!("CARGO_BIN_EXE_dialtone"))
-}
-
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 #[test]

@@ -99,6 +99,15 @@ pub fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
 }
 
 /// The `state` names in order.
+/// Stdout and stderr together, for assertion messages and searches.
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 pub fn states(events: &[serde_json::Value]) -> Vec<String> {
     events
         .iter()
