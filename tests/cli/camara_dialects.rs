@@ -4,7 +4,6 @@
 //! client told the wrong version gets one error that names the right one.
 
 use dialtone_e2e::cli::{Cli, json_lines, states, text};
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
 fn cli() -> Cli {
@@ -24,18 +23,24 @@ impl SandboxProcess {
             .map(|a| a.port())
             .expect("a free port");
         let listen = format!("127.0.0.1:{port}");
-        let mut child = cli
+        // Its output goes to a file: a pipe closed early would make its next line fail.
+        let log = std::env::temp_dir().join(format!("dialtone-sandbox-{port}.log"));
+        let child = cli
             .cmd()
             .args(["sandbox", "--listen", &listen, "--camara", camara])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
+            .stdout(std::fs::File::create(&log).expect("log"))
             .stderr(Stdio::null())
             .spawn()
             .expect("dialtone sandbox");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut first = String::new();
-        BufReader::new(stdout).read_line(&mut first).expect("banner");
-        assert!(first.contains(&format!("speaking CAMARA {camara}")), "{first}");
+        let start = std::time::Instant::now();
+        let banner = loop {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.contains("CAMARA APIs") || start.elapsed() > std::time::Duration::from_secs(20) {
+                break text;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert!(banner.contains(&format!("speaking CAMARA {camara}")), "{banner}");
         SandboxProcess {
             child,
             url: format!("http://{listen}"),
