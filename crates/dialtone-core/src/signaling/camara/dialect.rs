@@ -39,6 +39,13 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    const ALL: [EventKind; 4] = [
+        EventKind::SessionStatus,
+        EventKind::SessionInvitation,
+        EventKind::RegistrationEnds,
+        EventKind::SubscriptionEnded,
+    ];
+
     /// Those a client subscribes to (subscription-ended comes unasked).
     pub const SUBSCRIBABLE: [EventKind; 3] = [
         EventKind::SessionStatus,
@@ -110,15 +117,10 @@ impl Dialect {
     /// still gets its events read), and whether it is this dialect's spelling.
     pub fn event_kind(self, event_type: &str) -> Option<(EventKind, bool)> {
         Dialect::ALL.into_iter().find_map(|d| {
-            [
-                EventKind::SessionStatus,
-                EventKind::SessionInvitation,
-                EventKind::RegistrationEnds,
-                EventKind::SubscriptionEnded,
-            ]
-            .into_iter()
-            .find(|k| d.event_type(*k) == event_type)
-            .map(|k| (k, d.events_api() == self.events_api()))
+            EventKind::ALL
+                .into_iter()
+                .find(|k| d.event_type(*k) == event_type)
+                .map(|k| (k, d.events_api() == self.events_api()))
         })
     }
 

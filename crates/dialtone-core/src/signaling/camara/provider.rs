@@ -131,18 +131,11 @@ fn subscription_detail(
     registration_id: &str,
     session_id: Option<&str>,
 ) -> WebrtcSubscriptionDetail {
-    if dialect.subscribes_per_registration() {
-        WebrtcSubscriptionDetail {
-            device_id: Some(device_id.to_owned()),
-            registration_id: Some(registration_id.to_owned()),
-            session_id: session_id.map(str::to_owned),
-        }
-    } else {
-        WebrtcSubscriptionDetail {
-            device_id: Some(device_id.to_owned()),
-            registration_id: None,
-            session_id: None,
-        }
+    let per_registration = dialect.subscribes_per_registration();
+    WebrtcSubscriptionDetail {
+        device_id: Some(device_id.to_owned()),
+        registration_id: per_registration.then(|| registration_id.to_owned()),
+        session_id: session_id.filter(|_| per_registration).map(str::to_owned),
     }
 }
 
@@ -413,7 +406,7 @@ impl CamaraProvider {
                 let _ = self.signals.send(s).await;
             }
         }
-        let subscribed_late = self.subscribe_session(&id).await;
+        let subscribed_late = subscribe_session(&self.client, &self.inner, &self.config.device_id, &id).await;
         self.spawn(poll_for_answer(
             self.client.clone(),
             self.inner.clone(),
@@ -465,10 +458,6 @@ impl CamaraProvider {
         let id = self.session_id()?;
         self.client.update_status(&id, &change).await?;
         Ok(())
-    }
-
-    async fn subscribe_session(&self, id: &str) -> bool {
-        subscribe_session(&self.client, &self.inner, &self.config.device_id, id).await
     }
 
     async fn delete_session(&self) -> Result<(), SignalingError> {
