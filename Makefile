@@ -6,7 +6,7 @@ ifeq ($(CI),true)
 export CARGO_INCREMENTAL := 0
 endif
 
-.PHONY: run test bench lint unit e2e app-test app window-smoke setup-test fmt clean
+.PHONY: run test bench lint unit e2e conformance app-test app window-smoke setup-test fmt clean
 
 ## Open the app window (under Xvfb when there is no display).
 run:
@@ -20,7 +20,7 @@ run:
 	fi
 
 ## Every test: format, lints, unit, end-to-end scenarios, and the app window.
-test: setup-test lint unit e2e app-test
+test: setup-test lint unit e2e conformance app-test
 
 setup-test:
 	@scripts/setup.sh test
@@ -34,6 +34,12 @@ unit:
 
 e2e:
 	$(CARGO) test --locked -p dialtone-e2e -p dialtone-cli
+
+## Schemathesis against the sandbox: each CAMARA version's three APIs (no 5xx, responses in
+## their schemas, no undocumented status). Reports in target/conformance/.
+conformance:
+	$(CARGO) build --locked -p dialtone-cli
+	scripts/conformance.sh target/debug/dialtone
 
 ## The app: its commands on the mock runtime, then the window under WebDriver (tauri-driver,
 ## WebKitWebDriver) on Xvfb with its own D-Bus session and sound server. Screenshots of the

@@ -20,7 +20,9 @@ headless_pkgs=(xvfb x11-utils imagemagick xauth dbus dbus-x11)
 # the audio tests, and Node for Prism (contract tests).
 # webkit2gtk-driver: WebKitWebDriver, which tauri-driver drives for the window's WebDriver suite.
 # chromium + chromium-driver: Chromium (libwebrtc) as the far end of the peer scenarios.
-test_pkgs=(gnome-keyring libsecret-tools pulseaudio pulseaudio-utils webkit2gtk-driver chromium chromium-driver)
+# python3-venv + curl: schemathesis (scripts/conformance.sh) in a venv of its own.
+test_pkgs=(gnome-keyring libsecret-tools pulseaudio pulseaudio-utils webkit2gtk-driver chromium chromium-driver
+  python3 python3-venv curl)
 command -v npm >/dev/null || test_pkgs+=(nodejs npm)
 
 case "$want" in
@@ -91,6 +93,14 @@ if [ "$want" = test ]; then
     [ "$contract/package-lock.json" -nt "$contract/node_modules/.package-lock.json" ]; then
     log "installing Prism (npm ci in tests/contract)"
     npm ci --prefix "$contract" --no-audit --no-fund --loglevel=error
+  fi
+  # Schemathesis for `make conformance`, every package pinned by tests/contract/requirements.txt.
+  venv="$(dirname "$0")/../target/test-venv"
+  pinned=$(grep -Eo '^schemathesis==[^ ]+' "$contract/requirements.txt" | cut -d= -f3)
+  if [ "$("$venv/bin/st" --version 2>/dev/null | awk '{print $NF}')" != "$pinned" ]; then
+    log "installing schemathesis $pinned in target/test-venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$contract/requirements.txt"
   fi
 fi
 if [ "$want" = test ] || [ "$want" = bench ]; then

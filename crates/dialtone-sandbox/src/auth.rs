@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use base64::Engine;
 use dialtone_core::auth::{ClientCredentials, LwaClient, LwaEndpoints, LwaTokens, Secrets, TokenError};
 use dialtone_core::signaling::alexa::{self, AlexaClient, AlexaConfig, AlexaProvider};
+use dialtone_core::signaling::camara::wire::scopes;
 use dialtone_core::signaling::camara::{
     CamaraClient, CamaraConfig, CamaraEndpoints, CamaraProvider, Dialect,
 };
@@ -26,6 +27,14 @@ pub const TOKEN_PATH: &str = "/oauth2/token";
 /// of another version then fails at the API, with a message that says so, not here).
 fn all_scopes() -> Vec<String> {
     let mut v: Vec<String> = Dialect::ALL.iter().flat_map(|d| d.client_scopes()).collect();
+    // And what a softphone does not ask for but the APIs define.
+    v.push(scopes::REGISTRATION_READ.to_owned());
+    v.extend(
+        Dialect::ALL
+            .iter()
+            .filter(|d| d.updates_subscriptions())
+            .map(|d| d.events_update_scope()),
+    );
     v.sort();
     v.dedup();
     v

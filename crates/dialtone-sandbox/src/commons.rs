@@ -51,15 +51,19 @@ pub async fn wrong_method() -> ApiError {
     )
 }
 
-/// A request body as `T`; in a dialect with request-body strictness, a property `T` does
-/// not know is a 400 `INVALID_ARGUMENT` naming it.
+/// A request body as `T`. No property of any version's schemas is nullable, so a `null`
+/// is a 400 `INVALID_ARGUMENT` (serde would read it as absent); in a dialect with
+/// request-body strictness, so is a property `T` does not know.
 pub fn body<T>(dialect: Dialect, bytes: &[u8]) -> ApiResult<T>
 where
     T: serde::de::DeserializeOwned + serde::Serialize,
 {
     let parsed: T = parse_json(bytes)?;
+    let given: serde_json::Value = parse_json(bytes)?;
+    if let Some(path) = first_null(&given, String::new()) {
+        return Err(ApiError::invalid(format!("{path} must not be null")));
+    }
     if dialect.strict_bodies() {
-        let given: serde_json::Value = parse_json(bytes)?;
         let known = serde_json::to_value(&parsed)
             .map_err(|e| ApiError::invalid(format!("the request body is not valid: {e}")))?;
         if let Some(path) = unknown_property(&given, &known, String::new()) {
@@ -69,6 +73,27 @@ where
         }
     }
     Ok(parsed)
+}
+
+fn first_null(v: &serde_json::Value, at: String) -> Option<String> {
+    match v {
+        serde_json::Value::Null => Some(if at.is_empty() { "the body".into() } else { at }),
+        serde_json::Value::Object(m) => m.iter().find_map(|(k, v)| {
+            first_null(
+                v,
+                if at.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{at}.{k}")
+                },
+            )
+        }),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| first_null(v, format!("{at}[{i}]"))),
+        _ => None,
+    }
 }
 
 /// The first property of `given` that `known` (the same body read and written back by
@@ -109,6 +134,9 @@ mod tests {
         assert!(body::<MediaSessionStatusChange>(Dialect::Next, br#"{"status":"Hold"}"#).is_ok());
         let located = br#"{"status":"Connected","locationDetails":{"shape":"Circle","any":{"x":1}}}"#;
         assert!(body::<MediaSessionStatusChange>(Dialect::Next, located).is_ok());
+        let null = br#"{"status":"Hold","offer":null}"#;
+        let e = body::<MediaSessionStatusChange>(Dialect::R2_2, null).expect_err("null");
+        assert!(e.message.contains("offer must not be null"), "{}", e.message);
     }
 
     #[test]

@@ -14,7 +14,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use dialtone_core::signaling::camara::wire::{
-    CloudEvent, Subscription, SubscriptionEnded, SubscriptionRequest, WebrtcSubscriptionDetail,
+    CloudEvent, Subscription, SubscriptionEnded, SubscriptionRequest, SubscriptionUpdateRequest,
+    WebrtcSubscriptionDetail,
 };
 use dialtone_core::signaling::camara::{Dialect, EventKind};
 use std::sync::Arc;
@@ -28,7 +29,12 @@ pub fn routes(dialect: Dialect) -> axum::Router<Arc<Sandbox>> {
         )
         .route(
             &format!("{base}/subscriptions/{{subscriptionId}}"),
-            get(read).delete(remove).fallback(commons::wrong_method),
+            if dialect.updates_subscriptions() {
+                get(read).put(update).delete(remove)
+            } else {
+                get(read).delete(remove)
+            }
+            .fallback(commons::wrong_method),
         )
 }
 
@@ -211,6 +217,46 @@ async fn read(
         .get(&id)
         .map(|r| Json(r.subscription.clone()))
         .ok_or_else(|| ApiError::not_found(format!("no subscription '{id}'")))
+}
+
+/// wip and next: a new sink credential or expiry; sink, types and keys stay.
+async fn update(
+    State(s): State<Arc<Sandbox>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Subscription>> {
+    require(&s, &headers, &s.dialect().events_update_scope())?;
+    let req: SubscriptionUpdateRequest = commons::body(s.dialect(), &body)?;
+    if let Some(c) = &req.sink_credential
+        && c.credential_type != "ACCESSTOKEN"
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_CREDENTIAL",
+            "Only Access token is supported",
+        ));
+    }
+    let expiry = req.config.and_then(|c| c.subscription_expire_time);
+    if let Some(t) = &expiry
+        && clock::parse(t).is_none()
+    {
+        return Err(ApiError::invalid(format!(
+            "subscriptionExpireTime '{t}' is not RFC 3339"
+        )));
+    }
+    let mut subs = lock(&s.subscriptions);
+    let record = subs
+        .get_mut(&id)
+        .ok_or_else(|| ApiError::not_found(format!("no subscription '{id}'")))?;
+    if let Some(c) = req.sink_credential {
+        record.access_token = Some(c.access_token);
+    }
+    if let Some(t) = expiry {
+        record.subscription.config.subscription_expire_time = Some(t.clone());
+        record.subscription.expires_at = Some(t);
+    }
+    Ok(Json(record.subscription.clone()))
 }
 
 async fn remove(

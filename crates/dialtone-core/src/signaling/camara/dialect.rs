@@ -128,6 +128,15 @@ impl Dialect {
         format!("{}:read", self.events_api())
     }
 
+    /// `PUT /subscriptions/{id}` exists (wip and next).
+    pub fn updates_subscriptions(self) -> bool {
+        self != Dialect::R2_2
+    }
+
+    pub fn events_update_scope(self) -> String {
+        format!("{}:update", self.events_api())
+    }
+
     pub fn events_delete_scope(self) -> String {
         format!("{}:delete", self.events_api())
     }

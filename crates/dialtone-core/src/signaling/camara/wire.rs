@@ -220,6 +220,25 @@ pub struct SubscriptionRequest {
     pub config: Config,
 }
 
+/// `SubscriptionUpdateConfig` (wip, next)
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubscriptionUpdateConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription_expire_time: Option<String>,
+}
+
+/// `SubscriptionUpdateRequest` (wip, next; `additionalProperties: false` in every version
+/// that has it)
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubscriptionUpdateRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sink_credential: Option<SinkCredential>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<SubscriptionUpdateConfig>,
+}
+
 /// `Subscription`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
