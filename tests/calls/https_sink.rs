@@ -80,3 +80,27 @@ async fn an_untrusted_sink_certificate_gets_no_events_and_polling_still_connects
     );
     assert!(status.events_failed >= 2, "{status:?}");
 }
+
+/// `--https-sink` (`CamaraConfig::https_sink`): the sink speaks HTTPS even though the
+/// operator is on this machine, so the subscriptions name an `https://` sink, as the
+/// specs' `^https://` pattern wants.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_that_asks_for_an_https_sink_gets_one_on_loopback_too() {
+    use dialtone_core::call::SignalOp;
+    use dialtone_core::signaling::SignalingProvider;
+    let sandbox = sandbox(SandboxConfig::default()).await;
+    let endpoints = CamaraEndpoints::under(&sandbox.base_url(), sandbox.camara());
+    for (https_sink, scheme) in [(false, "http://"), (true, "https://")] {
+        let mut config = CamaraConfig::new(dialtone_core::new_device_id());
+        config.https_sink = https_sink;
+        let p = provider_on(&sandbox, endpoints.clone(), config, Duration::from_secs(5));
+        assert_eq!(p.sink_certificate_pem().is_some(), https_sink);
+        p.request(SignalOp::Register).await.expect("register");
+        let sinks = sandbox.status().await.subscription_sinks;
+        assert!(
+            !sinks.is_empty() && sinks.iter().all(|s| s.starts_with(scheme)),
+            "{https_sink}: {sinks:?}"
+        );
+        p.shutdown().await;
+    }
+}

@@ -72,6 +72,9 @@ pub struct SandboxStatus {
     pub registrations: Vec<RegistrationView>,
     pub sessions: Vec<SessionView>,
     pub subscriptions: usize,
+    /// Where each subscription delivers its events.
+    #[serde(default)]
+    pub subscription_sinks: Vec<String>,
     /// Live Alexa calls.
     #[serde(default)]
     pub alexa_calls: Vec<AlexaCallView>,
@@ -150,6 +153,11 @@ pub async fn status(s: &Sandbox) -> SandboxStatus {
             log: lock(&call.log).clone(),
         });
     }
+    // One lock: a second in the same expression would wait for the first forever.
+    let subscription_sinks: Vec<String> = lock(&s.subscriptions)
+        .values()
+        .map(|r| r.subscription.sink.clone())
+        .collect();
     SandboxStatus {
         alexa_calls,
         requests: s.requests.load(std::sync::atomic::Ordering::Relaxed),
@@ -158,7 +166,8 @@ pub async fn status(s: &Sandbox) -> SandboxStatus {
         events_failed: s.events_failed.load(std::sync::atomic::Ordering::Relaxed),
         registrations,
         sessions: views,
-        subscriptions: lock(&s.subscriptions).len(),
+        subscriptions: subscription_sinks.len(),
+        subscription_sinks,
     }
 }
 
