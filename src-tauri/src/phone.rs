@@ -162,6 +162,7 @@ impl Phone {
             impairment: None,
             media_timeout: None,
             camara: None,
+            caller_name: None,
         };
         let audio = match options.audio {
             AudioChoice::Devices { .. } => "devices",

@@ -159,7 +159,191 @@ async fn a_session_to_a_dialtone_number_rings_the_client_and_connects() {
     )
     .await;
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(json_lines(&out.stdout)[0]["code"], "NotFound");
+    assert_eq!(json_lines(&out.stdout)[0]["code"], "InvalidInput");
+}
+
+/// As a skill calls it: the apiAccessToken and deviceId of the skill request Alexa sent,
+/// from the request itself or from the environment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_skill_starts_a_session_with_its_requests_token_and_device_id() {
+    let sandbox = sandbox(Default::default()).await;
+    let a = alexa_line(&sandbox, 1000.0).await;
+    a.call.command(Command::Register).await.expect("register");
+    a.wait("Idle", Duration::from_secs(5)).await;
+    let number = sandbox.alexa_numbers().pop().expect("a number on the relay");
+    let skill_request = skill_request(&sandbox, "den").await;
+    let file = std::env::temp_dir().join(format!("dialtone-skill-request-{}.json", std::process::id()));
+    std::fs::write(&file, skill_request.to_string()).expect("write");
+    let path = file.to_string_lossy().into_owned();
+    let out = run_cli(
+        &[
+            "alexa",
+            "start-session",
+            "--json",
+            "--skill-request",
+            &path,
+            "--from",
+            "+12045551111",
+            "--to",
+            &number,
+        ],
+        &[],
+    )
+    .await;
+    let _ = std::fs::remove_file(&file);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let session = json_lines(&out.stdout)[0]["sessionId"]
+        .as_str()
+        .expect("sessionId")
+        .to_owned();
+    a.wait("Alerting", Duration::from_secs(5)).await;
+    assert!(
+        a.events()
+            .iter()
+            .any(|e| matches!(e, CallEvent::Incoming { from } if from == "alexa:den"))
+    );
+    a.call.command(Command::Answer).await.expect("answer");
+    a.wait("Connected", Duration::from_secs(10)).await;
+    assert!(a.hears(1000.0, Duration::from_secs(3)).await, "no echo");
+    assert!(
+        sandbox
+            .alexa_log(&session)
+            .first()
+            .is_some_and(|m| m == "←InitiateOutboundCall")
+    );
+    a.call.command(Command::Hangup).await.expect("hang up");
+    a.wait("Ended", Duration::from_secs(5)).await;
+
+    // --device-id with the token in the environment, never on the command line.
+    let system = &skill_request["context"]["System"];
+    let device_id = system["device"]["deviceId"].as_str().expect("deviceId");
+    let token = system["apiAccessToken"].as_str().expect("apiAccessToken");
+    let api = system["apiEndpoint"].as_str().expect("apiEndpoint");
+    let args = [
+        "alexa",
+        "start-session",
+        "--json",
+        "--device-id",
+        device_id,
+        "--api-endpoint",
+        api,
+        "--from",
+        "+12045551111",
+        "--to",
+        &number,
+    ];
+    let out = run_cli(&args, &[]).await;
+    assert_eq!(out.status.code(), Some(2), "no token: refused before sending");
+    assert!(
+        json_lines(&out.stdout)[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("ALEXA_API_ACCESS_TOKEN"))
+    );
+    let out = run_cli(&args, &[("ALEXA_API_ACCESS_TOKEN", token)]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    a.wait("Alerting", Duration::from_secs(5)).await;
+    a.call.command(Command::Decline).await.expect("decline");
+}
+
+async fn skill_request(sandbox: &dialtone_sandbox::Sandbox, device: &str) -> serde_json::Value {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("http")
+        .post(format!("{}/sandbox/v1/alexa/skill-request", sandbox.base_url()))
+        .json(&serde_json::json!({"device": device}))
+        .send()
+        .await
+        .expect("skill request")
+        .json()
+        .await
+        .expect("json")
+}
+
+async fn run_cli(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    tokio::task::spawn_blocking(move || {
+        let cli = Cli::new(env!("CARGO_BIN_EXE_dialtone"));
+        let mut c = cli.cmd();
+        c.args(&args).env_remove("ALEXA_API_ACCESS_TOKEN");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().expect("run dialtone")
+    })
+    .await
+    .expect("join")
+}
+
+/// Each of the reference's errors, as the sandbox's Alexa gives it for the reason the
+/// reference names (no fault injected): a bad request, a bad token, a token without the
+/// calling permission.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_apis_errors_come_for_their_documented_reasons() {
+    let sandbox = sandbox(Default::default()).await;
+    let api = format!("{}{}", sandbox.base_url(), dialtone_sandbox::alexa::API_ROOT);
+    let camara_token = camara_token(&sandbox).await;
+    for (device_id, token, code) in [
+        (
+            "amzn1.ask.device.NOSUCHDEVICE",
+            skill_token(&sandbox).await,
+            "InvalidInput",
+        ),
+        (
+            "amzn1.ask.device.SANDBOXKITCHEN",
+            "not-a-token".to_owned(),
+            "BadToken",
+        ),
+        ("amzn1.ask.device.SANDBOXKITCHEN", camara_token, "AccessDenied"),
+    ] {
+        let out = run_cli(
+            &[
+                "alexa",
+                "start-session",
+                "--json",
+                "--device-id",
+                device_id,
+                "--api-endpoint",
+                &api,
+                "--from",
+                "+12045551111",
+                "--to",
+                "+15550190",
+            ],
+            &[("ALEXA_API_ACCESS_TOKEN", &token)],
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(1), "{code}");
+        let e = &json_lines(&out.stdout)[0];
+        assert_eq!(e["code"], code, "{e}");
+    }
+}
+
+/// A token of the sandbox's CAMARA operator: good, but without the calling permission.
+async fn camara_token(sandbox: &dialtone_sandbox::Sandbox) -> String {
+    let c = sandbox.credentials();
+    let v: serde_json::Value = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("http")
+        .post(&c.token_url)
+        .basic_auth(&c.client_id, Some(&c.client_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    v["access_token"].as_str().expect("access_token").to_owned()
+}
+
+async fn skill_token(sandbox: &dialtone_sandbox::Sandbox) -> String {
+    skill_request(sandbox, "kitchen").await["context"]["System"]["apiAccessToken"]
+        .as_str()
+        .expect("token")
+        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,7 +366,21 @@ async fn the_apis_errors_come_back_as_their_exception_names() {
         (500, 1, "InternalServerError"),
     ] {
         assert_eq!(exception(status), name);
-        sandbox.inject_fault(FaultKind::Status(status), faults);
+        if status == 429 {
+            // The fault switch a person uses, as the test does.
+            let r = reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .expect("http")
+                .post(format!("{}/sandbox/v1/faults", sandbox.base_url()))
+                .json(&serde_json::json!({"status": status, "count": faults}))
+                .send()
+                .await
+                .expect("fault switch");
+            assert_eq!(r.status().as_u16(), 204);
+        } else {
+            sandbox.inject_fault(FaultKind::Status(status), faults);
+        }
         let out = start_session(&sandbox.base_url(), &args).await;
         assert_eq!(out.status.code(), Some(1), "{status}");
         let e = &json_lines(&out.stdout)[0];

@@ -60,9 +60,18 @@ pub fn line(sandbox: &Sandbox, tone_hz: f64) -> Line {
 
 /// A line on the sandbox's Alexa whose microphone plays `tone_hz`.
 pub async fn alexa_line(sandbox: &Sandbox, tone_hz: f64) -> Line {
+    alexa_line_with(sandbox, tone_hz, Default::default()).await
+}
+
+/// The same, with a caller name or the enveloped form.
+pub async fn alexa_line_with(
+    sandbox: &Sandbox,
+    tone_hz: f64,
+    options: dialtone_core::signaling::alexa::AlexaOptions,
+) -> Line {
     let provider = sandbox
         .credentials()
-        .alexa_provider(&sandbox.base_url(), Duration::from_secs(5))
+        .alexa_provider(&sandbox.base_url(), Duration::from_secs(5), options)
         .await
         .expect("signed in to the sandbox's Login with Amazon");
     line_with(provider, tone_hz)

@@ -68,6 +68,14 @@ pub enum AccountsCmd {
         /// Override the region's Login with Amazon root (a sandbox: http://127.0.0.1:7300/lwa).
         #[arg(long, value_name = "URL")]
         lwa_root: Option<String>,
+        /// The name devices show for this account's calls (customParams.callerName).
+        #[arg(long, value_name = "NAME")]
+        caller_name: Option<String>,
+        /// Write CallSignaling requests in the reference's envelope
+        /// ({version, context, session, request}) instead of the flat object of Amazon's
+        /// sample code.
+        #[arg(long)]
+        enveloped: bool,
     },
     /// Add an AWS account for Lex bot calls. The secret access key is prompted for (or
     /// read from stdin when it is not a terminal) and goes to the OS keyring only.
@@ -225,8 +233,14 @@ pub async fn run(cmd: AccountsCmd) -> anyhow::Result<ExitCode> {
             relay,
             api_root,
             lwa_root,
+            caller_name,
+            enveloped,
         } => {
             let mut account = AlexaAccount::new(&name, region.into(), &client_id, &relay)?;
+            account.options.caller_name = caller_name.filter(|n| !n.trim().is_empty());
+            if enveloped {
+                account.options.form = dialtone_core::signaling::alexa::wire::Form::Enveloped;
+            }
             if let Some(root) = api_root {
                 account.api_root = root.trim_end_matches('/').to_owned();
             }

@@ -48,6 +48,7 @@ pub async fn open(args: &CallArgs, out: &Reporter, network: Network) -> anyhow::
         impairment: args.impair.clone(),
         media_timeout: args.media_timeout,
         camara: args.camara,
+        caller_name: args.caller_name.clone(),
     };
     let line = Line::open(&options).await?;
     for note in &line.notes {

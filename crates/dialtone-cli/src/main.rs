@@ -86,6 +86,10 @@ struct CallArgs {
     /// at --sandbox is found to speak one unless given (r2.2, wip or next).
     #[arg(long, value_name = "VERSION", value_parser = accounts::parse_dialect, conflicts_with = "account")]
     camara: Option<dialtone_core::signaling::camara::Dialect>,
+    /// The name an Alexa device shows for us when we call it (InitiateInboundCall's
+    /// customParams.callerName). Default: the account's, or none.
+    #[arg(long, value_name = "NAME")]
+    caller_name: Option<String>,
     /// The operator account to use (`dialtone accounts list`); `sandbox` means the
     /// built-in sandbox. Default: the default account, or the sandbox when there is none.
     #[arg(long, value_name = "NAME")]

@@ -117,6 +117,8 @@ pub struct LineOptions {
     /// The CAMARA version of the sandbox: the embedded one speaks it (default wip); a
     /// sandbox at `sandbox_url` is found to speak one when `None`.
     pub camara: Option<dialtone_core::signaling::camara::Dialect>,
+    /// The caller name Alexa devices show (`--caller-name`; else the account's).
+    pub caller_name: Option<String>,
 }
 
 /// What the line is connected to, as the UI shows it.
@@ -189,13 +191,16 @@ impl Line {
                     MediaConfig::default()
                 };
                 let lex = options.lex.clone();
+                let caller_name = options.caller_name.clone();
                 let provider = tokio::task::spawn_blocking(move || {
                     let secrets = Secrets::os()?;
                     Ok::<_, LineError>(match account {
                         Chosen::Camara(a) => Calls::Signaling(
                             Arc::new(a.camara_provider(&secrets)?) as Arc<dyn SignalingProvider>
                         ),
-                        Chosen::Alexa(a) => Calls::Signaling(Arc::new(a.provider(&secrets)?)),
+                        Chosen::Alexa(a) => {
+                            Calls::Signaling(Arc::new(a.provider(&secrets, caller_name.as_deref())?))
+                        }
                         Chosen::Lex(a) => Calls::Bots(a.client(&secrets, &lex)?),
                     })
                 })
@@ -258,7 +263,11 @@ impl Line {
                         Calls::Signaling(Arc::new(provider))
                     }
                     Network::Alexa => {
-                        Calls::Signaling(Arc::new(credentials.alexa_provider(&root, timeout).await?))
+                        let alexa = dialtone_core::signaling::alexa::AlexaOptions {
+                            caller_name: options.caller_name.clone(),
+                            ..Default::default()
+                        };
+                        Calls::Signaling(Arc::new(credentials.alexa_provider(&root, timeout, alexa).await?))
                     }
                     Network::Lex => Calls::Bots(
                         LexClient::new(credentials.lex_config(&root, options.lex.mode).with(&options.lex))

@@ -171,11 +171,12 @@ impl SandboxCredentials {
         &self,
         root: &str,
         timeout: std::time::Duration,
+        options: alexa::AlexaOptions,
     ) -> Result<AlexaProvider, TokenError> {
         let relay = format!("{}{}", root.trim_end_matches('/'), crate::alexa::RELAY_ROOT);
         Ok(AlexaProvider::new(
             self.alexa_client(root, timeout).await?,
-            AlexaConfig::new(relay),
+            AlexaConfig::new(relay).with_options(options),
         ))
     }
 }

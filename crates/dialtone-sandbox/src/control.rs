@@ -19,6 +19,9 @@ use tokio::sync::oneshot;
 
 pub const STATUS_PATH: &str = "/sandbox/v1/status";
 pub const CALL_ME_PATH: &str = "/sandbox/v1/call-me";
+/// The fault switch: `{"status": 429, "count": 2}` answers the next two API requests
+/// (CAMARA or Alexa) with that status, in the API's own error shape.
+pub const FAULTS_PATH: &str = "/sandbox/v1/faults";
 
 /// What the next API requests should suffer (tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,12 +95,16 @@ pub struct AlexaCallView {
     pub client_direction: Option<Direction>,
     /// Every message so far: `→X` from the client, `←X` to it.
     pub log: Vec<String>,
+    /// The caller's name as the device shows it, when the client sent one.
+    #[serde(default)]
+    pub caller_name: Option<String>,
 }
 
 pub fn routes() -> axum::Router<Arc<Sandbox>> {
     axum::Router::new()
         .route(STATUS_PATH, get(status_route))
         .route(CALL_ME_PATH, post(call_me_route))
+        .route(FAULTS_PATH, post(faults_route))
 }
 
 async fn status_route(State(s): State<Arc<Sandbox>>) -> Json<SandboxStatus> {
@@ -146,11 +153,12 @@ pub async fn status(s: &Sandbox) -> SandboxStatus {
         let client_direction = call.client_direction().await;
         alexa_calls.push(AlexaCallView {
             session_id: call.id.clone(),
-            device: format!("alexa:{}", call.device),
+            device: format!("alexa:{}", call.device.name),
             device_called: call.device_called,
             phase: call.phase(),
             client_direction,
             log: lock(&call.log).clone(),
+            caller_name: lock(&call.caller_name).clone(),
         });
     }
     // One lock: a second in the same expression would wait for the first forever.
@@ -174,6 +182,36 @@ pub async fn status(s: &Sandbox) -> SandboxStatus {
 #[derive(Debug, Default, Deserialize)]
 struct CallMeRequest {
     from: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FaultRequest {
+    status: u16,
+    #[serde(default = "one")]
+    count: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+async fn faults_route(State(s): State<Arc<Sandbox>>, body: axum::body::Bytes) -> Response {
+    match serde_json::from_slice::<FaultRequest>(&body) {
+        Ok(f) if (400..=599).contains(&f.status) => {
+            s.inject_fault(FaultKind::Status(f.status), f.count);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Ok(f) => (
+            StatusCode::BAD_REQUEST,
+            format!("status {} is not an error status (400 to 599)", f.status),
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            format!("expected {{\"status\": 429, \"count\": 2}}: {e}"),
+        )
+            .into_response(),
+    }
 }
 
 /// `{"from": "+15550100"}` calls over CAMARA; `{"from": "alexa:kitchen"}` has that Alexa
@@ -259,7 +297,7 @@ impl Sandbox {
 /// Middleware: injected faults hit the CAMARA API routes before any handler runs, so a
 /// faulted request changes nothing on the sandbox.
 pub async fn faults(State(s): State<Arc<Sandbox>>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
+    let path = req.uri().path().to_owned();
     if [
         "/webrtc-",
         "/oauth2",
@@ -277,6 +315,11 @@ pub async fn faults(State(s): State<Arc<Sandbox>>, req: Request, next: Next) -> 
     }
     match s.take_fault() {
         None => next.run(req).await,
+        Some(FaultKind::ServerError) if path.starts_with(crate::alexa::API_ROOT) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(crate::alexa::amazon::error_body(500, "Internal server error (injected by the sandbox).")),
+        )
+            .into_response(),
         Some(FaultKind::ServerError) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             Json(serde_json::json!({"status": 500, "code": "INTERNAL", "message": "Unknown server error (injected by the sandbox)."})),
@@ -287,11 +330,17 @@ pub async fn faults(State(s): State<Arc<Sandbox>>, req: Request, next: Next) -> 
         }
         Some(FaultKind::Status(code)) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let body = Json(serde_json::json!({
-                "status": code,
-                "code": status.canonical_reason().unwrap_or("ERROR").to_ascii_uppercase().replace(' ', "_"),
-                "message": format!("{status} (injected by the sandbox)"),
-            }));
+            let message = format!("{status} (injected by the sandbox)");
+            // Alexa's errors are `{"code", "message"}` in Amazon's names.
+            let body = Json(if path.starts_with(crate::alexa::API_ROOT) {
+                crate::alexa::amazon::error_body(code, &message)
+            } else {
+                serde_json::json!({
+                    "status": code,
+                    "code": status.canonical_reason().unwrap_or("ERROR").to_ascii_uppercase().replace(' ', "_"),
+                    "message": message,
+                })
+            });
             let mut r = (status, body).into_response();
             if code == 429 {
                 r.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("1"));

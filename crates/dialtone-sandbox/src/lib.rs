@@ -128,18 +128,23 @@ impl Sandbox {
     /// The device of Alexa call `session` hangs up (CallEnded SUCCESS).
     pub async fn alexa_hang_up(&self, session: &str) -> Result<(), String> {
         let call = self.state.alexa.call(session).ok_or("no such Alexa call")?;
-        let code = dialtone_core::signaling::alexa::wire::result_codes::SUCCESS;
+        let code = alexa::device::result_codes::SUCCESS;
         alexa::device::hang_up(&self.state, &call, code, "Call ended by user").await;
         Ok(())
     }
 
     /// Delivers any SPI event to the newest client on the skill relay (tests of what a
     /// client does with events that do not fit). False when it was not taken.
-    pub async fn alexa_deliver(&self, m: &dialtone_core::signaling::alexa::wire::Message) -> bool {
+    pub async fn alexa_deliver(&self, m: &serde_json::Value) -> bool {
         match alexa::relay::find(&self.state, None) {
             Some(r) => alexa::relay::post_to(&r, m).await,
             None => false,
         }
+    }
+
+    /// CallSignaling requests taken so far: (flat, enveloped).
+    pub fn alexa_request_forms(&self) -> (u64, u64) {
+        *state::lock(&self.state.alexa.forms)
     }
 
     /// Every message of Alexa call `session`, in order (`→X` from the client, `←X` to it).

@@ -4,6 +4,7 @@
 //! only) and renews access tokens from refresh tokens. Only these tokens carry the
 //! calling scope the Alexa routes require.
 
+use crate::alexa::signaling::CALLING_SCOPE;
 use crate::state::{Sandbox, Token, lock};
 use axum::Json;
 use axum::extract::{Query, State};
@@ -11,7 +12,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use dialtone_core::auth::lwa::{AUTHORIZE_PATH, TOKEN_PATH};
-use dialtone_core::signaling::alexa::CALLING_SCOPE;
 use oauth2::{PkceCodeChallenge, PkceCodeVerifier};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -3,7 +3,9 @@
 
 use super::{AccountError, check_name};
 use crate::auth::{LwaClient, LwaEndpoints, LwaTokens, SecretKind, Secrets};
-use crate::signaling::alexa::{AlexaClient, AlexaConfig, AlexaProvider, AlexaRegion, CALLING_SCOPE};
+use crate::signaling::alexa::{
+    AlexaClient, AlexaConfig, AlexaOptions, AlexaProvider, AlexaRegion, CALLING_SCOPE,
+};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +21,9 @@ pub struct AlexaAccount {
     /// The skill relay's root URL.
     pub relay: String,
     pub lwa: LwaEndpoints,
+    /// The caller name and the form of requests.
+    #[serde(default, flatten)]
+    pub options: AlexaOptions,
 }
 
 impl AlexaAccount {
@@ -31,6 +36,7 @@ impl AlexaAccount {
             api_root: region.api_root().to_owned(),
             relay: relay.trim_end_matches('/').to_owned(),
             lwa: LwaEndpoints::amazon(region),
+            options: AlexaOptions::default(),
         };
         a.validate()?;
         Ok(a)
@@ -66,10 +72,22 @@ impl AlexaAccount {
     }
 
     /// The provider, with access tokens from the refresh token in the keyring.
-    pub fn provider(&self, secrets: &Secrets) -> Result<AlexaProvider, AccountError> {
+    /// `caller_name` overrides the account's for these calls.
+    pub fn provider(
+        &self,
+        secrets: &Secrets,
+        caller_name: Option<&str>,
+    ) -> Result<AlexaProvider, AccountError> {
         let tokens = LwaTokens::new(self.lwa_client(secrets)?, secrets.clone(), &self.name);
         let client = AlexaClient::new(&self.api_root, Arc::new(tokens), Duration::from_secs(10));
-        Ok(AlexaProvider::new(client, AlexaConfig::new(self.relay.clone())))
+        let mut options = self.options.clone();
+        if let Some(name) = caller_name {
+            options.caller_name = Some(name.to_owned());
+        }
+        Ok(AlexaProvider::new(
+            client,
+            AlexaConfig::new(self.relay.clone()).with_options(options),
+        ))
     }
 }
 

@@ -527,6 +527,9 @@ fn spawn_media_worker(
                 MediaOp::AcceptAnswer(answer) => {
                     Some(s.accept_answer(&answer).await.map(MediaResult::AnswerApplied))
                 }
+                MediaOp::ReplaceAnswer(answer) => {
+                    Some(s.replace_answer(&answer).await.map(MediaResult::AnswerApplied))
+                }
                 MediaOp::CancelOffer => {
                     if let Err(e) = s.cancel_offer().await {
                         tracing::debug!(error = %e, "nothing to cancel");

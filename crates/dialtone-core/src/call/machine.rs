@@ -30,10 +30,25 @@ enum Pending {
     IceRestart,
 }
 
+/// How the far end's answer to our first offer is coming along. Some networks answer
+/// early (Alexa's CallInProgress: early media) and confirm or replace that answer when
+/// the call is accepted; the call is Connected once it is accepted and every answer
+/// given so far is applied.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Answering {
+    /// Answers handed to the media layer and not yet applied.
+    in_flight: u8,
+    /// An answer is in effect (early media may flow).
+    applied: bool,
+    /// The far end accepted the call.
+    accepted: bool,
+}
+
 /// One call, from dial (or invitation) to its end.
 #[derive(Debug)]
 pub struct CallMachine {
     state: CallState,
+    answering: Answering,
     registered: bool,
     target: Option<Address>,
     incoming_offer: Option<String>,
@@ -60,6 +75,7 @@ impl CallMachine {
     pub fn new(registered: bool) -> Self {
         Self {
             state: CallState::Idle,
+            answering: Answering::default(),
             registered,
             target: None,
             incoming_offer: None,
@@ -108,6 +124,18 @@ impl CallMachine {
 
     fn signal(&mut self, op: SignalOp) {
         self.effects.push_back(Effect::Signal(op));
+    }
+
+    /// An answer to our first offer: the first applies, a later one replaces it.
+    fn apply_first_answer(&mut self, answer: String) {
+        let a = &mut self.answering;
+        let op = if a.applied || a.in_flight > 0 {
+            MediaOp::ReplaceAnswer(answer)
+        } else {
+            MediaOp::AcceptAnswer(answer)
+        };
+        a.in_flight = a.in_flight.saturating_add(1);
+        self.media(op);
     }
 
     fn illegal(&self, command: &Command) -> CallError {
@@ -222,6 +250,7 @@ impl CallMachine {
             }
             (S::Idle | S::Ended(_), Command::Dial(to)) => {
                 self.target = Some(to.clone());
+                self.answering = Answering::default();
                 self.remote_hold = false;
                 self.muted = false;
                 self.deadline = Some(now + SETUP_TIMEOUT);
@@ -347,8 +376,29 @@ impl CallMachine {
             (S::Dialing, Signal::Proceeding) => self.go(S::Proceeding),
             // Repeats (polling sees the same progress again) change nothing.
             (S::Ringing, Signal::Proceeding | Signal::Ringing) | (S::Proceeding, Signal::Proceeding) => {}
+            (S::Dialing | S::Ringing | S::Proceeding, Signal::EarlyAnswer { answer }) => {
+                if self.state == S::Dialing {
+                    self.go(S::Proceeding);
+                }
+                self.apply_first_answer(answer);
+            }
             (S::Dialing | S::Ringing | S::Proceeding, Signal::Answered { answer }) => {
-                self.media(MediaOp::AcceptAnswer(answer));
+                self.answering.accepted = true;
+                self.apply_first_answer(answer);
+            }
+            (S::Dialing | S::Ringing | S::Proceeding, Signal::Accepted) => {
+                self.answering.accepted = true;
+                if self.answering.in_flight == 0 {
+                    if self.answering.applied {
+                        self.deadline = None;
+                        self.go(S::Connected);
+                    } else {
+                        self.signal(SignalOp::Terminate);
+                        self.end(EndReason::Failed(
+                            "the far end accepted the call but never sent an SDP answer".into(),
+                        ));
+                    }
+                }
             }
             (S::Answering, Signal::AcceptConfirmed) => {
                 self.deadline = None;
@@ -477,8 +527,13 @@ impl CallMachine {
             (S::Holding, MediaResult::OfferCreated(offer)) => self.signal(SignalOp::Hold { offer }),
             (S::Resuming, MediaResult::OfferCreated(offer)) => self.signal(SignalOp::Resume { offer }),
             (S::Dialing | S::Ringing | S::Proceeding, MediaResult::AnswerApplied(_)) => {
-                self.deadline = None;
-                self.go(S::Connected);
+                let a = &mut self.answering;
+                a.in_flight = a.in_flight.saturating_sub(1);
+                a.applied = true;
+                if a.accepted && a.in_flight == 0 {
+                    self.deadline = None;
+                    self.go(S::Connected);
+                }
             }
             (S::Holding, MediaResult::AnswerApplied(_)) => {
                 self.deadline = None;

@@ -736,3 +736,78 @@ fn a_media_timeout_hangs_up_and_ends_with_its_own_reason() {
         assert_eq!(m.state(), &before);
     }
 }
+
+#[test]
+fn an_early_answer_plays_before_acceptance_and_acceptance_without_sdp_connects() {
+    let mut m = ringing();
+    let fx = sig(
+        &mut m,
+        Signal::EarlyAnswer {
+            answer: "early".into(),
+        },
+    );
+    assert_eq!(fx, [Effect::Media(MediaOp::AcceptAnswer("early".into()))]);
+    let fx = med(&mut m, MediaResult::AnswerApplied(Direction::SendRecv));
+    assert!(fx.is_empty(), "early media is not Connected: {fx:?}");
+    assert_eq!(m.state(), &CallState::Ringing);
+    assert_eq!(sig(&mut m, Signal::Accepted), [st(CallState::Connected)]);
+}
+
+#[test]
+fn acceptance_while_the_early_answer_applies_connects_once_it_is_applied() {
+    let mut m = dialing();
+    med(&mut m, MediaResult::OfferCreated("offer".into()));
+    let fx = sig(
+        &mut m,
+        Signal::EarlyAnswer {
+            answer: "early".into(),
+        },
+    );
+    assert_eq!(
+        fx,
+        [
+            st(CallState::Proceeding),
+            Effect::Media(MediaOp::AcceptAnswer("early".into()))
+        ]
+    );
+    assert!(sig(&mut m, Signal::Accepted).is_empty());
+    assert_eq!(
+        med(&mut m, MediaResult::AnswerApplied(Direction::SendRecv)),
+        [st(CallState::Connected)]
+    );
+}
+
+#[test]
+fn a_final_answer_replaces_the_early_one_before_the_call_connects() {
+    let mut m = ringing();
+    sig(
+        &mut m,
+        Signal::EarlyAnswer {
+            answer: "early".into(),
+        },
+    );
+    med(&mut m, MediaResult::AnswerApplied(Direction::RecvOnly));
+    let fx = sig(
+        &mut m,
+        Signal::Answered {
+            answer: "final".into(),
+        },
+    );
+    assert_eq!(fx, [Effect::Media(MediaOp::ReplaceAnswer("final".into()))]);
+    assert_eq!(
+        med(&mut m, MediaResult::AnswerApplied(Direction::SendRecv)),
+        [st(CallState::Connected)]
+    );
+}
+
+#[test]
+fn acceptance_with_no_answer_ever_given_fails_the_call() {
+    let mut m = ringing();
+    let fx = sig(&mut m, Signal::Accepted);
+    assert!(fx.contains(&Effect::Signal(SignalOp::Terminate)), "{fx:?}");
+    assert!(
+        matches!(m.state(), CallState::Ended(EndReason::Failed(why)) if why.contains("never sent an SDP answer")),
+        "{:?}",
+        m.state()
+    );
+}

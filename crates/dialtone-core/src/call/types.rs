@@ -147,10 +147,17 @@ pub enum Signal {
     },
     Ringing,
     Proceeding,
-    /// The far end accepted our call; its answer to our first offer.
+    /// The far end accepted our call; its answer to our first offer (replacing an early
+    /// one, if it gave one).
     Answered {
         answer: String,
     },
+    /// The far end's answer before it accepts (early media); the call is not up yet.
+    EarlyAnswer {
+        answer: String,
+    },
+    /// The far end accepted our call with no new answer: the early one stands.
+    Accepted,
     /// Our accept of an incoming call was taken by the network.
     AcceptConfirmed,
     /// The answer to our hold or resume offer.
@@ -198,6 +205,8 @@ pub enum MediaOp {
     CreateOffer,
     AcceptOffer(String),
     AcceptAnswer(String),
+    /// A final answer to our first offer, replacing the early one in effect.
+    ReplaceAnswer(String),
     Hold,
     Resume,
     CancelOffer,

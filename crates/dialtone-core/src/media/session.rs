@@ -468,6 +468,38 @@ impl MediaSession {
         Ok(direction)
     }
 
+    /// A final answer to our first offer that replaces the early one in effect (Alexa's
+    /// CallAccepted after an answer in CallInProgress): our offer is made and applied
+    /// again, unchanged, and then the new answer to it.
+    pub async fn replace_answer(&self, answer_sdp: &str) -> Result<Direction, MediaError> {
+        {
+            let mut neg = self.negotiation.lock().await;
+            if neg.pending.is_some() {
+                return Err(MediaError::InvalidState {
+                    action: "replace the answer",
+                    reason: "an offer of ours is still pending".into(),
+                });
+            }
+            let previous = self.local_direction().await?;
+            // The stack takes only the offer it made last, so it makes it again: the same
+            // m-lines, credentials and fingerprint, which the final answer answers.
+            let again = self
+                .pc
+                .create_offer(None)
+                .await
+                .map_err(stack("making our offer again"))?;
+            self.pc
+                .set_local_description(again)
+                .await
+                .map_err(stack("applying our offer again"))?;
+            neg.pending = Some(Pending {
+                kind: OfferKind::Initial,
+                previous,
+            });
+        }
+        self.accept_answer(answer_sdp).await
+    }
+
     /// The far end refused our pending offer (an error from signaling): return to the
     /// state before it. Media never stopped, so there is nothing else to restore.
     pub async fn cancel_offer(&self) -> Result<(), MediaError> {

@@ -1,16 +1,24 @@
 //! The sandbox's Alexa devices (`alexa:<name>`): real WebRTC peers on Dialtone's media
-//! engine, and their side of each flow.
+//! engine, and their side of each flow. Some take the liberties Amazon's documents
+//! allow: an answer only in CallInProgress, no acks, the enveloped form.
 
+use super::amazon::{self, bare, ended, with_renegotiation, with_sdp};
 use super::relay::{self, RelayEndpoint};
 use super::{AlexaCall, Phase, end_call};
 use crate::far_end::FarEnd;
 use crate::state::{Sandbox, lock};
 use dialtone_core::media::Direction;
-use dialtone_core::signaling::alexa::wire::{
-    IdType, Message, Name, Participant, ParticipantId, RenegotiationType, SdpDetails, SdpType, result_codes,
-};
-use std::sync::{Arc, Mutex};
+use serde_json::Value;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// CallEnded's result codes.
+pub mod result_codes {
+    pub const SUCCESS: &str = "SUCCESS";
+    pub const INTERNAL_ERROR: &str = "INTERNAL_ERROR";
+    pub const DEVICE_BUSY: &str = "DEVICE_BUSY";
+    pub const SESSION_TIMEOUT: &str = "SESSION_TIMEOUT";
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Behaviour {
@@ -22,28 +30,63 @@ pub enum Behaviour {
     Busy,
 }
 
+/// How a device differs from the documented default, within what the documents allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quirk {
+    /// The answer in both CallInProgress and CallAccepted; acks; flat messages.
+    None,
+    /// The answer only in CallInProgress; CallAccepted with an empty `sdpDetails`.
+    AnswersInProgress,
+    /// Never acks the client's requests.
+    NeverAcks,
+    /// SPI events in the Alexa skill request envelope.
+    Enveloped,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Device {
     pub name: &'static str,
     pub behaviour: Behaviour,
+    pub quirk: Quirk,
     pub description: &'static str,
 }
 
-pub const DEVICES: [Device; 3] = [
+pub const DEVICES: [Device; 6] = [
     Device {
         name: "kitchen",
         behaviour: Behaviour::Echo,
+        quirk: Quirk::None,
         description: "an Echo in the kitchen: rings, answers, sends back what it hears",
     },
     Device {
         name: "office",
         behaviour: Behaviour::HoldsYou,
+        quirk: Quirk::None,
         description: "echo that holds you after 3 s and resumes 3 s later (CallUpdate)",
     },
     Device {
         name: "bedroom",
         behaviour: Behaviour::Busy,
+        quirk: Quirk::None,
         description: "busy on another call (CallEnded DEVICE_BUSY)",
+    },
+    Device {
+        name: "den",
+        behaviour: Behaviour::Echo,
+        quirk: Quirk::AnswersInProgress,
+        description: "echo that answers in CallInProgress and accepts without SDP",
+    },
+    Device {
+        name: "attic",
+        behaviour: Behaviour::Echo,
+        quirk: Quirk::NeverAcks,
+        description: "echo that never acks your requests",
+    },
+    Device {
+        name: "garage",
+        behaviour: Behaviour::Echo,
+        quirk: Quirk::Enveloped,
+        description: "echo whose events come in the skill request envelope",
     },
 ];
 
@@ -51,8 +94,25 @@ pub const DEVICES: [Device; 3] = [
 pub const CALLER: &str = "kitchen";
 
 impl Device {
+    /// By name (`kitchen`) or by the endpointId a skill sees (`device_id`).
     pub fn lookup(name: &str) -> Option<Device> {
-        DEVICES.into_iter().find(|d| d.name.eq_ignore_ascii_case(name))
+        DEVICES
+            .into_iter()
+            .find(|d| d.name.eq_ignore_ascii_case(name) || d.device_id() == name)
+    }
+
+    /// The `deviceId` a skill request names the device by (StartCommunicationSession's
+    /// `endpointId`).
+    pub fn device_id(&self) -> String {
+        format!("amzn1.ask.device.SANDBOX{}", self.name.to_ascii_uppercase())
+    }
+
+    pub fn acks(&self) -> bool {
+        self.quirk != Quirk::NeverAcks
+    }
+
+    pub fn enveloped(&self) -> bool {
+        self.quirk == Quirk::Enveloped
     }
 }
 
@@ -61,7 +121,7 @@ const CLIENT_WAIT: Duration = Duration::from_secs(10);
 
 /// Delivers `m` and waits for the client's `reply`; None when the call ended, the
 /// intake refused, or the client never answered.
-async fn exchange(call: &AlexaCall, m: Message, reply: Name) -> Option<Message> {
+async fn exchange(call: &AlexaCall, m: Value, reply: &'static str) -> Option<Value> {
     let rx = call.expect(reply);
     if !relay::deliver(call, &m).await {
         return None;
@@ -74,15 +134,15 @@ async fn exchange(call: &AlexaCall, m: Message, reply: Name) -> Option<Message> 
 
 /// Ends the call from Alexa's side with `code`.
 pub async fn hang_up(s: &Sandbox, call: &AlexaCall, code: &str, message: &str) {
-    relay::deliver(call, &Message::ended(&call.id, code, message)).await;
+    relay::deliver(call, &ended(&call.id, code, message)).await;
     end_call(s, &call.id).await;
 }
 
 /// The client called `device`: CallRinging, CallInProgress and CallAccepted with the
 /// device's answer, each waiting for its ack.
 pub async fn ring(s: Arc<Sandbox>, call: Arc<AlexaCall>, device: Device, offer: String) {
-    let ringing = Message::bare(Name::CallRinging, &call.id);
-    if exchange(&call, ringing, Name::CallRingingAck).await.is_none() {
+    let ringing = bare("CallRinging", &call.id);
+    if exchange(&call, ringing, "CallRingingAck").await.is_none() {
         return hang_up(
             &s,
             &call,
@@ -108,8 +168,8 @@ pub async fn ring(s: Arc<Sandbox>, call: Arc<AlexaCall>, device: Device, offer: 
         }
     };
     *call.far_end.lock().await = Some(far);
-    let progress = Message::bare(Name::CallInProgress, &call.id).with_sdp(SdpDetails::answer(answer.clone()));
-    if exchange(&call, progress, Name::CallInProgressAck).await.is_none() {
+    let progress = with_sdp(bare("CallInProgress", &call.id), "ANSWER", &answer);
+    if exchange(&call, progress, "CallInProgressAck").await.is_none() {
         return hang_up(
             &s,
             &call,
@@ -118,8 +178,15 @@ pub async fn ring(s: Arc<Sandbox>, call: Arc<AlexaCall>, device: Device, offer: 
         )
         .await;
     }
-    let accepted = Message::bare(Name::CallAccepted, &call.id).with_sdp(SdpDetails::answer(answer));
-    if exchange(&call, accepted, Name::CallAcceptedAck).await.is_none() {
+    let accepted = match device.quirk {
+        Quirk::AnswersInProgress => {
+            let mut m = bare("CallAccepted", &call.id);
+            m["sdpDetails"] = serde_json::json!({});
+            m
+        }
+        _ => with_sdp(bare("CallAccepted", &call.id), "ANSWER", &answer),
+    };
+    if exchange(&call, accepted, "CallAcceptedAck").await.is_none() {
         return hang_up(
             &s,
             &call,
@@ -160,7 +227,7 @@ pub async fn accept_answer(call: &AlexaCall, answer: &str) -> Result<(), String>
 
 /// The client re-offered (hold, resume): the device answers in CallUpdateResponse and
 /// waits for CallUpdateAck.
-pub async fn answer_update(s: Arc<Sandbox>, call: Arc<AlexaCall>, kind: RenegotiationType, offer: String) {
+pub async fn answer_update(s: Arc<Sandbox>, call: Arc<AlexaCall>, kind: String, offer: String) {
     let Some(media) = call.device_media().await else {
         return;
     };
@@ -171,10 +238,12 @@ pub async fn answer_update(s: Arc<Sandbox>, call: Arc<AlexaCall>, kind: Renegoti
             return hang_up(&s, &call, result_codes::INTERNAL_ERROR, &e.to_string()).await;
         }
     };
-    let response = Message::bare(Name::CallUpdateResponse, &call.id)
-        .with_renegotiation(kind)
-        .with_sdp(SdpDetails::answer(answer));
-    if exchange(&call, response, Name::CallUpdateAck).await.is_none() {
+    let response = with_sdp(
+        with_renegotiation(bare("CallUpdateResponse", &call.id), &kind),
+        "ANSWER",
+        &answer,
+    );
+    if exchange(&call, response, "CallUpdateAck").await.is_none() {
         tracing::info!(call = %call.id, "CallUpdateResponse was not acknowledged");
     }
 }
@@ -184,24 +253,25 @@ pub async fn answer_update(s: Arc<Sandbox>, call: Arc<AlexaCall>, kind: Renegoti
 pub async fn renegotiate(call: &AlexaCall, hold: bool) -> Result<(), String> {
     let media = call.device_media().await.ok_or("the device has hung up")?;
     let (kind, offer) = if hold {
-        (
-            RenegotiationType::CallHold,
-            media.hold_with(Direction::SendOnly).await,
-        )
+        ("CALL_HOLD", media.hold_with(Direction::SendOnly).await)
     } else {
-        (RenegotiationType::CallResume, media.resume().await)
+        ("CALL_RESUME", media.resume().await)
     };
     let offer = offer.map_err(|e| e.to_string())?;
-    let update = Message::bare(Name::CallUpdate, &call.id)
-        .with_renegotiation(kind)
-        .with_sdp(SdpDetails::offer(offer));
-    let Some(response) = exchange(call, update, Name::CallUpdateResponse).await else {
+    let update = with_sdp(
+        with_renegotiation(bare("CallUpdate", &call.id), kind),
+        "OFFER",
+        &offer,
+    );
+    let Some(response) = exchange(call, update, "CallUpdateResponse").await else {
         let _ = media.cancel_offer().await;
         return Err("the client did not answer the CallUpdate".into());
     };
-    let answer = response.sdp(SdpType::Answer)?.to_owned();
-    media.accept_answer(&answer).await.map_err(|e| e.to_string())?;
-    relay::deliver(call, &Message::bare(Name::CallUpdateAck, &call.id)).await;
+    let answer = amazon::sdp(&response).ok_or("the CallUpdateResponse carries no answer")?;
+    media.accept_answer(answer).await.map_err(|e| e.to_string())?;
+    if call.device.acks() {
+        relay::deliver(call, &bare("CallUpdateAck", &call.id)).await;
+    }
     Ok(())
 }
 
@@ -213,34 +283,12 @@ pub async fn call_client(s: &Arc<Sandbox>, from: &str, to: Option<&str>) -> Resu
     let far = FarEnd::echo(s).await.map_err(|e| e.to_string())?;
     let offer = far.media.create_offer().await.map_err(|e| e.to_string())?;
     let id = format!("amzn1.comms.session.{}", uuid::Uuid::new_v4().simple());
-    let mut m = Message::bare(Name::InitiateOutboundCall, &id).with_sdp(SdpDetails::offer(offer));
-    m.participants = Some(vec![
-        Participant {
-            id: ParticipantId {
-                kind: IdType::RawAddress,
-                value: device.name.to_owned(),
-            },
-            is_originator: Some(true),
-        },
-        Participant {
-            id: ParticipantId {
-                kind: IdType::RawAddress,
-                value: relay.address.clone(),
-            },
-            is_originator: Some(false),
-        },
+    let mut m = with_sdp(bare("InitiateOutboundCall", &id), "OFFER", &offer);
+    m["participants"] = serde_json::json!([
+        amazon::raw_participant(device.name, true),
+        amazon::raw_participant(&relay.address, false),
     ]);
-    let call = Arc::new(AlexaCall {
-        id: id.clone(),
-        device: device.name.to_owned(),
-        device_called: true,
-        relay,
-        phase: Mutex::new(Phase::Offered),
-        awaiting: Mutex::default(),
-        log: Mutex::default(),
-        far_end: tokio::sync::Mutex::new(Some(far)),
-        ended: tokio::sync::Notify::new(),
-    });
+    let call = Arc::new(AlexaCall::new(&id, device, true, relay, Some(far)));
     lock(&s.alexa.calls).insert(id.clone(), call.clone());
     if !relay::deliver(&call, &m).await {
         end_call(s, &id).await;

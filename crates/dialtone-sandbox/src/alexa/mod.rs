@@ -2,6 +2,8 @@
 //! out of order gets a 400, an unknown sessionId a 404), the skill relay that delivers
 //! SPI events to a client's intake, and Alexa devices that are real WebRTC peers.
 //!
+//! - `amazon`: the messages as Amazon's tables define them (the sandbox's own JSON Schema
+//!   files), checked both ways, and Amazon's error bodies;
 //! - `signaling`: what the client POSTs, checked against each call's phase;
 //! - `relay`: intake registrations, and delivering SPI events to them;
 //! - `device`: the devices (`alexa:<name>`) and their side of both flows and of hold;
@@ -10,14 +12,14 @@
 //! Everything lives under `/alexa`: the API root is `{sandbox}/alexa`, the relay's
 //! root `{sandbox}/alexa/relay`.
 
+pub mod amazon;
 pub mod device;
 pub mod relay;
-mod session;
-mod signaling;
+pub mod session;
+pub mod signaling;
 
 use crate::far_end::FarEnd;
 use crate::state::{Sandbox, lock};
-use dialtone_core::signaling::alexa::wire::{Message, Name};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -42,21 +44,44 @@ pub enum Phase {
 /// One Alexa call.
 pub struct AlexaCall {
     pub id: String,
-    /// The device's name (`kitchen` for `alexa:kitchen`).
-    pub device: String,
+    /// The device (`kitchen` for `alexa:kitchen`) and its documented quirks.
+    pub device: device::Device,
     /// The device called the client.
     pub device_called: bool,
     pub relay: RelayEndpoint,
     pub phase: Mutex<Phase>,
     /// The request the device waits for from the client (an ack or CallUpdateResponse).
-    pub awaiting: Mutex<Option<(Name, oneshot::Sender<Message>)>>,
+    pub awaiting: Mutex<Option<(&'static str, oneshot::Sender<serde_json::Value>)>>,
     /// Every message of the call in order: `→X` client to Alexa, `←X` Alexa to client.
     pub log: Mutex<Vec<String>>,
     pub far_end: tokio::sync::Mutex<Option<FarEnd>>,
     pub ended: tokio::sync::Notify,
+    /// The name the device shows for the caller (InitiateInboundCall's custom parameters).
+    pub caller_name: Mutex<Option<String>>,
 }
 
 impl AlexaCall {
+    pub fn new(
+        id: &str,
+        device: device::Device,
+        device_called: bool,
+        relay: RelayEndpoint,
+        far_end: Option<FarEnd>,
+    ) -> Self {
+        Self {
+            id: id.to_owned(),
+            device,
+            device_called,
+            relay,
+            phase: Mutex::new(Phase::Offered),
+            awaiting: Mutex::default(),
+            log: Mutex::default(),
+            far_end: tokio::sync::Mutex::new(far_end),
+            ended: tokio::sync::Notify::new(),
+            caller_name: Mutex::default(),
+        }
+    }
+
     pub fn phase(&self) -> Phase {
         *lock(&self.phase)
     }
@@ -83,7 +108,7 @@ impl AlexaCall {
     }
 
     /// Arms the wait for the client's `name` before the message that asks for it goes out.
-    pub fn expect(&self, name: Name) -> oneshot::Receiver<Message> {
+    pub fn expect(&self, name: &'static str) -> oneshot::Receiver<serde_json::Value> {
         let (tx, rx) = oneshot::channel();
         *lock(&self.awaiting) = Some((name, tx));
         rx
@@ -96,6 +121,8 @@ pub struct AlexaState {
     pub relays: Mutex<HashMap<String, RelayEndpoint>>,
     /// Every call's log, kept after it ends (tests read the whole conversation).
     pub logs: Mutex<HashMap<String, Vec<String>>>,
+    /// CallSignaling requests taken so far: flat, and in the reference's envelope.
+    pub forms: Mutex<(u64, u64)>,
 }
 
 impl AlexaState {

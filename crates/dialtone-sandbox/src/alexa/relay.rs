@@ -1,7 +1,11 @@
-//! The skill relay: clients register an intake; SPI events are POSTed to it as flat
-//! CallSignaling messages with the intake's bearer credential.
+//! The skill relay: clients register an intake; SPI events are POSTed to it with the
+//! intake's bearer credential, as flat CallSignaling messages or, from a device that
+//! forwards the skill request whole, inside the Alexa skill request envelope. Each is
+//! checked against Amazon's definitions before it goes.
 
+use super::amazon::{self, defs};
 use super::{AlexaCall, RELAY_ROOT};
+use crate::alexa::signaling::CALLING_SCOPE;
 use crate::auth::require;
 use crate::errors::{ApiError, ApiResult, parse_json};
 use crate::state::{Sandbox, lock};
@@ -9,9 +13,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{delete, post};
-use dialtone_core::signaling::alexa::CALLING_SCOPE;
 use dialtone_core::signaling::alexa::relay::{ENDPOINTS_PATH, RelayRegistered, RelayRegistration};
-use dialtone_core::signaling::alexa::wire::Message;
+use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -104,30 +107,69 @@ pub fn find(s: &Sandbox, address: Option<&str>) -> Option<RelayEndpoint> {
     }
 }
 
-/// Delivers an SPI event to the call's client. False when the intake refused it or
+/// Delivers an SPI event to the call's client, in the device's form. False when the
+/// event breaks Amazon's definition (a sandbox bug, logged), or the intake refused it or
 /// could not be reached.
-pub async fn deliver(call: &AlexaCall, m: &Message) -> bool {
-    call.record(format!("←{}", m.name));
-    post_to(&call.relay, m).await
+pub async fn deliver(call: &AlexaCall, m: &Value) -> bool {
+    let name = match amazon::check_message(m) {
+        Ok(name) => name,
+        Err(why) => {
+            tracing::error!(%why, "the sandbox's Alexa built a message Amazon would not send");
+            return false;
+        }
+    };
+    call.record(amazon::log_entry('←', name, m));
+    let body = if call.device.enveloped() {
+        let e = skill_request(call, m);
+        if let Err(why) = amazon::check(defs::SKILL_REQUEST, &e) {
+            tracing::error!(%why, "the sandbox built a skill request Amazon would not send");
+            return false;
+        }
+        e
+    } else {
+        m.clone()
+    };
+    post_to(&call.relay, &body).await
 }
 
-/// POSTs `m` to `relay`'s intake.
-pub async fn post_to(relay: &RelayEndpoint, m: &Message) -> bool {
+/// How Alexa hands an SPI event to a skill: the skill request envelope, the message as
+/// its `request` beside the request's own id and time.
+fn skill_request(call: &AlexaCall, m: &Value) -> Value {
+    let mut request = m.clone();
+    request["requestId"] = json!(format!("amzn1.echo-api.request.{}", uuid::Uuid::new_v4()));
+    request["timestamp"] = json!(
+        time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    );
+    request["locale"] = json!("en-US");
+    json!({
+        "version": amazon::VERSION,
+        "context": {"System": {
+            "application": {"applicationId": "amzn1.ask.skill.dialtone-sandbox"},
+            "device": {"deviceId": call.device.device_id()},
+        }},
+        "request": request,
+    })
+}
+
+/// POSTs `body` to `relay`'s intake as it is (tests use it for malformed events too).
+pub async fn post_to(relay: &RelayEndpoint, body: &Value) -> bool {
     let sent = relay
         .http
         .post(&relay.url)
         .bearer_auth(&relay.access_token)
-        .json(m)
+        .json(body)
         .send()
         .await;
     match sent {
         Ok(r) if r.status().is_success() => true,
         Ok(r) => {
-            tracing::warn!(status = %r.status(), name = %m.name, "the intake refused an SPI event");
+            tracing::warn!(status = %r.status(), "the intake refused an SPI event");
             false
         }
         Err(e) => {
-            tracing::warn!(error = %e, name = %m.name, "the intake could not be reached");
+            tracing::warn!(error = %e, "the intake could not be reached");
             false
         }
     }

@@ -5,7 +5,7 @@
 
 use super::relay::{ENDPOINTS_PATH, RelayRegistered, RelayRegistration};
 use super::session::{SESSION_PATH, StartSessionRequest, StartSessionResponse};
-use super::wire::{Message, Name, SIGNALING_PATH};
+use super::wire::{Form, Message, Name, SIGNALING_PATH, response_session_id};
 use crate::auth::{TokenError, TokenSource};
 use crate::net::api::{ApiCaller, Transport};
 use reqwest::Method;
@@ -31,10 +31,12 @@ impl AlexaRegion {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AlexaError {
-    #[error("{operation} failed: {explanation} (HTTP {status}: {message})")]
+    #[error("{operation} failed: {explanation} (HTTP {status} {code}: {message})")]
     Api {
         operation: String,
         status: u16,
+        /// The body's `code`, or the exception Amazon names for the status.
+        code: String,
         message: String,
         explanation: &'static str,
     },
@@ -61,7 +63,7 @@ impl AlexaError {
     /// A stable code for JSON output: the exception name where Amazon names one.
     pub fn code(&self) -> String {
         match self {
-            AlexaError::Api { status, .. } => exception(*status).into(),
+            AlexaError::Api { code, .. } => code.clone(),
             AlexaError::Timeout { .. } => "TIMEOUT".into(),
             AlexaError::Unreachable { .. } => "UNREACHABLE".into(),
             AlexaError::Malformed { .. } => "MALFORMED_RESPONSE".into(),
@@ -103,6 +105,7 @@ pub fn explain(status: u16) -> &'static str {
 pub struct AlexaClient {
     api_root: String,
     api: ApiCaller,
+    form: Form,
 }
 
 impl AlexaClient {
@@ -110,21 +113,36 @@ impl AlexaClient {
         Self {
             api_root: api_root.trim_end_matches('/').to_owned(),
             api: ApiCaller::new(tokens, timeout),
+            form: Form::default(),
         }
+    }
+
+    /// Writes CallSignaling requests in `form` (flat unless told otherwise).
+    pub fn with_form(mut self, form: Form) -> Self {
+        self.form = form;
+        self
     }
 
     pub fn api_root(&self) -> &str {
         &self.api_root
     }
 
-    /// POSTs one CallSignaling request. Any 2xx is success; its body is ignored.
+    /// POSTs one CallSignaling request. Any 2xx is success; a body that names a call
+    /// must name this one.
     pub async fn signal(&self, message: &Message) -> Result<(), AlexaError> {
         let operation = operation_of(message);
-        let body = serde_json::to_vec(message).unwrap_or_default();
+        let body = serde_json::to_vec(&self.form.encode(message)).unwrap_or_default();
         let url = format!("{}{SIGNALING_PATH}", self.api_root);
-        self.call(operation, Method::POST, &url, Some(body))
-            .await
-            .map(|_| ())
+        let reply = self
+            .call(operation.clone(), Method::POST, &url, Some(body))
+            .await?;
+        match response_session_id(&reply) {
+            Some(id) if id != message.session_id => Err(AlexaError::Malformed {
+                operation,
+                detail: format!("the response is about call {id}, not {}", message.session_id),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Registers our intake with the skill relay at `relay` (its root URL).
@@ -198,10 +216,12 @@ impl AlexaClient {
             return Ok(reply.body);
         }
         let status = reply.status.as_u16();
+        let (code, message) = error_body(&reply.body);
         Err(AlexaError::Api {
             operation,
             status,
-            message: error_message(&reply.body),
+            code: code.unwrap_or_else(|| exception(status).to_owned()),
+            message,
             explanation: explain(status),
         })
     }
@@ -223,13 +243,36 @@ fn operation_of(m: &Message) -> String {
     }
 }
 
-/// The `message` of an error body, or the start of the body when it has none.
-fn error_message(body: &[u8]) -> String {
+/// An error body's `code` and `message` (`{"code", "message"}`, Amazon's shape), or the
+/// start of the body when it has no message.
+fn error_body(body: &[u8]) -> (Option<String>, String) {
     #[derive(serde::Deserialize)]
     struct Body {
-        message: String,
+        code: Option<String>,
+        message: Option<String>,
     }
-    serde_json::from_slice::<Body>(body)
-        .map(|b| b.message)
-        .unwrap_or_else(|_| String::from_utf8_lossy(body).chars().take(200).collect())
+    let parsed = serde_json::from_slice::<Body>(body).ok();
+    let code = parsed
+        .as_ref()
+        .and_then(|b| b.code.clone())
+        .filter(|c| !c.is_empty());
+    let message = parsed
+        .and_then(|b| b.message)
+        .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(200).collect());
+    (code, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_body_gives_its_code_and_message() {
+        assert_eq!(
+            error_body(br#"{"code":"Throttling","message":"slow down"}"#),
+            (Some("Throttling".into()), "slow down".into())
+        );
+        assert_eq!(error_body(br#"{"message":"m"}"#), (None, "m".into()));
+        assert_eq!(error_body(b"oops"), (None, "oops".into()));
+    }
 }

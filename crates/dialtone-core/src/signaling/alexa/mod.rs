@@ -19,4 +19,4 @@ pub mod wire;
 pub const CALLING_SCOPE: &str = "amazon_communication::calling";
 
 pub use client::{AlexaClient, AlexaError, AlexaRegion};
-pub use provider::{AlexaConfig, AlexaProvider};
+pub use provider::{AlexaConfig, AlexaOptions, AlexaProvider};

@@ -3,10 +3,13 @@
 //!
 //! - We call a device: InitiateInboundCall(offer) → CallRinging → CallRingingAck →
 //!   CallInProgress → CallInProgressAck → CallAccepted(answer) → CallAcceptedAck.
+//!   The answer may come in CallInProgress (early media) or CallAccepted, and a later one
+//!   replaces an earlier one; CallAccepted may carry none.
 //! - A device calls us: InitiateOutboundCall(offer) → CallRinging → CallRingingAck →
 //!   CallInProgress(answer) → CallInProgressAck → CallAccepted(answer) → CallAcceptedAck.
-//!   Each of our requests waits for the ack of the one before, so the order holds even
-//!   when the user answers at once.
+//!   Amazon documents the skill acking Alexa, not Alexa acking us: our requests go out
+//!   one after the other as our state allows, and Alexa's acks are taken when they come,
+//!   never waited for.
 //! - Hold / resume: CallUpdate `CALL_HOLD` (offer `a=recvonly`) / `CALL_RESUME`
 //!   (`a=sendrecv`); the answer comes in CallUpdateResponse, acked with CallUpdateAck.
 //!   A far-end CallUpdate is answered with CallUpdateResponse.
@@ -15,7 +18,8 @@
 use super::client::AlexaClient;
 use super::relay::{RelayRegistered, RelayRegistration};
 use super::wire::{
-    IdType, Message, Name, Participant, ParticipantId, RenegotiationType, SdpDetails, result_codes,
+    CustomParams, Form, IdType, Message, Name, Participant, ParticipantId, RenegotiationType, SdpDetails,
+    result_codes,
 };
 use crate::call::{Address, EndReason, Signal, SignalOp};
 use crate::lock;
@@ -23,8 +27,7 @@ use crate::net::{Intake, LocalTls};
 use crate::signaling::{SignalingError, SignalingProvider};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 /// Where our intake takes the relay's SPI events.
@@ -37,8 +40,23 @@ pub struct AlexaConfig {
     pub intake_bind: SocketAddr,
     /// HTTPS for the intake. `None`: generated when the relay is not on this machine.
     pub intake_tls: Option<Arc<LocalTls>>,
-    /// How long to wait for Alexa's ack of our previous request before the next.
-    pub ack_wait: Duration,
+    pub options: AlexaOptions,
+}
+
+/// What an account (or the command line) sets for its Alexa calls.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AlexaOptions {
+    /// The name InitiateInboundCall shows the device (`customParams.callerName`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_name: Option<String>,
+    /// How our requests are written (`wire::Form`): flat unless the account says
+    /// `enveloped`.
+    #[serde(default, skip_serializing_if = "is_flat")]
+    pub form: Form,
+}
+
+fn is_flat(f: &Form) -> bool {
+    *f == Form::Flat
 }
 
 impl AlexaConfig {
@@ -47,8 +65,13 @@ impl AlexaConfig {
             relay: relay.into(),
             intake_bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             intake_tls: None,
-            ack_wait: Duration::from_secs(5),
+            options: AlexaOptions::default(),
         }
+    }
+
+    pub fn with_options(mut self, options: AlexaOptions) -> Self {
+        self.options = options;
+        self
     }
 }
 
@@ -61,14 +84,28 @@ pub(super) struct Session {
     pub(super) pending_update: Option<RenegotiationType>,
     /// The far end's last CallUpdate, which our CallUpdateResponse echoes.
     pub(super) far_update: Option<RenegotiationType>,
+    /// The answer CallInProgress brought (we called), which CallAccepted may repeat.
+    pub(super) early_answer: Option<String>,
+}
+
+impl Session {
+    pub(super) fn new(id: &str, incoming: bool) -> Self {
+        Self {
+            id: id.to_owned(),
+            incoming,
+            pending_update: None,
+            far_update: None,
+            early_answer: None,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
 pub(super) struct Inner {
     pub(super) registration: Option<RelayRegistered>,
     pub(super) session: Option<Session>,
-    /// The ack our last request earns: (session, name) and who waits for it.
-    pub(super) expected_ack: Option<(String, Name, oneshot::Sender<()>)>,
+    /// Alexa's acks of our requests, as they came (never waited for).
+    pub(super) acks: Vec<Name>,
 }
 
 pub struct AlexaProvider {
@@ -77,21 +114,8 @@ pub struct AlexaProvider {
     signals: mpsc::Sender<Signal>,
     signals_rx: Mutex<Option<mpsc::Receiver<Signal>>>,
     inner: Arc<Mutex<Inner>>,
-    /// Resolves when the ack of our previous request arrives.
-    ack_gate: tokio::sync::Mutex<Option<oneshot::Receiver<()>>>,
     intake: tokio::sync::Mutex<Option<Intake>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
-}
-
-/// The ack Alexa sends for each request of ours that has one.
-fn ack_of(name: Name) -> Option<Name> {
-    match name {
-        Name::CallRinging => Some(Name::CallRingingAck),
-        Name::CallInProgress => Some(Name::CallInProgressAck),
-        Name::CallAccepted => Some(Name::CallAcceptedAck),
-        Name::CallUpdateResponse => Some(Name::CallUpdateAck),
-        _ => None,
-    }
 }
 
 impl AlexaProvider {
@@ -101,13 +125,13 @@ impl AlexaProvider {
                 crate::net::tls_for_remote(crate::net::is_loopback_url(&config.relay), "Alexa intake");
         }
         let (tx, rx) = mpsc::channel(64);
+        let client = client.with_form(config.options.form);
         Self {
             client: Arc::new(client),
             config,
             signals: tx,
             signals_rx: Mutex::new(Some(rx)),
             inner: Arc::default(),
-            ack_gate: tokio::sync::Mutex::new(None),
             intake: tokio::sync::Mutex::new(None),
             tasks: Mutex::default(),
         }
@@ -172,23 +196,13 @@ impl AlexaProvider {
         Ok(())
     }
 
-    /// POSTs `m`, first waiting (within reason) for the ack of our previous request, and
-    /// arming the wait for this one's.
     async fn send(&self, m: Message) -> Result<(), SignalingError> {
-        let mut gate = self.ack_gate.lock().await;
-        if let Some(previous) = gate.take()
-            && tokio::time::timeout(self.config.ack_wait, previous)
-                .await
-                .is_err()
-        {
-            tracing::warn!(next = %m.name, "Alexa did not ack our previous request; going on");
-        }
-        if let Some(ack) = ack_of(m.name) {
-            let (tx, rx) = oneshot::channel();
-            lock(&self.inner).expected_ack = Some((m.session_id.clone(), ack, tx));
-            *gate = Some(rx);
-        }
         self.client.signal(&m).await.map_err(SignalingError::from)
+    }
+
+    /// Alexa's acks of our requests so far, in the order they came.
+    pub fn acks_received(&self) -> Vec<Name> {
+        lock(&self.inner).acks.clone()
     }
 
     async fn call(&self, to: Address, offer: String) -> Result<(), SignalingError> {
@@ -227,12 +241,16 @@ impl AlexaProvider {
                 is_originator: Some(false),
             },
         ]);
-        lock(&self.inner).session = Some(Session {
-            id,
-            incoming: false,
-            pending_update: None,
-            far_update: None,
-        });
+        m.custom_params = self
+            .config
+            .options
+            .caller_name
+            .as_ref()
+            .filter(|n| !n.trim().is_empty())
+            .map(|n| CustomParams {
+                caller_name: Some(n.trim().to_owned()),
+            });
+        lock(&self.inner).session = Some(Session::new(&id, false));
         let result = self.send(m).await;
         if result.is_err() {
             lock(&self.inner).session = None;

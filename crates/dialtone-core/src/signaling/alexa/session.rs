@@ -21,17 +21,21 @@ pub struct SessionParticipant {
     pub is_originator: Option<bool>,
 }
 
+/// Optional, as is its one field (the reference: "Required: No").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientContext {
-    pub client_session_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_session_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StartSessionRequest {
     pub participants: Vec<SessionParticipant>,
-    pub client_context: ClientContext,
+    /// We always send one (AWS strongly recommends a unique id per session).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_context: Option<ClientContext>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,11 +102,17 @@ impl StartSessionRequest {
                     is_originator: None,
                 },
             ],
-            client_context: ClientContext {
-                client_session_id: client_session_id
-                    .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned),
-            },
+            client_context: Some(ClientContext {
+                client_session_id: Some(
+                    client_session_id.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned),
+                ),
+            }),
         }
+    }
+
+    /// `clientContext.clientSessionId`, when there is one.
+    pub fn client_session_id(&self) -> Option<&str> {
+        self.client_context.as_ref()?.client_session_id.as_deref()
     }
 
     /// Every rule of the API, checked in the order a person would fix them.
@@ -156,9 +166,11 @@ impl StartSessionRequest {
                 }
             }
         }
-        let len = chars(&self.client_context.client_session_id);
-        if !(1..=100).contains(&len) {
-            return Err(SessionRuleError::ClientSessionId(len));
+        if let Some(id) = self.client_session_id() {
+            let len = chars(id);
+            if !(1..=100).contains(&len) {
+                return Err(SessionRuleError::ClientSessionId(len));
+            }
         }
         Ok(())
     }
@@ -195,7 +207,7 @@ mod tests {
         );
         let id = v["clientContext"]["clientSessionId"].as_str().expect("id");
         assert_eq!(id.len(), 36, "a UUID");
-        assert_ne!(id, good().client_context.client_session_id, "fresh per session");
+        assert_ne!(Some(id), good().client_session_id(), "fresh per session");
     }
 
     /// Each rule broken once, alone, and refused with its own reason.
@@ -260,12 +272,20 @@ mod tests {
             ),
             (
                 "empty session id",
-                |r| r.client_context.client_session_id.clear(),
+                |r| {
+                    r.client_context = Some(ClientContext {
+                        client_session_id: Some(String::new()),
+                    })
+                },
                 SessionRuleError::ClientSessionId(0),
             ),
             (
                 "long session id",
-                |r| r.client_context.client_session_id = "s".repeat(101),
+                |r| {
+                    r.client_context = Some(ClientContext {
+                        client_session_id: Some("s".repeat(101)),
+                    })
+                },
                 SessionRuleError::ClientSessionId(101),
             ),
         ];
@@ -275,6 +295,8 @@ mod tests {
             assert_eq!(r.validate(), Err(want), "{what}");
         }
         let mut r = good();
+        r.client_context = None;
+        assert_eq!(r.validate(), Ok(()), "clientContext is optional");
         r.participants[1].id.value = "+1 607 333 1111".into();
         assert!(
             matches!(r.validate(), Err(SessionRuleError::IdValue { index: 1, ref why, .. }) if why.contains("+16073331111")),

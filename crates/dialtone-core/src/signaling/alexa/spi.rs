@@ -1,10 +1,10 @@
-//! The SPI events the skill relay delivers to our intake, turned into call machine
-//! signals and the acks we owe Alexa, one at a time and in order. `handle` is pure:
-//! state in, signal and ack out.
+//! The SPI events the skill relay delivers to our intake (flat or enveloped), turned into
+//! call machine signals and the acks we owe Alexa, one at a time and in order. `handle`
+//! is pure: state in, signal and ack out.
 
 use super::client::AlexaClient;
 use super::provider::{Inner, Session};
-use super::wire::{CallResult, IdType, Message, Name, Participant, SdpType, result_codes};
+use super::wire::{CallResult, IdType, Inbound, Message, Name, Participant, SdpType, result_codes};
 use crate::call::{EndReason, Signal};
 use crate::lock;
 use std::sync::{Arc, Mutex};
@@ -36,12 +36,13 @@ fn address_of(p: &Participant) -> String {
 
 /// Turns the relay's SPI events into signals and acks, one at a time and in order.
 pub(super) async fn dispatch(
-    mut events: mpsc::Receiver<Message>,
+    mut events: mpsc::Receiver<Inbound>,
     inner: Arc<Mutex<Inner>>,
     signals: mpsc::Sender<Signal>,
     client: Arc<AlexaClient>,
 ) {
-    while let Some(m) = events.recv().await {
+    while let Some(Inbound { message: m, form }) = events.recv().await {
+        tracing::debug!(name = %m.name, ?form, "SPI event");
         if let Err(why) = m.check() {
             tracing::warn!(%why, "ignoring a malformed SPI event");
             continue;
@@ -76,12 +77,7 @@ pub(super) fn handle(inner: &Mutex<Inner>, m: Message) -> (Option<Signal>, Optio
             .flatten()
             .find(|p| p.is_originator == Some(true))
             .map_or_else(|| "alexa:unknown".to_owned(), address_of);
-        inner.session = Some(Session {
-            id: m.session_id.clone(),
-            incoming: true,
-            pending_update: None,
-            far_update: None,
-        });
+        inner.session = Some(Session::new(&m.session_id, true));
         return (Some(Signal::Invitation { from, offer }), None);
     }
     let Some(incoming) = inner
@@ -96,10 +92,32 @@ pub(super) fn handle(inner: &Mutex<Inner>, m: Message) -> (Option<Signal>, Optio
     let bare = |name| Some(Message::bare(name, &m.session_id));
     match m.name {
         Name::CallRinging if !incoming => (Some(Signal::Ringing), bare(Name::CallRingingAck)),
-        Name::CallInProgress if !incoming => (Some(Signal::Proceeding), bare(Name::CallInProgressAck)),
+        // Amazon: CallInProgress sends "an SDP answer before the call gets accepted".
+        Name::CallInProgress if !incoming => {
+            let signal = match m.sdp_if_any(SdpType::Answer).ok().flatten() {
+                Some(answer) => {
+                    if let Some(s) = inner.session.as_mut() {
+                        s.early_answer = Some(answer.to_owned());
+                    }
+                    Signal::EarlyAnswer {
+                        answer: answer.to_owned(),
+                    }
+                }
+                None => Signal::Proceeding,
+            };
+            (Some(signal), bare(Name::CallInProgressAck))
+        }
+        // CallAccepted's SDP is optional: without one (or with the same one), the early
+        // answer stands; a different one replaces it.
         Name::CallAccepted if !incoming => {
-            let answer = m.sdp(SdpType::Answer).unwrap_or_default().to_owned();
-            (Some(Signal::Answered { answer }), bare(Name::CallAcceptedAck))
+            let early = inner.session.as_ref().and_then(|s| s.early_answer.clone());
+            let signal = match m.sdp_if_any(SdpType::Answer).ok().flatten() {
+                Some(answer) if early.as_deref().map(str::trim) != Some(answer.trim()) => Signal::Answered {
+                    answer: answer.to_owned(),
+                },
+                _ => Signal::Accepted,
+            };
+            (Some(signal), bare(Name::CallAcceptedAck))
         }
         Name::CallUpdate => {
             if let Some(s) = inner.session.as_mut() {
@@ -123,19 +141,11 @@ pub(super) fn handle(inner: &Mutex<Inner>, m: Message) -> (Option<Signal>, Optio
         }
         Name::CallEnded => {
             inner.session = None;
-            inner.expected_ack = None;
             (Some(Signal::Ended(end_reason(m.call_result.as_ref()))), None)
         }
+        // Taken as they come: nothing waits for them.
         Name::CallRingingAck | Name::CallInProgressAck | Name::CallAcceptedAck | Name::CallUpdateAck => {
-            match inner.expected_ack.take() {
-                Some((id, name, tx)) if id == m.session_id && name == m.name => {
-                    let _ = tx.send(());
-                }
-                other => {
-                    tracing::info!(name = %m.name, "an ack we were not waiting for; ignored");
-                    inner.expected_ack = other;
-                }
-            }
+            inner.acks.push(m.name);
             (None, None)
         }
         other => {
@@ -158,12 +168,7 @@ mod tests {
     }
 
     fn ours(id: &str) -> Session {
-        Session {
-            id: id.into(),
-            incoming: false,
-            pending_update: None,
-            far_update: None,
-        }
+        Session::new(id, false)
     }
 
     fn outbound(id: &str) -> Message {
@@ -254,6 +259,41 @@ mod tests {
             })
         );
         assert_eq!(ack.map(|a| a.name), Some(Name::CallAcceptedAck));
+    }
+
+    #[test]
+    fn an_answer_in_call_in_progress_is_early_media_and_call_accepted_confirms_or_replaces_it() {
+        let inner = inner_with(Some(ours("s1")));
+        let progress = Message::bare(Name::CallInProgress, "s1").with_sdp(SdpDetails::answer("v=0 early"));
+        let (s, ack) = handle(&inner, progress);
+        assert_eq!(
+            s,
+            Some(Signal::EarlyAnswer {
+                answer: "v=0 early".into()
+            })
+        );
+        assert_eq!(ack.map(|a| a.name), Some(Name::CallInProgressAck));
+        let without_sdp = Message::bare(Name::CallAccepted, "s1");
+        assert_eq!(handle(&inner, without_sdp).0, Some(Signal::Accepted));
+        let same = Message::bare(Name::CallAccepted, "s1").with_sdp(SdpDetails::answer("v=0 early\r\n"));
+        assert_eq!(handle(&inner, same).0, Some(Signal::Accepted));
+        let other = Message::bare(Name::CallAccepted, "s1").with_sdp(SdpDetails::answer("v=0 final"));
+        assert_eq!(
+            handle(&inner, other).0,
+            Some(Signal::Answered {
+                answer: "v=0 final".into()
+            })
+        );
+    }
+
+    #[test]
+    fn acks_are_recorded_and_never_block_anything() {
+        let inner = inner_with(Some(ours("s1")));
+        assert_eq!(
+            handle(&inner, Message::bare(Name::CallUpdateAck, "s1")),
+            (None, None)
+        );
+        assert_eq!(lock(&inner).acks, [Name::CallUpdateAck]);
     }
 
     #[test]

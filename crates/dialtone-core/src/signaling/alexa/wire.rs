@@ -1,6 +1,12 @@
-//! `Alexa.Comms.CallSignaling` on the wire: one flat JSON object per message,
+//! `Alexa.Comms.CallSignaling` on the wire. Each message is one object,
 //! `{"type": "Alexa.Comms.CallSignaling.<Name>", "sessionId": …, …}`, the same shape for
 //! what we POST and for the SPI events the skill relays to us (apis.md §1.2–1.4).
+//!
+//! Amazon's reference puts that object under `request` beside `version`, `context` and
+//! `session`, and its responses under `response` beside `version`; Amazon's own sample
+//! code sends the flat object. We read both ([`Inbound`], [`response_session_id`]) and
+//! write the [`Form`] the account chooses, flat unless told otherwise. Reading is
+//! tolerant of every field the reference marks optional; writing always fills them.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -111,28 +117,41 @@ pub enum SdpType {
     Answer,
 }
 
-/// `{"type": "OFFER" | "ANSWER", "value": "<SDP>"}`
+/// `{"type": "OFFER" | "ANSWER", "value": "<SDP>"}`. Both fields are optional in
+/// CallAccepted (the answer may have come in CallInProgress), so both are read as
+/// optional; we always write both.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SdpDetails {
-    #[serde(rename = "type")]
-    pub kind: SdpType,
-    pub value: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<SdpType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 impl SdpDetails {
     pub fn offer(sdp: impl Into<String>) -> Self {
         Self {
-            kind: SdpType::Offer,
-            value: sdp.into(),
+            kind: Some(SdpType::Offer),
+            value: Some(sdp.into()),
         }
     }
 
     pub fn answer(sdp: impl Into<String>) -> Self {
         Self {
-            kind: SdpType::Answer,
-            value: sdp.into(),
+            kind: Some(SdpType::Answer),
+            value: Some(sdp.into()),
         }
     }
+}
+
+/// InitiateInboundCall's optional custom parameters. The property's name is not
+/// confirmed (apis.md §1.2): we write `customParams`, the only spelling seen in use, and
+/// read `customParameters` too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_name: Option<String>,
 }
 
 /// Why a `CallUpdate` re-offers.
@@ -202,6 +221,13 @@ pub struct Message {
     pub renegotiation_type: Option<RenegotiationType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_result: Option<CallResult>,
+    #[serde(
+        default,
+        rename = "customParams",
+        alias = "customParameters",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub custom_params: Option<CustomParams>,
 }
 
 impl Message {
@@ -214,6 +240,7 @@ impl Message {
             sdp_details: None,
             renegotiation_type: None,
             call_result: None,
+            custom_params: None,
         }
     }
 
@@ -236,16 +263,30 @@ impl Message {
         m
     }
 
+    /// The SDP this message carries, if any, once its type is checked: an `OFFER` where
+    /// an `ANSWER` belongs is malformed; an SDP without a type is taken as `kind`.
+    pub fn sdp_if_any(&self, kind: SdpType) -> Result<Option<&str>, String> {
+        let Some(d) = &self.sdp_details else {
+            return Ok(None);
+        };
+        match d.kind {
+            Some(k) if k != kind => Err(format!(
+                "{} carries an {k:?} where an {kind:?} belongs",
+                self.name
+            )),
+            _ => Ok(d.value.as_deref().filter(|v| !v.trim().is_empty())),
+        }
+    }
+
     /// The SDP of the kind this message must carry, or why it is malformed.
     pub fn sdp(&self, kind: SdpType) -> Result<&str, String> {
-        match &self.sdp_details {
-            Some(d) if d.kind == kind => Ok(&d.value),
-            Some(d) => Err(format!(
-                "{} carries an {:?} where an {kind:?} belongs",
-                self.name, d.kind
-            )),
-            None => Err(format!("{} carries no sdpDetails", self.name)),
-        }
+        self.sdp_if_any(kind)?
+            .ok_or_else(|| format!("{} carries no SDP", self.name))
+    }
+
+    /// InitiateInboundCall's caller name, when it has one.
+    pub fn caller_name(&self) -> Option<&str> {
+        self.custom_params.as_ref()?.caller_name.as_deref()
     }
 
     /// Checks that the fields this name requires are there and of the right kind.
@@ -269,13 +310,9 @@ impl Message {
                 self.sdp(SdpType::Answer)?;
                 self.renegotiation()?;
             }
-            Name::CallAccepted => {
-                self.sdp(SdpType::Answer)?;
-            }
-            Name::CallInProgress => {
-                if self.sdp_details.is_some() {
-                    self.sdp(SdpType::Answer)?;
-                }
+            // The answer comes in one of the two; either may be without it.
+            Name::CallAccepted | Name::CallInProgress => {
+                self.sdp_if_any(SdpType::Answer)?;
             }
             Name::CallEnded => {
                 if self.call_result.is_none() {
@@ -295,6 +332,74 @@ impl Message {
         self.renegotiation_type
             .ok_or_else(|| format!("{} carries no renegotiationType", self.name))
     }
+}
+
+/// How we write a request: the flat object of Amazon's sample code, or the reference's
+/// `{"version", "context", "session", "request"}` envelope around it. The one place the
+/// choice is made; reading takes either.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Form {
+    #[default]
+    Flat,
+    Enveloped,
+}
+
+/// The envelope's `version`.
+pub const ENVELOPE_VERSION: &str = "1.0";
+
+impl Form {
+    /// `m` as this form writes it. What `context` and `session` hold for a provider's
+    /// request is not documented: they go out empty.
+    pub fn encode(self, m: &Message) -> serde_json::Value {
+        let flat = serde_json::to_value(m).unwrap_or_default();
+        match self {
+            Form::Flat => flat,
+            Form::Enveloped => serde_json::json!({
+                "version": ENVELOPE_VERSION,
+                "context": {},
+                "session": {},
+                "request": flat,
+            }),
+        }
+    }
+}
+
+/// A message as it reached us, flat or enveloped (an Alexa skill request forwarded whole,
+/// whose `request` carries the message beside `requestId`, `timestamp`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inbound {
+    pub message: Message,
+    pub form: Form,
+}
+
+impl<'de> Deserialize<'de> for Inbound {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut v = serde_json::Value::deserialize(d)?;
+        let form = match v.get("request") {
+            Some(r) if r.is_object() => Form::Enveloped,
+            Some(_) => return Err(serde::de::Error::custom("`request` is not an object")),
+            None => Form::Flat,
+        };
+        let body = match form {
+            Form::Enveloped => v["request"].take(),
+            Form::Flat => v,
+        };
+        let message = serde_json::from_value(body).map_err(serde::de::Error::custom)?;
+        Ok(Inbound { message, form })
+    }
+}
+
+/// The call id a response body names: `{"sessionId"}` flat, or under `response` in the
+/// reference's form. None when the body is empty or names none (the sample code reads
+/// no success body, so an empty one is as good).
+pub fn response_session_id(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let id = v
+        .get("response")
+        .and_then(|r| r.get("sessionId"))
+        .or_else(|| v.get("sessionId"))?;
+    id.as_str().map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -371,5 +476,75 @@ mod tests {
         );
         assert!(Message::bare(Name::CallEnded, "1").check().is_err());
         assert!(Message::bare(Name::CallRingingAck, "").check().is_err());
+    }
+
+    #[test]
+    fn a_call_accepted_without_sdp_and_an_untyped_answer_are_read() {
+        let bare: Message = serde_json::from_value(json!({
+            "type": "Alexa.Comms.CallSignaling.CallAccepted", "sessionId": "1", "sdpDetails": {}
+        }))
+        .expect("parse");
+        assert_eq!(bare.check(), Ok(()));
+        assert_eq!(bare.sdp_if_any(SdpType::Answer), Ok(None));
+        let untyped: Message = serde_json::from_value(json!({
+            "type": "Alexa.Comms.CallSignaling.CallAccepted", "sessionId": "1", "sdpDetails": {"value": "v=0"}
+        }))
+        .expect("parse");
+        assert_eq!(untyped.sdp(SdpType::Answer), Ok("v=0"));
+        let early: Message = serde_json::from_value(json!({
+            "type": "Alexa.Comms.CallSignaling.CallInProgress", "sessionId": "1",
+            "sdpDetails": {"type": "OFFER", "value": "v=0"}
+        }))
+        .expect("parse");
+        assert!(early.check().is_err(), "an offer where the answer belongs");
+    }
+
+    #[test]
+    fn both_forms_are_read_and_the_chosen_one_is_written() {
+        let flat = json!({"type": "Alexa.Comms.CallSignaling.CallRinging", "sessionId": "s"});
+        let enveloped = json!({
+            "version": "1.0",
+            "context": {"System": {"apiAccessToken": "x"}},
+            "session": {"sessionId": "amzn1.echo-api.session.1"},
+            "request": {"type": "Alexa.Comms.CallSignaling.CallRinging", "sessionId": "s",
+                        "requestId": "amzn1.echo-api.request.1", "timestamp": "2026-11-29T00:00:00Z"}
+        });
+        let a: Inbound = serde_json::from_value(flat.clone()).expect("flat");
+        let b: Inbound = serde_json::from_value(enveloped).expect("enveloped");
+        assert_eq!((a.form, b.form), (Form::Flat, Form::Enveloped));
+        assert_eq!(a.message, b.message);
+        let m = Message::bare(Name::CallRinging, "s");
+        assert_eq!(Form::Flat.encode(&m), flat);
+        let out = Form::Enveloped.encode(&m);
+        assert_eq!(out["version"], "1.0");
+        assert_eq!(out["request"], flat);
+        assert!(out["context"].is_object() && out["session"].is_object());
+    }
+
+    #[test]
+    fn a_response_names_its_call_flat_or_enveloped() {
+        assert_eq!(response_session_id(br#"{"sessionId":"a"}"#), Some("a".into()));
+        assert_eq!(
+            response_session_id(br#"{"version":"1.0","response":{"sessionId":"b"}}"#),
+            Some("b".into())
+        );
+        assert_eq!(response_session_id(b""), None);
+        assert_eq!(response_session_id(b"{}"), None);
+    }
+
+    #[test]
+    fn the_caller_name_travels_as_custom_params_and_is_read_under_either_name() {
+        let mut m = Message::bare(Name::InitiateInboundCall, "1");
+        m.custom_params = Some(CustomParams {
+            caller_name: Some("Front desk".into()),
+        });
+        let v = serde_json::to_value(&m).expect("json");
+        assert_eq!(v["customParams"], json!({"callerName": "Front desk"}));
+        let other: Message = serde_json::from_value(json!({
+            "type": "Alexa.Comms.CallSignaling.InitiateInboundCall", "sessionId": "1",
+            "customParameters": {"callerName": "Lobby"}
+        }))
+        .expect("parse");
+        assert_eq!(other.caller_name(), Some("Lobby"));
     }
 }
