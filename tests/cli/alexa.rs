@@ -132,15 +132,7 @@ async fn a_session_to_a_dialtone_number_rings_the_client_and_connects() {
     let events = json_lines(&out.stdout);
     let session = events[0]["sessionId"].as_str().expect("sessionId").to_owned();
     assert_eq!(events[0]["clientSessionId"].as_str().map(str::len), Some(36));
-    a.wait("Alerting", Duration::from_secs(5)).await;
-    assert!(
-        a.events()
-            .iter()
-            .any(|e| matches!(e, CallEvent::Incoming { from } if from == "alexa:kitchen"))
-    );
-    a.call.command(Command::Answer).await.expect("answer");
-    a.wait("Connected", Duration::from_secs(10)).await;
-    assert!(a.hears(1000.0, Duration::from_secs(3)).await, "no echo");
+    answer_the_device(&a, "alexa:kitchen").await;
     assert_eq!(
         sandbox.alexa_log(&session).first().map(String::as_str),
         Some("←InitiateOutboundCall")
@@ -196,15 +188,7 @@ async fn a_skill_starts_a_session_with_its_requests_token_and_device_id() {
         .as_str()
         .expect("sessionId")
         .to_owned();
-    a.wait("Alerting", Duration::from_secs(5)).await;
-    assert!(
-        a.events()
-            .iter()
-            .any(|e| matches!(e, CallEvent::Incoming { from } if from == "alexa:den"))
-    );
-    a.call.command(Command::Answer).await.expect("answer");
-    a.wait("Connected", Duration::from_secs(10)).await;
-    assert!(a.hears(1000.0, Duration::from_secs(3)).await, "no echo");
+    answer_the_device(&a, "alexa:den").await;
     assert!(
         sandbox
             .alexa_log(&session)
@@ -243,6 +227,21 @@ async fn a_skill_starts_a_session_with_its_requests_token_and_device_id() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     a.wait("Alerting", Duration::from_secs(5)).await;
     a.call.command(Command::Decline).await.expect("decline");
+}
+
+/// The device `device` rings `a`; `a` answers and hears its echo.
+async fn answer_the_device(a: &dialtone_e2e::line::Line, device: &str) {
+    a.wait("Alerting", Duration::from_secs(5)).await;
+    assert!(
+        a.events()
+            .iter()
+            .any(|e| matches!(e, CallEvent::Incoming { from } if from == device)),
+        "{:?}",
+        a.events()
+    );
+    a.call.command(Command::Answer).await.expect("answer");
+    a.wait("Connected", Duration::from_secs(10)).await;
+    assert!(a.hears(1000.0, Duration::from_secs(3)).await, "no echo");
 }
 
 async fn skill_request(sandbox: &dialtone_sandbox::Sandbox, device: &str) -> serde_json::Value {

@@ -215,14 +215,22 @@ async fn wait(call: &AlexaCall, d: Duration) -> bool {
     }
 }
 
-/// The client's answer to the device's offer (a call the device placed).
-pub async fn accept_answer(call: &AlexaCall, answer: &str) -> Result<(), String> {
+/// The client's answer to the device's offer (a call the device placed), from its
+/// CallInProgress or CallAccepted: the first applies, a different later one replaces it,
+/// the same one again changes nothing. Err when there is still no answer at all.
+pub async fn take_answer(call: &AlexaCall, answer: Option<&str>) -> Result<(), String> {
     let media = call.device_media().await.ok_or("the device has hung up")?;
-    media
-        .accept_answer(answer)
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    let applied = lock(&call.client_answer).clone();
+    let result = match (answer, applied) {
+        (None, None) => return Err("no answer has come for the device's offer".into()),
+        (None, Some(_)) => return Ok(()),
+        (Some(a), Some(before)) if before.trim() == a.trim() => return Ok(()),
+        (Some(a), Some(_)) => media.replace_answer(a).await,
+        (Some(a), None) => media.accept_answer(a).await,
+    };
+    result.map_err(|e| e.to_string())?;
+    *lock(&call.client_answer) = answer.map(str::to_owned);
+    Ok(())
 }
 
 /// The client re-offered (hold, resume): the device answers in CallUpdateResponse and

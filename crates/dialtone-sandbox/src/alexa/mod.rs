@@ -58,6 +58,8 @@ pub struct AlexaCall {
     pub ended: tokio::sync::Notify,
     /// The name the device shows for the caller (InitiateInboundCall's custom parameters).
     pub caller_name: Mutex<Option<String>>,
+    /// The client's answer in effect, when the device placed the call.
+    pub client_answer: Mutex<Option<String>>,
 }
 
 impl AlexaCall {
@@ -79,6 +81,7 @@ impl AlexaCall {
             far_end: tokio::sync::Mutex::new(far_end),
             ended: tokio::sync::Notify::new(),
             caller_name: Mutex::default(),
+            client_answer: Mutex::default(),
         }
     }
 

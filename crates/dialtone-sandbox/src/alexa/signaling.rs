@@ -84,17 +84,20 @@ async fn signal(
             call.set_phase(Phase::Ringing);
             ack(&call, "CallRingingAck");
         }
+        // The client's answer may come in either; CallAccepted's is optional.
         ("CallInProgress", Phase::Ringing) if call.device_called => {
+            if let Some(answer) = amazon::sdp(&m) {
+                device::take_answer(&call, Some(answer))
+                    .await
+                    .map_err(|e| AmazonError::invalid(format!("the answer could not be applied: {e}")))?;
+            }
             call.set_phase(Phase::InProgress);
             ack(&call, "CallInProgressAck");
         }
         ("CallAccepted", Phase::Ringing | Phase::InProgress) if call.device_called => {
-            let answer = amazon::sdp(&m).ok_or_else(|| {
-                AmazonError::invalid("CallAccepted carries no answer, and the device's call has none yet")
-            })?;
-            device::accept_answer(&call, answer)
+            device::take_answer(&call, amazon::sdp(&m))
                 .await
-                .map_err(|e| AmazonError::invalid(format!("the answer could not be applied: {e}")))?;
+                .map_err(|e| AmazonError::invalid(format!("CallAccepted: {e}")))?;
             call.set_phase(Phase::Connected);
             ack(&call, "CallAcceptedAck");
         }
