@@ -30,7 +30,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 unit:
-	$(CARGO) test --locked -p dialtone-core -p dialtone-sandbox
+	$(CARGO) test --locked -p dialtone-call -p dialtone-core -p dialtone-sandbox
 
 e2e:
 	$(CARGO) test --locked -p dialtone-e2e -p dialtone-cli

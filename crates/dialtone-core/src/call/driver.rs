@@ -2,13 +2,13 @@
 //! signaling provider and the media session, with its effects carried out in order by a
 //! media worker and a signaling worker. What happens comes out as [`CallEvent`]s.
 
+use super::CallEvent;
 use super::machine::{
     CallError, CallMachine, CallState, Command, Effect, Input, MediaOp, MediaResult, Signal, SignalOp,
 };
 use super::media_watch::{MediaVerdict, MediaWatch, MediaWatchConfig};
 use crate::media::{AudioSink, AudioSource, Direction, MediaConfig, MediaEvent, MediaSession};
 use crate::signaling::SignalingProvider;
-use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -19,93 +19,6 @@ const SHUTDOWN_HANGUP: Duration = Duration::from_secs(3);
 
 /// Makes the audio ends for each new call (devices, files, tones).
 pub type AudioFactory = Arc<dyn Fn() -> (Box<dyn AudioSource>, Box<dyn AudioSink>) + Send + Sync>;
-
-/// What a call reports, for the CLI's JSON lines and the UI.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum CallEvent {
-    State {
-        state: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        reason: Option<String>,
-    },
-    Incoming {
-        from: String,
-    },
-    Media {
-        direction: Option<Direction>,
-        rtp_sent: u64,
-        rtp_received: u64,
-        /// The codec we send, once negotiated (a call too short for `stats` has it too).
-        #[serde(skip_serializing_if = "Option::is_none")]
-        codec: Option<String>,
-    },
-    Stats {
-        rtt_ms: Option<f64>,
-        jitter_ms: f64,
-        loss_pct: f64,
-        codec: Option<String>,
-        /// How long our jitter buffer holds audio before playing it.
-        jitter_buffer_ms: f64,
-        /// The loss the far end reports that our encoder protects against with in-band
-        /// FEC, in percent: 0 on a clean path (all bits go to the voice).
-        fec_pct: u8,
-        /// MOS estimate and the thresholds crossed.
-        quality: super::Quality,
-    },
-    Dtmf {
-        digit: String,
-        received: bool,
-    },
-    RemoteHold {
-        held: bool,
-    },
-    /// No audio has arrived for `silent_ms` although the far end should be sending.
-    NoMedia {
-        silent_ms: u64,
-    },
-    /// Still no audio after `silent_ms`: ICE restarts through the network (a re-offer with
-    /// new credentials), so a path that changed or came back is found again.
-    IceRestart {
-        silent_ms: u64,
-    },
-    /// Audio arrives again after `silent_ms` without.
-    MediaRestored {
-        silent_ms: u64,
-    },
-    Muted {
-        muted: bool,
-    },
-    Error {
-        code: String,
-        message: String,
-    },
-    /// Bot calls: what the bot understood the caller to say (or type).
-    Transcript {
-        text: String,
-    },
-    /// Bot calls: the intent the bot recognised, and how far it got.
-    Intent {
-        name: String,
-        state: Option<String>,
-        input_mode: Option<String>,
-    },
-    /// Bot calls: one of the bot's messages, as text.
-    BotText {
-        text: String,
-    },
-    /// Bot calls: a spoken prompt started or stopped playing.
-    Prompt {
-        playing: bool,
-    },
-    /// Bot calls: the bot stopped its prompt because the caller barged in.
-    Interrupted {
-        reason: String,
-    },
-    Ended {
-        reason: String,
-    },
-}
 
 enum Report {
     Media(MediaResult),

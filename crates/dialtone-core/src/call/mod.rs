@@ -1,28 +1,12 @@
-//! Calls: the sans-IO state machine (`machine`) and the numbers it dials (`number`).
-//! Hold and resume as the user sees them live in `machine.rs`; what they do on the wire
-//! lives in `media/session.rs`.
+//! Calls: the sans-IO logic lives in `dialtone-call` (re-exported here, so
+//! `dialtone_core::call::…` paths name it); the driver that carries out its effects on a
+//! media session and a signaling provider is `driver`.
 
-pub mod address;
-pub mod bot;
 pub mod driver;
-pub mod machine;
-pub mod media_watch;
-pub mod number;
-pub mod quality;
-mod types;
 
-pub use address::Address;
-pub use driver::{AudioFactory, CallDriver, CallEvent, CallHandle};
-pub use machine::{
-    CallError, CallMachine, CallState, Command, Effect, EndReason, Input, MediaOp, MediaResult, Signal,
-    SignalOp,
+pub use dialtone_call::{
+    Address, CallError, CallEvent, CallMachine, CallState, Command, Effect, EndReason, Input, MediaOp,
+    MediaResult, NumberError, PhoneNumber, Quality, QualityWarning, Signal, SignalOp, address, bot,
+    format_as_typed, machine, media_watch, number, quality,
 };
-pub use number::{NumberError, PhoneNumber, format_as_typed};
-pub use quality::{Quality, QualityWarning};
-
-#[cfg(test)]
-mod bot_tests;
-#[cfg(test)]
-mod ice_restart_tests;
-#[cfg(test)]
-mod tests;
+pub use driver::{AudioFactory, CallDriver, CallHandle};

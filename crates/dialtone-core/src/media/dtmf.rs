@@ -42,26 +42,7 @@ impl EventPayload {
     }
 }
 
-/// Maps a keypad symbol to its event code (0-9, * = 10, # = 11, A-D = 12-15).
-pub fn digit_to_event(digit: char) -> Option<u8> {
-    match digit.to_ascii_uppercase() {
-        d @ '0'..='9' => Some(d as u8 - b'0'),
-        '*' => Some(10),
-        '#' => Some(11),
-        d @ 'A'..='D' => Some(d as u8 - b'A' + 12),
-        _ => None,
-    }
-}
-
-pub fn event_to_digit(event: u8) -> Option<char> {
-    match event {
-        0..=9 => Some((b'0' + event) as char),
-        10 => Some('*'),
-        11 => Some('#'),
-        12..=15 => Some((b'A' + event - 12) as char),
-        _ => None,
-    }
-}
+pub use dialtone_call::dtmf::{digit_to_event, event_to_digit};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DtmfError {
@@ -73,13 +54,15 @@ pub enum DtmfError {
     NotSending,
 }
 
+impl From<dialtone_call::dtmf::InvalidDigit> for DtmfError {
+    fn from(e: dialtone_call::dtmf::InvalidDigit) -> Self {
+        DtmfError::InvalidDigit(e.0)
+    }
+}
+
 /// Checks a digit string before anything is queued.
 pub fn validate_digits(digits: &str) -> Result<Vec<u8>, DtmfError> {
-    digits
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| digit_to_event(c).ok_or(DtmfError::InvalidDigit(c)))
-        .collect()
+    Ok(dialtone_call::dtmf::validate_digits(digits)?)
 }
 
 /// One RTP packet's worth of event, decided by [`DtmfSender::next_packet`].

@@ -7,7 +7,7 @@
 
 use super::codec::CodecName;
 use super::config::{MediaConfig, codec_parameters, codec_preferences};
-use super::direction::Direction;
+use super::direction::{self, Direction};
 use super::dtmf::{self, DtmfError};
 use super::error::{MediaError, stack};
 use super::io::{AudioSink, AudioSource};
@@ -98,7 +98,7 @@ impl Negotiation {
 }
 
 /// Binding requests per candidate pair, one per 200 ms check interval: 10 s, as long as
-/// the media watch waits between two ICE restarts (`call/media_watch.rs`).
+/// the media watch waits between two ICE restarts (`dialtone_call::media_watch`).
 const ICE_BINDING_ATTEMPTS: u16 = 50;
 
 pub struct MediaSession {
@@ -253,7 +253,7 @@ impl MediaSession {
             .add_transceiver_from_track(
                 track.clone(),
                 Some(RTCRtpTransceiverInit {
-                    direction: Direction::SendRecv.to_rtc(),
+                    direction: direction::to_rtc(Direction::SendRecv),
                     streams: vec![],
                     send_encodings: vec![],
                 }),
@@ -384,7 +384,7 @@ impl MediaSession {
             .direction()
             .await
             .map_err(stack("reading the direction"))?;
-        Ok(Direction::from_rtc(d).unwrap_or(Direction::SendRecv))
+        Ok(direction::from_rtc(d).unwrap_or(Direction::SendRecv))
     }
 
     async fn offer(
@@ -398,7 +398,7 @@ impl MediaSession {
         self.shared.send_paused.store(!want.sends(), Ordering::Relaxed);
         if previous != want {
             self.transceiver
-                .set_direction(want.to_rtc())
+                .set_direction(direction::to_rtc(want))
                 .await
                 .map_err(stack("setting the direction"))?;
         }
@@ -523,7 +523,7 @@ impl MediaSession {
         {
             tracing::warn!(error = %e, "rolling back our offer failed");
         }
-        if let Err(e) = self.transceiver.set_direction(previous.to_rtc()).await {
+        if let Err(e) = self.transceiver.set_direction(direction::to_rtc(previous)).await {
             tracing::warn!(error = %e, "restoring the direction failed");
         }
     }
@@ -554,7 +554,7 @@ impl MediaSession {
         }
         let answered = async {
             self.transceiver
-                .set_direction(answer_direction.to_rtc())
+                .set_direction(direction::to_rtc(answer_direction))
                 .await
                 .map_err(stack("setting the answer direction"))?;
             let answer = self
@@ -570,7 +570,11 @@ impl MediaSession {
         }
         .await;
         // Our next offer must carry our own intent, not this answer's direction.
-        if let Err(e) = self.transceiver.set_direction(neg.intent.to_rtc()).await {
+        if let Err(e) = self
+            .transceiver
+            .set_direction(direction::to_rtc(neg.intent))
+            .await
+        {
             tracing::warn!(error = %e, "restoring our direction failed");
         }
         let sdp = match answered {
@@ -649,7 +653,7 @@ impl MediaSession {
             .current_direction()
             .await
             .map_err(stack("reading the negotiated direction"))?;
-        let direction = Direction::from_rtc(current).unwrap_or(Direction::Inactive);
+        let direction = direction::from_rtc(current).unwrap_or(Direction::Inactive);
         let negotiated = Negotiated::from_answer(answer_sdp, &self.config.codecs, direction)?;
         let changed = self.shared.negotiated().map(|n| n.direction) != Some(direction);
         tracing::info!(%direction, codec = %negotiated.codec, "negotiation committed");

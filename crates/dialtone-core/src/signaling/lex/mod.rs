@@ -1,8 +1,25 @@
 //! Amazon Lex V2 bot calls (StartConversation, apis.md §4): who to call (`bot`), the
 //! exceptions (`error`), the SDK client (`client`) and the driver that runs a line's bot
-//! calls (`driver`). The call's states live in `call/bot.rs`.
+//! calls (`driver`). The call's states live in
+//! `dialtone_call::bot`.
 
-pub mod bot;
+pub mod bot {
+    //! Bot addresses and ids (`dialtone-call`), and fresh session ids.
+    pub use dialtone_call::lex::*;
+
+    /// A fresh session id for each conversation.
+    pub fn new_session_id() -> String {
+        format!("dialtone-{}", uuid::Uuid::new_v4())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn fresh_session_ids_follow_the_rule() {
+            super::check_session_id(&super::new_session_id()).expect("fresh ids follow the rule");
+        }
+    }
+}
 pub mod client;
 pub mod driver;
 pub mod error;

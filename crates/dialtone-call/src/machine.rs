@@ -11,8 +11,8 @@
 //! SDP passes through as data: the machine decides *when* the media layer offers or
 //! answers and *where* the result goes, never what it says.
 
-use super::address::Address;
-pub use super::types::*;
+use crate::address::Address;
+pub use crate::types::*;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -302,7 +302,7 @@ impl CallMachine {
                 }
             }
             (S::Connected, Command::Dtmf(digits)) if !self.remote_hold => {
-                crate::media::dtmf::validate_digits(digits).map_err(|e| CallError::IllegalCommand {
+                crate::dtmf::validate_digits(digits).map_err(|e| CallError::IllegalCommand {
                     command: "send DTMF",
                     state: format!("{} ({e})", self.state),
                 })?;
@@ -558,9 +558,9 @@ impl CallMachine {
                 // While we hold, our answer is never sendrecv; only `inactive` says they
                 // hold us too.
                 let held = if self.state == S::Held {
-                    direction == crate::media::Direction::Inactive
+                    direction == crate::Direction::Inactive
                 } else {
-                    direction != crate::media::Direction::SendRecv
+                    direction != crate::Direction::SendRecv
                 };
                 if held != self.remote_hold {
                     self.remote_hold = held;

@@ -1,8 +1,8 @@
 //! Who a call goes to: a phone number, an Alexa device (`alexa:<name>`) or a Lex bot
 //! (`lex:<botId>`).
 
-use super::number::{NumberError, PhoneNumber};
-use crate::signaling::lex::{LEX_SCHEME, LexBot};
+use crate::lex::{LEX_SCHEME, LexBot};
+use crate::number::{NumberError, PhoneNumber};
 use std::fmt;
 
 /// The scheme of an Alexa device address.

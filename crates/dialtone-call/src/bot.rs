@@ -7,10 +7,10 @@
 //! ```
 //! Hold is local: the microphone sends silence and the bot's audio is not heard.
 
-use super::address::Address;
-use super::driver::CallEvent;
-use super::machine::{CallError, CallState, Command, EndReason};
-use crate::signaling::lex::LexBot;
+use crate::CallEvent;
+use crate::address::Address;
+use crate::lex::LexBot;
+use crate::machine::{CallError, CallState, Command, EndReason};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -246,7 +246,7 @@ impl BotMachine {
                 }
             }
             (S::Connected, Command::Dtmf(digits)) => {
-                crate::media::dtmf::validate_digits(digits).map_err(|e| self.illegal(&c, &e.to_string()))?;
+                crate::dtmf::validate_digits(digits).map_err(|e| self.illegal(&c, &e.to_string()))?;
                 if digits.is_empty() {
                     return Err(self.illegal(&c, "no digits given"));
                 }

@@ -2,9 +2,9 @@
 //! provider that the user never sees as a state, and that leaves the call as it was when
 //! it fails.
 
-use super::machine::*;
-use super::tests::{cmd, connected, drain, held, holding, med, sig, st};
-use crate::media::Direction;
+use crate::Direction;
+use crate::machine::*;
+use crate::tests::{cmd, connected, drain, held, holding, med, sig, st};
 use std::time::{Duration, Instant};
 
 fn stalled(m: &mut CallMachine, now: Instant) -> Vec<Effect> {

@@ -1,8 +1,8 @@
 //! Every transition of the call state machine, and every command refused in every state.
 
-use super::address::Address;
-use super::machine::*;
-use crate::media::Direction;
+use crate::Direction;
+use crate::address::Address;
+use crate::machine::*;
 use std::time::{Duration, Instant};
 
 fn number() -> Address {

@@ -1,8 +1,8 @@
 //! What goes into the call machine (commands, signals, media results) and what comes out
 //! of it (effects, states, errors). `machine.rs` holds the rules that connect them.
 
-use super::address::Address;
-use crate::media::Direction;
+use crate::Direction;
+use crate::address::Address;
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

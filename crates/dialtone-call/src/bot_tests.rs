@@ -1,7 +1,7 @@
 //! Every transition of the bot-call machine, and the commands it refuses.
 
-use super::bot::*;
-use super::{Address, CallEvent, CallState, Command, EndReason};
+use crate::bot::*;
+use crate::{Address, CallEvent, CallState, Command, EndReason};
 use std::time::Instant;
 
 fn bot() -> Address {
