@@ -7,7 +7,7 @@ use super::machine::{
     CallError, CallMachine, CallState, Command, Effect, Input, MediaOp, MediaResult, Signal, SignalOp,
 };
 use super::media_watch::{MediaVerdict, MediaWatch, MediaWatchConfig};
-use crate::media::{AudioSink, AudioSource, Direction, MediaConfig, MediaEvent, MediaSession};
+use crate::media::{Direction, EngineFactory, MediaConfig, MediaEngine, MediaEvent, WebrtcEngines};
 use crate::signaling::SignalingProvider;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,12 +17,11 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 /// progress.
 const SHUTDOWN_HANGUP: Duration = Duration::from_secs(3);
 
-/// Makes the audio ends for each new call (devices, files, tones).
-pub type AudioFactory = Arc<dyn Fn() -> (Box<dyn AudioSource>, Box<dyn AudioSink>) + Send + Sync>;
+pub use crate::media::AudioFactory;
 
 enum Report {
     Media(MediaResult),
-    Session(Arc<MediaSession>),
+    Session(Arc<dyn MediaEngine>),
     Closed,
     DtmfSent(String),
     Failed {
@@ -122,18 +121,31 @@ impl CallHandle {
 pub struct CallDriver;
 
 impl CallDriver {
-    /// Starts a driver. `registered`: whether the provider already holds a registration.
+    /// Starts a driver on webrtc-rs media. `registered`: whether the provider already
+    /// holds a registration.
     pub fn spawn(
         provider: Arc<dyn SignalingProvider>,
         media: MediaConfig,
         audio: AudioFactory,
         registered: bool,
     ) -> CallHandle {
+        let media_timeout = media.media_timeout;
+        let engines = Arc::new(WebrtcEngines { config: media, audio });
+        Self::spawn_with(provider, engines, media_timeout, registered)
+    }
+
+    /// Starts a driver whose calls get their media from `engines`.
+    pub fn spawn_with(
+        provider: Arc<dyn SignalingProvider>,
+        engines: Arc<dyn EngineFactory>,
+        media_timeout: Duration,
+        registered: bool,
+    ) -> CallHandle {
         let (handle, ends) = CallHandle::pair();
         tokio::spawn(run(
             provider,
-            media,
-            audio,
+            engines,
+            media_timeout,
             registered,
             ends.commands,
             ends.events,
@@ -145,8 +157,8 @@ impl CallDriver {
 
 async fn run(
     provider: Arc<dyn SignalingProvider>,
-    media_config: MediaConfig,
-    audio: AudioFactory,
+    engines: Arc<dyn EngineFactory>,
+    media_timeout: Duration,
     registered: bool,
     mut commands: mpsc::Receiver<Control>,
     events: broadcast::Sender<CallEvent>,
@@ -158,10 +170,9 @@ async fn run(
         return;
     };
     let (report_tx, mut reports) = mpsc::channel::<Report>(64);
-    let media_timeout = media_config.media_timeout;
-    let media_ops = spawn_media_worker(media_config, audio, report_tx.clone());
+    let media_ops = spawn_media_worker(engines, report_tx.clone());
     let signal_ops = spawn_signal_worker(provider.clone(), report_tx);
-    let mut media: Option<Arc<MediaSession>> = None;
+    let mut media: Option<Arc<dyn MediaEngine>> = None;
     let mut media_events: Option<broadcast::Receiver<MediaEvent>> = None;
     let mut stats_tick = tokio::time::interval(Duration::from_secs(1));
     stats_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -190,7 +201,7 @@ async fn run(
         tokio::select! {
             ctl = commands.recv() => match ctl {
                 Some(Control::Command(cmd, reply)) => {
-                    let result = machine.handle(Input::Command(cmd), Instant::now());
+                    let result = machine.handle(Input::Command(cmd), now());
                     reply_after_effects = Some((reply, result));
                 }
                 Some(Control::Shutdown(reply)) => {
@@ -198,8 +209,8 @@ async fn run(
                     if machine.state().is_active() {
                         // Hang up through the machine, so the call ends as any other does
                         // (the far end told, Ended published, the history written).
-                        let _ = machine.handle(Input::Command(Command::Hangup), Instant::now());
-                        closing_until = Some(Instant::now() + SHUTDOWN_HANGUP);
+                        let _ = machine.handle(Input::Command(Command::Hangup), now());
+                        closing_until = Some(now() + SHUTDOWN_HANGUP);
                     }
                 }
                 None => break,
@@ -212,10 +223,10 @@ async fn run(
                 if let Signal::Invitation { from, .. } = &sig {
                     emit(CallEvent::Incoming { from: from.clone() });
                 }
-                let _ = machine.handle(Input::Signal(sig), Instant::now());
+                let _ = machine.handle(Input::Signal(sig), now());
             }
             Some(report) = reports.recv() => match report {
-                Report::Media(r) => { let _ = machine.handle(Input::Media(r), Instant::now()); }
+                Report::Media(r) => { let _ = machine.handle(Input::Media(r), now()); }
                 Report::Session(s) => {
                     media_events = Some(s.subscribe());
                     media = Some(s);
@@ -224,7 +235,7 @@ async fn run(
                 }
                 Report::Closed => {
                     if let Some(m) = media.take() {
-                        emit_media(&m, &emit).await;
+                        emit_media(m.as_ref(), &emit).await;
                     }
                     media_events = None;
                     watch = None;
@@ -233,13 +244,13 @@ async fn run(
                 Report::Failed { code, message, retry } => {
                     emit(CallEvent::Error { code, message });
                     if let Some(sig) = retry {
-                        let _ = machine.handle(Input::Signal(sig), Instant::now());
+                        let _ = machine.handle(Input::Signal(sig), now());
                     }
                 }
             },
             ev = recv_media(&mut media_events) => match ev {
                 Some(MediaEvent::DirectionChanged(_)) => {
-                    if let Some(m) = &media { emit_media(m, &emit).await; }
+                    if let Some(m) = &media { emit_media(m.as_ref(), &emit).await; }
                 }
                 Some(MediaEvent::Dtmf(d)) => emit(CallEvent::Dtmf { digit: d.digit.to_string(), received: true }),
                 Some(MediaEvent::Failed) => emit(CallEvent::Error {
@@ -249,12 +260,12 @@ async fn run(
                 Some(_) => {}
                 None => media_events = None,
             },
-            _ = sleep_until(deadline) => machine.handle_timeout(Instant::now()),
+            _ = sleep_until(deadline) => machine.handle_timeout(now()),
             _ = watch_tick.tick() => {
                 if let (Some(m), Some(w)) = (&media, watch.as_mut()) {
                     let expected = machine.state().is_established()
                         && m.direction().is_some_and(|d| d.receives());
-                    match w.observe(Instant::now(), m.packets_received(), expected) {
+                    match w.observe(now(), m.packets_received(), expected) {
                         Some(MediaVerdict::NoMedia { silent }) => {
                             tracing::warn!(?silent, "no audio is arriving");
                             emit(CallEvent::NoMedia { silent_ms: silent.as_millis() as u64 });
@@ -265,7 +276,7 @@ async fn run(
                         Some(MediaVerdict::Stalled { silent }) => {
                             tracing::warn!(?silent, "still no audio: restarting ICE");
                             stalled_for = Some(silent);
-                            let _ = machine.handle(Input::MediaStalled, Instant::now());
+                            let _ = machine.handle(Input::MediaStalled, now());
                         }
                         Some(MediaVerdict::Timeout { silent }) => {
                             let message = if m.secured() {
@@ -283,7 +294,7 @@ async fn run(
                                 code: "MEDIA_TIMEOUT".into(),
                                 message,
                             });
-                            let _ = machine.handle(Input::MediaTimeout, Instant::now());
+                            let _ = machine.handle(Input::MediaTimeout, now());
                         }
                         None => {}
                     }
@@ -291,7 +302,7 @@ async fn run(
             }
             _ = stats_tick.tick() => {
                 if let Some(m) = &media && machine.state().is_established() {
-                    emit_media(m, &emit).await;
+                    emit_media(m.as_ref(), &emit).await;
                     let s = m.stats().await;
                     let counters = super::quality::MediaCounters {
                         packets_received: s.rtp_received,
@@ -363,7 +374,7 @@ async fn run(
     }
 }
 
-async fn emit_media(m: &MediaSession, emit: &impl Fn(CallEvent)) {
+async fn emit_media(m: &dyn MediaEngine, emit: &impl Fn(CallEvent)) {
     let s = m.stats().await;
     emit(CallEvent::Media {
         direction: s.direction,
@@ -386,6 +397,11 @@ async fn recv_media(rx: &mut Option<broadcast::Receiver<MediaEvent>>) -> Option<
     }
 }
 
+/// The driver's clock is tokio's, so a test that pauses time moves the machine's too.
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
 async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d.into()).await,
@@ -395,19 +411,16 @@ async fn sleep_until(deadline: Option<Instant>) {
 
 /// Carries out media operations one at a time, creating the session when a call needs it.
 fn spawn_media_worker(
-    config: MediaConfig,
-    audio: AudioFactory,
+    engines: Arc<dyn EngineFactory>,
     reports: mpsc::Sender<Report>,
 ) -> mpsc::Sender<MediaOp> {
     let (tx, mut rx) = mpsc::channel::<MediaOp>(32);
     tokio::spawn(async move {
-        let mut session: Option<Arc<MediaSession>> = None;
+        let mut session: Option<Arc<dyn MediaEngine>> = None;
         while let Some(op) = rx.recv().await {
             if matches!(op, MediaOp::CreateOffer | MediaOp::AcceptOffer(_)) && session.is_none() {
-                let (source, sink) = audio();
-                match MediaSession::new(config.clone(), source, sink).await {
+                match engines.create().await {
                     Ok(s) => {
-                        let s = Arc::new(s);
                         session = Some(s.clone());
                         let _ = reports.send(Report::Session(s)).await;
                     }

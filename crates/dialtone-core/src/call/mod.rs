@@ -10,3 +10,6 @@ pub use dialtone_call::{
     format_as_typed, machine, media_watch, number, quality,
 };
 pub use driver::{AudioFactory, CallDriver, CallHandle};
+
+#[cfg(test)]
+mod driver_tests;
