@@ -10,7 +10,7 @@
 use crate::CallEvent;
 use crate::address::Address;
 use crate::lex::LexBot;
-use crate::machine::{CallError, CallState, Command, EndReason};
+use crate::machine::{Allowed, CallError, CallState, Command, EndReason};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -132,6 +132,21 @@ impl BotMachine {
 
     fn event(&mut self, e: CallEvent) {
         self.effects.push_back(BotEffect::Event(e));
+    }
+
+    /// What a bot call allows in `state` (dial only a bot; hold and mute are local).
+    pub fn allowed(state: &CallState) -> Allowed {
+        use CallState as S;
+        Allowed {
+            dial: matches!(state, S::Idle | S::Ended(_)),
+            hangup: matches!(state, S::Dialing | S::Connected | S::Held),
+            hold: *state == S::Connected,
+            resume: *state == S::Held,
+            mute: matches!(state, S::Connected | S::Held),
+            dtmf: *state == S::Connected,
+            text: *state == S::Connected,
+            ..Allowed::default()
+        }
     }
 
     fn illegal(&self, c: &Command, why: &str) -> CallError {

@@ -331,3 +331,39 @@ fn events_before_the_call_or_after_it_are_ignored() {
     assert!(drain(&mut m).is_empty());
     assert_eq!(m.state(), &CallState::Idle);
 }
+
+#[test]
+fn what_a_bot_call_allows_is_what_its_machine_accepts() {
+    let commands = || {
+        [
+            Command::Dial(bot()),
+            Command::Answer,
+            Command::Decline,
+            Command::Hangup,
+            Command::Hold,
+            Command::Resume,
+            Command::Mute(true),
+            Command::Dtmf("1".into()),
+            Command::Text("hi".into()),
+        ]
+    };
+    let idle = || (BotMachine::new(true), Instant::now());
+    let held = || {
+        let (mut m, now) = connected();
+        m.handle(BotInput::Command(Command::Hold), now).expect("hold");
+        (m, now)
+    };
+    let builders: [fn() -> (BotMachine, Instant); 3] = [idle, connected, held];
+    for build in builders {
+        for c in commands() {
+            let (mut m, now) = build();
+            let state = m.state().clone();
+            let accepted = m.handle(BotInput::Command(c.clone()), now).is_ok();
+            assert_eq!(
+                accepted,
+                BotMachine::allowed(&state).permits(&c),
+                "{c:?} in {state}"
+            );
+        }
+    }
+}

@@ -11,6 +11,12 @@ pub enum CallEvent {
         state: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// A call is under way (neither idle nor ended).
+        active: bool,
+        /// The call is up: connected, or on hold either way.
+        established: bool,
+        /// What the user may do now.
+        allowed: crate::Allowed,
     },
     Incoming {
         from: String,
@@ -88,4 +94,20 @@ pub enum CallEvent {
     Ended {
         reason: String,
     },
+}
+
+impl CallEvent {
+    /// The event for a new state, with what the machine that runs the call allows in it.
+    pub fn state(s: &crate::CallState, allowed: crate::Allowed) -> Self {
+        CallEvent::State {
+            state: s.name().to_owned(),
+            reason: match s {
+                crate::CallState::Ended(r) => Some(r.to_string()),
+                _ => None,
+            },
+            active: s.is_active(),
+            established: s.is_established(),
+            allowed,
+        }
+    }
 }

@@ -21,7 +21,7 @@ pub use address::Address;
 pub use direction::Direction;
 pub use event::CallEvent;
 pub use machine::{
-    CallError, CallMachine, CallState, Command, Effect, EndReason, Input, MediaOp, MediaResult, Signal,
+    Allowed, CallError, CallMachine, CallState, Command, Effect, EndReason, Input, MediaOp, MediaResult, Signal,
     SignalOp,
 };
 pub use number::{NumberError, PhoneNumber, format_as_typed};

@@ -93,6 +93,24 @@ impl CallMachine {
         &self.state
     }
 
+    /// What a phone call allows in `state` (`handle` refuses the rest; tests.rs checks
+    /// that the two agree in every state).
+    pub fn allowed(state: &CallState) -> Allowed {
+        use CallState as S;
+        let up = state.is_established();
+        Allowed {
+            dial: matches!(state, S::Idle | S::Ended(_)),
+            answer: *state == S::Alerting,
+            decline: *state == S::Alerting,
+            hangup: !matches!(state, S::Idle | S::Ending | S::Ended(_)),
+            hold: *state == S::Connected,
+            resume: *state == S::Held,
+            mute: up,
+            dtmf: *state == S::Connected,
+            text: false,
+        }
+    }
+
     pub fn is_remote_hold(&self) -> bool {
         self.remote_hold
     }

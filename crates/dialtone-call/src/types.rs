@@ -60,6 +60,40 @@ impl CallState {
     }
 }
 
+/// What the user may do now, as the machine that runs the call enforces it: the window
+/// enables its controls from this, and never keeps rules of its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Allowed {
+    pub dial: bool,
+    pub answer: bool,
+    pub decline: bool,
+    pub hangup: bool,
+    pub hold: bool,
+    pub resume: bool,
+    pub mute: bool,
+    pub dtmf: bool,
+    /// Typed text (bot calls).
+    pub text: bool,
+}
+
+impl Allowed {
+    pub fn permits(&self, c: &Command) -> bool {
+        match c {
+            // Registering is the line's business, not a control.
+            Command::Register => false,
+            Command::Dial(_) => self.dial,
+            Command::Answer => self.answer,
+            Command::Decline => self.decline,
+            Command::Hangup => self.hangup,
+            Command::Hold => self.hold,
+            Command::Resume => self.resume,
+            Command::Mute(_) => self.mute,
+            Command::Dtmf(_) => self.dtmf,
+            Command::Text(_) => self.text,
+        }
+    }
+}
+
 impl fmt::Display for CallState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

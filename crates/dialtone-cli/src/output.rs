@@ -54,10 +54,13 @@ impl Reporter {
         }
         let t = self.start.elapsed().as_secs_f64();
         let text = match e {
-            CallEvent::State { state, reason: None } => state.clone(),
+            CallEvent::State {
+                state, reason: None, ..
+            } => state.clone(),
             CallEvent::State {
                 state,
                 reason: Some(r),
+                ..
             } => format!("{state} ({r})"),
             CallEvent::Incoming { from } => format!("incoming call from {from}"),
             CallEvent::Media {

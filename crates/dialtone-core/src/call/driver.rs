@@ -338,15 +338,9 @@ async fn run(
                     let _ = signal_ops.send(op).await;
                 }
                 Effect::State(s) => {
-                    let (state, reason) = match &s {
-                        CallState::Ended(r) => ("Ended".to_owned(), Some(r.to_string())),
-                        other => (other.name().to_owned(), None),
-                    };
-                    emit(CallEvent::State {
-                        state,
-                        reason: reason.clone(),
-                    });
-                    if let Some(r) = reason {
+                    emit(CallEvent::state(&s, CallMachine::allowed(&s)));
+                    if let CallState::Ended(r) = &s {
+                        let r = r.to_string();
                         emit(CallEvent::Ended { reason: r });
                     }
                     let _ = state_tx.send(s);

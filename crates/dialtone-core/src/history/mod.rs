@@ -243,6 +243,9 @@ mod tests {
         CallEvent::State {
             state: s.into(),
             reason: None,
+            active: false,
+            established: false,
+            allowed: Default::default(),
         }
     }
 

@@ -133,10 +133,7 @@ async fn run(client: Arc<LexClient>, audio: AudioFactory, ends: DriverEnds) {
                         CallState::Ended(r) => Some(r.to_string()),
                         _ => None,
                     };
-                    emit(CallEvent::State {
-                        state: s.name().to_owned(),
-                        reason: reason.clone(),
-                    });
+                    emit(CallEvent::state(&s, crate::call::bot::BotMachine::allowed(&s)));
                     if let Some(r) = reason {
                         emit(CallEvent::Ended { reason: r });
                     }
