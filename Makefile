@@ -28,6 +28,7 @@ setup-test:
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	tests/ui-types/node_modules/.bin/tsc -p ui
 
 unit:
 	$(CARGO) test --locked -p dialtone-call -p dialtone-core -p dialtone-sandbox

@@ -94,6 +94,14 @@ if [ "$want" = test ]; then
     log "installing Prism (npm ci in tests/contract)"
     npm ci --prefix "$contract" --no-audit --no-fund --loglevel=error
   fi
+  # TypeScript for `make lint` (ui/main.js against the generated ui/bindings.d.ts), pinned by
+  # tests/ui-types/package-lock.json.
+  ui_types="$(dirname "$0")/../tests/ui-types"
+  if [ ! -x "$ui_types/node_modules/.bin/tsc" ] ||
+    [ "$ui_types/package-lock.json" -nt "$ui_types/node_modules/.package-lock.json" ]; then
+    log "installing TypeScript (npm ci in tests/ui-types)"
+    npm ci --prefix "$ui_types" --no-audit --no-fund --loglevel=error
+  fi
   # Schemathesis for `make conformance`, every package pinned by tests/contract/requirements.txt.
   venv="$(dirname "$0")/../target/test-venv"
   pinned=$(grep -Eo '^schemathesis==[^ ]+' "$contract/requirements.txt" | cut -d= -f3)

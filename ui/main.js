@@ -1,8 +1,21 @@
+// @ts-check
 // Dialtone's window: renders what the core reports and sends what the user asks for.
-// Every check (numbers, digits, devices) happens in the core; this file only shows.
-const tauri = window.__TAURI__;
+// Every check (numbers, digits, devices) happens in the core, and so does every rule of
+// what may be done when (each `state` event says, in `allowed`); this file only shows.
+// The payload types are generated from the Rust types: ./bindings.d.ts.
+
+/** @typedef {import("./bindings").CallEvent} CallEvent */
+/** @typedef {Extract<CallEvent, { event: "state" }>} StateEvent */
+/** @typedef {import("./bindings").Allowed} Allowed */
+/** @typedef {import("./bindings").LineInfo} LineInfo */
+/** @typedef {import("./bindings").Levels} Levels */
+/** @typedef {import("./bindings").AudioEvent} AudioEvent */
+/** @typedef {import("./bindings").NumberCheck} NumberCheck */
+
+const tauri = /** @type {any} */ (window).__TAURI__;
 const invoke = tauri?.core?.invoke;
 const listen = tauri?.event?.listen;
+/** @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
 
 const LABELS = {
@@ -21,15 +34,27 @@ const LABELS = {
   Ending: "Hanging up…",
   Ended: "Call ended",
 };
-const IN_CALL = new Set(["Dialing", "Ringing", "Proceeding", "Connected", "Holding", "Held", "Resuming", "Alerting", "Answering", "Ending"]);
-const UP = new Set(["Connected", "Holding", "Held", "Resuming"]);
+/** @type {Allowed} Nothing, until the line says otherwise. */
+const NOTHING = { dial: false, answer: false, decline: false, hangup: false, hold: false, resume: false, mute: false, dtmf: false, text: false };
 
 const NUMBER_HINT = "International format: + and the country code.";
 const ALEXA_HINT = "An Alexa device as alexa: and its name, such as alexa:kitchen.";
 const LEX_HINT = "A Lex bot as lex: and its id, such as lex:DEMOBOT001.";
 const HINTS = { alexa: ALEXA_HINT, lex: LEX_HINT };
 const PLACEHOLDERS = { alexa: "alexa:kitchen", lex: "lex:DEMOBOT001" };
-const ui = { state: "Opening", connectedAt: null, heldAt: null, muted: false, sandbox: false, hint: NUMBER_HINT };
+const ui = {
+  state: "Opening",
+  /** A call is under way, and what may be done now: from the last `state` event. */
+  active: false,
+  allowed: NOTHING,
+  /** @type {number | null} */ connectedAt: null,
+  /** @type {number | null} */ heldAt: null,
+  muted: false,
+  sandbox: false,
+  hint: NUMBER_HINT,
+  /** @type {string | undefined} */ network: undefined,
+  codecs: "",
+};
 
 const message = (e) => (e && typeof e === "object" && "message" in e ? e.message : String(e));
 
@@ -55,26 +80,30 @@ function clock(ms) {
 
 function render() {
   const s = ui.state;
+  const can = ui.allowed;
   $("status").dataset.state = s;
   $("state").textContent = LABELS[s] ?? s;
-  const inCall = IN_CALL.has(s);
-  const up = UP.has(s);
-  $("call").disabled = inCall || s === "Opening";
-  $("hangup").disabled = !inCall || s === "Alerting";
-  $("hold").disabled = !(s === "Connected" || s === "Held");
+  $("call").disabled = !can.dial;
+  // While a call rings in, Decline is the way to refuse it.
+  $("hangup").disabled = !can.hangup || can.decline;
+  $("hold").disabled = !(can.hold || can.resume);
   $("hold").setAttribute("aria-pressed", String(s === "Held" || s === "Holding"));
-  $("hold").textContent = s === "Held" ? "Resume" : "Hold";
-  $("mute").disabled = !up;
+  $("hold").textContent = can.resume ? "Resume" : "Hold";
+  $("mute").disabled = !can.mute;
   $("mute").setAttribute("aria-pressed", String(ui.muted));
   $("mute").textContent = ui.muted ? "Unmute" : "Mute";
   $("hold-badge").hidden = s !== "Held";
-  $("incoming").hidden = s !== "Alerting";
-  $("keypad").setAttribute("aria-label", s === "Connected" ? "Keypad: sends tones" : "Keypad");
+  $("incoming").hidden = !can.answer;
+  $("keypad").setAttribute("aria-label", can.dtmf ? "Keypad: sends tones" : "Keypad");
   $("conversation").hidden = ui.network !== "lex";
-  $("send-text").disabled = !(ui.network === "lex" && s === "Connected");
+  $("send-text").disabled = !can.text;
 }
 
-/** One turn of a bot conversation: `who` is bot, you or intent. */
+/**
+ * One turn of a bot conversation: `who` is bot, you or intent.
+ * @param {string} who
+ * @param {string} text
+ */
 function addTurn(who, text) {
   const li = Object.assign(document.createElement("li"), { className: who, textContent: text });
   li.dataset.who = who;
@@ -96,9 +125,13 @@ function tick() {
   $("hold-timer").textContent = ui.heldAt ? clock(now - ui.heldAt) : "";
 }
 
-function onState(state, reason) {
+/** @param {StateEvent} e */
+function onState(e) {
+  const { state, reason } = e;
   const was = ui.state;
   ui.state = state;
+  ui.active = e.active;
+  ui.allowed = e.allowed;
   if (state === "Connected" && !ui.connectedAt) ui.connectedAt = Date.now();
   if (state === "Held" && !ui.heldAt) ui.heldAt = Date.now();
   if (state !== "Held") ui.heldAt = null;
@@ -124,6 +157,7 @@ function showMediaNotice(text) {
   $("no-media").hidden = !text;
 }
 
+/** @param {Extract<CallEvent, { event: "stats" }>} e */
 function onQuality(e) {
   $("q-mos").textContent = e.quality.mos.toFixed(1);
   $("q-rtt").textContent = e.rtt_ms == null ? "–" : `${Math.round(e.rtt_ms)} ms`;
@@ -133,10 +167,11 @@ function onQuality(e) {
   list.replaceChildren(...e.quality.advice.map((a) => Object.assign(document.createElement("li"), { textContent: a })));
 }
 
+/** @param {CallEvent} e */
 function onCallEvent(e) {
   switch (e.event) {
     case "state":
-      onState(e.state, e.reason);
+      onState(e);
       break;
     case "incoming":
       $("caller").textContent = e.from;
@@ -199,39 +234,41 @@ async function onNumberInput() {
   $("number-hint").textContent = bad ? check.error : ui.hint;
 }
 
+/** @param {string} number */
 async function dial(number) {
-  if (IN_CALL.has(ui.state)) return;
+  if (!ui.allowed.dial) return;
   showError("");
   const dialled = await call("dial", { number });
   if (dialled !== undefined) $("number").value = number;
 }
 
+/** @param {string} key */
 function press(key) {
-  if (ui.state === "Connected") {
+  if (ui.allowed.dtmf) {
     call("dtmf", { digits: key });
     return;
   }
-  if (IN_CALL.has(ui.state)) return;
+  if (ui.active) return;
   const input = $("number");
   input.value += key;
   onNumberInput();
 }
 
 function toggleHold() {
-  if (ui.state === "Connected") call("hold");
-  else if (ui.state === "Held") call("resume");
+  if (ui.allowed.hold) call("hold");
+  else if (ui.allowed.resume) call("resume");
 }
 
 function toggleMute() {
-  if (UP.has(ui.state)) call("mute", { muted: !ui.muted });
+  if (ui.allowed.mute) call("mute", { muted: !ui.muted });
 }
 
 function onKey(e) {
   if (e.ctrlKey || e.altKey || e.metaKey) return;
   const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement;
   if (e.key === "Escape") {
-    if (ui.state === "Alerting") call("decline");
-    else if (IN_CALL.has(ui.state)) call("hangup");
+    if (ui.allowed.decline) call("decline");
+    else if (ui.allowed.hangup) call("hangup");
     e.preventDefault();
     return;
   }
@@ -239,16 +276,16 @@ function onKey(e) {
   if (e.target.id === "bot-text") return;
   // During a call nothing is typed into the number field, so M and H work from it too.
   const key = e.key.toLowerCase();
-  if (key === "m" && UP.has(ui.state)) {
+  if (key === "m" && ui.allowed.mute) {
     toggleMute();
     e.preventDefault();
-  } else if (key === "h" && (ui.state === "Connected" || ui.state === "Held")) {
+  } else if (key === "h" && (ui.allowed.hold || ui.allowed.resume)) {
     toggleHold();
     e.preventDefault();
   } else if (!typing && /^[0-9*#]$/.test(e.key)) {
     press(e.key);
     e.preventDefault();
-  } else if (!typing && e.key === "Enter" && !(e.target instanceof HTMLButtonElement) && !IN_CALL.has(ui.state)) {
+  } else if (!typing && e.key === "Enter" && !(e.target instanceof HTMLButtonElement) && ui.allowed.dial) {
     dial($("number").value);
     e.preventDefault();
   }
@@ -324,6 +361,7 @@ function providerOf(info) {
   return `${info.network ?? "camara"}:${account}`;
 }
 
+/** @param {LineInfo} info */
 function onLine(info) {
   $("line").textContent = describeLine(info);
   ui.network = info.network;
@@ -334,11 +372,15 @@ function onLine(info) {
   if (info.error) {
     showError(info.error);
     ui.state = "Ended";
-  } else if (info.ready && ui.state === "Opening") {
-    ui.state = "Idle";
+    ui.allowed = NOTHING;
   }
   render();
-  if (info.ready) refreshDirectory();
+  if (info.ready) {
+    // The line is ready: unless a state event came first, ask the core for the call's
+    // state and what it allows.
+    invoke("call_state").then((/** @type {StateEvent} */ e) => ui.state === "Opening" && onState(e), () => {});
+    refreshDirectory();
+  }
 }
 
 function option(value, text, selected) {
@@ -385,12 +427,13 @@ async function saveSettings(e) {
   const codecsChanged = saved !== undefined && (codecs ?? "") !== ui.codecs;
   if (saved !== undefined) ui.codecs = codecs ?? "";
   if (wanted !== providerOf(info) || codecsChanged) {
-    if (IN_CALL.has(ui.state)) {
+    if (ui.active) {
       showError("Hang up before switching the provider or the codecs.");
       return;
     }
     const [network, account] = wanted.split(/:(.*)/s);
     ui.state = "Opening";
+    ui.allowed = NOTHING;
     render();
     await call("open_line", { account, network });
   }
@@ -438,23 +481,22 @@ async function start() {
   }
   wire();
   render();
-  await listen("call", (e) => onCallEvent(e.payload));
-  await listen("line", (e) => onLine(e.payload));
+  await listen("call", (/** @type {{payload: CallEvent}} */ e) => onCallEvent(e.payload));
+  await listen("line", (/** @type {{payload: LineInfo}} */ e) => onLine(e.payload));
   await listen("history", (e) => (e.payload.error ? showError(e.payload.error) : refreshHistory()));
   await listen("dialing", (e) => ($("peer").textContent = `To ${e.payload.pretty}`));
-  await listen("levels", (e) => {
+  await listen("levels", (/** @type {{payload: Levels}} */ e) => {
     $("mic-level").value = Math.max(-60, e.payload.input_dbfs);
     $("speaker-level").value = Math.max(-60, e.payload.output_dbfs);
   });
-  await listen("audio", (e) => {
+  await listen("audio", (/** @type {{payload: AudioEvent}} */ e) => {
     const a = e.payload;
     if (a.what === "fallback") showError(`${a.wanted} is not there: using ${a.using}.`);
     if (a.what === "lost") showError(`${a.device} went away: using the default ${a.kind}.`);
     if (a.what === "open_failed") showError(a.message);
   });
   onLine(await invoke("line_info"));
-  const state = await invoke("call_state").catch(() => null);
-  if (state) onState(state);
+
   refreshHistory();
   try {
     const info = await invoke("app_info");

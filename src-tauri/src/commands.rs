@@ -10,6 +10,7 @@ use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
 
 /// What a refused command tells the window: a stable code and a sentence to show.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Serialize, PartialEq)]
 pub struct CommandError {
     pub code: &'static str,
@@ -56,6 +57,7 @@ pub async fn open_line<R: Runtime>(
         .map_err(|e| CommandError::new("LINE_FAILED", e))
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Serialize)]
 pub struct Accounts {
     /// CAMARA operator accounts.
@@ -79,6 +81,7 @@ pub fn accounts() -> Answer<Accounts> {
 }
 
 /// The number field as typed: how to show it, and whether it can be dialled.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Serialize, PartialEq)]
 pub struct NumberCheck {
     pub formatted: String,
@@ -158,11 +161,11 @@ pub async fn send_text(phone: State<'_, Phone>, text: String) -> Answer<()> {
     send(&phone, Command::Text(text)).await
 }
 
-/// The current call state, for a window that (re)loads mid-call.
+/// The current call state as a `state` event (with what may be done now), for a window
+/// that (re)loads mid-call or whose line just opened.
 #[tauri::command]
-pub async fn call_state(phone: State<'_, Phone>) -> Answer<String> {
-    let call = phone.call().await.map_err(not_ready)?;
-    Ok(call.state().name().to_owned())
+pub async fn call_state(phone: State<'_, Phone>) -> Answer<dialtone_core::call::CallEvent> {
+    phone.state_event().await.map_err(not_ready)
 }
 
 /// Has the built-in sandbox call us (the incoming-call demo).
@@ -172,6 +175,7 @@ pub async fn call_me(phone: State<'_, Phone>) -> Answer<()> {
 }
 
 /// One sandbox number and what it does.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Serialize)]
 pub struct DirectoryEntry {
     pub number: String,
@@ -212,6 +216,7 @@ pub fn directory(phone: State<'_, Phone>) -> Vec<DirectoryEntry> {
     }
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Serialize)]
 pub struct HistoryRow {
     #[serde(flatten)]
@@ -244,6 +249,7 @@ pub async fn clear_history() -> Answer<()> {
         .map_err(|e| CommandError::new("HISTORY", e))
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Serialize)]
 pub struct Devices {
     pub inputs: Vec<DeviceInfo>,

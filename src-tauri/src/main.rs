@@ -2,6 +2,8 @@
 //! account, or the sandbox run in-process) comes from `dialtone-phone`.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+#[cfg(test)]
+mod bindings;
 mod commands;
 mod desktop;
 mod phone;

@@ -29,7 +29,34 @@ pub mod events {
     pub const DIALING: &str = "dialing";
 }
 
+/// `levels`: the meters, ten times a second during a call.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct Levels {
+    pub input_dbfs: f64,
+    pub output_dbfs: f64,
+}
+
+/// `history`: an ended call was saved (its id), or could not be.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct HistorySaved {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// `dialing`: a call is being placed, from the window, a link or the tray.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct Dialing {
+    pub number: String,
+    pub pretty: String,
+}
+
 /// What the window shows about the line.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct LineInfo {
     pub ready: bool,
@@ -79,6 +106,21 @@ impl Phone {
         }
     }
 
+    /// The call's state as its `state` event, with what the line's call machine allows.
+    pub async fn state_event(&self) -> Result<CallEvent, String> {
+        match self.open.read().await.as_ref() {
+            Some(o) => {
+                let s = o.line.call.state();
+                let allowed = match o.line.network {
+                    Network::Lex => dialtone_core::call::bot::BotMachine::allowed(&s),
+                    _ => dialtone_core::call::CallMachine::allowed(&s),
+                };
+                Ok(CallEvent::state(&s, allowed))
+            }
+            None => Err(self.not_open()),
+        }
+    }
+
     /// Runs `f` on the open line.
     pub async fn with_line<T>(&self, f: impl FnOnce(&Line) -> T) -> Result<T, String> {
         match self.open.read().await.as_ref() {
@@ -100,7 +142,10 @@ impl Phone {
         if !o.line.call.state().is_active() {
             o.recorder.dialing(&number.to_string());
         }
-        let shown = serde_json::json!({ "number": number.to_string(), "pretty": number.pretty() });
+        let shown = Dialing {
+            number: number.to_string(),
+            pretty: number.pretty(),
+        };
         o.line
             .call
             .command(Command::Dial(number.clone()))
@@ -188,10 +233,14 @@ impl Phone {
         let recorder =
             HistoryRecorder::start(Tracker::incoming(), line.call.subscribe(), false, move |saved| {
                 let body = match saved {
-                    Ok(id) => serde_json::json!({ "id": id }),
-                    Err(e) => {
-                        serde_json::json!({ "error": format!("the call was not saved to the history: {e}") })
-                    }
+                    Ok(id) => HistorySaved {
+                        id: Some(id),
+                        error: None,
+                    },
+                    Err(e) => HistorySaved {
+                        id: None,
+                        error: Some(format!("the call was not saved to the history: {e}")),
+                    },
                 };
                 let _ = saved_app.emit(events::HISTORY, body);
             });
@@ -300,7 +349,10 @@ fn forward<R: Runtime>(app: &AppHandle<R>, line: &Line) -> Vec<JoinHandle<()>> {
                 let round = |x: f32| (f64::from(if active { x } else { SILENCE_DBFS }) * 10.0).round() / 10.0;
                 let _ = level_app.emit(
                     events::LEVELS,
-                    serde_json::json!({ "input_dbfs": round(i), "output_dbfs": round(o) }),
+                    Levels {
+                        input_dbfs: round(i),
+                        output_dbfs: round(o),
+                    },
                 );
             }
             was_active = active;

@@ -147,7 +147,7 @@ fn wait_state(w: &WebviewWindow<MockRuntime>, want: &str, within: Duration) {
     let mut last = Value::Null;
     while std::time::Instant::now() < until {
         if let Ok(s) = invoke(w, "call_state", json!({})) {
-            if s == want {
+            if s["state"] == want {
                 return;
             }
             last = s;

@@ -4,10 +4,13 @@ use crate::Direction;
 use serde::Serialize;
 
 /// What a call reports, for the CLI's JSON lines and the UI.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum CallEvent {
     State {
+        /// One of `CallState::NAMES`.
+        #[cfg_attr(feature = "ts", ts(type = "CallStateName"))]
         state: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<String>,

@@ -21,8 +21,8 @@ pub use address::Address;
 pub use direction::Direction;
 pub use event::CallEvent;
 pub use machine::{
-    Allowed, CallError, CallMachine, CallState, Command, Effect, EndReason, Input, MediaOp, MediaResult, Signal,
-    SignalOp,
+    Allowed, CallError, CallMachine, CallState, Command, Effect, EndReason, Input, MediaOp, MediaResult,
+    Signal, SignalOp,
 };
 pub use number::{NumberError, PhoneNumber, format_as_typed};
 pub use quality::{Quality, QualityWarning};

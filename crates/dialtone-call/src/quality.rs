@@ -14,6 +14,7 @@ pub const LOSS_WARN_PCT: f64 = 3.0;
 pub const MOS_WARN: f64 = 3.5;
 
 /// What a user is warned about.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QualityWarning {
@@ -39,6 +40,7 @@ impl QualityWarning {
 }
 
 /// The quality of the last second, for the UI.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Quality {
     /// 1 (bad) to about 4.4 (the best a narrowband model gives).

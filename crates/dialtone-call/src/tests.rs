@@ -802,3 +802,24 @@ fn acceptance_with_no_answer_ever_given_fails_the_call() {
         m.state()
     );
 }
+
+#[test]
+fn every_state_name_is_listed() {
+    for s in [
+        CallState::Idle,
+        CallState::Registering,
+        CallState::Dialing,
+        CallState::Ringing,
+        CallState::Proceeding,
+        CallState::Connected,
+        CallState::Holding,
+        CallState::Held,
+        CallState::Resuming,
+        CallState::Alerting,
+        CallState::Answering,
+        CallState::Ending,
+        CallState::Ended(EndReason::Hangup),
+    ] {
+        assert!(CallState::NAMES.contains(&s.name()), "{s}");
+    }
+}

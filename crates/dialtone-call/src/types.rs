@@ -25,6 +25,23 @@ pub enum CallState {
 
 impl CallState {
     /// The state's name as the CLI and UI print it.
+    /// Every state's name, in the order a call meets them.
+    pub const NAMES: [&'static str; 13] = [
+        "Idle",
+        "Registering",
+        "Dialing",
+        "Ringing",
+        "Proceeding",
+        "Connected",
+        "Holding",
+        "Held",
+        "Resuming",
+        "Alerting",
+        "Answering",
+        "Ending",
+        "Ended",
+    ];
+
     pub fn name(&self) -> &'static str {
         match self {
             CallState::Idle => "Idle",
@@ -62,6 +79,7 @@ impl CallState {
 
 /// What the user may do now, as the machine that runs the call enforces it: the window
 /// enables its controls from this, and never keeps rules of its own.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Allowed {
     pub dial: bool,

@@ -74,6 +74,7 @@ impl AudioChoice {
 }
 
 /// Which network the line's calls go over.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Network {
@@ -122,6 +123,7 @@ pub struct LineOptions {
 }
 
 /// What the line is connected to, as the UI shows it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LineSource {

@@ -24,6 +24,7 @@ const START_GRACE: Duration = Duration::from_secs(4);
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// What a user sees of a device.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DeviceInfo {
     pub name: String,

@@ -31,6 +31,7 @@ use level::{MeteredSink, MeteredSource};
 use std::path::PathBuf;
 use tokio::sync::broadcast;
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DeviceKind {
@@ -66,6 +67,7 @@ pub enum AudioError {
 }
 
 /// What happens to the devices, for the UI and the CLI's JSON.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "what", rename_all = "snake_case")]
 pub enum AudioEvent {

@@ -18,6 +18,7 @@ pub const RATE: u32 = 48_000;
 pub const FRAME: usize = apm::NUM_SAMPLES_PER_FRAME as usize;
 
 /// Which processing runs on the microphone. All on by default.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VoiceSettings {
     pub echo_cancellation: bool,

@@ -5,8 +5,8 @@
 pub mod driver;
 
 pub use dialtone_call::{
-    Address, CallError, CallEvent, CallMachine, CallState, Command, Effect, EndReason, Input, MediaOp,
-    MediaResult, NumberError, PhoneNumber, Quality, QualityWarning, Signal, SignalOp, address, bot,
+    Address, Allowed, CallError, CallEvent, CallMachine, CallState, Command, Effect, EndReason, Input,
+    MediaOp, MediaResult, NumberError, PhoneNumber, Quality, QualityWarning, Signal, SignalOp, address, bot,
     format_as_typed, machine, media_watch, number, quality,
 };
 pub use driver::{AudioFactory, CallDriver, CallHandle};

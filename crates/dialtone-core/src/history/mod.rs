@@ -18,6 +18,7 @@ pub enum HistoryError {
 }
 
 /// One call as the history shows it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CallRecord {
     pub id: i64,
