@@ -190,30 +190,14 @@ pub fn directory(phone: State<'_, Phone>) -> Vec<DirectoryEntry> {
     if !info.source.is_some_and(|s| s.is_sandbox()) {
         return Vec::new();
     }
-    match info.network {
-        Network::Camara => dialtone_sandbox::far_end::DIRECTORY
-            .iter()
-            .map(|e| DirectoryEntry {
-                number: e.number.to_owned(),
-                description: e.description,
-            })
-            .collect(),
-        Network::Alexa => dialtone_sandbox::alexa::device::DEVICES
-            .iter()
-            .map(|d| DirectoryEntry {
-                number: format!("{}{}", dialtone_core::call::address::ALEXA_SCHEME, d.name),
-                description: d.description,
-            })
-            .collect(),
-        Network::Lex => vec![DirectoryEntry {
-            number: format!(
-                "{}{}",
-                dialtone_core::signaling::lex::LEX_SCHEME,
-                dialtone_sandbox::lex::demo_bot::BOT_ID
-            ),
-            description: "Demo hotel bot: spoken greeting, press 1 or type \"book a room\"",
-        }],
-    }
+    info.network
+        .directory()
+        .into_iter()
+        .map(|e| DirectoryEntry {
+            number: e.address,
+            description: e.description,
+        })
+        .collect()
 }
 
 #[cfg_attr(test, derive(ts_rs::TS))]

@@ -1,14 +1,14 @@
 //! Opening a line: which provider, which audio, and the embedded sandbox default.
 
-use dialtone_core::account::{Account, AccountBook, AccountError, AlexaAccount, LexAccount};
+use crate::networks::{Calls, OnSandbox};
+use dialtone_core::account::{AccountBook, AccountError};
 use dialtone_core::audio::{AudioBackend, AudioError, DeviceBackend, DevicePrefs, VoiceSettings, WavBackend};
 use dialtone_core::auth::{SecretError, Secrets, TokenError};
 use dialtone_core::call::{CallDriver, CallHandle};
 use dialtone_core::media::MediaConfig;
-use dialtone_core::signaling::camara::CamaraConfig;
-use dialtone_core::signaling::lex::{LexClient, LexDriver};
+use dialtone_core::signaling::lex::LexDriver;
 use dialtone_core::signaling::{CallOptions, SignalingProvider};
-use dialtone_sandbox::{Sandbox, SandboxConfig, SandboxCredentials};
+use dialtone_sandbox::{Sandbox, SandboxConfig};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -163,25 +163,10 @@ pub struct Line {
 impl Line {
     pub async fn open(options: &LineOptions) -> Result<Line, LineError> {
         let mut notes = Vec::new();
+        let entry = options.network.entry();
         let account = match &options.sandbox_url {
             Some(_) => None,
-            None => {
-                let book = AccountBook::open_default()?;
-                match options.network {
-                    Network::Camara => book
-                        .pick(options.account.as_deref())?
-                        .cloned()
-                        .map(Chosen::Camara),
-                    Network::Alexa => book
-                        .pick_alexa(options.account.as_deref())?
-                        .cloned()
-                        .map(Chosen::Alexa),
-                    Network::Lex => book
-                        .pick_lex(options.account.as_deref())?
-                        .cloned()
-                        .map(Chosen::Lex),
-                }
-            }
+            None => entry.pick(&AccountBook::open_default()?, options.account.as_deref())?,
         };
         let (provider, media, sandbox, source) = match account {
             Some(account) => {
@@ -192,22 +177,10 @@ impl Line {
                 } else {
                     MediaConfig::default()
                 };
-                let lex = options.lex.clone();
-                let caller_name = options.caller_name.clone();
-                let provider = tokio::task::spawn_blocking(move || {
-                    let secrets = Secrets::os()?;
-                    Ok::<_, LineError>(match account {
-                        Chosen::Camara(a) => Calls::Signaling(
-                            Arc::new(a.camara_provider(&secrets)?) as Arc<dyn SignalingProvider>
-                        ),
-                        Chosen::Alexa(a) => {
-                            Calls::Signaling(Arc::new(a.provider(&secrets, caller_name.as_deref())?))
-                        }
-                        Chosen::Lex(a) => Calls::Bots(a.client(&secrets, &lex)?),
-                    })
-                })
-                .await
-                .map_err(|e| LineError::Task(e.to_string()))??;
+                let options = options.clone();
+                let provider = tokio::task::spawn_blocking(move || account.calls(&Secrets::os()?, &options))
+                    .await
+                    .map_err(|e| LineError::Task(e.to_string()))??;
                 (provider, media, None, LineSource::Account { name })
             }
             None => {
@@ -224,21 +197,7 @@ impl Line {
                         let s = Sandbox::start(([127, 0, 0, 1], 0).into(), config)
                             .await
                             .map_err(LineError::Sandbox)?;
-                        notes.push(match options.network {
-                            Network::Camara => format!(
-                                "no operator account configured: using the built-in sandbox at {}",
-                                s.base_url()
-                            ),
-                            Network::Alexa => format!(
-                                "no Alexa account configured: using the built-in sandbox's Alexa at {}",
-                                s.base_url()
-                            ),
-                            Network::Lex => format!(
-                                "no Lex account configured: using the built-in sandbox's demo bot at {}/lex (lex:{})",
-                                s.base_url(),
-                                dialtone_sandbox::lex::demo_bot::BOT_ID
-                            ),
-                        });
+                        notes.push(entry.sandbox_note(&s.base_url()));
                         let url = s.base_url();
                         (
                             url.clone(),
@@ -247,35 +206,14 @@ impl Line {
                         )
                     }
                 };
-                let credentials = SandboxCredentials::at(&root);
-                let timeout = Duration::from_secs(10);
-                let provider = match options.network {
-                    Network::Camara => {
-                        let dialect = match &sandbox {
-                            Some(s) => Some(s.camara()),
-                            None => options.camara,
-                        };
-                        let config = CamaraConfig::new(dialtone_core::new_device_id());
-                        let (provider, how) = credentials
-                            .camara_provider(&root, dialect, config, timeout)
-                            .await?;
-                        if let Some(how) = how {
-                            notes.push(format!("the sandbox speaks {how}"));
-                        }
-                        Calls::Signaling(Arc::new(provider))
-                    }
-                    Network::Alexa => {
-                        let alexa = dialtone_core::signaling::alexa::AlexaOptions {
-                            caller_name: options.caller_name.clone(),
-                            ..Default::default()
-                        };
-                        Calls::Signaling(Arc::new(credentials.alexa_provider(&root, timeout, alexa).await?))
-                    }
-                    Network::Lex => Calls::Bots(
-                        LexClient::new(credentials.lex_config(&root, options.lex.mode).with(&options.lex))
-                            .map_err(|e| LineError::Lex(e.to_string()))?,
-                    ),
-                };
+                let provider = entry
+                    .sandbox_calls(OnSandbox {
+                        root: &root,
+                        embedded: sandbox.as_deref(),
+                        options,
+                        notes: &mut notes,
+                    })
+                    .await?;
                 // The sandbox's far ends live on loopback.
                 (provider, MediaConfig::loopback(), sandbox, source)
             }
@@ -347,52 +285,9 @@ impl Line {
     }
 }
 
-/// The sandbox calls: from its echo number, or from its Alexa kitchen device.
+/// The sandbox calls the line, as its network does.
 async fn call_me(sandbox: &Sandbox, network: Network) -> Result<String, LineError> {
-    match network {
-        Network::Camara => sandbox.call_me(None).await,
-        Network::Alexa => {
-            sandbox
-                .alexa_call_me(dialtone_sandbox::alexa::device::CALLER)
-                .await
-        }
-        Network::Lex => Err("bots do not call in; call lex:DEMOBOT001 instead".to_owned()),
-    }
-    .map_err(LineError::CallMe)
-}
-
-/// What carries the line's calls.
-enum Calls {
-    Signaling(Arc<dyn SignalingProvider>),
-    Bots(LexClient),
-}
-
-/// The account a line opens on.
-enum Chosen {
-    Camara(Account),
-    Alexa(AlexaAccount),
-    Lex(LexAccount),
-}
-
-impl Chosen {
-    fn name(&self) -> &str {
-        match self {
-            Chosen::Camara(a) => &a.name,
-            Chosen::Alexa(a) => &a.name,
-            Chosen::Lex(a) => &a.name,
-        }
-    }
-
-    /// Everything on this machine: the far ends are too, so ICE stays on loopback.
-    fn all_loopback(&self) -> bool {
-        match self {
-            Chosen::Camara(a) => a.endpoints.all_loopback(),
-            Chosen::Alexa(a) => [&a.api_root, &a.relay]
-                .iter()
-                .all(|u| dialtone_core::net::is_loopback_url(u)),
-            Chosen::Lex(_) => false,
-        }
-    }
+    network.entry().call_me(sandbox).await.map_err(LineError::CallMe)
 }
 
 type Backends = (Arc<dyn AudioBackend>, Option<Arc<DeviceBackend>>);
