@@ -204,10 +204,10 @@ fn main() {
     let (encoder, decoder): (Times, Times) = Default::default();
     let (sent, heard, buffer) = rt.block_on(async {
         let sandbox = sandbox(Default::default()).await;
-        let devices = dialtone_core::audio::factory(Arc::new(DeviceBackend::new(None, None)));
+        let devices = DeviceBackend::new(None, None);
         let (enc, dec) = (encoder.clone(), decoder.clone());
-        let audio: dialtone_core::call::AudioFactory = Arc::new(move || {
-            let (source, sink) = devices();
+        let audio = dialtone_core::audio::FnBackend::shared(move || {
+            let (source, sink) = dialtone_core::audio::open_or_silence(&devices);
             let source = TimedSource(
                 source,
                 Onsets {

@@ -13,8 +13,9 @@
 //! `scripts/pesq-score.py` (PyPI `pesq`) in `target/bench-venv`, made by
 //! `scripts/setup.sh bench`. Printed, never asserted.
 
+use dialtone_core::audio::FnBackend;
 use dialtone_core::audio::{WavSink, WavSource};
-use dialtone_core::call::{Address, AudioFactory, CallDriver, Command};
+use dialtone_core::call::{Address, CallDriver, Command};
 use dialtone_core::media::MediaConfig;
 use dialtone_e2e::bench::{median, runtime};
 use dialtone_e2e::chromium::Chromium;
@@ -115,7 +116,7 @@ async fn dialtone_once(sb: &dialtone_sandbox::Sandbox, input: &Path, out: &Path,
         config.impairment = Some(spec.parse().expect("impairment"));
     }
     let (i, o) = (input.to_owned(), out.to_owned());
-    let audio: AudioFactory = Arc::new(move || {
+    let audio = FnBackend::shared(move || {
         (
             Box::new(WavSource::open(&i).expect("input")),
             Box::new(WavSink::create(&o).expect("recording")),

@@ -1,7 +1,8 @@
 //! Bot calls to the sandbox's demo bot, shared by the Lex scenarios and `make bench`.
 
 use crate::line::{Line, lex_line};
-use dialtone_core::call::{AudioFactory, CallEvent, Command};
+use dialtone_core::audio::{AudioBackend, FnBackend};
+use dialtone_core::call::{CallEvent, Command};
 use dialtone_core::media::io::{SilenceSource, ToneSource};
 use dialtone_core::media::{AudioSink, AudioSource};
 use dialtone_core::signaling::lex::Mode;
@@ -13,7 +14,7 @@ pub const BOT: &str = "lex:DEMOBOT001";
 pub const GREETING: &str = "Welcome to the Dialtone demo hotel";
 
 /// A bot call, connected.
-pub async fn connected(sb: &Sandbox, mode: Mode, audio: AudioFactory) -> Line {
+pub async fn connected(sb: &Sandbox, mode: Mode, audio: Arc<dyn AudioBackend>) -> Line {
     let line = lex_line(sb, mode, audio);
     line.dial(BOT).await;
     line.wait("Connected", Duration::from_secs(10)).await;
@@ -61,7 +62,7 @@ pub async fn barge_in(sb: &Sandbox) -> (Line, BargeIn) {
     let pitch = voice.frequency_handle();
     let speaker = TimedSink::default();
     let (source, sink) = (Mutex::new(Some(voice)), speaker.clone());
-    let audio: AudioFactory = Arc::new(move || {
+    let audio = FnBackend::shared(move || {
         let src: Box<dyn AudioSource> = match source.lock().ok().and_then(|mut s| s.take()) {
             Some(v) => Box::new(v),
             None => Box::new(SilenceSource),

@@ -1,8 +1,9 @@
 //! A Dialtone line on the sandbox: the CAMARA provider, the call driver, a tone as the
 //! microphone and a recording as the speaker.
 
+use dialtone_core::audio::{AudioBackend, FnBackend};
 use dialtone_core::call::Address;
-use dialtone_core::call::{AudioFactory, CallDriver, CallEvent, CallHandle, CallState, Command};
+use dialtone_core::call::{CallDriver, CallEvent, CallHandle, CallState, Command};
 use dialtone_core::media::MediaConfig;
 use dialtone_core::media::io::{RecordingSink, ToneSource};
 use dialtone_core::signaling::camara::{CamaraConfig, CamaraEndpoints, CamaraProvider};
@@ -80,27 +81,30 @@ pub async fn alexa_line_with(
 pub fn line_with(provider: impl SignalingProvider, tone_hz: f64) -> Line {
     let heard = RecordingSink::new();
     let sink = heard.clone();
-    let audio: AudioFactory =
-        Arc::new(move || (Box::new(ToneSource::new(tone_hz, 0.3)), Box::new(sink.clone())));
+    let audio = FnBackend::shared(move || (Box::new(ToneSource::new(tone_hz, 0.3)), Box::new(sink.clone())));
     line_with_audio(provider, audio, heard)
 }
 
 /// A line whose audio comes from `audio` (devices, files); `heard` is whatever the
 /// caller records into, if anything.
-pub fn line_with_audio(provider: impl SignalingProvider, audio: AudioFactory, heard: RecordingSink) -> Line {
+pub fn line_with_audio(
+    provider: impl SignalingProvider,
+    audio: Arc<dyn AudioBackend>,
+    heard: RecordingSink,
+) -> Line {
     let call = CallDriver::spawn(Arc::new(provider), MediaConfig::loopback(), audio, false);
     Line::over(call, heard)
 }
 
 /// A line that calls the sandbox's Lex bots in `mode`, with `audio` as its ends.
-pub fn lex_line(sandbox: &Sandbox, mode: lex::Mode, audio: AudioFactory) -> Line {
+pub fn lex_line(sandbox: &Sandbox, mode: lex::Mode, audio: Arc<dyn AudioBackend>) -> Line {
     let config = sandbox.credentials().lex_config(&sandbox.base_url(), mode);
     Line::lex(lex::LexClient::new(config).expect("lex client"), audio)
 }
 
 /// Ends that record nothing: silence as the microphone, a sink that drops what it gets.
-pub fn quiet_audio() -> AudioFactory {
-    Arc::new(|| {
+pub fn quiet_audio() -> Arc<dyn AudioBackend> {
+    FnBackend::shared(|| {
         (
             Box::new(dialtone_core::media::io::SilenceSource),
             Box::new(dialtone_core::media::io::NullSink),
@@ -110,7 +114,7 @@ pub fn quiet_audio() -> AudioFactory {
 
 impl Line {
     /// A line calling bots through `client`.
-    pub fn lex(client: lex::LexClient, audio: AudioFactory) -> Line {
+    pub fn lex(client: lex::LexClient, audio: Arc<dyn AudioBackend>) -> Line {
         Line::over(
             lex::LexDriver::spawn(Arc::new(client), audio),
             RecordingSink::new(),

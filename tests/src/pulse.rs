@@ -178,7 +178,7 @@ pub async fn call(
     backend: std::sync::Arc<dialtone_core::audio::DeviceBackend>,
     number: &str,
 ) -> crate::line::Line {
-    let audio = dialtone_core::audio::factory(backend);
+    let audio: std::sync::Arc<dyn dialtone_core::audio::AudioBackend> = backend;
     let a = crate::line::line_with_audio(
         crate::line::provider(sandbox, Duration::from_secs(5)),
         audio,

@@ -228,7 +228,7 @@ impl Line {
         }
         let bots = matches!(provider, Calls::Bots(_));
         let (audio, devices) = audio_backend(&options.audio, bots, &mut notes)?;
-        let factory = dialtone_core::audio::factory(audio.clone());
+        let factory = audio.clone();
         let (call, provider) = match provider {
             Calls::Signaling(p) => (CallDriver::spawn(p.clone(), media, factory, false), Some(p)),
             Calls::Bots(client) => (LexDriver::spawn(Arc::new(client), factory), None),

@@ -260,10 +260,10 @@ impl AudioBackend for WavBackend {
     }
 }
 
-/// The call driver's audio factory over a backend. A backend that cannot open at all
-/// gives a silent call rather than none (the error is logged and the call goes on).
-pub fn factory(backend: std::sync::Arc<dyn AudioBackend>) -> crate::call::AudioFactory {
-    std::sync::Arc::new(move || match backend.open() {
+/// One call's audio ends from `backend`. A backend that cannot open at all gives a silent
+/// call rather than none (the error is logged and the call goes on).
+pub fn open_or_silence(backend: &dyn AudioBackend) -> AudioPair {
+    match backend.open() {
         Ok(pair) => pair,
         Err(e) => {
             tracing::error!(error = %e, "no audio for this call");
@@ -272,5 +272,35 @@ pub fn factory(backend: std::sync::Arc<dyn AudioBackend>) -> crate::call::AudioF
                 Box::new(NullSink) as Box<dyn AudioSink>,
             )
         }
-    })
+    }
+}
+
+/// Audio ends made by a function for each call (a test tone and a recorder, say): a
+/// backend with no devices, so no levels of its own and no device events.
+pub struct FnBackend {
+    make: Box<dyn Fn() -> AudioPair + Send + Sync>,
+    levels: Levels,
+    events: broadcast::Sender<AudioEvent>,
+}
+
+impl FnBackend {
+    pub fn shared(make: impl Fn() -> AudioPair + Send + Sync + 'static) -> std::sync::Arc<dyn AudioBackend> {
+        std::sync::Arc::new(Self {
+            make: Box::new(make),
+            levels: Levels::default(),
+            events: broadcast::channel(4).0,
+        })
+    }
+}
+
+impl AudioBackend for FnBackend {
+    fn open(&self) -> Result<AudioPair, AudioError> {
+        Ok((self.make)())
+    }
+    fn levels(&self) -> Levels {
+        self.levels.clone()
+    }
+    fn subscribe(&self) -> broadcast::Receiver<AudioEvent> {
+        self.events.subscribe()
+    }
 }

@@ -17,8 +17,6 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 /// progress.
 const SHUTDOWN_HANGUP: Duration = Duration::from_secs(3);
 
-pub use crate::media::AudioFactory;
-
 enum Report {
     Media(MediaResult),
     Session(Arc<dyn MediaEngine>),
@@ -126,7 +124,7 @@ impl CallDriver {
     pub fn spawn(
         provider: Arc<dyn SignalingProvider>,
         media: MediaConfig,
-        audio: AudioFactory,
+        audio: Arc<dyn crate::audio::AudioBackend>,
         registered: bool,
     ) -> CallHandle {
         let media_timeout = media.media_timeout;

@@ -9,7 +9,7 @@ pub use dialtone_call::{
     MediaOp, MediaResult, NumberError, PhoneNumber, Quality, QualityWarning, Signal, SignalOp, address, bot,
     format_as_typed, machine, media_watch, number, quality,
 };
-pub use driver::{AudioFactory, CallDriver, CallHandle};
+pub use driver::{CallDriver, CallHandle};
 
 #[cfg(test)]
 mod driver_tests;

@@ -3,13 +3,10 @@
 //! (webrtc-rs) is the implementation users run; the driver's unit tests run fakes, and
 //! another stack (str0m, `docs/decisions.md` §1) would plug in here.
 
-use super::io::{AudioSink, AudioSource};
 use super::{Direction, MediaConfig, MediaError, MediaEvent, MediaSession, MediaStats};
+use crate::audio::AudioBackend;
 use std::sync::Arc;
 use tokio::sync::broadcast;
-
-/// Makes the audio ends for each new call (devices, files, tones).
-pub type AudioFactory = Arc<dyn Fn() -> (Box<dyn AudioSource>, Box<dyn AudioSink>) + Send + Sync>;
 
 /// One call's media. Offers carry every candidate (vanilla ICE); hold and resume are
 /// re-offers whose direction the engine commits once answered.
@@ -48,13 +45,13 @@ pub trait EngineFactory: Send + Sync {
 /// webrtc-rs sessions on `config`, each with fresh audio ends from `audio`.
 pub struct WebrtcEngines {
     pub config: MediaConfig,
-    pub audio: AudioFactory,
+    pub audio: Arc<dyn AudioBackend>,
 }
 
 #[async_trait::async_trait]
 impl EngineFactory for WebrtcEngines {
     async fn create(&self) -> Result<Arc<dyn MediaEngine>, MediaError> {
-        let (source, sink) = (self.audio)();
+        let (source, sink) = crate::audio::open_or_silence(self.audio.as_ref());
         Ok(Arc::new(
             MediaSession::new(self.config.clone(), source, sink).await?,
         ))

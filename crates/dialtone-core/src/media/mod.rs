@@ -29,7 +29,7 @@ mod telephone_event;
 pub use codec::CodecName;
 pub use config::MediaConfig;
 pub use direction::Direction;
-pub use engine::{AudioFactory, EngineFactory, MediaEngine, WebrtcEngines};
+pub use engine::{EngineFactory, MediaEngine, WebrtcEngines};
 pub use error::MediaError;
 pub use io::{AudioSink, AudioSource};
 pub use pipeline::RxHeader;

@@ -5,9 +5,10 @@
 //! speaker, played 20 ms at a time, and dropped at once on barge-in.
 
 use super::client::{CHUNK_BYTES, Conversation, LexClient, Mode, SAMPLE_RATE};
+use crate::audio::AudioBackend;
 use crate::call::bot::{BotEffect, BotInput, BotMachine};
 use crate::call::driver::{Control, DriverEnds};
-use crate::call::{AudioFactory, CallEvent, CallHandle, CallState, Command};
+use crate::call::{CallEvent, CallHandle, CallState, Command};
 use crate::lock;
 use aws_sdk_lexruntimev2::types::StartConversationRequestEventStream as Req;
 use futures::channel::mpsc as fmpsc;
@@ -26,7 +27,7 @@ const MIC_LIVE: u8 = 2;
 pub struct LexDriver;
 
 impl LexDriver {
-    pub fn spawn(client: Arc<LexClient>, audio: AudioFactory) -> CallHandle {
+    pub fn spawn(client: Arc<LexClient>, audio: Arc<dyn AudioBackend>) -> CallHandle {
         let (handle, ends) = CallHandle::pair();
         tokio::spawn(run(client, audio, ends));
         handle
@@ -46,7 +47,7 @@ struct Conversing {
 
 type Inputs = mpsc::Sender<(u64, BotInput)>;
 
-async fn run(client: Arc<LexClient>, audio: AudioFactory, ends: DriverEnds) {
+async fn run(client: Arc<LexClient>, audio: Arc<dyn AudioBackend>, ends: DriverEnds) {
     let DriverEnds {
         mut commands,
         events,
@@ -173,7 +174,7 @@ fn close(c: Conversing) {
 
 fn open(
     client: &Arc<LexClient>,
-    audio: &AudioFactory,
+    audio: &Arc<dyn AudioBackend>,
     bot: super::LexBot,
     generation: u64,
     inputs: &Inputs,
@@ -183,7 +184,7 @@ fn open(
     let speaker_on = Arc::new(AtomicBool::new(false));
     let queue = Arc::new(Mutex::new(VecDeque::new()));
     let stop = Arc::new(AtomicBool::new(false));
-    let (source, sink) = audio();
+    let (source, sink) = crate::audio::open_or_silence(audio.as_ref());
     let first = client.configuration();
     let reader = {
         let client = client.clone();
