@@ -12,17 +12,18 @@ use std::process::Output;
 use std::time::Duration;
 
 async fn start_session(url: &str, args: &[&str]) -> Output {
-    let mut all: Vec<String> = ["alexa", "start-session", "--json", "--sandbox", url]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    all.extend(args.iter().map(|s| s.to_string()));
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = all.iter().map(String::as_str).collect();
-        Cli::new(env!("CARGO_BIN_EXE_dialtone")).run(&args)
-    })
-    .await
-    .expect("join")
+    let mut all = vec!["alexa", "start-session", "--json", "--sandbox", url];
+    all.extend_from_slice(args);
+    run_cli(&all, &[]).await
+}
+
+/// A client registered on the sandbox's skill relay, and the number it answers at.
+async fn registered_client(sandbox: &dialtone_sandbox::Sandbox) -> (dialtone_e2e::line::Line, String) {
+    let a = alexa_line(sandbox, 1000.0).await;
+    a.call.command(Command::Register).await.expect("register");
+    a.wait("Idle", Duration::from_secs(5)).await;
+    let number = sandbox.alexa_numbers().pop().expect("a number on the relay");
+    (a, number)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,10 +120,7 @@ async fn every_rule_the_cli_can_break_is_refused_before_anything_is_sent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_to_a_dialtone_number_rings_the_client_and_connects() {
     let sandbox = sandbox(Default::default()).await;
-    let a = alexa_line(&sandbox, 1000.0).await;
-    a.call.command(Command::Register).await.expect("register");
-    a.wait("Idle", Duration::from_secs(5)).await;
-    let number = sandbox.alexa_numbers().pop().expect("a number on the relay");
+    let (a, number) = registered_client(&sandbox).await;
     let out = start_session(
         &sandbox.base_url(),
         &["--device", "kitchen", "--from", "+12045551111", "--to", &number],
@@ -159,10 +157,7 @@ async fn a_session_to_a_dialtone_number_rings_the_client_and_connects() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_skill_starts_a_session_with_its_requests_token_and_device_id() {
     let sandbox = sandbox(Default::default()).await;
-    let a = alexa_line(&sandbox, 1000.0).await;
-    a.call.command(Command::Register).await.expect("register");
-    a.wait("Idle", Duration::from_secs(5)).await;
-    let number = sandbox.alexa_numbers().pop().expect("a number on the relay");
+    let (a, number) = registered_client(&sandbox).await;
     let skill_request = skill_request(&sandbox, "den").await;
     let file = std::env::temp_dir().join(format!("dialtone-skill-request-{}.json", std::process::id()));
     std::fs::write(&file, skill_request.to_string()).expect("write");

@@ -3,12 +3,8 @@
 //! re-offers with an ICE restart in CallUpdate `CALL_UPDATE`, the device answers it, and
 //! two-way audio comes back. (The CAMARA twin is in lost_media.rs.)
 
-use dialtone_e2e::cli::{Cli, json_lines};
+use dialtone_e2e::cli::{Cli, json_lines, t_ms as at};
 use dialtone_e2e::line::sandbox;
-
-fn at(e: &serde_json::Value) -> u64 {
-    e["t_ms"].as_u64().unwrap_or(0)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alexa_call_dead_for_8_s_re_offers_through_call_update_and_audio_comes_back() {

@@ -7,14 +7,10 @@
 //! - for good: the call ends with `MediaTimeout`, a clear error, and exit code 1; when it
 //!   is the DTLS handshake that never got through, the error says media was not secured.
 
-use dialtone_e2e::cli::{Cli, json_lines};
+use dialtone_e2e::cli::{Cli, json_lines, t_ms as at};
 
 fn cli() -> Cli {
     Cli::new(env!("CARGO_BIN_EXE_dialtone"))
-}
-
-fn at(e: &serde_json::Value) -> u64 {
-    e["t_ms"].as_u64().unwrap_or(0)
 }
 
 #[test]

@@ -91,6 +91,11 @@ fn uuid_like() -> String {
     format!("{:016x}", rand::rng().random::<u64>())
 }
 
+/// When a JSON-lines event happened: its `t_ms`, ms since the command started.
+pub fn t_ms(e: &serde_json::Value) -> u64 {
+    e["t_ms"].as_u64().unwrap_or(0)
+}
+
 pub fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(out)
         .lines()
