@@ -6,7 +6,7 @@ ifeq ($(CI),true)
 export CARGO_INCREMENTAL := 0
 endif
 
-.PHONY: run test bench lint unit e2e conformance app-test app window-smoke setup-test fmt clean
+.PHONY: run test bench lint unit e2e e2e-calls conformance app-test app window-smoke setup-test fmt clean
 
 ## Open the app window (under Xvfb when there is no display).
 run:
@@ -20,7 +20,7 @@ run:
 	fi
 
 ## Every test: format, lints, unit, end-to-end scenarios, and the app window.
-test: setup-test lint unit e2e conformance app-test
+test: setup-test lint unit e2e conformance
 
 setup-test:
 	@scripts/setup.sh test
@@ -33,7 +33,10 @@ lint:
 unit:
 	$(CARGO) test --locked -p dialtone-call -p dialtone-core -p dialtone-sandbox
 
-e2e:
+## Every end-to-end scenario (tests/<area>/*.rs): the calls' and the CLI's, then the window's.
+e2e: e2e-calls app-test
+
+e2e-calls:
 	$(CARGO) test --locked -p dialtone-e2e -p dialtone-cli
 
 ## Schemathesis against the sandbox: each CAMARA version's three APIs (no 5xx, responses in

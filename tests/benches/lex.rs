@@ -34,14 +34,14 @@ async fn until(
 async fn setup_times(sb: &Sandbox) {
     let (mut bot, mut webrtc) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {
-        let l = lex_line(sb, Mode::Text, quiet_audio());
+        let l = lex_line(sb, Mode::Text, quiet_audio()).await;
         let started = Instant::now();
         l.dial(BOT).await;
         l.wait("Connected", Duration::from_secs(10)).await;
         bot.push(ms(started.elapsed()));
         hang_up(&l).await;
 
-        let p = line(sb, 1000.0);
+        let p = line(sb, 1000.0).await;
         let started = Instant::now();
         p.dial("+15550100").await;
         p.wait("Connected", Duration::from_secs(10)).await;

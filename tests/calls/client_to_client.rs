@@ -21,10 +21,10 @@ async fn registered(sb: &Sandbox, a: &Line) -> String {
 }
 
 async fn ringing(sb: &Sandbox) -> (Line, Line) {
-    let callee = line(sb, CALLEE_HZ);
+    let callee = line(sb, CALLEE_HZ).await;
     let number = registered(sb, &callee).await;
     assert!(number.starts_with("+1555019"), "{number}");
-    let caller = line(sb, CALLER_HZ);
+    let caller = line(sb, CALLER_HZ).await;
     caller
         .call
         .command(Command::Dial(Address::parse(&number).expect("number")))
@@ -123,7 +123,7 @@ async fn a_declined_client_call_ends_both_legs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_number_nobody_holds_is_not_reachable() {
     let sb = sandbox(Default::default()).await;
-    let caller = line(&sb, CALLER_HZ);
+    let caller = line(&sb, CALLER_HZ).await;
     caller
         .call
         .command(Command::Dial(Address::parse("+15550197").expect("number")))

@@ -9,7 +9,7 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_call_holds_and_resumes_with_the_far_end_view_checked() {
     let sandbox = sandbox(Default::default()).await;
-    let a = line(&sandbox, 1000.0);
+    let a = line(&sandbox, 1000.0).await;
     a.dial("+15550100").await;
     a.wait("Connected", Duration::from_secs(10)).await;
     assert!(
@@ -68,7 +68,7 @@ async fn echo_call_holds_and_resumes_with_the_far_end_view_checked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_the_line_mid_call_hangs_up_first_and_publishes_the_end() {
     let sandbox = sandbox(Default::default()).await;
-    let a = line(&sandbox, 1000.0);
+    let a = line(&sandbox, 1000.0).await;
     a.dial("+15550100").await;
     a.wait("Connected", Duration::from_secs(10)).await;
 

@@ -2,9 +2,7 @@
 //! emergency support answers 501 CALLTYPE_EMERGENCY_NOT_SUPPORTED, explained.
 
 use dialtone_core::call::CallEvent;
-use dialtone_core::signaling::CallOptions;
-use dialtone_core::signaling::SignalingProvider;
-use dialtone_e2e::line::{line_with, provider, sandbox};
+use dialtone_e2e::line::{line, sandbox};
 use dialtone_sandbox::SandboxConfig;
 use std::time::Duration;
 
@@ -15,12 +13,8 @@ fn location() -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emergency_call_with_location_connects() {
     let sandbox = sandbox(Default::default()).await;
-    let p = provider(&sandbox, Duration::from_secs(5));
-    p.set_call_options(CallOptions {
-        emergency: true,
-        location: Some(location()),
-    });
-    let a = line_with(p, 1000.0);
+    let a = line(&sandbox, 1000.0).await;
+    a.phone.set_call_options(true, Some(location()));
     a.dial("+15550109").await;
     a.wait("Connected", Duration::from_secs(10)).await;
 }
@@ -32,12 +26,8 @@ async fn emergency_call_to_an_operator_without_support_fails_with_the_reason() {
         ..Default::default()
     })
     .await;
-    let p = provider(&sandbox, Duration::from_secs(5));
-    p.set_call_options(CallOptions {
-        emergency: true,
-        location: Some(location()),
-    });
-    let a = line_with(p, 1000.0);
+    let a = line(&sandbox, 1000.0).await;
+    a.phone.set_call_options(true, Some(location()));
     a.dial("+15550109").await;
     let ended = a.wait("Ended", Duration::from_secs(10)).await;
     assert!(ended.to_string().contains("emergency"), "{ended}");

@@ -15,7 +15,7 @@ fn quick() -> SandboxConfig {
 
 async fn ends_with(number: &str, reason: &str, ringing_first: bool) {
     let sandbox = sandbox(quick()).await;
-    let a = line(&sandbox, 1000.0);
+    let a = line(&sandbox, 1000.0).await;
     a.dial(number).await;
     let ended = a.wait("Ended", Duration::from_secs(15)).await;
     assert_eq!(
@@ -65,7 +65,7 @@ async fn a_number_outside_the_directory_is_not_reachable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_returns_our_tone() {
     let sandbox = sandbox(quick()).await;
-    let a = line(&sandbox, 2000.0);
+    let a = line(&sandbox, 2000.0).await;
     a.dial("+15550100").await;
     a.wait("Connected", Duration::from_secs(10)).await;
     assert!(
@@ -79,7 +79,7 @@ async fn echo_returns_our_tone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tone_number_plays_440_and_880_while_we_hold_it() {
     let sandbox = sandbox(quick()).await;
-    let a = line(&sandbox, 1000.0);
+    let a = line(&sandbox, 1000.0).await;
     a.dial("+15550101").await;
     a.wait("Connected", Duration::from_secs(10)).await;
     assert!(a.hears(440.0, Duration::from_secs(3)).await, "no 440 Hz");
@@ -100,7 +100,7 @@ async fn tone_number_plays_440_and_880_while_we_hold_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remote_hold_from_15550106_is_seen_and_lifted() {
     let sandbox = sandbox(quick()).await;
-    let a = line(&sandbox, 1000.0);
+    let a = line(&sandbox, 1000.0).await;
     a.dial("+15550106").await;
     a.wait("Connected", Duration::from_secs(10)).await;
     let held = |want: bool| move |e: &CallEvent| matches!(e, CallEvent::RemoteHold { held } if *held == want);
@@ -133,7 +133,7 @@ async fn remote_hold_from_15550106_is_seen_and_lifted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hanging_up_number_ends_the_call_terminated() {
     let sandbox = sandbox(quick()).await;
-    let a = line(&sandbox, 1000.0);
+    let a = line(&sandbox, 1000.0).await;
     a.dial("+15550107").await;
     a.wait("Connected", Duration::from_secs(10)).await;
     let ended = a.wait("Ended", Duration::from_secs(10)).await;
@@ -143,7 +143,7 @@ async fn hanging_up_number_ends_the_call_terminated() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn late_answering_number_rings_then_connects() {
     let sandbox = sandbox(quick()).await;
-    let a = line(&sandbox, 1000.0);
+    let a = line(&sandbox, 1000.0).await;
     a.dial("+15550108").await;
     a.wait("Ringing", Duration::from_secs(5)).await;
     a.wait("Connected", Duration::from_secs(10)).await;

@@ -12,7 +12,7 @@ async fn registered(a: &dialtone_e2e::line::Line) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incoming_call_is_answered_and_carries_audio() {
     let sandbox = sandbox(Default::default()).await;
-    let a = line(&sandbox, 1000.0);
+    let a = line(&sandbox, 1000.0).await;
     registered(&a).await;
     sandbox.call_me(None).await.expect("call me");
     a.wait("Alerting", Duration::from_secs(5)).await;
@@ -35,7 +35,7 @@ async fn an_incoming_call_is_answered_and_carries_audio() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incoming_call_is_declined_and_nothing_is_left() {
     let sandbox = sandbox(Default::default()).await;
-    let a = line(&sandbox, 1000.0);
+    let a = line(&sandbox, 1000.0).await;
     registered(&a).await;
     sandbox.call_me(None).await.expect("call me");
     a.wait("Alerting", Duration::from_secs(5)).await;

@@ -48,7 +48,7 @@ async fn no_answer_at_all_times_out_with_a_clear_error_and_no_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_hold_keeps_the_call_connected() {
     let sandbox = sandbox(Default::default()).await;
-    let a = line(&sandbox, 1000.0);
+    let a = line(&sandbox, 1000.0).await;
     a.dial("+15550100").await;
     a.wait("Connected", Duration::from_secs(10)).await;
     sandbox.inject_fault(FaultKind::ServerError, 1);
@@ -75,7 +75,7 @@ async fn a_failed_hold_keeps_the_call_connected() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_revoked_mid_call_is_replaced_without_the_user_noticing() {
     let sandbox = sandbox(Default::default()).await;
-    let a = line(&sandbox, 1000.0);
+    let a = line(&sandbox, 1000.0).await;
     a.dial("+15550100").await;
     a.wait("Connected", Duration::from_secs(10)).await;
     sandbox.revoke_tokens();

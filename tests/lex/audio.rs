@@ -22,7 +22,7 @@ async fn a_1khz_tone_from_a_48khz_microphone_reaches_the_bot_as_1khz_in_320_byte
     let sb = sandbox(Default::default()).await;
     let backend = pulse::tone_devices(None, None);
     let _mic = pulse::play_tone("mic", 1000.0, 0.3, 30.0);
-    let line = lex_line(&sb, Mode::Audio, backend);
+    let line = lex_line(&sb, Mode::Audio, backend).await;
     line.dial("lex:DEMOBOT001").await;
     line.wait("Connected", Duration::from_secs(10)).await;
     // The greeting comes out of the speaker device while the tone goes in.

@@ -10,7 +10,7 @@ use dialtone_sandbox::lex::Strike;
 use std::time::Duration;
 
 async fn failed_call(sb: &dialtone_sandbox::Sandbox, address: &str) -> (String, String, CallState) {
-    let line = lex_line(sb, Mode::Audio, quiet_audio());
+    let line = lex_line(sb, Mode::Audio, quiet_audio()).await;
     line.dial(address).await;
     let end = line.wait("Ended", Duration::from_secs(10)).await;
     let error = line
@@ -40,7 +40,7 @@ async fn each_exception_as_http_error_or_stream_frame_is_named_with_its_advice()
         }
     }
     // The sandbox is fine afterwards, and so is a new call on it.
-    let line = lex_line(&sb, Mode::Audio, quiet_audio());
+    let line = lex_line(&sb, Mode::Audio, quiet_audio()).await;
     line.dial("lex:DEMOBOT001").await;
     line.wait("Connected", Duration::from_secs(10)).await;
 }

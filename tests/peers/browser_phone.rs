@@ -47,7 +47,7 @@ async fn page_number(page: &Chromium) -> String {
 
 /// Dialtone registered on the sandbox, and the number it got (the one that is not the page's).
 async fn dialtone_registered(sb: &dialtone_sandbox::Sandbox, page_number: &str) -> (Line, String) {
-    let us = line(sb, DIALTONE_HZ);
+    let us = line(sb, DIALTONE_HZ).await;
     us.call.command(Command::Register).await.expect("register");
     us.wait("Idle", Duration::from_secs(5)).await;
     let number = sb
@@ -134,7 +134,7 @@ async fn the_browser_phone_calls_dialtone_and_dialtone_calls_it_back_with_hold_a
     assert_eq!(ended.to_string(), "Ended (Terminated)");
 
     // Dialtone calls the page; the page answers, holds and resumes; Dialtone hangs up.
-    let us = line(&sb, DIALTONE_HZ);
+    let us = line(&sb, DIALTONE_HZ).await;
     us.call
         .command(Command::Dial(Address::parse(&theirs).expect("number")))
         .await

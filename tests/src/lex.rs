@@ -15,7 +15,7 @@ pub const GREETING: &str = "Welcome to the Dialtone demo hotel";
 
 /// A bot call, connected.
 pub async fn connected(sb: &Sandbox, mode: Mode, audio: Arc<dyn AudioBackend>) -> Line {
-    let line = lex_line(sb, mode, audio);
+    let line = lex_line(sb, mode, audio).await;
     line.dial(BOT).await;
     line.wait("Connected", Duration::from_secs(10)).await;
     line

@@ -263,52 +263,5 @@ pub async fn browse(url: &str) -> String {
     page.text().await.expect("page")
 }
 
-/// Cargo cannot discover scenarios laid out by area (`tests/media/*.rs`, …), so each is
-/// declared in a manifest: the tests crate's, or the CLI's or the app's when it runs their
-/// binary. A scenario file that no manifest declares would silently never run.
 #[cfg(test)]
-mod every_scenario_is_declared {
-    use std::path::Path;
-
-    #[test]
-    fn every_scenario_and_bench_file_is_declared_in_a_manifest() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let manifests: String = [
-            "Cargo.toml",
-            "../crates/dialtone-cli/Cargo.toml",
-            "../src-tauri/Cargo.toml",
-        ]
-        .iter()
-        .map(|m| std::fs::read_to_string(root.join(m)).expect("manifest"))
-        .collect();
-        let mut missing = Vec::new();
-        let mut seen = 0;
-        for dir in std::fs::read_dir(root).expect("tests/") {
-            let dir = dir.expect("entry").path();
-            let area = dir
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default()
-                .to_owned();
-            if !dir.is_dir() || ["src", "contract", "target"].contains(&area.as_str()) {
-                continue;
-            }
-            for file in std::fs::read_dir(&dir).expect("area") {
-                let file = file.expect("entry").path();
-                if file.extension().and_then(|e| e.to_str()) != Some("rs") {
-                    continue;
-                }
-                seen += 1;
-                let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-                let rel = format!("{area}/{name}");
-                if !manifests.contains(&format!("\"{rel}\""))
-                    && !manifests.contains(&format!("/tests/{rel}\""))
-                {
-                    missing.push(rel);
-                }
-            }
-        }
-        assert!(seen > 30, "found only {seen} scenario files");
-        assert!(missing.is_empty(), "scenarios no manifest declares: {missing:?}");
-    }
-}
+mod scenarios;

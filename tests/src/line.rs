@@ -1,19 +1,24 @@
-//! A Dialtone line on the sandbox: the CAMARA provider, the call driver, a tone as the
-//! microphone and a recording as the speaker.
+//! A Dialtone line on the sandbox, opened by the product's own `Line::open` as
+//! `dialtone call --sandbox-url` opens it, with a tone as the microphone and a recording
+//! as the speaker.
 
 use dialtone_core::audio::{AudioBackend, FnBackend};
 use dialtone_core::call::Address;
-use dialtone_core::call::{CallDriver, CallEvent, CallHandle, CallState, Command};
+use dialtone_core::call::{CallEvent, CallHandle, CallState, Command};
 use dialtone_core::media::MediaConfig;
 use dialtone_core::media::io::{RecordingSink, ToneSource};
 use dialtone_core::signaling::camara::{CamaraConfig, CamaraEndpoints, CamaraProvider};
 use dialtone_core::signaling::{SignalingProvider, lex};
+use dialtone_phone::{AudioChoice, Calls, LineOptions, LineSource, Network};
 use dialtone_sandbox::{Sandbox, SandboxConfig};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
 
+/// The product's line (`dialtone_phone::Line`, opened as the CLI and the window open
+/// theirs) with what the scenarios read: its events as a log, what its speaker heard.
 pub struct Line {
+    pub phone: dialtone_phone::Line,
     pub call: CallHandle,
     pub heard: RecordingSink,
     /// Drained into `log` on every read: the driver emits an event before it publishes
@@ -29,13 +34,38 @@ pub async fn sandbox(config: SandboxConfig) -> Sandbox {
         .expect("sandbox")
 }
 
+/// What `dialtone call --sandbox-url` asks for, on `network`.
+pub fn options(sandbox: &Sandbox, network: Network) -> LineOptions {
+    LineOptions {
+        network,
+        account: None,
+        sandbox_url: Some(sandbox.base_url()),
+        // Replaced by the scenario's own ends.
+        audio: AudioChoice::Files {
+            input: None,
+            output: None,
+        },
+        lex: Default::default(),
+        codecs: None,
+        impairment: None,
+        media_timeout: None,
+        camara: Some(sandbox.camara()),
+        caller_name: None,
+    }
+}
+
+/// A line opened with `options`, its microphone playing `tone_hz`.
+pub async fn open(options: &LineOptions, tone_hz: f64) -> Line {
+    let (audio, heard) = tone_audio(tone_hz);
+    Line::open(options, audio, heard).await
+}
+
+/// A CAMARA client of the sandbox's with its own timeout, for scenarios that need one.
 pub fn provider(sandbox: &Sandbox, timeout: Duration) -> CamaraProvider {
-    let mut config = CamaraConfig::new(dialtone_core::new_device_id());
-    config.poll_after = Duration::from_secs(2);
     provider_on(
         sandbox,
         CamaraEndpoints::under(&sandbox.base_url(), sandbox.camara()),
-        config,
+        CamaraConfig::new(dialtone_core::new_device_id()),
         timeout,
     )
 }
@@ -55,16 +85,17 @@ pub fn provider_on(
 }
 
 /// A line on `sandbox` whose microphone plays `tone_hz`.
-pub fn line(sandbox: &Sandbox, tone_hz: f64) -> Line {
-    line_with(provider(sandbox, Duration::from_secs(5)), tone_hz)
+pub async fn line(sandbox: &Sandbox, tone_hz: f64) -> Line {
+    open(&options(sandbox, Network::Camara), tone_hz).await
 }
 
 /// A line on the sandbox's Alexa whose microphone plays `tone_hz`.
 pub async fn alexa_line(sandbox: &Sandbox, tone_hz: f64) -> Line {
-    alexa_line_with(sandbox, tone_hz, Default::default()).await
+    open(&options(sandbox, Network::Alexa), tone_hz).await
 }
 
-/// The same, with a caller name or the enveloped form.
+/// The same, with a caller name or the enveloped form (which only an account sets, so
+/// the provider is made here).
 pub async fn alexa_line_with(
     sandbox: &Sandbox,
     tone_hz: f64,
@@ -78,10 +109,9 @@ pub async fn alexa_line_with(
     line_with(provider, tone_hz)
 }
 
+/// A line over a provider of the scenario's making (a proxy, a slow server's timeout).
 pub fn line_with(provider: impl SignalingProvider, tone_hz: f64) -> Line {
-    let heard = RecordingSink::new();
-    let sink = heard.clone();
-    let audio = FnBackend::shared(move || (Box::new(ToneSource::new(tone_hz, 0.3)), Box::new(sink.clone())));
+    let (audio, heard) = tone_audio(tone_hz);
     line_with_audio(provider, audio, heard)
 }
 
@@ -92,14 +122,27 @@ pub fn line_with_audio(
     audio: Arc<dyn AudioBackend>,
     heard: RecordingSink,
 ) -> Line {
-    let call = CallDriver::spawn(Arc::new(provider), MediaConfig::loopback(), audio, false);
-    Line::over(call, heard)
+    Line::over(
+        Calls::Signaling(Arc::new(provider)),
+        MediaConfig::loopback(),
+        audio,
+        heard,
+    )
 }
 
 /// A line that calls the sandbox's Lex bots in `mode`, with `audio` as its ends.
-pub fn lex_line(sandbox: &Sandbox, mode: lex::Mode, audio: Arc<dyn AudioBackend>) -> Line {
-    let config = sandbox.credentials().lex_config(&sandbox.base_url(), mode);
-    Line::lex(lex::LexClient::new(config).expect("lex client"), audio)
+pub async fn lex_line(sandbox: &Sandbox, mode: lex::Mode, audio: Arc<dyn AudioBackend>) -> Line {
+    let mut options = options(sandbox, Network::Lex);
+    options.lex.mode = mode;
+    Line::open(&options, audio, RecordingSink::new()).await
+}
+
+/// A tone as the microphone, a recording as the speaker.
+fn tone_audio(tone_hz: f64) -> (Arc<dyn AudioBackend>, RecordingSink) {
+    let heard = RecordingSink::new();
+    let sink = heard.clone();
+    let audio = FnBackend::shared(move || (Box::new(ToneSource::new(tone_hz, 0.3)), Box::new(sink.clone())));
+    (audio, heard)
 }
 
 /// Ends that record nothing: silence as the microphone, a sink that drops what it gets.
@@ -113,17 +156,43 @@ pub fn quiet_audio() -> Arc<dyn AudioBackend> {
 }
 
 impl Line {
-    /// A line calling bots through `client`.
+    /// The product's line on `options`, with `audio` as its ends.
+    pub async fn open(options: &LineOptions, audio: Arc<dyn AudioBackend>, heard: RecordingSink) -> Line {
+        let phone = dialtone_phone::Line::open_with_audio(options, audio)
+            .await
+            .unwrap_or_else(|e| panic!("the line did not open: {e}"));
+        Line::wrap(phone, heard)
+    }
+
+    /// A line calling bots through `client` (its own endpoint or credentials).
     pub fn lex(client: lex::LexClient, audio: Arc<dyn AudioBackend>) -> Line {
         Line::over(
-            lex::LexDriver::spawn(Arc::new(client), audio),
+            Calls::Bots(client),
+            MediaConfig::loopback(),
+            audio,
             RecordingSink::new(),
         )
     }
 
-    fn over(call: CallHandle, heard: RecordingSink) -> Line {
+    fn over(calls: Calls, media: MediaConfig, audio: Arc<dyn AudioBackend>, heard: RecordingSink) -> Line {
+        let network = match calls {
+            Calls::Bots(_) => Network::Lex,
+            Calls::Signaling(_) => Network::Camara,
+        };
+        let source = LineSource::Sandbox {
+            url: "a provider of the scenario's making".to_owned(),
+        };
+        Line::wrap(
+            dialtone_phone::Line::over(network, calls, media, audio, source),
+            heard,
+        )
+    }
+
+    fn wrap(phone: dialtone_phone::Line, heard: RecordingSink) -> Line {
+        let call = phone.call.clone();
         let rx = Mutex::new(call.subscribe());
         Line {
+            phone,
             call,
             heard,
             rx,

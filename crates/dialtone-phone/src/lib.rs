@@ -8,7 +8,7 @@ mod networks;
 
 pub use history::{HistoryRecorder, SavedCall};
 pub use line::{AudioChoice, Line, LineError, LineOptions, LineSource, Network};
-pub use networks::DirectoryEntry;
+pub use networks::{Calls, DirectoryEntry};
 
 /// The next event on `rx`, skipping what a slow reader missed; `None` once it closed.
 pub async fn next_event<T: Clone>(rx: &mut tokio::sync::broadcast::Receiver<T>) -> Option<T> {

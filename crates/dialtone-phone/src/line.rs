@@ -161,14 +161,29 @@ pub struct Line {
 }
 
 impl Line {
+    /// A line as `options` ask: an account's network, a sandbox at a URL, or the embedded
+    /// sandbox, with devices or WAV files as its ends.
     pub async fn open(options: &LineOptions) -> Result<Line, LineError> {
+        Self::open_on(options, None).await
+    }
+
+    /// The same line with the caller's own ends instead of devices or files: what the
+    /// end-to-end tests run, a tone as the microphone and a recorder as the speaker.
+    pub async fn open_with_audio(
+        options: &LineOptions,
+        audio: Arc<dyn AudioBackend>,
+    ) -> Result<Line, LineError> {
+        Self::open_on(options, Some(audio)).await
+    }
+
+    async fn open_on(options: &LineOptions, audio: Option<Arc<dyn AudioBackend>>) -> Result<Line, LineError> {
         let mut notes = Vec::new();
         let entry = options.network.entry();
         let account = match &options.sandbox_url {
             Some(_) => None,
             None => entry.pick(&AccountBook::open_default()?, options.account.as_deref())?,
         };
-        let (provider, media, sandbox, source) = match account {
+        let (calls, media, sandbox, source) = match account {
             Some(account) => {
                 let name = account.name().to_owned();
                 notes.push(format!("using the account '{name}'"));
@@ -178,10 +193,10 @@ impl Line {
                     MediaConfig::default()
                 };
                 let options = options.clone();
-                let provider = tokio::task::spawn_blocking(move || account.calls(&Secrets::os()?, &options))
+                let calls = tokio::task::spawn_blocking(move || account.calls(&Secrets::os()?, &options))
                     .await
                     .map_err(|e| LineError::Task(e.to_string()))??;
-                (provider, media, None, LineSource::Account { name })
+                (calls, media, None, LineSource::Account { name })
             }
             None => {
                 let (root, sandbox, source) = match &options.sandbox_url {
@@ -206,7 +221,7 @@ impl Line {
                         )
                     }
                 };
-                let provider = entry
+                let calls = entry
                     .sandbox_calls(OnSandbox {
                         root: &root,
                         embedded: sandbox.as_deref(),
@@ -215,7 +230,7 @@ impl Line {
                     })
                     .await?;
                 // The sandbox's far ends live on loopback.
-                (provider, MediaConfig::loopback(), sandbox, source)
+                (calls, MediaConfig::loopback(), sandbox, source)
             }
         };
         let mut media = media;
@@ -226,23 +241,40 @@ impl Line {
         if let Some(t) = options.media_timeout {
             media.media_timeout = t;
         }
-        let bots = matches!(provider, Calls::Bots(_));
-        let (audio, devices) = audio_backend(&options.audio, bots, &mut notes)?;
-        let factory = audio.clone();
-        let (call, provider) = match provider {
-            Calls::Signaling(p) => (CallDriver::spawn(p.clone(), media, factory, false), Some(p)),
-            Calls::Bots(client) => (LexDriver::spawn(Arc::new(client), factory), None),
+        let (audio, devices) = match audio {
+            Some(audio) => (audio, None),
+            None => audio_backend(&options.audio, matches!(calls, Calls::Bots(_)), &mut notes)?,
         };
-        Ok(Line {
+        let mut line = Line::over(options.network, calls, media, audio, source);
+        line.devices = devices;
+        line.notes = notes;
+        line.sandbox = sandbox;
+        Ok(line)
+    }
+
+    /// A line over calls of the caller's making: a client with its own endpoints or
+    /// timeouts (a proxy in front of the network, a test's slow server).
+    pub fn over(
+        network: Network,
+        calls: Calls,
+        media: MediaConfig,
+        audio: Arc<dyn AudioBackend>,
+        source: LineSource,
+    ) -> Line {
+        let (call, provider) = match calls {
+            Calls::Signaling(p) => (CallDriver::spawn(p.clone(), media, audio.clone(), false), Some(p)),
+            Calls::Bots(client) => (LexDriver::spawn(Arc::new(client), audio.clone()), None),
+        };
+        Line {
             call,
             audio,
-            devices,
+            devices: None,
             source,
-            notes,
-            network: options.network,
+            notes: Vec::new(),
+            network,
             provider,
-            sandbox,
-        })
+            sandbox: None,
+        }
     }
 
     pub fn set_call_options(&self, emergency: bool, location: Option<serde_json::Value>) {

@@ -13,8 +13,8 @@ use dialtone_sandbox::{Sandbox, SandboxCredentials};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What carries a line's calls.
-pub(crate) enum Calls {
+/// What carries a line's calls: a signaling provider, or (for bots) a Lex client.
+pub enum Calls {
     Signaling(Arc<dyn SignalingProvider>),
     Bots(LexClient),
 }
