@@ -1,23 +1,16 @@
-//! `make bench`: media engine figures, as medians over repeated runs on loopback.
-//! Printed, never asserted: machines are noisy. CPU is quoted against a reference
-//! (libopus encode+decode of the same audio) measured in the same run.
+//! `make bench`: media engine figures, as medians over repeated runs on loopback, each
+//! beside Chrome's from the same run (`dialtone_e2e::chrome_reference`) with the ratio.
+//! Printed, never asserted: machines are noisy. CPU is also quoted against libopus
+//! encode+decode of the same audio, measured in the same run.
 
 use dialtone_core::media::MediaEvent;
 use dialtone_core::media::analysis::rms_dbfs;
-use dialtone_e2e::bench::{ms, report, runtime};
+use dialtone_e2e::bench::{cpu_time, ms, report, runtime, versus};
+use dialtone_e2e::chrome_reference::{self, ChromeFigures};
 use dialtone_e2e::{Peer, connect, hold, resume, wait_silence};
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 20;
-
-/// Process CPU time (user + system) from /proc.
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
-    Duration::from_millis(ticks * 10) // CLK_TCK is 100 on Linux
-}
 
 fn rss_kib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -41,7 +34,7 @@ fn onset(p: &Peer, from: usize) -> Option<usize> {
         .map(|i| i + from)
 }
 
-async fn connect_times() {
+async fn connect_times() -> (f64, f64) {
     let (mut first_audio, mut connected) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {
         let mut a = Peer::new("A", 1000.0).await;
@@ -72,38 +65,57 @@ async fn connect_times() {
         a.session.close().await;
         b.session.close().await;
     }
-    report("connect: offer created -> ICE+DTLS connected", "ms", connected);
-    report("connect: offer created -> first decoded audio", "ms", first_audio);
+    (
+        report("connect: offer created -> ICE+DTLS connected", "ms", connected),
+        report("connect: offer created -> first decoded audio", "ms", first_audio),
+    )
 }
 
-async fn hold_resume_times() {
+async fn hold_resume_times() -> (f64, f64, f64, f64) {
     let mut a = Peer::new("A", 1000.0).await;
     let mut b = Peer::new("B", 2000.0).await;
     connect(&mut a, &mut b).await;
     b.wait_to_hear(1000.0, Duration::from_secs(3)).await;
-    let (mut holds, mut resumes, mut back) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut holds, mut resumes, mut back, mut packets) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..RUNS {
         let t = Instant::now();
         hold(&a, &b).await;
         holds.push(ms(t.elapsed()));
         wait_silence(&b, Duration::from_secs(2)).await;
         let from = b.heard.len();
+        let received = b.session.stats().await.rtp_received;
         let t = Instant::now();
-        resume(&a, &b).await;
-        resumes.push(ms(t.elapsed()));
+        // The far end's first packet, watched while the resume is under way.
+        let first_packet = async {
+            while b.session.stats().await.rtp_received <= received && t.elapsed() < Duration::from_secs(2) {
+                tokio::time::sleep(Duration::from_micros(500)).await;
+            }
+            ms(t.elapsed())
+        };
+        let resumed = async {
+            resume(&a, &b).await;
+            ms(t.elapsed())
+        };
+        let (resumed, first_packet) = tokio::join!(resumed, first_packet);
+        resumes.push(resumed);
+        packets.push(first_packet);
+        // The far end's speaker gets a frame per playout tick: the first with sound in it,
+        // seen within a millisecond.
         let deadline = Instant::now() + Duration::from_secs(2);
         while onset(&b, from).is_none() && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(2)).await;
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        // Frames are written every 20 ms from `from`: the onset frame index gives the time.
-        if let Some(i) = onset(&b, from) {
-            back.push(((i - from) as f64 + 1.0) * 20.0);
+        if onset(&b, from).is_some() {
+            back.push(ms(t.elapsed()));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    report("hold: re-offer (recvonly) -> answer applied", "ms", holds);
-    report("resume: re-offer (sendrecv) -> answer applied", "ms", resumes);
-    report("resume: -> far end plays our audio (20ms res)", "ms", back);
+    (
+        report("hold: re-offer (recvonly) -> answer applied", "ms", holds),
+        report("resume: re-offer (sendrecv) -> answer applied", "ms", resumes),
+        report("resume: -> far end plays our audio", "ms", back),
+        report("resume: -> far end's first packet", "ms", packets),
+    )
 }
 
 /// libopus alone: encode and decode `secs` of the same tone, one 20 ms frame at a time.
@@ -111,7 +123,7 @@ fn opus_reference(secs: u32) -> Duration {
     dialtone_e2e::bench::opus_round_trip(secs, cpu_time)
 }
 
-async fn cpu_and_memory() {
+async fn cpu_and_memory() -> f64 {
     let secs = RUNS as u32;
     let idle_start = (cpu_time(), Instant::now());
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -169,14 +181,46 @@ async fn cpu_and_memory() {
         a.session.close().await;
         b.session.close().await;
     }
+    per_end
 }
 
 fn main() {
     let rt = runtime();
-    println!("Dialtone media engine benchmark (loopback, Opus 20 ms, {RUNS} runs per figure)");
-    rt.block_on(async {
-        connect_times().await;
-        hold_resume_times().await;
-        cpu_and_memory().await;
+    println!("Chrome, the reference (the same figures, same machine, same run)");
+    let chrome: ChromeFigures = rt.block_on(chrome_reference::measure(RUNS, RUNS));
+    let c = [
+        ("connect: offer -> connected", &chrome.connected),
+        ("connect: offer -> first decoded audio", &chrome.first_audio),
+        ("hold: re-offer -> answer applied", &chrome.hold),
+        ("resume: re-offer -> answer applied", &chrome.resume),
+        ("resume: -> far end plays our audio", &chrome.back),
+        ("cpu: one call end, % of one core", &chrome.cpu_per_end),
+    ]
+    .map(|(name, v)| report(&format!("{} {name}", chrome.version), "", v.clone()));
+    println!(
+        "{:<44} {:>15.2} %      (the page idle, subtracted above)",
+        "cpu: Chrome's process tree idle", chrome.cpu_idle
+    );
+
+    println!("\nDialtone media engine (loopback, Opus 20 ms, {RUNS} runs per figure)");
+    let ((connected, first_audio), (hold, resume, back, _), cpu) = rt.block_on(async {
+        (
+            connect_times().await,
+            hold_resume_times().await,
+            cpu_and_memory().await,
+        )
     });
+
+    println!(
+        "\n{:<44} {:>9} {:>9} {:<4} {:>7}",
+        "Dialtone vs Chrome (medians)", "Dialtone", "Chrome", "", "ratio"
+    );
+    versus("offer -> ICE+DTLS connected", "ms", connected, c[0], Some(0.3));
+    versus("offer -> first decoded audio", "ms", first_audio, c[1], Some(0.5));
+    versus("hold renegotiation", "ms", hold, c[2], None);
+    versus("resume renegotiation", "ms", resume, c[3], None);
+    // Both: from the resume's start to the first frame the far end plays (Chrome's: its
+    // receiver's sources; libwebrtc's getStats, cached for 50 ms, cannot time a packet).
+    versus("resume -> far end plays our audio", "ms", back, c[4], Some(0.7));
+    versus("cpu of one call end", "%", cpu, c[5], Some(0.3));
 }

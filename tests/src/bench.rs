@@ -18,6 +18,67 @@ pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// CPU time (user + system) `/proc/<pid>/stat` reports for `pid`, with its parent.
+fn proc_cpu(pid: &str) -> Option<(Duration, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+    let parent = fields.get(1)?.parse().ok()?;
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // CLK_TCK is 100 on Linux.
+    Some((Duration::from_millis(ticks * 10), parent))
+}
+
+/// This process's CPU time.
+pub fn cpu_time() -> Duration {
+    proc_cpu("self").map(|(t, _)| t).unwrap_or_default()
+}
+
+/// CPU time of `root` and every process descending from it (a browser and its renderer,
+/// GPU, network and audio processes).
+pub fn tree_cpu(root: u32) -> Duration {
+    let mut procs = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        if let Some((cpu, parent)) = proc_cpu(&pid.to_string()) {
+            procs.push((pid, parent, cpu));
+        }
+    }
+    let mut tree = vec![root];
+    let mut total = Duration::ZERO;
+    // Parents before children is not guaranteed: sweep until nothing joins.
+    loop {
+        let before = tree.len();
+        for (pid, parent, _) in &procs {
+            if tree.contains(parent) && !tree.contains(pid) {
+                tree.push(*pid);
+            }
+        }
+        if tree.len() == before {
+            break;
+        }
+    }
+    for (pid, _, cpu) in &procs {
+        if tree.contains(pid) {
+            total += *cpu;
+        }
+    }
+    total
+}
+
+/// Dialtone's figure beside the reference's from the same run, and their ratio.
+pub fn versus(name: &str, unit: &str, ours: f64, reference: f64, goal: Option<f64>) {
+    let ratio = ours / reference;
+    let verdict = match goal {
+        Some(g) if ratio <= g => format!("goal <= {g}x: met"),
+        Some(g) => format!("goal <= {g}x: MISSED"),
+        None => String::new(),
+    };
+    println!("{name:<44} {ours:>9.2} {reference:>9.2} {unit:<4} {ratio:>6.2}x  {verdict}");
+}
+
 /// Prints `name`: median (min, max, n) and returns the median.
 pub fn report(name: &str, unit: &str, v: Vec<f64>) -> f64 {
     let n = v.len();

@@ -74,8 +74,18 @@ pub struct Chromium {
 }
 
 impl Chromium {
-    /// Starts the browser on the page; panics with the reason when the rig is missing.
+    /// Starts the browser on the far-end page; panics with the reason when the rig is missing.
     pub async fn start() -> Chromium {
+        Self::start_on(PAGE).await
+    }
+
+    /// chromedriver's PID: Chromium's processes descend from it.
+    pub fn driver_pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Starts the browser on `page` (HTML served from 127.0.0.1).
+    pub async fn start_on(page: &'static str) -> Chromium {
         let port = free_port();
         let profile = std::env::temp_dir().join(format!("dialtone-chromium-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&profile).expect("profile dir");
@@ -101,7 +111,7 @@ impl Chromium {
             session,
             profile,
         };
-        let page = serve(vec![("/", "text/html; charset=utf-8", PAGE.as_bytes().to_vec())]);
+        let page = serve(vec![("/", "text/html; charset=utf-8", page.as_bytes().to_vec())]);
         c.call("/url", json!({"url": format!("http://127.0.0.1:{page}/")}))
             .await;
         c

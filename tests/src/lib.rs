@@ -2,6 +2,7 @@
 //! loopback, helpers to negotiate between them, and measurements of what they hear.
 
 pub mod bench;
+pub mod chrome_reference;
 pub mod chromium;
 pub mod cli;
 pub mod lex;

@@ -22,7 +22,9 @@ pub struct JitterConfig {
 impl Default for JitterConfig {
     fn default() -> Self {
         Self {
-            initial_delay: Duration::from_millis(60),
+            // One frame: playout starts with the first packet on a clean link, and the
+            // delay grows (a frame concealed in place) when a packet comes late.
+            initial_delay: Duration::from_millis(20),
             min_delay: Duration::from_millis(20),
             max_delay: Duration::from_millis(300),
             idle_reset: Duration::from_millis(200),

@@ -128,6 +128,9 @@ pub struct Shared {
     ptime: Duration,
     first_audio: AtomicBool,
     rx_log: Mutex<std::collections::VecDeque<RxHeader>>,
+    /// Sending may just have become possible (connected, a resume committed): the send
+    /// loop sends a frame now rather than up to a frame later, on its next tick.
+    send_now: tokio::sync::Notify,
 }
 
 impl Shared {
@@ -156,6 +159,7 @@ impl Shared {
             ptime: config.ptime,
             first_audio: AtomicBool::new(false),
             rx_log: Mutex::new(std::collections::VecDeque::with_capacity(RX_LOG)),
+            send_now: tokio::sync::Notify::new(),
         }
     }
 
@@ -175,7 +179,20 @@ impl Shared {
         if let Some(f) = self.payload_filter.get() {
             f.allow(n.receive.keys().copied());
         }
+        let sends = n.direction.sends();
         *lock(&self.negotiated) = Some(n);
+        if sends {
+            self.send_now.notify_one();
+        }
+    }
+
+    /// DTLS is up (or down): packets can (or cannot) be protected.
+    pub fn set_connected(&self, connected: bool) {
+        self.connected.store(connected, Ordering::Relaxed);
+        if connected {
+            self.secured.store(true, Ordering::Relaxed);
+            self.send_now.notify_one();
+        }
     }
 
     pub fn enqueue_dtmf(&self, events: &[u8]) {
@@ -251,8 +268,11 @@ pub async fn send_loop(
     let mut pcm = Vec::new();
     let mut payload = Vec::with_capacity(1500);
     let mut frame: u64 = 0;
+    let mut flowing = false;
     loop {
-        ticker.tick().await;
+        if next_tick(&mut ticker, &shared.send_now, flowing).await {
+            continue;
+        }
         if shared.closed.load(Ordering::Relaxed) {
             return;
         }
@@ -269,10 +289,10 @@ pub async fn send_loop(
         // The source runs even while held, so a file or tone keeps its own time.
         source.read(codec.clock_rate(), &mut pcm);
         // The stack does not enforce direction on send: this gate is the only one.
-        if !direction.sends()
-            || shared.send_paused.load(Ordering::Relaxed)
-            || !shared.connected.load(Ordering::Relaxed)
-        {
+        flowing = direction.sends()
+            && !shared.send_paused.load(Ordering::Relaxed)
+            && shared.connected.load(Ordering::Relaxed);
+        if !flowing {
             stream.mark_gap();
             continue;
         }
@@ -448,6 +468,22 @@ pub async fn playout_loop(shared: Arc<Shared>, mut sink: Box<dyn AudioSink>) {
         }
         shared.counters.frames_played.fetch_add(1, Ordering::Relaxed);
         sink.write(rate, &pcm);
+    }
+}
+
+/// Waits for the send loop's next tick, or for `early` when nothing is `flowing`: then the
+/// tick comes now and the cadence restarts from it. True when woken early while flowing
+/// (nothing to do: the cadence goes on). The playout loop has no such wake: its frames fill
+/// a device's queue at the device's rate, and an early one would only deepen the queue.
+async fn next_tick(ticker: &mut tokio::time::Interval, early: &tokio::sync::Notify, flowing: bool) -> bool {
+    tokio::select! {
+        _ = ticker.tick() => false,
+        () = early.notified() => {
+            if !flowing {
+                ticker.reset();
+            }
+            flowing
+        }
     }
 }
 

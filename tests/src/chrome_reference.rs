@@ -1,0 +1,82 @@
+//! Chrome as the reference of `make bench`, measured in the same run as Dialtone's figures
+//! so that their ratio means something on a noisy shared machine: two `RTCPeerConnection`s
+//! in one page (`chrome_reference.html`) call each other as the media bench's two engines
+//! do (vanilla ICE on loopback, Opus, a tone each way, hold and resume by re-offer).
+
+use crate::bench::tree_cpu;
+use crate::chromium::Chromium;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+const PAGE: &str = include_str!("chrome_reference.html");
+
+/// Chrome's samples of each figure, in milliseconds (CPU: % of one core per call end).
+#[derive(Debug, Default)]
+pub struct ChromeFigures {
+    pub version: String,
+    pub connected: Vec<f64>,
+    pub first_audio: Vec<f64>,
+    pub hold: Vec<f64>,
+    pub resume: Vec<f64>,
+    pub back: Vec<f64>,
+    pub cpu_per_end: Vec<f64>,
+    pub cpu_idle: f64,
+}
+
+/// Runs the page `runs` times for each figure, and `cpu_secs` one-second CPU samples of
+/// Chrome's whole process tree during one call (less the same page idle, halved: both
+/// ends of the call run in the one browser).
+pub async fn measure(runs: usize, cpu_secs: usize) -> ChromeFigures {
+    let chrome = Chromium::start_on(PAGE).await;
+    let agent = chrome.eval("return navigator.userAgent;").await;
+    let version = agent
+        .as_str()
+        .and_then(|a| a.split_whitespace().find(|w| w.starts_with("Chrome/")))
+        .unwrap_or("Chrome")
+        .replace('/', " ");
+    chrome.run("setUp", json!([])).await;
+    let mut f = ChromeFigures {
+        version,
+        ..Default::default()
+    };
+    for _ in 0..runs {
+        let v = chrome.run("connect", json!([])).await;
+        f.connected.extend(v["connected"].as_f64());
+        f.first_audio.extend(v["firstAudio"].as_f64());
+    }
+    // As the Dialtone bench: one call, held and resumed `runs` times, 200 ms apart.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for _ in 0..runs {
+        let v = chrome.run("holdResume", json!([300])).await;
+        f.hold.extend(v["hold"].as_f64());
+        f.resume.extend(v["resume"].as_f64());
+        f.back.extend(v["back"].as_f64());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    chrome.run("close", json!([])).await;
+
+    let root = chrome.driver_pid();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    f.cpu_idle = crate::bench::median(cpu_share(root, 5).await);
+    chrome.run("connect", json!([])).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle = f.cpu_idle;
+    f.cpu_per_end = cpu_share(root, cpu_secs)
+        .await
+        .into_iter()
+        .map(|c| (c - idle).max(0.0) / 2.0)
+        .collect();
+    chrome.run("close", json!([])).await;
+    f
+}
+
+/// `secs` one-second samples of the CPU the process tree under `root` used, in % of a core.
+async fn cpu_share(root: u32, secs: usize) -> Vec<f64> {
+    let mut out = Vec::with_capacity(secs);
+    for _ in 0..secs {
+        let (c0, t0) = (tree_cpu(root), Instant::now());
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        out.push((tree_cpu(root).saturating_sub(c0)).as_secs_f64() / t0.elapsed().as_secs_f64() * 100.0);
+    }
+    out
+}
