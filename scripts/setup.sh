@@ -29,9 +29,10 @@ case "$want" in
   build) pkgs=("${build_pkgs[@]}") ;;
   app | run) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}") ;;
   test) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}" "${test_pkgs[@]}") ;;
-  # festival + festvox-us-slt-hts: the speech the PESQ benchmark sends; python3-venv: its scorer.
+  # festival + festvox-us-slt-hts: the speech the PESQ benchmark sends; python3-venv: its scorer;
+  # linphone-desktop: the reference of the app memory benchmark.
   bench) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}" pulseaudio pulseaudio-utils webkit2gtk-driver curl python3
-    python3-venv chromium chromium-driver festival festvox-us-slt-hts) ;;
+    python3-venv chromium chromium-driver festival festvox-us-slt-hts linphone-desktop) ;;
   *) echo "usage: $0 build|app|test|bench" >&2; exit 2 ;;
 esac
 
