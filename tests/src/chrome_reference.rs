@@ -8,7 +8,7 @@ use crate::chromium::Chromium;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-const PAGE: &str = include_str!("chrome_reference.html");
+pub const PAGE: &str = include_str!("chrome_reference.html");
 
 /// Chrome's samples of each figure, in milliseconds (CPU: % of one core per call end).
 #[derive(Debug, Default)]

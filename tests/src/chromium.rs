@@ -86,6 +86,23 @@ impl Chromium {
 
     /// Starts the browser on `page` (HTML served from 127.0.0.1).
     pub async fn start_on(page: &'static str) -> Chromium {
+        Self::launch(page, FLAGS.iter().copied()).await
+    }
+
+    /// The same, with the sound server's devices as microphone and speaker instead of
+    /// Chromium's fake ones.
+    pub async fn start_on_devices(page: &'static str) -> Chromium {
+        Self::launch(
+            page,
+            FLAGS
+                .iter()
+                .copied()
+                .filter(|f| *f != "--use-fake-device-for-media-stream"),
+        )
+        .await
+    }
+
+    async fn launch(page: &'static str, flags: impl Iterator<Item = &'static str>) -> Chromium {
         let port = free_port();
         let profile = std::env::temp_dir().join(format!("dialtone-chromium-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&profile).expect("profile dir");
@@ -98,7 +115,7 @@ impl Chromium {
             .expect("chromedriver runs (scripts/setup.sh test installs chromium-driver)");
         let base = format!("http://127.0.0.1:{port}");
         wait_until_up(&base, "chromedriver").await;
-        let mut args: Vec<String> = FLAGS.iter().map(|s| (*s).to_owned()).collect();
+        let mut args: Vec<String> = flags.map(str::to_owned).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
         let caps = json!({
             "browserName": "chrome",
