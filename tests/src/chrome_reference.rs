@@ -19,13 +19,13 @@ pub struct ChromeFigures {
     pub hold: Vec<f64>,
     pub resume: Vec<f64>,
     pub back: Vec<f64>,
-    pub cpu_per_end: Vec<f64>,
+    pub cpu_per_end: f64,
     pub cpu_idle: f64,
 }
 
-/// Runs the page `runs` times for each figure, and `cpu_secs` one-second CPU samples of
-/// Chrome's whole process tree during one call (less the same page idle, halved: both
-/// ends of the call run in the one browser).
+/// Runs the page `runs` times for each figure, and measures the CPU of Chrome's whole
+/// process tree over `cpu_secs` of one call (less the same page idle, halved: both ends of
+/// the call run in the one browser).
 pub async fn measure(runs: usize, cpu_secs: usize) -> ChromeFigures {
     let chrome = Chromium::start_on(PAGE).await;
     let agent = chrome.eval("return navigator.userAgent;").await;
@@ -57,26 +57,19 @@ pub async fn measure(runs: usize, cpu_secs: usize) -> ChromeFigures {
 
     let root = chrome.driver_pid();
     tokio::time::sleep(Duration::from_secs(1)).await;
-    f.cpu_idle = crate::bench::median(cpu_share(root, 5).await);
+    f.cpu_idle = cpu_over(root, Duration::from_secs(5)).await;
     chrome.run("connect", json!([])).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let idle = f.cpu_idle;
-    f.cpu_per_end = cpu_share(root, cpu_secs)
-        .await
-        .into_iter()
-        .map(|c| (c - idle).max(0.0) / 2.0)
-        .collect();
+    let busy = cpu_over(root, Duration::from_secs(cpu_secs as u64)).await;
+    f.cpu_per_end = (busy - f.cpu_idle).max(0.0) / 2.0;
     chrome.run("close", json!([])).await;
     f
 }
 
-/// `secs` one-second samples of the CPU the process tree under `root` used, in % of a core.
-async fn cpu_share(root: u32, secs: usize) -> Vec<f64> {
-    let mut out = Vec::with_capacity(secs);
-    for _ in 0..secs {
-        let (c0, t0) = (tree_cpu(root), Instant::now());
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        out.push((tree_cpu(root).saturating_sub(c0)).as_secs_f64() / t0.elapsed().as_secs_f64() * 100.0);
-    }
-    out
+/// The CPU the process tree under `root` uses over `window`, in % of one core: one figure
+/// over the whole window, as precise as the kernel's 10 ms ticks allow.
+async fn cpu_over(root: u32, window: Duration) -> f64 {
+    let (c0, t0) = (tree_cpu(root), Instant::now());
+    tokio::time::sleep(window).await;
+    tree_cpu(root).saturating_sub(c0).as_secs_f64() / t0.elapsed().as_secs_f64() * 100.0
 }
