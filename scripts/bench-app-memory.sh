@@ -45,7 +45,8 @@ done
 curl -s -X DELETE "$base/session/$sid" >/dev/null
 
 # Linphone desktop, the reference: its own home, in a network namespace of its own (only
-# loopback, so it reaches no server and asks no DNS), left idle as long as Dialtone was.
+# loopback, so it reaches no server and asks no DNS), measured once it has had 15 s to
+# start and settle (Dialtone: 2 s after its window said Ready).
 if ! command -v linphone >/dev/null; then
   echo "linphone: not installed (scripts/setup.sh bench installs linphone-desktop): no reference"
   exit 0
@@ -58,7 +59,7 @@ lp=$!
 trap 'kill $td 2>/dev/null; wait $td 2>/dev/null; kill $lp 2>/dev/null; wait $lp 2>/dev/null; rm -rf "$work"' EXIT
 sleep 15
 read -r l_rss l_pss l_procs < <(tree "$lp")
-echo "linphone memory, idle: RSS $(mb "$l_rss"), PSS $(mb "$l_pss") over $l_procs processes ($(linphone --version 2>/dev/null | head -1 || echo linphone-desktop))"
+echo "linphone memory, idle: RSS $(mb "$l_rss"), PSS $(mb "$l_pss") over $l_procs processes ($(unshare -rn linphone --version 2>/dev/null | head -1 || echo linphone-desktop))"
 awk -v d="$start_pss" -v l="$l_pss" -v dr="$start_rss" -v lr="$l_rss" 'BEGIN {
   printf "idle PSS, Dialtone / Linphone: %.2fx (goal <= 0.6x: %s); RSS %.2fx\n", d / l, (d / l <= 0.6 ? "met" : "MISSED"), dr / lr }'
 

@@ -46,26 +46,24 @@ pub fn tree_cpu(root: u32) -> Duration {
             procs.push((pid, parent, cpu));
         }
     }
-    let mut tree = vec![root];
-    let mut total = Duration::ZERO;
+    let mut tree = std::collections::HashSet::from([root]);
     // Parents before children is not guaranteed: sweep until nothing joins.
     loop {
         let before = tree.len();
         for (pid, parent, _) in &procs {
-            if tree.contains(parent) && !tree.contains(pid) {
-                tree.push(*pid);
+            if tree.contains(parent) {
+                tree.insert(*pid);
             }
         }
         if tree.len() == before {
             break;
         }
     }
-    for (pid, _, cpu) in &procs {
-        if tree.contains(pid) {
-            total += *cpu;
-        }
-    }
-    total
+    procs
+        .iter()
+        .filter(|(pid, _, _)| tree.contains(pid))
+        .map(|(_, _, cpu)| *cpu)
+        .sum()
 }
 
 /// Dialtone's figure beside the reference's from the same run, and their ratio.
