@@ -31,6 +31,11 @@ async fn remote_hold_sendonly_inactive_then_sendrecv_is_answered_right() {
     );
     assert!(rtp_sent_over(&b, Duration::from_millis(300)).await > 0);
     assert!(a.wait_to_hear(2000.0, Duration::from_secs(1)).await.is_some());
+    let last_before_hold = *b
+        .session
+        .received_headers()
+        .last()
+        .expect("B heard A before the hold");
 
     let offer = b
         .session
@@ -58,6 +63,20 @@ async fn remote_hold_sendonly_inactive_then_sendrecv_is_answered_right() {
     assert!(
         a.wait_to_hear(2000.0, Duration::from_secs(1)).await.is_some(),
         "A does not hear B after resume"
+    );
+    // Answering the hold took A's sender away for a moment; the packet A had queued
+    // then still went out, so A's sequence carries on across the hold without a gap.
+    let first_after = b
+        .session
+        .received_headers()
+        .into_iter()
+        .find(|h| h.at > last_before_hold.at + Duration::from_millis(500))
+        .expect("A's packets after the resume");
+    assert_eq!(first_after.ssrc, last_before_hold.ssrc);
+    assert_eq!(
+        first_after.sequence,
+        last_before_hold.sequence.wrapping_add(1),
+        "A's sequence has a gap across the far end's hold"
     );
 }
 

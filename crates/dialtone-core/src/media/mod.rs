@@ -21,6 +21,7 @@ mod pipeline;
 mod rtcp_tap;
 pub mod rtp_stream;
 pub mod sdp;
+mod send_gate;
 mod session;
 pub mod socket;
 pub mod stats;

@@ -107,10 +107,9 @@ pub struct Shared {
     /// DTLS completed at least once in this session (SRTP keys were made).
     pub secured: AtomicBool,
     pub closed: AtomicBool,
-    /// Our latest offer does not send (a hold is out): stop now, not when the answer
-    /// comes. The stack has already dropped the sender, and would log an error for
-    /// every packet written in between.
-    pub send_paused: AtomicBool,
+    /// Closed while our latest offer does not send (a hold is out), so sending stops
+    /// before the stack drops the sender (`send_gate.rs`).
+    pub send_gate: super::send_gate::SendGate,
     pub counters: Counters,
     /// Loss the encoder should expect, in percent, from RTCP (`loss_adapt.rs`).
     pub expected_loss: AtomicU8,
@@ -141,7 +140,7 @@ impl Shared {
             connected: AtomicBool::new(false),
             secured: AtomicBool::new(false),
             closed: AtomicBool::new(false),
-            send_paused: AtomicBool::new(false),
+            send_gate: Default::default(),
             counters: Counters::default(),
             expected_loss: AtomicU8::new(0),
             payload_filter: std::sync::OnceLock::new(),
@@ -288,10 +287,11 @@ pub async fn send_loop(
         pcm.resize(spf, 0);
         // The source runs even while held, so a file or tone keeps its own time.
         source.read(codec.clock_rate(), &mut pcm);
+        // Decided and queued within one turn, so closing the gate can wait for this packet.
+        let _turn = shared.send_gate.turn().await;
         // The stack does not enforce direction on send: this gate is the only one.
-        flowing = direction.sends()
-            && !shared.send_paused.load(Ordering::Relaxed)
-            && shared.connected.load(Ordering::Relaxed);
+        flowing =
+            direction.sends() && !shared.send_gate.is_paused() && shared.connected.load(Ordering::Relaxed);
         if !flowing {
             stream.mark_gap();
             continue;

@@ -114,6 +114,8 @@ pub struct MediaSession {
     pc: Arc<dyn PeerConnection>,
     transceiver: Arc<dyn RtpTransceiver>,
     shared: Arc<Shared>,
+    /// Our outgoing stream's.
+    ssrc: u32,
     negotiation: tokio::sync::Mutex<Negotiation>,
     gathering: watch::Receiver<u64>,
     tasks: Vec<JoinHandle<()>>,
@@ -280,6 +282,7 @@ impl MediaSession {
             pc,
             transceiver,
             shared,
+            ssrc,
             negotiation: tokio::sync::Mutex::new(Negotiation::default()),
             gathering: gather_rx,
             tasks,
@@ -400,7 +403,11 @@ impl MediaSession {
     ) -> Result<String, MediaError> {
         let previous = self.local_direction().await?;
         let gathered_before = *self.gathering.borrow();
-        self.shared.send_paused.store(!want.sends(), Ordering::Relaxed);
+        if want.sends() {
+            self.shared.send_gate.set_paused(false);
+        } else {
+            self.stop_sending().await;
+        }
         if previous != want {
             self.transceiver
                 .set_direction(direction::to_rtc(want))
@@ -435,6 +442,18 @@ impl MediaSession {
                 Err(e)
             }
         }
+    }
+
+    /// Closes the send gate and lets our last queued packet out before the stack's sender
+    /// goes with a direction that does not send (`send_gate.rs`).
+    async fn stop_sending(&self) {
+        let shared = &self.shared;
+        shared
+            .send_gate
+            .close_and_drain(&*self.pc, self.ssrc, || {
+                shared.counters.rtp_sent.load(Ordering::Relaxed)
+            })
+            .await;
     }
 
     /// Applies the answer to our pending offer and commits what it negotiated.
@@ -520,9 +539,7 @@ impl MediaSession {
     }
 
     async fn roll_back(&self, previous: Direction) {
-        self.shared
-            .send_paused
-            .store(!previous.sends(), Ordering::Relaxed);
+        self.shared.send_gate.set_paused(!previous.sends());
         if let Ok(rollback) = RTCSessionDescription::rollback(None)
             && let Err(e) = self.pc.set_local_description(rollback).await
         {
@@ -556,6 +573,11 @@ impl MediaSession {
         if let Err(e) = self.pc.set_remote_description(desc).await {
             self.roll_back_remote().await;
             return Err(stack("applying the far end's offer")(e));
+        }
+        // Answering without sending (the far end holds us) takes our sender away for a
+        // moment too: the gate closes first, and reopens below if our intent sends.
+        if !answer_direction.sends() {
+            self.stop_sending().await;
         }
         let answered = async {
             self.transceiver
@@ -595,10 +617,14 @@ impl MediaSession {
             }
             Err(e) => {
                 self.roll_back_remote().await;
+                self.shared.send_gate.set_paused(!neg.intent.sends());
                 return Err(e);
             }
         };
-        self.commit(&sdp).await?;
+        let committed = self.commit(&sdp).await;
+        // After the commit, which closes the gate by direction if the answer does not send.
+        self.shared.send_gate.set_paused(!neg.intent.sends());
+        committed?;
         neg.rejected = rejected;
         Ok(sdp::with_rejected(
             &sdp::with_default_candidates(&sdp),
