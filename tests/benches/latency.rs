@@ -10,7 +10,7 @@
 //! jitter buffer's hold, reported by the call, plus decoded frame → heard).
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
-use dialtone_core::audio::DeviceBackend;
+use dialtone_core::audio::{DeviceBackend, VoiceSettings};
 use dialtone_core::call::CallEvent;
 use dialtone_core::media::{AudioSink, AudioSource};
 use dialtone_e2e::bench::{median, ms, report};
@@ -132,21 +132,27 @@ fn click_times(sink: &str, source: &str) -> (Vec<Instant>, Vec<Instant>) {
     let period = rate * EVERY.as_millis() as usize / 1000;
     let mut pos = 0usize;
     let start_after = rate; // a second of silence while the streams settle
+    // Each click 7 ms later in the 20 ms frame than the last (7 and 20 share no factor):
+    // the clicks cover every phase of the frame clock, so the median is a typical click's
+    // wait for its frame, not one phase's.
+    let starts: Vec<usize> = (0..CLICKS)
+        .map(|i| start_after + i * period + (i * 7 % 20) * rate / 1000)
+        .collect();
     let output = out_dev
         .build_output_stream::<f32, _, _>(
             oc,
             move |data: &mut [f32], _| {
                 let now = Instant::now();
                 for frame in data.chunks_exact_mut(out_ch) {
-                    let p = pos.saturating_sub(start_after);
-                    let in_burst = pos >= start_after && p % period < burst && p / period < CLICKS;
-                    if pos >= start_after && p.is_multiple_of(period) && p / period < CLICKS {
+                    let click = starts.iter().find(|&&s| pos >= s && pos < s + burst);
+                    if click == Some(&pos) {
                         s.lock().expect("sent").push(now);
                     }
-                    let v = if in_burst {
-                        0.6 * (std::f32::consts::TAU * 1000.0 * (p % period) as f32 / rate as f32).sin()
-                    } else {
-                        0.0
+                    let v = match click {
+                        Some(s) => {
+                            0.6 * (std::f32::consts::TAU * 1000.0 * (pos - s) as f32 / rate as f32).sin()
+                        }
+                        None => 0.0,
                     };
                     frame.fill(v);
                     pos += 1;
@@ -179,7 +185,9 @@ fn click_times(sink: &str, source: &str) -> (Vec<Instant>, Vec<Instant>) {
         .expect("input stream");
     output.play().expect("play");
     input.play().expect("record");
-    std::thread::sleep(Duration::from_secs(1) + EVERY * CLICKS as u32 + Duration::from_secs(1));
+    std::thread::sleep(
+        Duration::from_secs(1) + (EVERY + Duration::from_millis(20)) * CLICKS as u32 + Duration::from_secs(1),
+    );
     drop((output, input));
     let sent = sent.lock().expect("sent").clone();
     let heard = heard.lock().expect("heard").clone();
@@ -223,27 +231,14 @@ impl Drop for Remap {
     }
 }
 
-fn main() {
-    if std::env::var_os("DIALTONE_IN_PULSE_SESSION").is_none() {
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/with-pulse.sh");
-        let exe = std::env::current_exe().expect("bench binary");
-        let status = std::process::Command::new(script)
-            .arg(exe)
-            .status()
-            .expect("with-pulse.sh");
-        std::process::exit(status.code().unwrap_or(1));
-    }
-    println!("audio: mouth-to-ear with devices ({CLICKS} clicks, PulseAudio null devices, release)");
-    let reference = report(
-        "reference: the rig's own loop (mic → monitor)",
-        "ms",
-        clicks("mic", "mic.monitor"),
-    );
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
+/// One Dialtone call through the sandbox's echo with real devices: prints the trip and its
+/// breakdown, returns the mouth-to-ear median.
+fn dialtone_trip(rt: &tokio::runtime::Runtime, reference: f64, voice: VoiceSettings) -> f64 {
     let (encoder, decoder): (Times, Times) = Default::default();
     let (sent, heard, buffer) = rt.block_on(async {
         let sandbox = sandbox(Default::default()).await;
         let devices = DeviceBackend::new(None, None);
+        devices.voice().set(voice);
         let (enc, dec) = (encoder.clone(), decoder.clone());
         let audio = dialtone_core::audio::FnBackend::shared(move || {
             let (source, sink) = dialtone_core::audio::open_or_silence(&devices);
@@ -314,7 +309,7 @@ fn main() {
     let to_ear = report("decoded frame → heard", "ms", gaps(&pair(&decoded_at, &heard)));
     let hold = median(buffer);
     println!(
-        "{:<44} {:>15.1} ms     (median of the call's 1 s reports)",
+        "{:<44} {:>15.1} ms     (arrival → playout as measured, median of 1 s reports)",
         "jitter buffer hold", hold
     );
     println!(
@@ -322,6 +317,35 @@ fn main() {
         "packet → playout",
         hold + to_ear
     );
+    println!(
+        "{:<44} {:>15.1} ms     (capture → packet + packet → playout; goal <= 50 ms)",
+        "one end of Dialtone",
+        median(gaps(&to_encoder)) + hold + to_ear
+    );
+    through
+}
+
+fn main() {
+    if std::env::var_os("DIALTONE_IN_PULSE_SESSION").is_none() {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/with-pulse.sh");
+        let exe = std::env::current_exe().expect("bench binary");
+        let status = std::process::Command::new(script)
+            .arg(exe)
+            .status()
+            .expect("with-pulse.sh");
+        std::process::exit(status.code().unwrap_or(1));
+    }
+    println!("audio: mouth-to-ear with devices ({CLICKS} clicks, PulseAudio null devices, release)");
+    let reference = report(
+        "reference: the rig's own loop (mic → monitor)",
+        "ms",
+        clicks("mic", "mic.monitor"),
+    );
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    println!("Dialtone, voice processing on (as calls run)");
+    let through = dialtone_trip(&rt, reference, VoiceSettings::ON);
+    println!("Dialtone, voice processing off (its share of the above)");
+    dialtone_trip(&rt, reference, VoiceSettings::OFF);
 
     // Chrome on the same devices, its far end echoing as the sandbox's does. Chrome lists
     // no monitor source as a microphone: `mic`'s monitor is remapped into one for it, and
@@ -361,10 +385,5 @@ fn main() {
         theirs,
         ours / theirs,
         if ours / theirs <= 0.8 { "met" } else { "MISSED" }
-    );
-    println!(
-        "{:<44} {:>15.1} ms     (capture → packet + packet → playout; goal <= 50 ms)",
-        "one end of Dialtone",
-        median(gaps(&to_encoder)) + hold + to_ear
     );
 }

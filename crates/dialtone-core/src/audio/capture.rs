@@ -79,10 +79,12 @@ impl Opener for InputOpener {
     }
 }
 
-/// Most audio we let queue up before dropping the oldest (latency bound).
-const MAX_BACKLOG_MS: u32 = 60;
-/// What we keep after trimming.
-const KEEP_MS: u32 = 20;
+/// A backlog beyond this (the reader stalled) is cut at once, not after half a second.
+const MAX_BACKLOG_MS: usize = 100;
+/// What the ring keeps beyond a frame (`trim.rs`): device callbacks come every 5 ms, so a
+/// frame is whole in time with 2 ms to spare; a scheduler that needs more gets up to 10.
+const MARGIN_MS: usize = 2;
+const MAX_MARGIN_MS: usize = 10;
 
 /// A microphone as the engine's audio source.
 pub struct DeviceSource {
@@ -90,6 +92,7 @@ pub struct DeviceSource {
     handoffs: mpsc::Receiver<CaptureHandoff>,
     current: Option<CaptureHandoff>,
     resampler: Option<Via48k>,
+    trim: Option<super::trim::Trim>,
     voice: Option<VoiceProcessor>,
     input: Vec<f32>,
     output: Vec<f32>,
@@ -111,6 +114,7 @@ impl DeviceSource {
             handoffs,
             current: None,
             resampler: None,
+            trim: None,
             voice,
             input: Vec::new(),
             output: Vec::new(),
@@ -125,6 +129,7 @@ impl DeviceSource {
     fn refresh(&mut self, clock_rate: u32) {
         // A rebuilt stream (another device, maybe another rate) replaces the old one.
         while let Ok(h) = self.handoffs.try_recv() {
+            self.trim = Some(super::trim::Trim::new(h.rate, MARGIN_MS, MAX_MARGIN_MS));
             self.current = Some(h);
             self.resampler = None;
         }
@@ -153,15 +158,18 @@ impl AudioSource for DeviceSource {
             return;
         };
         let rate = cur.rate as usize;
+        let wanted = out.len().div_ceil(r.output_block()) * r.input_block();
         let backlog = cur.samples.occupied_len();
-        if backlog > rate * MAX_BACKLOG_MS as usize / 1000 {
-            cur.samples.skip(backlog - rate * KEEP_MS as usize / 1000);
+        if backlog > rate * MAX_BACKLOG_MS / 1000 {
+            cur.samples.skip(backlog - wanted);
         }
+        let mut dry = false;
         for chunk in out.chunks_mut(r.output_block()) {
             let got = cur.samples.pop_slice(&mut self.input);
             if got < self.input.len() {
                 self.input[got..].fill(0.0);
                 self.underruns += 1;
+                dry = true;
             }
             let voice = &mut self.voice;
             let cleaned = r.process(&self.input, &mut self.output, |frame| {
@@ -176,6 +184,14 @@ impl AudioSource for DeviceSource {
             }
             for (o, s) in chunk.iter_mut().zip(&self.output) {
                 *o = (s.clamp(-1.0, 1.0) * f32::from(i16::MAX)) as i16;
+            }
+        }
+        if let Some(trim) = self.trim.as_mut() {
+            if dry {
+                trim.ran_dry();
+            } else {
+                let drop = trim.observe(cur.samples.occupied_len(), wanted);
+                cur.samples.skip(drop);
             }
         }
     }

@@ -14,6 +14,7 @@ pub mod level;
 mod playback;
 mod prefs;
 pub mod resample;
+mod trim;
 pub mod voice;
 mod wav;
 

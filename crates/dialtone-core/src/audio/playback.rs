@@ -28,9 +28,10 @@ struct OutputOpener {
 const REFILL_MS: u32 = 20;
 /// Most audio we queue for the device; more is dropped (latency bound).
 const MAX_QUEUE_MS: u32 = 100;
-/// A queue standing above this (say, after the device started late) is cut back to
-/// `REFILL_MS` in the callback, so a start-up burst does not become lasting latency.
-const HIGH_WATER_MS: u32 = 50;
+/// What the queue keeps beyond each callback's need (`trim.rs`): frames come every 20 ms
+/// from a timer, so a little headroom for its lateness, more if it runs dry.
+const MARGIN_MS: usize = 3;
+const MAX_MARGIN_MS: usize = 20;
 
 /// To the speaker, and back from it (what it played).
 type Rings = (HeapProd<f32>, HeapCons<f32>);
@@ -45,7 +46,7 @@ where
 {
     let channels = usize::from(config.channels.max(1));
     let refill = config.sample_rate as usize * REFILL_MS as usize / 1000;
-    let high = config.sample_rate as usize * HIGH_WATER_MS as usize / 1000;
+    let mut trim = super::trim::Trim::new(config.sample_rate, MARGIN_MS, MAX_MARGIN_MS);
     let (tx, mut rx) = HeapRb::<f32>::new(config.sample_rate as usize).split();
     // Half a second; the capture side drains it every 10 ms (a full ring drops).
     let (mut played_tx, played_rx) = HeapRb::<f32>::new(config.sample_rate as usize / 2).split();
@@ -56,11 +57,17 @@ where
             config,
             move |data: &mut [T], _| {
                 let queued = rx.occupied_len();
-                if queued > high {
-                    rx.skip(queued - refill);
-                }
+                let needed = data.len() / channels;
                 if dry && queued >= refill {
                     dry = false;
+                }
+                if !dry {
+                    match queued.checked_sub(needed) {
+                        Some(slack) => {
+                            rx.skip(trim.observe(slack, needed));
+                        }
+                        None => trim.ran_dry(),
+                    }
                 }
                 for frame in data.chunks_exact_mut(channels) {
                     let s = if dry { None } else { rx.try_pop() };

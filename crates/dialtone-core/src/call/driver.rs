@@ -314,7 +314,8 @@ async fn run(
                         jitter_ms: s.jitter_ms,
                         loss_pct: s.loss_pct(),
                         codec: s.codec.clone(),
-                        jitter_buffer_ms: s.jitter_target_ms,
+                        // What the buffer really held; its target until a frame has played.
+                        jitter_buffer_ms: s.jitter_hold_ms.unwrap_or(s.jitter_target_ms),
                         fec_pct: s.expected_loss_pct,
                         quality: quality.assess(counters, s.rtt_ms, s.jitter_ms, expecting),
                     });

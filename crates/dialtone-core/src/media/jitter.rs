@@ -70,6 +70,7 @@ struct Entry {
     /// RTP marker: the first packet of a talk spurt (e.g. after a hold).
     marker: bool,
     payload: Vec<u8>,
+    arrived: Instant,
 }
 
 /// Transit samples kept for the target-delay estimate (about 2 s of 20 ms packets).
@@ -110,6 +111,10 @@ pub struct JitterBuffer {
     /// RFC 3550 interarrival jitter, in seconds, and the last (arrival, media time).
     jitter_s: f64,
     last_transit: Option<f64>,
+    /// How long played packets waited between arrival and playout, smoothed (ms).
+    hold_ms: Option<f64>,
+    /// The wait of the frame the last `pop` played, if it played one.
+    last_hold: Option<Duration>,
     stats: JitterStats,
 }
 
@@ -134,6 +139,8 @@ impl JitterBuffer {
             stretch_in_row: 0,
             jitter_s: 0.0,
             last_transit: None,
+            hold_ms: None,
+            last_hold: None,
             stats: JitterStats::default(),
         }
     }
@@ -158,6 +165,17 @@ impl JitterBuffer {
 
     pub fn target_delay(&self) -> Duration {
         Duration::from_secs_f64(self.target_ms / 1000.0)
+    }
+
+    /// How long the packets we play wait here, measured from their arrival (smoothed over
+    /// about 16 frames); `None` before the first has played.
+    pub fn hold(&self) -> Option<Duration> {
+        self.hold_ms.map(|h| Duration::from_secs_f64(h / 1000.0))
+    }
+
+    /// How long the frame the last `pop` played had waited; `None` if it played none.
+    pub fn last_hold(&self) -> Option<Duration> {
+        self.last_hold
     }
 
     /// Buffered media ahead of the playout point.
@@ -252,7 +270,15 @@ impl JitterBuffer {
         }
         self.last_seq = Some(seq);
         self.bytes += payload.len();
-        self.packets.insert(ext, Entry { pt, marker, payload });
+        self.packets.insert(
+            ext,
+            Entry {
+                pt,
+                marker,
+                payload,
+                arrived: now,
+            },
+        );
         // Over the bounds: evict from the far end of the buffer (the newest timestamps),
         // which are the furthest from being played.
         while self.packets.len() > MAX_ENTRIES || self.bytes > MAX_BYTES {
@@ -299,10 +325,15 @@ impl JitterBuffer {
 
     /// Decides the next frame. Call once per frame duration.
     pub fn pop(&mut self, now: Instant) -> Playout {
+        self.last_hold = None;
         let Some(next) = self.next_ts else {
             return self.try_start(now);
         };
         if let Some(entry) = self.take(next) {
+            let held = now.saturating_duration_since(entry.arrived);
+            self.last_hold = Some(held);
+            let held = held.as_secs_f64() * 1000.0;
+            self.hold_ms = Some(self.hold_ms.map_or(held, |h| h + (held - h) / 16.0));
             self.advance_to(next + self.frame_ts);
             self.stretch_in_row = 0;
             self.stats.played += 1;
@@ -400,6 +431,20 @@ mod tests {
     use super::*;
 
     const F: Duration = Duration::from_millis(20);
+
+    #[test]
+    fn hold_is_measured_from_each_packets_arrival_to_its_playout() {
+        let t0 = Instant::now();
+        let mut b = jb(t0);
+        assert_eq!(b.hold(), None, "nothing has played yet");
+        // Packets arrive 7 ms before each playout tick.
+        for i in 0..40u32 {
+            b.push(i as u16, i * 160, 0, false, vec![1], t0 + F * i);
+            b.pop(t0 + F * i + Duration::from_millis(7));
+        }
+        let hold = b.hold().expect("measured").as_secs_f64() * 1000.0;
+        assert!((hold - 7.0).abs() < 0.5, "hold {hold} ms");
+    }
 
     fn jb(t0: Instant) -> JitterBuffer {
         let config = JitterConfig {

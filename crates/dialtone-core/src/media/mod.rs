@@ -18,6 +18,7 @@ pub mod jitter;
 mod loss_adapt;
 pub mod payload_filter;
 mod pipeline;
+mod playout_phase;
 mod rtcp_tap;
 pub mod rtp_stream;
 pub mod sdp;

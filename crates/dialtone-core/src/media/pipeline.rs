@@ -9,6 +9,7 @@ use super::dtmf::{DtmfReceiver, DtmfSender};
 use super::error::MediaError;
 use super::io::{AudioSink, AudioSource};
 use super::jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
+use super::playout_phase::PlayoutPhase;
 use super::rtp_stream::RtpStream;
 use super::sdp;
 use super::session::MediaEvent;
@@ -221,10 +222,10 @@ impl Shared {
         lock(&self.dtmf_out).pending()
     }
 
-    pub fn jitter_stats(&self) -> Option<(JitterStats, Duration, Duration)> {
+    pub fn jitter_stats(&self) -> Option<(JitterStats, Duration, Duration, Option<Duration>)> {
         lock(&self.jitter)
             .as_ref()
-            .map(|j| (j.stats(), j.target_delay(), j.interarrival_jitter()))
+            .map(|j| (j.stats(), j.target_delay(), j.interarrival_jitter(), j.hold()))
     }
 
     fn push_audio(&self, codec: CodecName, pkt: &rtc::rtp::Packet, now: Instant) {
@@ -393,19 +394,23 @@ pub async fn playout_loop(shared: Arc<Shared>, mut sink: Box<dyn AudioSink>) {
     let mut decoders: HashMap<CodecName, Box<dyn Decoder>> = HashMap::new();
     let mut last_codec: Option<CodecName> = None;
     let mut pcm = Vec::new();
+    let mut phase = PlayoutPhase::new(shared.ptime);
     loop {
-        ticker.tick().await;
+        let scheduled = ticker.tick().await;
         if shared.closed.load(Ordering::Relaxed) {
             return;
         }
         let now = Instant::now();
-        let (playout, frame_samples, rate) = {
+        let (playout, frame_samples, rate, held) = {
             let mut jb = lock(&shared.jitter);
             match jb.as_mut() {
-                Some(j) => (j.pop(now), j.frame_samples(), j.clock_rate()),
-                None => (Playout::Silence, 0, 0),
+                Some(j) => (j.pop(now), j.frame_samples(), j.clock_rate(), j.last_hold()),
+                None => (Playout::Silence, 0, 0, None),
             }
         };
+        if let Some(earlier) = phase.on_tick(held) {
+            ticker.reset_at(scheduled + shared.ptime - earlier);
+        }
         let codec_of = |pt: u8| match lock(&shared.negotiated)
             .as_ref()
             .and_then(|n| n.receive.get(&pt).copied())
@@ -474,7 +479,9 @@ pub async fn playout_loop(shared: Arc<Shared>, mut sink: Box<dyn AudioSink>) {
 /// Waits for the send loop's next tick, or for `early` when nothing is `flowing`: then the
 /// tick comes now and the cadence restarts from it. True when woken early while flowing
 /// (nothing to do: the cadence goes on). The playout loop has no such wake: its frames fill
-/// a device's queue at the device's rate, and an early one would only deepen the queue.
+/// a device's queue at the device's rate, and an early one would only deepen the queue;
+/// its tick moves towards the packets' arrivals instead, by at most half a frame a second
+/// (`playout_phase.rs`).
 async fn next_tick(ticker: &mut tokio::time::Interval, early: &tokio::sync::Notify, flowing: bool) -> bool {
     tokio::select! {
         _ = ticker.tick() => false,

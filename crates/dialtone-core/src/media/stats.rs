@@ -38,6 +38,8 @@ pub struct MediaStats {
     pub frames_recovered_fec: u64,
     pub late_packets: u64,
     pub jitter_target_ms: f64,
+    /// How long what we play waited in the jitter buffer, measured (arrival → playout).
+    pub jitter_hold_ms: Option<f64>,
 }
 
 impl MediaStats {
@@ -71,9 +73,10 @@ pub(crate) async fn collect(pc: &dyn PeerConnection, shared: &Shared) -> MediaSt
         remote_fraction_lost: shared.remote_reports.latest().1,
         ..Default::default()
     };
-    if let Some((j, target, jitter)) = shared.jitter_stats() {
+    if let Some((j, target, jitter, hold)) = shared.jitter_stats() {
         apply_jitter(&mut s, j, target);
         s.jitter_ms = jitter.as_secs_f64() * 1000.0;
+        s.jitter_hold_ms = hold.map(|h| h.as_secs_f64() * 1000.0);
     }
     let report = pc.get_stats(Instant::now(), StatsSelector::None).await;
     for entry in report.iter() {
