@@ -59,6 +59,7 @@ bench:
 	$(CARGO) bench --locked -p dialtone-e2e --bench media
 	$(CARGO) bench --locked -p dialtone-e2e --bench audio
 	$(CARGO) bench --locked -p dialtone-e2e --bench latency
+	$(CARGO) bench --locked -p dialtone-e2e --bench voice
 	$(CARGO) bench --locked -p dialtone-e2e --bench lex
 	$(CARGO) bench --locked -p dialtone-e2e --bench pesq
 	$(CARGO) bench --locked -p dialtone-e2e --bench lossy_setup
