@@ -28,7 +28,7 @@ pid=$(pgrep -f "^$app" | head -1)
 tree() { "$(dirname "$0")/tree-memory.sh" "$1"; }
 mb() { echo "$(($1 / 1024)) MB"; }
 sleep 2
-read -r start_rss start_pss procs < <(tree "$pid")
+read -r start_rss start_pss procs < <("$(dirname "$0")/tree-memory.sh" --each "$pid" 2> >(awk '{printf "  %-22s PSS %4d MB  RSS %4d MB\n", $3, $1/1024, $2/1024}' >&2))
 echo "app memory, idle: RSS $(mb "$start_rss"), PSS $(mb "$start_pss") over $procs processes (the app alone: RSS $(mb "$(awk '/VmRSS/{print $2}' "/proc/$pid/status")"))"
 for i in $(seq "$calls"); do
   run "return window.__TAURI__.core.invoke('dial', {number: '+15550100'})" >/dev/null
@@ -38,7 +38,7 @@ for i in $(seq "$calls"); do
   wait_for Ready "Call ended"
   sleep 0.5
   if ((i % 10 == 0)); then
-    read -r rss pss procs < <(tree "$pid")
+    read -r rss pss procs < <("$(dirname "$0")/tree-memory.sh" $( ((i == calls)) && echo --each) "$pid" 2> >(awk '{printf "  %-22s PSS %4d MB  RSS %4d MB\n", $3, $1/1024, $2/1024}' >&2))
     echo "app memory, after $i calls: RSS $(mb "$rss"), PSS $(mb "$pss") ($(mb $((pss - start_pss))) PSS over idle, $procs processes)"
   fi
 done

@@ -15,6 +15,7 @@
 //! library, as Dialtone used it) and sonora (a pure-Rust port of today's WebRTC AEC3, NS
 //! and AGC2).
 
+use dialtone_core::audio::voice::speech_like;
 use std::time::Instant;
 
 const RATE: usize = 48_000;
@@ -126,25 +127,6 @@ impl Apm for Sonora {
     }
 }
 
-/// Deterministic speech-like sound: drifting partials under a syllable envelope.
-fn voice_like(n: usize, seed: f32) -> Vec<f32> {
-    (0..n)
-        .map(|i| {
-            let t = i as f32 / RATE as f32;
-            let env = (0.5 + 0.5 * (std::f32::consts::TAU * 3.0 * t + seed).sin()).powi(2);
-            let tone: f32 = [180.0f32, 360.0, 720.0, 1100.0, 2300.0]
-                .iter()
-                .enumerate()
-                .map(|(k, f)| {
-                    let drift = 1.0 + 0.05 * (std::f32::consts::TAU * 0.7 * t + k as f32 + seed).sin();
-                    (std::f32::consts::TAU * f * (1.0 + 0.1 * seed) * drift * t).sin() / (k + 1) as f32
-                })
-                .sum();
-            0.2 * env * tone
-        })
-        .collect()
-}
-
 struct Scene {
     far: Vec<f32>,
     echo: Vec<f32>,
@@ -154,7 +136,7 @@ struct Scene {
 
 fn scene() -> Scene {
     let n = SECS * RATE;
-    let speech = voice_like(n, 0.0);
+    let speech = speech_like(n, 0.0);
     let far: Vec<f32> = (0..n)
         .map(|i| if i >= FAR_ALONE.start { speech[i] } else { 0.0 })
         .collect();
@@ -166,7 +148,7 @@ fn scene() -> Scene {
             a + b
         })
         .collect();
-    let talk = voice_like(n, 2.0);
+    let talk = speech_like(n, 2.0);
     let near = (0..n)
         .map(|i| {
             if NEAR_ALONE.contains(&i) || DOUBLE_TALK.contains(&i) {
@@ -250,7 +232,11 @@ fn delay_ms(s: &Scene, out: &[f32]) -> f64 {
     let best = (0..=RATE * 30 / 1000).max_by(|&a, &b| {
         let score = |lag: usize| {
             let o = &out[range.start + lag..range.end + lag];
-            let dot: f64 = near.iter().zip(o).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
+            let dot: f64 = near
+                .iter()
+                .zip(o)
+                .map(|(x, y)| f64::from(*x) * f64::from(*y))
+                .sum();
             dot / (norm(near) * norm(o)).max(1e-12)
         };
         score(a).total_cmp(&score(b))
@@ -286,7 +272,10 @@ fn main() {
     );
     type Make = Box<dyn Fn(Parts) -> Box<dyn Apm>>;
     let candidates: [(&str, Make); 2] = [
-        ("libwebrtc-audio-processing", Box::new(|p| Box::new(Legacy::new(p)))),
+        (
+            "libwebrtc-audio-processing",
+            Box::new(|p| Box::new(Legacy::new(p))),
+        ),
         ("sonora", Box::new(|p| Box::new(Sonora::new(p)))),
     ];
     for (name, make) in &candidates {

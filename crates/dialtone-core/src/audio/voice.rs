@@ -264,6 +264,27 @@ impl VoiceProcessor {
     }
 }
 
+/// Deterministic speech-like sound at 48 kHz for measuring voice processing without a
+/// recording: five drifting partials under a syllable envelope (3 Hz). `seed` shifts the
+/// phases and raises the pitch by a tenth per unit, so two seeds are two talkers.
+pub fn speech_like(n: usize, seed: f32) -> Vec<f32> {
+    (0..n)
+        .map(|i| {
+            let t = i as f32 / RATE as f32;
+            let env = (0.5 + 0.5 * (std::f32::consts::TAU * 3.0 * t + seed).sin()).powi(2);
+            let tone: f32 = [180.0f32, 360.0, 720.0, 1100.0, 2300.0]
+                .iter()
+                .enumerate()
+                .map(|(k, f)| {
+                    let drift = 1.0 + 0.05 * (std::f32::consts::TAU * 0.7 * t + k as f32 + seed).sin();
+                    (std::f32::consts::TAU * f * (1.0 + 0.1 * seed) * drift * t).sin() / (k + 1) as f32
+                })
+                .sum();
+            0.2 * env * tone
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,26 +327,6 @@ mod tests {
         assert_eq!(c.get(), VoiceSettings::OFF);
     }
 
-    /// Deterministic noise-like "speech" (a sum of drifting partials with a syllable
-    /// envelope), so the test needs no recording.
-    fn voice_like(n: usize, seed: f32) -> Vec<f32> {
-        (0..n)
-            .map(|i| {
-                let t = i as f32 / RATE as f32;
-                let env = (0.5 + 0.5 * (std::f32::consts::TAU * 3.0 * t + seed).sin()).powi(2);
-                let tone: f32 = [180.0f32, 360.0, 720.0, 1100.0, 2300.0]
-                    .iter()
-                    .enumerate()
-                    .map(|(k, f)| {
-                        let drift = 1.0 + 0.05 * (std::f32::consts::TAU * 0.7 * t + k as f32 + seed).sin();
-                        (std::f32::consts::TAU * f * drift * t).sin() / (k + 1) as f32
-                    })
-                    .sum();
-                0.2 * env * tone
-            })
-            .collect()
-    }
-
     fn energy_db(x: &[f32]) -> f32 {
         super::super::level::rms_dbfs(x)
     }
@@ -337,7 +338,7 @@ mod tests {
         let mut p = VoiceProcessor::new(VoiceControl::new(settings)).expect("processor");
         let (mut speaker, played) = ringbuf::HeapRb::<f32>::new(RATE as usize).split();
         p.set_reference(played, RATE);
-        let far = voice_like(RATE as usize * 8, 0.0);
+        let far = speech_like(RATE as usize * 8, 0.0);
         let delay = RATE as usize * 40 / 1000;
         let (mut before, mut after) = (Vec::new(), Vec::new());
         for (k, frame) in far.chunks_exact(FRAME).enumerate() {
@@ -420,7 +421,7 @@ mod tests {
             gain_control: true,
             ..VoiceSettings::OFF
         };
-        let quiet: Vec<f32> = voice_like(RATE as usize * 6, 1.0)
+        let quiet: Vec<f32> = speech_like(RATE as usize * 6, 1.0)
             .iter()
             .map(|s| s * 0.05)
             .collect();
@@ -433,10 +434,10 @@ mod tests {
     fn switching_off_mid_call_passes_audio_through() {
         let control = VoiceControl::default();
         let mut p = VoiceProcessor::new(control.clone()).expect("processor");
-        let mut f = voice_like(FRAME, 2.0);
+        let mut f = speech_like(FRAME, 2.0);
         p.capture(&mut f);
         control.set(VoiceSettings::OFF);
-        let orig = voice_like(FRAME, 2.0);
+        let orig = speech_like(FRAME, 2.0);
         let mut g = orig.clone();
         p.capture(&mut g);
         assert_eq!(g, orig);
