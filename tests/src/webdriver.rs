@@ -306,15 +306,26 @@ impl Window {
             json!([]),
         )
         .await;
-        let b64 = self.call(reqwest::Method::GET, "/screenshot", None).await;
-        use base64::Engine;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(b64.as_str().unwrap_or_default())
-            .expect("the screenshot is base64");
+        // From the X server, not WebDriver: WebKitWebDriver's snapshot never answers when
+        // the app runs WebKit without compositing, as it does (decisions §16).
+        let rect = self.call(reqwest::Method::GET, "/window/rect", None).await;
+        let n = |k: &str| rect[k].as_f64().unwrap_or_default().round() as i64;
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).expect("screenshot dir");
         }
-        std::fs::write(path, png).expect("screenshot written");
+        let status = Command::new("import")
+            .args(["-window", "root", "-crop"])
+            .arg(format!(
+                "{}x{}+{}+{}",
+                n("width"),
+                n("height"),
+                n("x").max(0),
+                n("y").max(0)
+            ))
+            .arg(path)
+            .status()
+            .expect("ImageMagick's import (scripts/setup.sh test installs it)");
+        assert!(status.success(), "import could not grab the window");
     }
 
     /// Ends the session; the app exits.
