@@ -62,6 +62,7 @@ bench:
 	$(CARGO) bench --locked -p dialtone-e2e --bench voice
 	$(CARGO) bench --locked -p dialtone-e2e --bench lex
 	$(CARGO) bench --locked -p dialtone-e2e --bench pesq
+	$(CARGO) bench --locked -p dialtone-e2e --bench codec_loss
 	$(CARGO) bench --locked -p dialtone-e2e --bench lossy_setup
 	$(CARGO) build --locked -p dialtone-app
 	scripts/with-pulse.sh scripts/with-desktop.sh scripts/bench-app-memory.sh target/debug/dialtone-app 30

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Dialtone needs on Debian 12 / Ubuntu, and nothing twice.
-#   scripts/setup.sh build   # compile the core and its tests (libopus, pkg-config)
+#   scripts/setup.sh build   # compile the core and its tests (cmake for libopus, pkg-config)
 #   scripts/setup.sh app     # + the Tauri window (WebKitGTK) and Xvfb for headless machines
 #   scripts/setup.sh test    # everything `make test` uses
 #   scripts/setup.sh bench   # `make bench`: + Festival's voice and the PESQ scorer
@@ -12,7 +12,8 @@ want=${1:-test}
 
 # libasound2-dev: cpal always builds its ALSA host on Linux.
 # libclang-dev: bindgen for webrtc-audio-processing-sys.
-build_pkgs=(build-essential pkg-config libopus-dev libasound2-dev libwebrtc-audio-processing-dev libclang-dev)
+# cmake: opusic-sys builds libopus 1.6 from source (the system's 1.3.1 has no deep PLC).
+build_pkgs=(build-essential pkg-config cmake libasound2-dev libwebrtc-audio-processing-dev libclang-dev)
 app_pkgs=(libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev
   libayatana-appindicator3-dev libxdo-dev libssl-dev)
 headless_pkgs=(xvfb x11-utils imagemagick xauth dbus dbus-x11)

@@ -8,10 +8,8 @@
 //!   what it decodes, encoded again), their SDP routed over a relay that applies the same
 //!   impairment (`tests/src/relay.rs`): each direction meets it once.
 //!
-//! Speech: Festival's `cmu_us_slt_arctic_hts` voice, made at bench time (nothing large
-//! is committed); 2.5 s of silence lead it so it starts once media flows. Scoring:
-//! `scripts/pesq-score.py` (PyPI `pesq`) in `target/bench-venv`, made by
-//! `scripts/setup.sh bench`. Printed, never asserted.
+//! Speech and scoring: `dialtone_e2e::speech`; 2.5 s of silence lead the passage so it
+//! starts once media flows. Printed, never asserted.
 
 use dialtone_core::audio::FnBackend;
 use dialtone_core::audio::{WavSink, WavSource};
@@ -21,85 +19,19 @@ use dialtone_e2e::bench::{median, runtime};
 use dialtone_e2e::chromium::Chromium;
 use dialtone_e2e::line::{provider, sandbox};
 use dialtone_e2e::relay::{Relay, connect_page_peers};
+use dialtone_e2e::speech;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command as Process;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const RUNS: u64 = 3;
 const LEAD_S: f64 = 2.5;
-const TEXT: &str = "The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background. \
-It is easy to tell the depth of a well. These days a chicken leg is a rare dish. \
-Rice is often served in round bowls.";
 const CONDITIONS: [(&str, &str); 3] = [
     ("clean", ""),
     ("5 % loss", "loss=5%"),
     ("5 % loss, 20 ± 30 ms", "loss=5%,delay=20ms,jitter=30ms"),
 ];
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn work() -> PathBuf {
-    let d = root().join("target/pesq");
-    std::fs::create_dir_all(&d).expect("target/pesq");
-    d
-}
-
-/// The passage at 16 kHz (the reference, with 0.5 s of silence each side) and the same
-/// with [`LEAD_S`] more silence first (what is sent).
-fn make_speech(dir: &Path) -> (PathBuf, PathBuf, f64) {
-    let text = dir.join("speech.txt");
-    std::fs::write(&text, TEXT).expect("text");
-    let raw = dir.join("speech-raw.wav");
-    let ok = Process::new("text2wave")
-        .args(["-F", "16000", "-eval", "(voice_cmu_us_slt_arctic_hts)"])
-        .arg(&text)
-        .arg("-o")
-        .arg(&raw)
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "text2wave failed: run scripts/setup.sh bench (festival, festvox-us-slt-hts)"
-    );
-    let mut r = hound::WavReader::open(&raw).expect("speech");
-    let spec = r.spec();
-    let speech: Vec<i16> = r.samples::<i16>().map(|s| s.unwrap_or(0)).collect();
-    let write = |path: &Path, lead_s: f64| {
-        let mut w = hound::WavWriter::create(path, spec).expect("wav");
-        let pad = |s: f64| (s * f64::from(spec.sample_rate)) as usize;
-        for s in std::iter::repeat_n(0, pad(lead_s))
-            .chain(speech.iter().copied())
-            .chain(std::iter::repeat_n(0, pad(0.5)))
-        {
-            w.write_sample(s).expect("sample");
-        }
-        w.finalize().expect("finalize");
-    };
-    let (reference, input) = (dir.join("reference.wav"), dir.join("input.wav"));
-    write(&reference, 0.5);
-    write(&input, 0.5 + LEAD_S);
-    let secs = speech.len() as f64 / f64::from(spec.sample_rate) + 1.0 + LEAD_S;
-    (reference, input, secs)
-}
-
-/// (WB, NB) of `degraded` against `reference`.
-fn score(reference: &Path, degraded: &Path) -> Option<(f64, f64)> {
-    let python = root().join("target/bench-venv/bin/python");
-    let out = Process::new(&python)
-        .arg(root().join("scripts/pesq-score.py"))
-        .args([reference, degraded])
-        .output()
-        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup.sh bench)", python.display()));
-    let v: Value = serde_json::from_slice(&out.stdout).ok()?;
-    if let Some(e) = v.get("error") {
-        eprintln!("  PESQ could not score {}: {e}", degraded.display());
-    }
-    Some((v["wb"].as_f64()?, v["nb"].as_f64()?))
-}
 
 fn spec_with_seed(spec: &str, seed: u64) -> String {
     if spec.is_empty() {
@@ -197,8 +129,8 @@ fn base64_decode(s: &str) -> Vec<u8> {
 fn main() {
     let rt = runtime();
     rt.block_on(async {
-        let dir = work();
-        let (reference, input, secs) = make_speech(&dir);
+        let dir = speech::work_dir();
+        let (reference, input, secs) = speech::make(&dir, LEAD_S);
         println!(
             "speech quality: PESQ of {:.1} s of speech through an echo and back, median of {RUNS} seeded runs (release)",
             secs - LEAD_S - 1.0
@@ -216,12 +148,12 @@ fn main() {
                 let spec = spec_with_seed(spec, seed);
                 let d = dir.join(format!("dialtone-{}-{seed}.wav", name.len()));
                 dialtone_once(&sb, &input, &d, &spec, secs).await;
-                if let Some(s) = score(&reference, &d) {
+                if let Some(s) = speech::score(&reference, &d) {
                     ours.push(s);
                 }
                 let c = dir.join(format!("chromium-{}-{seed}.wav", name.len()));
                 match chromium_once(&chrome, &page, &c, &spec).await {
-                    Ok(()) => theirs.extend(score(&reference, &c)),
+                    Ok(()) => theirs.extend(speech::score(&reference, &c)),
                     Err(e) => eprintln!("  Chromium run {seed} of '{name}': {e}"),
                 }
             }

@@ -11,6 +11,7 @@ pub mod prism;
 pub mod pulse;
 pub mod relay;
 pub mod session;
+pub mod speech;
 pub mod stall;
 pub mod webdriver;
 

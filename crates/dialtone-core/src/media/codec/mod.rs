@@ -5,9 +5,10 @@
 
 mod g711;
 mod opus;
+mod opus_ffi;
 
 pub use g711::{G711, alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear};
-pub use opus::OpusCodec;
+pub use opus::{OpusCodec, library_version as opus_version};
 
 use std::fmt;
 
