@@ -15,6 +15,7 @@ pub mod machine;
 pub mod media_watch;
 pub mod number;
 pub mod quality;
+pub mod switchboard;
 mod types;
 
 pub use address::Address;
@@ -26,10 +27,13 @@ pub use machine::{
 };
 pub use number::{NumberError, PhoneNumber, format_as_typed};
 pub use quality::{Quality, QualityWarning};
+pub use switchboard::{CallId, LineCommand, LineEffect, LineError, MAX_CALLS, Switchboard};
 
 #[cfg(test)]
 mod bot_tests;
 #[cfg(test)]
 mod ice_restart_tests;
+#[cfg(test)]
+mod switchboard_tests;
 #[cfg(test)]
 mod tests;

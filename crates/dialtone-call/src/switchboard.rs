@@ -1,0 +1,676 @@
+//! A line's calls, sans-IO: several [`CallMachine`]s, at most one of them in the
+//! foreground, and the steps that join them. Each call keeps its own machine (hold is
+//! still `machine.rs`); the switchboard only decides *which* call does what, and when.
+//!
+//! ```text
+//! answer while in a call:  hold the active call → Held → answer the waiting one
+//! dial while in a call:    hold the active call → Held → dial the new one
+//! swap (resume another):   hold the active call → Held → resume the other
+//!                          (if that resume fails: resume the first again)
+//! merge:                   resume a held call beside the active one → mix both
+//! split:                   stop mixing → hold every leg but the first
+//! ```
+//! Registration belongs to the line, not to a call: a call dialled while unregistered
+//! registers on the way (as a single call always did), and the line's answer reaches it.
+
+use crate::address::Address;
+use crate::machine::{CallError, CallMachine, CallState, Command, Effect, Input, Signal, SignalOp};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// A call on the line, numbered from 1 in the order calls appear; never reused.
+pub type CallId = u32;
+
+/// How many calls a line carries at once (the active one, the held ones, the ringing).
+pub const MAX_CALLS: usize = 4;
+
+/// What the user asks of the line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineCommand {
+    /// Register so calls can come in (a listener).
+    Register,
+    /// Places a new call, holding the active one first.
+    Dial(Address),
+    /// Answers a ringing call, holding the active one first.
+    Answer(CallId),
+    Decline(CallId),
+    Hangup(CallId),
+    /// Holds a call; on a leg of a merged call, holds every leg.
+    Hold(CallId),
+    /// Resumes a held call; with another call active this is a swap.
+    Resume(CallId),
+    /// Joins a held call to the active call (or the merged call): each far end hears us
+    /// and the others.
+    Merge(CallId),
+    /// Ends the mixing: the first leg stays active, the others are held.
+    Split,
+    /// Mute applies to us in every call.
+    Mute(bool),
+    /// Tones go to the one active call.
+    Dtmf(String),
+}
+
+/// What the line hands back for the driver to carry out or report, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineEffect {
+    /// An effect of one call's machine.
+    Call(CallId, Effect),
+    /// Register the line (asked for by no call: a listener, or after the network ended
+    /// the registration between calls).
+    Register,
+    /// A new call appeared (dialled or ringing in); its effects follow.
+    Added(CallId),
+    /// The call ended and left the line.
+    Removed(CallId),
+    /// The call-waiting tone in the active call's audio starts (true) or stops.
+    WaitingTone(bool),
+    /// Mix these calls' audio, each far end hearing us and the others but not itself;
+    /// empty: no mixing.
+    Mix(Vec<CallId>),
+    /// Something failed without ending a call (each call's own errors come as `Call`).
+    Error(LineError),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    #[error("there is no call {0} on the line")]
+    NoSuchCall(CallId),
+    #[error("the line already carries {MAX_CALLS} calls; hang one up first")]
+    Full,
+    #[error("a call from {from} was declined: the line already carries {MAX_CALLS} calls")]
+    DeclinedFull { from: String },
+    #[error("cannot {what} now: {why}")]
+    Busy { what: &'static str, why: String },
+    #[error("call {call}: {error}")]
+    Call { call: CallId, error: CallError },
+    /// About the line itself (its registration).
+    #[error(transparent)]
+    Line(CallError),
+    #[error("call {held} could not be held, so {then}; call {held} stays active")]
+    HoldFailed { held: CallId, then: String },
+    #[error("swap to call {to} failed; resuming call {back} again")]
+    SwapFailed { to: CallId, back: CallId },
+    #[error("call {0} could not be resumed to merge it; it stays on hold")]
+    MergeFailed(CallId),
+}
+
+impl LineError {
+    /// A stable code for scripts (`{"event":"error","code":…}`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            LineError::NoSuchCall(_) => "NO_SUCH_CALL",
+            LineError::Full => "LINE_FULL",
+            LineError::DeclinedFull { .. } => "DECLINED_LINE_FULL",
+            LineError::Busy { .. } => "LINE_BUSY",
+            LineError::Call { error, .. } | LineError::Line(error) => error.code(),
+            LineError::HoldFailed { .. } => "HOLD_FAILED",
+            LineError::SwapFailed { .. } => "SWAP_FAILED",
+            LineError::MergeFailed(_) => "MERGE_FAILED",
+        }
+    }
+}
+
+/// What to do once the active call is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    Dial(CallId),
+    Answer(CallId),
+    Resume(CallId),
+}
+
+/// A step waiting for a call to settle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    None,
+    /// Holding `held`, then `next`.
+    Holding {
+        held: CallId,
+        next: Next,
+    },
+    /// A swap's resume of `to` is out; `back` was active before.
+    Swapping {
+        to: CallId,
+        back: CallId,
+    },
+    /// Resuming `joining` to add it to the mix.
+    Merging {
+        joining: CallId,
+    },
+}
+
+/// One line's calls.
+#[derive(Debug)]
+pub struct Switchboard {
+    calls: BTreeMap<CallId, CallMachine>,
+    /// Dial targets of calls waiting for the active call to be held.
+    targets: BTreeMap<CallId, Address>,
+    next_id: CallId,
+    registered: bool,
+    registering: bool,
+    muted: bool,
+    waiting_tone: bool,
+    /// The merged calls, the first being the one that was active.
+    mixed: Vec<CallId>,
+    step: Step,
+    effects: Vec<LineEffect>,
+}
+
+impl Switchboard {
+    /// `registered`: whether the provider already holds a registration.
+    pub fn new(registered: bool) -> Self {
+        Self {
+            calls: BTreeMap::new(),
+            targets: BTreeMap::new(),
+            next_id: 1,
+            registered,
+            registering: false,
+            muted: false,
+            waiting_tone: false,
+            mixed: Vec::new(),
+            step: Step::None,
+            effects: Vec::new(),
+        }
+    }
+
+    /// The calls on the line, in order, with their states.
+    pub fn calls(&self) -> impl Iterator<Item = (CallId, &CallState)> {
+        self.calls.iter().map(|(id, m)| (*id, m.state()))
+    }
+
+    pub fn state(&self, id: CallId) -> Option<&CallState> {
+        self.calls.get(&id).map(CallMachine::state)
+    }
+
+    pub fn machine(&self, id: CallId) -> Option<&CallMachine> {
+        self.calls.get(&id)
+    }
+
+    /// The merged calls (empty unless a merge is up).
+    pub fn mixed(&self) -> &[CallId] {
+        &self.mixed
+    }
+
+    pub fn is_muted(&self) -> bool {
+        self.muted
+    }
+
+    /// The effects so far, in order.
+    pub fn drain_effects(&mut self) -> Vec<LineEffect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// When [`Switchboard::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.calls.values().filter_map(CallMachine::poll_timeout).min()
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let ids: Vec<CallId> = self.calls.keys().copied().collect();
+        for id in ids {
+            if let Some(m) = self.calls.get_mut(&id) {
+                m.handle_timeout(now);
+            }
+            self.settle(id, now);
+        }
+        self.after_change();
+    }
+
+    /// The calls in the foreground: being set up, up and not held, or changing hold.
+    fn foreground(&self) -> Vec<CallId> {
+        self.calls
+            .iter()
+            .filter(|(_, m)| {
+                matches!(
+                    m.state(),
+                    CallState::Registering
+                        | CallState::Dialing
+                        | CallState::Ringing
+                        | CallState::Proceeding
+                        | CallState::Answering
+                        | CallState::Connected
+                        | CallState::Holding
+                        | CallState::Resuming
+                )
+            })
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    fn busy(what: &'static str, why: impl Into<String>) -> LineError {
+        LineError::Busy {
+            what,
+            why: why.into(),
+        }
+    }
+
+    /// What must happen before a new call can take the foreground: nothing (`None`), or
+    /// holding the one active call.
+    fn clear_foreground(&self, what: &'static str) -> Result<Option<CallId>, LineError> {
+        if self.step != Step::None {
+            return Err(Self::busy(
+                what,
+                "the last swap, hold or merge is still under way",
+            ));
+        }
+        if !self.mixed.is_empty() {
+            return Err(Self::busy(what, "the calls are merged; split them first"));
+        }
+        match self.foreground().as_slice() {
+            [] => Ok(None),
+            [id] if self.state(*id) == Some(&CallState::Connected) => Ok(Some(*id)),
+            [id, ..] => Err(Self::busy(
+                what,
+                format!(
+                    "call {id} is {}; try again once it is connected or held, or hang it up",
+                    self.state(*id).map_or("gone", CallState::name)
+                ),
+            )),
+        }
+    }
+
+    fn get(&self, id: CallId) -> Result<&CallMachine, LineError> {
+        self.calls.get(&id).ok_or(LineError::NoSuchCall(id))
+    }
+
+    /// Feeds one command to one call and hands its effects on; refused commands come back
+    /// as the call's error and change nothing.
+    fn feed(&mut self, id: CallId, input: Input, now: Instant) -> Result<(), LineError> {
+        let m = self.calls.get_mut(&id).ok_or(LineError::NoSuchCall(id))?;
+        let result = m.handle(input, now);
+        self.settle(id, now);
+        result.map_err(|error| LineError::Call { call: id, error })
+    }
+
+    fn new_call(&mut self) -> Result<CallId, LineError> {
+        if self.calls.len() >= MAX_CALLS {
+            return Err(LineError::Full);
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        self.calls.insert(id, CallMachine::new(self.registered));
+        self.effects.push(LineEffect::Added(id));
+        Ok(id)
+    }
+
+    /// A user command. Returns the call it concerns (the new call for `Dial`; none for
+    /// the line's own `Register` and `Mute`); a refused command changes nothing.
+    pub fn command(&mut self, c: LineCommand, now: Instant) -> Result<Option<CallId>, LineError> {
+        let result = self.command_inner(c, now);
+        self.after_change();
+        result
+    }
+
+    fn command_inner(&mut self, c: LineCommand, now: Instant) -> Result<Option<CallId>, LineError> {
+        match c {
+            LineCommand::Register => {
+                if !self.registered && !self.registering {
+                    self.registering = true;
+                    self.effects.push(LineEffect::Register);
+                }
+                Ok(None)
+            }
+            LineCommand::Dial(to) => {
+                let hold_first = self.clear_foreground("place another call")?;
+                let id = self.new_call()?;
+                match hold_first {
+                    None => self.feed(id, Input::Command(Command::Dial(to)), now)?,
+                    Some(active) => {
+                        self.targets.insert(id, to);
+                        self.hold_then(active, Next::Dial(id), now)?;
+                    }
+                }
+                Ok(Some(id))
+            }
+            LineCommand::Answer(id) => {
+                if self.get(id)?.state() != &CallState::Alerting {
+                    return Err(LineError::Call {
+                        call: id,
+                        error: CallError::IllegalCommand {
+                            command: "answer",
+                            state: self.get(id)?.state().to_string(),
+                        },
+                    });
+                }
+                match self.clear_foreground("answer")? {
+                    None => self.feed(id, Input::Command(Command::Answer), now)?,
+                    Some(active) => self.hold_then(active, Next::Answer(id), now)?,
+                }
+                Ok(Some(id))
+            }
+            LineCommand::Decline(id) => self
+                .feed(id, Input::Command(Command::Decline), now)
+                .map(|()| Some(id)),
+            LineCommand::Hangup(id) => {
+                if self.targets.remove(&id).is_some() {
+                    // Not dialled yet: nothing to hang up on the network.
+                    self.drop_planned(id);
+                    return Ok(Some(id));
+                }
+                self.feed(id, Input::Command(Command::Hangup), now)
+                    .map(|()| Some(id))
+            }
+            LineCommand::Hold(id) => {
+                self.get(id)?;
+                if self.mixed.contains(&id) {
+                    let legs = std::mem::take(&mut self.mixed);
+                    self.effects.push(LineEffect::Mix(Vec::new()));
+                    for leg in legs {
+                        // A leg mid-renegotiation refuses; its error says why.
+                        if let Err(e) = self.feed(leg, Input::Command(Command::Hold), now) {
+                            self.effects.push(LineEffect::Error(e));
+                        }
+                    }
+                    return Ok(Some(id));
+                }
+                self.feed(id, Input::Command(Command::Hold), now)
+                    .map(|()| Some(id))
+            }
+            LineCommand::Resume(id) => {
+                let state = self.get(id)?.state().clone();
+                if state != CallState::Held {
+                    return Err(LineError::Call {
+                        call: id,
+                        error: CallError::IllegalCommand {
+                            command: "resume",
+                            state: state.to_string(),
+                        },
+                    });
+                }
+                match self.clear_foreground("resume")? {
+                    None => self.feed(id, Input::Command(Command::Resume), now)?,
+                    Some(active) => self.hold_then(active, Next::Resume(id), now)?,
+                }
+                Ok(Some(id))
+            }
+            LineCommand::Merge(id) => self.merge(id, now).map(Some),
+            LineCommand::Split => {
+                if self.mixed.len() < 2 {
+                    return Err(Self::busy("split", "no calls are merged"));
+                }
+                if self.step != Step::None {
+                    return Err(Self::busy(
+                        "split",
+                        "the last swap, hold or merge is still under way",
+                    ));
+                }
+                let legs = std::mem::take(&mut self.mixed);
+                self.effects.push(LineEffect::Mix(Vec::new()));
+                for leg in legs.iter().skip(1) {
+                    if let Err(e) = self.feed(*leg, Input::Command(Command::Hold), now) {
+                        self.effects.push(LineEffect::Error(e));
+                    }
+                }
+                Ok(legs.first().copied())
+            }
+            LineCommand::Mute(on) => {
+                self.muted = on;
+                let up: Vec<CallId> = self
+                    .calls
+                    .iter()
+                    .filter(|(_, m)| m.state().is_established() && m.is_muted() != on)
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in up {
+                    self.feed(id, Input::Command(Command::Mute(on)), now)?;
+                }
+                Ok(None)
+            }
+            LineCommand::Dtmf(digits) => {
+                if !self.mixed.is_empty() {
+                    return Err(Self::busy("send DTMF", "the calls are merged; split them first"));
+                }
+                let active = self
+                    .calls
+                    .iter()
+                    .find(|(_, m)| m.state() == &CallState::Connected)
+                    .map(|(id, _)| *id)
+                    .ok_or_else(|| Self::busy("send DTMF", "no call is connected"))?;
+                self.feed(active, Input::Command(Command::Dtmf(digits)), now)
+                    .map(|()| Some(active))
+            }
+        }
+    }
+
+    fn merge(&mut self, id: CallId, now: Instant) -> Result<CallId, LineError> {
+        if self.step != Step::None {
+            return Err(Self::busy(
+                "merge",
+                "the last swap, hold or merge is still under way",
+            ));
+        }
+        if self.get(id)?.state() != &CallState::Held {
+            return Err(Self::busy(
+                "merge",
+                format!("call {id} is {}; only a held call joins", self.get(id)?.state()),
+            ));
+        }
+        let foreground = self.foreground();
+        let connected = |c: &CallId| self.state(*c) == Some(&CallState::Connected);
+        // The call to join: the one active call, or every leg of the merge so far.
+        let joinable = if self.mixed.is_empty() {
+            foreground.len() == 1 && foreground.iter().all(connected)
+        } else {
+            foreground.len() == self.mixed.len()
+                && self.mixed.iter().all(|c| foreground.contains(c))
+                && foreground.iter().all(connected)
+        };
+        if !joinable {
+            return Err(Self::busy("merge", "there is no connected call to join it to"));
+        }
+        if self.mixed.is_empty() {
+            self.mixed = foreground;
+        }
+        self.step = Step::Merging { joining: id };
+        if let Err(e) = self.feed(id, Input::Command(Command::Resume), now) {
+            self.step = Step::None;
+            if self.mixed.len() < 2 {
+                self.mixed.clear();
+            }
+            return Err(e);
+        }
+        Ok(id)
+    }
+
+    fn hold_then(&mut self, active: CallId, next: Next, now: Instant) -> Result<(), LineError> {
+        self.step = Step::Holding { held: active, next };
+        if let Err(e) = self.feed(active, Input::Command(Command::Hold), now) {
+            self.step = Step::None;
+            if let Next::Dial(id) = next {
+                self.targets.remove(&id);
+                self.drop_planned(id);
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// A call that was to be dialled after a hold, and will not be.
+    fn drop_planned(&mut self, id: CallId) {
+        if self.calls.remove(&id).is_some() {
+            self.effects.push(LineEffect::Removed(id));
+        }
+    }
+
+    /// An incoming call. Returns its id; when the line is full it is declined at once.
+    pub fn incoming(&mut self, from: String, offer: String, now: Instant) -> CallId {
+        let id = match self.new_call() {
+            Ok(id) => id,
+            Err(_) => {
+                let id = self.next_id;
+                self.next_id += 1;
+                self.effects
+                    .push(LineEffect::Call(id, Effect::Signal(SignalOp::Decline)));
+                self.effects
+                    .push(LineEffect::Error(LineError::DeclinedFull { from }));
+                return id;
+            }
+        };
+        // An invitation is always legal in a fresh machine.
+        let _ = self.feed(id, Input::Signal(Signal::Invitation { from, offer }), now);
+        self.after_change();
+        id
+    }
+
+    /// Signaling about the line rather than one call: registration.
+    pub fn line_signal(&mut self, s: Signal, now: Instant) {
+        match s {
+            Signal::Registered => {
+                self.registered = true;
+                self.registering = false;
+            }
+            Signal::RegistrationFailed(_) => self.registering = false,
+            Signal::RegistrationLost(ref why) => {
+                self.registered = false;
+                if self.calls.is_empty() {
+                    self.registering = true;
+                    self.effects.push(LineEffect::Register);
+                }
+                self.effects
+                    .push(LineEffect::Error(LineError::Line(CallError::RegistrationLost {
+                        why: why.clone(),
+                        next: if self.calls.is_empty() {
+                            "registering again"
+                        } else {
+                            "the calls go on, and the next call registers again"
+                        },
+                    })));
+                self.after_change();
+                return;
+            }
+            _ => {}
+        }
+        // A call dialled while unregistered waits for the line's answer.
+        let waiting: Vec<CallId> = self
+            .calls
+            .iter()
+            .filter(|(_, m)| m.state() == &CallState::Registering)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in waiting {
+            let _ = self.feed(id, Input::Signal(s.clone()), now);
+        }
+        self.after_change();
+    }
+
+    /// Signaling, media results and media verdicts for one call.
+    pub fn call_input(&mut self, id: CallId, input: Input, now: Instant) -> Result<(), LineError> {
+        let result = self.feed(id, input, now);
+        self.after_change();
+        result
+    }
+
+    /// Hands one call's effects on and reacts to its state changes.
+    fn settle(&mut self, id: CallId, now: Instant) {
+        let mut states = Vec::new();
+        if let Some(m) = self.calls.get_mut(&id) {
+            while let Some(e) = m.poll_effect() {
+                if let Effect::State(s) = &e {
+                    states.push(s.clone());
+                }
+                self.effects.push(LineEffect::Call(id, e));
+            }
+        }
+        for s in states {
+            self.on_state(id, &s, now);
+        }
+    }
+
+    fn on_state(&mut self, id: CallId, s: &CallState, now: Instant) {
+        match (self.step, s) {
+            (Step::Holding { held, next }, CallState::Held | CallState::Ended(_)) if held == id => {
+                self.step = Step::None;
+                self.run(next, held, now);
+            }
+            (Step::Holding { held, next }, CallState::Connected) if held == id => {
+                self.step = Step::None;
+                let then = match next {
+                    Next::Dial(new) => {
+                        self.targets.remove(&new);
+                        self.drop_planned(new);
+                        "the new call was not placed".to_owned()
+                    }
+                    Next::Answer(other) => format!("call {other} keeps ringing"),
+                    Next::Resume(other) => format!("call {other} stays on hold"),
+                };
+                self.effects
+                    .push(LineEffect::Error(LineError::HoldFailed { held: id, then }));
+            }
+            (Step::Swapping { to, .. }, CallState::Connected) if to == id => self.step = Step::None,
+            (Step::Swapping { to, back }, CallState::Held | CallState::Ended(_)) if to == id => {
+                self.step = Step::None;
+                self.effects
+                    .push(LineEffect::Error(LineError::SwapFailed { to, back }));
+                if self.state(back) == Some(&CallState::Held) {
+                    let _ = self.feed(back, Input::Command(Command::Resume), now);
+                }
+            }
+            (Step::Merging { joining }, CallState::Connected) if joining == id => {
+                self.step = Step::None;
+                self.mixed.push(id);
+                self.effects.push(LineEffect::Mix(self.mixed.clone()));
+            }
+            (Step::Merging { joining }, CallState::Held | CallState::Ended(_)) if joining == id => {
+                self.step = Step::None;
+                if self.mixed.len() < 2 {
+                    self.mixed.clear();
+                }
+                self.effects.push(LineEffect::Error(LineError::MergeFailed(id)));
+            }
+            _ => {}
+        }
+        if *s == CallState::Connected && self.muted && self.calls.get(&id).is_some_and(|m| !m.is_muted()) {
+            let _ = self.feed(id, Input::Command(Command::Mute(true)), now);
+        }
+        if let CallState::Ended(_) = s {
+            self.calls.remove(&id);
+            self.targets.remove(&id);
+            self.effects.push(LineEffect::Removed(id));
+            if let Some(at) = self.mixed.iter().position(|c| *c == id) {
+                self.mixed.remove(at);
+                if self.mixed.len() < 2 {
+                    self.mixed.clear();
+                }
+                self.effects.push(LineEffect::Mix(self.mixed.clone()));
+            }
+            // The call we were holding the active one for is gone: that one stays held,
+            // where the user can see it and resume it.
+            if let Step::Holding { next, .. } = self.step
+                && matches!(next, Next::Answer(c) | Next::Resume(c) if c == id)
+            {
+                self.step = Step::None;
+            }
+        }
+    }
+
+    /// The active call is held (or gone): do what waited for it.
+    fn run(&mut self, next: Next, held: CallId, now: Instant) {
+        let result = match next {
+            Next::Dial(id) => match self.targets.remove(&id) {
+                Some(to) => self.feed(id, Input::Command(Command::Dial(to)), now),
+                None => Ok(()),
+            },
+            Next::Answer(id) => self.feed(id, Input::Command(Command::Answer), now),
+            Next::Resume(id) => {
+                self.step = Step::Swapping { to: id, back: held };
+                self.feed(id, Input::Command(Command::Resume), now)
+            }
+        };
+        if let Err(e) = result {
+            if let Step::Swapping { .. } = self.step {
+                self.step = Step::None;
+            }
+            self.effects.push(LineEffect::Error(e));
+        }
+    }
+
+    /// The call-waiting tone plays while a call rings in beside a connected one.
+    fn after_change(&mut self) {
+        let ringing = self.calls.values().any(|m| m.state() == &CallState::Alerting);
+        let up = self.calls.values().any(|m| m.state() == &CallState::Connected);
+        let tone = ringing && up;
+        if tone != self.waiting_tone {
+            self.waiting_tone = tone;
+            self.effects.push(LineEffect::WaitingTone(tone));
+        }
+    }
+}
