@@ -14,7 +14,8 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 native=$((port + 1))
 HOME=$work XDG_DATA_HOME=$work/data XDG_CONFIG_HOME=$work/config "$driver" --port "$port" --native-port "$native" >/dev/null 2>&1 &
 td=$!
-trap 'kill $td 2>/dev/null; wait $td 2>/dev/null; rm -rf "$work"' EXIT
+# `|| true`: under `set -e` a waited process's SIGTERM status (143) would become ours.
+trap 'kill $td 2>/dev/null; wait $td 2>/dev/null || true; rm -rf "$work"' EXIT
 base=http://127.0.0.1:$port
 until curl -sf "$base/status" >/dev/null; do sleep 0.2; done
 post() { curl -s -H 'content-type: application/json' -X POST "$base$1" -d "$2"; }
@@ -56,7 +57,7 @@ mkdir -p "$lhome"
 HOME=$lhome XDG_CONFIG_HOME=$lhome/config XDG_DATA_HOME=$lhome/data XDG_CACHE_HOME=$lhome/cache \
   unshare -rn linphone >/dev/null 2>&1 &
 lp=$!
-trap 'kill $td 2>/dev/null; wait $td 2>/dev/null; kill $lp 2>/dev/null; wait $lp 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $td 2>/dev/null; wait $td 2>/dev/null || true; kill $lp 2>/dev/null; wait $lp 2>/dev/null || true; rm -rf "$work"' EXIT
 sleep 15
 read -r l_rss l_pss l_procs < <(tree "$lp")
 echo "linphone memory, idle: RSS $(mb "$l_rss"), PSS $(mb "$l_pss") over $l_procs processes ($(unshare -rn linphone --version 2>/dev/null | head -1 || echo linphone-desktop))"

@@ -3,7 +3,7 @@
 //! in one page (`chrome_reference.html`) call each other as the media bench's two engines
 //! do (vanilla ICE on loopback, Opus, a tone each way, hold and resume by re-offer).
 
-use crate::bench::tree_cpu;
+use crate::bench::{median, tree_cpu};
 use crate::chromium::Chromium;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -19,13 +19,23 @@ pub struct ChromeFigures {
     pub hold: Vec<f64>,
     pub resume: Vec<f64>,
     pub back: Vec<f64>,
+    /// The median of [`CPU_ROUNDS`] estimates, each a call's window less the mean of the
+    /// idle windows either side of it.
     pub cpu_per_end: f64,
+    pub cpu_rounds: Vec<f64>,
+    /// The page idle: the median of the idle windows.
     pub cpu_idle: f64,
 }
 
+/// Calls measured for CPU, each between two idle windows: Chrome's idle tree costs several
+/// times what one call does, and drifts, so one idle figure subtracted from one busy one
+/// swung the estimate between 1.4 and 4.5 % from run to run.
+const CPU_ROUNDS: usize = 3;
+const IDLE_WINDOW: Duration = Duration::from_secs(5);
+
 /// Runs the page `runs` times for each figure, and measures the CPU of Chrome's whole
-/// process tree over `cpu_secs` of one call (less the same page idle, halved: both ends of
-/// the call run in the one browser).
+/// process tree over `cpu_secs` of a call, [`CPU_ROUNDS`] times (less the same page idle
+/// around it, halved: both ends of the call run in the one browser).
 pub async fn measure(runs: usize, cpu_secs: usize) -> ChromeFigures {
     let chrome = Chromium::start_on(PAGE).await;
     let agent = chrome.eval("return navigator.userAgent;").await;
@@ -56,13 +66,22 @@ pub async fn measure(runs: usize, cpu_secs: usize) -> ChromeFigures {
     chrome.run("close", json!([])).await;
 
     let root = chrome.driver_pid();
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    f.cpu_idle = cpu_over(root, Duration::from_secs(5)).await;
-    chrome.run("connect", json!([])).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let busy = cpu_over(root, Duration::from_secs(cpu_secs as u64)).await;
-    f.cpu_per_end = (busy - f.cpu_idle).max(0.0) / 2.0;
-    chrome.run("close", json!([])).await;
+    // Settle after the hold/resume series (its teardown, garbage collection).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut idle = vec![cpu_over(root, IDLE_WINDOW).await];
+    for _ in 0..CPU_ROUNDS {
+        chrome.run("connect", json!([])).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let busy = cpu_over(root, Duration::from_secs(cpu_secs as u64)).await;
+        chrome.run("close", json!([])).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let after = cpu_over(root, IDLE_WINDOW).await;
+        let before = idle.last().copied().unwrap_or(after);
+        f.cpu_rounds.push((busy - (before + after) / 2.0).max(0.0) / 2.0);
+        idle.push(after);
+    }
+    f.cpu_per_end = median(f.cpu_rounds.clone());
+    f.cpu_idle = median(idle);
     f
 }
 
