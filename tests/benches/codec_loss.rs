@@ -75,18 +75,22 @@ fn pattern(loss: Loss, frames: usize, seed: u64) -> Vec<bool> {
     }
 }
 
-/// The speech at 48 kHz through Opus with `lost` frames missing, as 48 kHz PCM.
-fn through_opus(pcm: &[i16], lost: &[bool], expected_loss: u8) -> Vec<i16> {
+/// One Opus packet per 20 ms frame of `pcm`.
+fn encode(pcm: &[i16], expected_loss: u8) -> Vec<Vec<u8>> {
     let mut enc = new_encoder(CodecName::Opus).expect("encoder");
     enc.set_expected_loss(expected_loss);
-    let packets: Vec<Vec<u8>> = pcm
-        .chunks_exact(FRAME)
+    pcm.chunks_exact(FRAME)
         .map(|f| {
             let mut out = Vec::new();
             enc.encode(f, &mut out).expect("encode");
             out
         })
-        .collect();
+        .collect()
+}
+
+/// The speech at 48 kHz through Opus with `lost` frames missing, as 48 kHz PCM.
+fn through_opus(pcm: &[i16], lost: &[bool], expected_loss: u8) -> Vec<i16> {
+    let packets = encode(pcm, expected_loss);
     let mut dec = new_decoder(CodecName::Opus).expect("decoder");
     let mut out = Vec::with_capacity(pcm.len());
     let mut frame = Vec::new();
@@ -109,15 +113,7 @@ fn through_opus(pcm: &[i16], lost: &[bool], expected_loss: u8) -> Vec<i16> {
 
 /// Median decoder time per frame (µs): decoding a packet, and concealing a lost one.
 fn decode_cost(pcm: &[i16]) -> (f64, f64) {
-    let mut enc = new_encoder(CodecName::Opus).expect("encoder");
-    let packets: Vec<Vec<u8>> = pcm
-        .chunks_exact(FRAME)
-        .map(|f| {
-            let mut out = Vec::new();
-            enc.encode(f, &mut out).expect("encode");
-            out
-        })
-        .collect();
+    let packets = encode(pcm, 0);
     let mut dec = new_decoder(CodecName::Opus).expect("decoder");
     let mut frame = Vec::new();
     let (mut decode, mut conceal) = (Vec::new(), Vec::new());

@@ -167,6 +167,14 @@ impl Line {
             .collect()
     }
 
+    /// Where in `log` `call` entered `state`.
+    fn when(log: &[LineEffect], call: CallId, state: CallState) -> usize {
+        let shown = format!("call {call} {state:?}");
+        log.iter()
+            .position(|e| *e == LineEffect::Call(call, Effect::State(state.clone())))
+            .unwrap_or_else(|| panic!("{shown} never happened: {log:?}"))
+    }
+
     /// Media operations sent to one call, in order.
     fn media_ops(log: &[LineEffect], call: CallId) -> Vec<MediaOp> {
         log.iter()
@@ -258,15 +266,7 @@ fn answering_a_waiting_call_holds_the_active_one_first_and_waits_for_held() {
     assert_eq!(l.state(a), Some(CallState::Held));
     assert_eq!(l.state(b), Some(CallState::Connected));
     let log = l.take_log();
-    let held_at = log
-        .iter()
-        .position(|e| *e == LineEffect::Call(a, Effect::State(CallState::Held)))
-        .expect("held");
-    let answer_at = log
-        .iter()
-        .position(|e| *e == LineEffect::Call(b, Effect::State(CallState::Answering)))
-        .expect("answering");
-    assert!(held_at < answer_at);
+    assert!(Line::when(&log, a, CallState::Held) < Line::when(&log, b, CallState::Answering));
 }
 
 #[test]
@@ -337,16 +337,8 @@ fn swapping_holds_the_active_call_then_resumes_the_other() {
         assert_eq!(l.state(from), Some(CallState::Held), "round {round}");
         assert_eq!(l.state(to), Some(CallState::Connected), "round {round}");
         let log = l.take_log();
-        let held = log
-            .iter()
-            .position(|e| *e == LineEffect::Call(from, Effect::State(CallState::Held)))
-            .expect("held");
-        let resuming = log
-            .iter()
-            .position(|e| *e == LineEffect::Call(to, Effect::State(CallState::Resuming)))
-            .expect("resuming");
         assert!(
-            held < resuming,
+            Line::when(&log, from, CallState::Held) < Line::when(&log, to, CallState::Resuming),
             "round {round}: both far ends never hear us at once"
         );
     }
