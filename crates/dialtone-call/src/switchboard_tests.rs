@@ -154,6 +154,17 @@ impl Line {
         std::mem::take(&mut self.log)
     }
 
+    /// Dials without the far end answering: the call stays in setup.
+    fn dial_unanswered(&mut self, n: &str) -> CallId {
+        let id = self
+            .sb
+            .command(LineCommand::Dial(number(n)), Instant::now())
+            .expect("dial")
+            .expect("id");
+        self.sb.drain_effects();
+        id
+    }
+
     fn dial(&mut self, n: &str) -> CallId {
         self.ok(LineCommand::Dial(number(n))).expect("a new call")
     }
@@ -514,11 +525,7 @@ fn the_line_carries_at_most_four_calls() {
 #[test]
 fn a_new_call_waits_for_a_call_being_set_up() {
     let mut l = Line::new();
-    let a =
-        l.sb.command(LineCommand::Dial(number("+15550100")), Instant::now())
-            .expect("dial")
-            .expect("id");
-    l.sb.drain_effects();
+    let a = l.dial_unanswered("+15550100");
     assert_eq!(l.state(a), Some(CallState::Dialing));
     let e = l.cmd(LineCommand::Dial(number("+15550101"))).expect_err("busy");
     assert_eq!(e.code(), "LINE_BUSY");
@@ -598,11 +605,7 @@ fn registration_is_the_lines_and_a_call_dialled_unregistered_waits_for_it() {
 #[test]
 fn a_call_that_never_connects_times_out_on_its_own() {
     let mut l = Line::new();
-    let a =
-        l.sb.command(LineCommand::Dial(number("+15550100")), Instant::now())
-            .expect("dial")
-            .expect("id");
-    l.sb.drain_effects();
+    let a = l.dial_unanswered("+15550100");
     let deadline = l.sb.poll_timeout().expect("a setup deadline");
     l.sb.handle_timeout(deadline + Duration::from_millis(1));
     assert_eq!(l.state(a), None);
