@@ -230,8 +230,11 @@ impl Phone {
         };
         let forwarders = forward(app, &line);
         let saved_app = app.clone();
-        let recorder =
-            HistoryRecorder::start(Tracker::incoming(), line.call.subscribe(), false, move |saved| {
+        let recorder = HistoryRecorder::start(
+            Tracker::incoming(),
+            line.call.subscribe_line(),
+            false,
+            move |saved| {
                 let body = match saved {
                     Ok(id) => HistorySaved {
                         id: Some(id),
@@ -243,7 +246,8 @@ impl Phone {
                     },
                 };
                 let _ = saved_app.emit(events::HISTORY, body);
-            });
+            },
+        );
         // Registered, calls can come in. The call machine takes a dial once registering
         // is over, so the line is ready only then.
         let mut notes = line.notes.clone();

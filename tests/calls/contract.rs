@@ -408,7 +408,9 @@ async fn a_whole_call_is_accepted_by_the_mocks(dialect: Dialect) {
     ];
     for step in steps {
         let what = format!("{step:?}").chars().take(40).collect::<String>();
-        p.request(step)
+        // Registration is the line's; the rest is call 1's.
+        let call = if step == SignalOp::Register { 0 } else { 1 };
+        p.request(call, step)
             .await
             .unwrap_or_else(|e| panic!("{dialect} {what}: {e}"));
     }

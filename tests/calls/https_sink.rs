@@ -95,7 +95,9 @@ async fn an_account_that_asks_for_an_https_sink_gets_one_on_loopback_too() {
         config.https_sink = https_sink;
         let p = provider_on(&sandbox, endpoints.clone(), config, Duration::from_secs(5));
         assert_eq!(p.sink_certificate_pem().is_some(), https_sink);
-        p.request(SignalOp::Register).await.expect("register");
+        p.request(dialtone_core::call::LINE, SignalOp::Register)
+            .await
+            .expect("register");
         let sinks = sandbox.status().await.subscription_sinks;
         assert!(
             !sinks.is_empty() && sinks.iter().all(|s| s.starts_with(scheme)),

@@ -7,6 +7,7 @@ pub mod chromium;
 pub mod cli;
 pub mod lex;
 pub mod line;
+pub mod multi;
 pub mod prism;
 pub mod pulse;
 pub mod relay;

@@ -97,6 +97,39 @@ pub enum CallEvent {
     Ended {
         reason: String,
     },
+    /// The line's calls, after any of them changed (sent as call 0).
+    Calls {
+        calls: Vec<LineCall>,
+        /// The calls mixed into one three-way call (empty: none).
+        merged: Vec<crate::CallId>,
+    },
+    /// The call-waiting tone plays in the active call (a call rings in beside it).
+    WaitingTone {
+        playing: bool,
+    },
+}
+
+/// One call on the line, as the call list shows it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LineCall {
+    pub call: crate::CallId,
+    /// One of `CallState::NAMES`.
+    #[cfg_attr(feature = "ts", ts(type = "CallStateName"))]
+    pub state: String,
+    /// The far end: the number dialled or the caller.
+    pub remote: String,
+    pub incoming: bool,
+}
+
+/// An event of one call on the line (`call` 0: the line itself), as the CLI writes it:
+/// `{"event":"state","call":2,…}`.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LineEvent {
+    pub call: crate::CallId,
+    #[serde(flatten)]
+    pub event: CallEvent,
 }
 
 impl CallEvent {

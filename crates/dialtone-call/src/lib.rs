@@ -20,14 +20,14 @@ mod types;
 
 pub use address::Address;
 pub use direction::Direction;
-pub use event::CallEvent;
+pub use event::{CallEvent, LineCall, LineEvent};
 pub use machine::{
     Allowed, CallError, CallMachine, CallState, Command, Effect, EndReason, Input, MediaOp, MediaResult,
     Signal, SignalOp,
 };
 pub use number::{NumberError, PhoneNumber, format_as_typed};
 pub use quality::{Quality, QualityWarning};
-pub use switchboard::{CallId, LineCommand, LineEffect, LineError, MAX_CALLS, Switchboard};
+pub use switchboard::{CallId, CallIds, LINE, LineCommand, LineEffect, LineError, MAX_CALLS, Switchboard};
 
 #[cfg(test)]
 mod bot_tests;

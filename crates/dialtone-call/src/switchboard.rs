@@ -21,6 +21,21 @@ use std::time::Instant;
 /// A call on the line, numbered from 1 in the order calls appear; never reused.
 pub type CallId = u32;
 
+/// What signaling about the line itself (registration) is addressed to.
+pub const LINE: CallId = 0;
+
+/// Hands out call ids. The switchboard numbers the calls it places and the signaling
+/// provider the calls that ring in, from one shared counter, so an id names one call
+/// everywhere (events, scripts, the provider's sessions).
+#[derive(Debug, Clone, Default)]
+pub struct CallIds(std::sync::Arc<std::sync::atomic::AtomicU32>);
+
+impl CallIds {
+    pub fn next(&self) -> CallId {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+    }
+}
+
 /// How many calls a line carries at once (the active one, the held ones, the ringing).
 pub const MAX_CALLS: usize = 4;
 
@@ -144,7 +159,7 @@ pub struct Switchboard {
     calls: BTreeMap<CallId, CallMachine>,
     /// Dial targets of calls waiting for the active call to be held.
     targets: BTreeMap<CallId, Address>,
-    next_id: CallId,
+    ids: CallIds,
     registered: bool,
     registering: bool,
     muted: bool,
@@ -158,10 +173,15 @@ pub struct Switchboard {
 impl Switchboard {
     /// `registered`: whether the provider already holds a registration.
     pub fn new(registered: bool) -> Self {
+        Self::with_ids(registered, CallIds::default())
+    }
+
+    /// A switchboard numbering its calls from `ids`, shared with the signaling provider.
+    pub fn with_ids(registered: bool, ids: CallIds) -> Self {
         Self {
             calls: BTreeMap::new(),
             targets: BTreeMap::new(),
-            next_id: 1,
+            ids,
             registered,
             registering: false,
             muted: false,
@@ -282,14 +302,18 @@ impl Switchboard {
     }
 
     fn new_call(&mut self) -> Result<CallId, LineError> {
+        let id = self.ids.next();
+        self.add_call(id)?;
+        Ok(id)
+    }
+
+    fn add_call(&mut self, id: CallId) -> Result<(), LineError> {
         if self.calls.len() >= MAX_CALLS {
             return Err(LineError::Full);
         }
-        let id = self.next_id;
-        self.next_id += 1;
         self.calls.insert(id, CallMachine::new(self.registered));
         self.effects.push(LineEffect::Added(id));
-        Ok(id)
+        Ok(())
     }
 
     /// A user command. Returns the call it concerns (the new call for `Dial`; none for
@@ -491,24 +515,30 @@ impl Switchboard {
         }
     }
 
-    /// An incoming call. Returns its id; when the line is full it is declined at once.
+    /// An incoming call, numbered here. Returns its id; when the line is full it is
+    /// declined at once.
     pub fn incoming(&mut self, from: String, offer: String, now: Instant) -> CallId {
-        let id = match self.new_call() {
-            Ok(id) => id,
+        let id = self.ids.next();
+        self.incoming_as(id, from, offer, now);
+        id
+    }
+
+    /// An incoming call the signaling provider numbered `id` (from the shared
+    /// [`CallIds`]); when the line is full it is declined at once.
+    pub fn incoming_as(&mut self, id: CallId, from: String, offer: String, now: Instant) {
+        match self.add_call(id) {
+            Ok(()) => {}
             Err(_) => {
-                let id = self.next_id;
-                self.next_id += 1;
                 self.effects
                     .push(LineEffect::Call(id, Effect::Signal(SignalOp::Decline)));
                 self.effects
                     .push(LineEffect::Error(LineError::DeclinedFull { from }));
-                return id;
+                return;
             }
-        };
+        }
         // An invitation is always legal in a fresh machine.
         let _ = self.feed(id, Input::Signal(Signal::Invitation { from, offer }), now);
         self.after_change();
-        id
     }
 
     /// Signaling about the line rather than one call: registration.
@@ -518,7 +548,7 @@ impl Switchboard {
                 self.registered = true;
                 self.registering = false;
             }
-            Signal::RegistrationFailed(_) => self.registering = false,
+            Signal::RegistrationFailed(_) | Signal::RequestFailed(_) => self.registering = false,
             Signal::RegistrationLost(ref why) => {
                 self.registered = false;
                 if self.calls.is_empty() {

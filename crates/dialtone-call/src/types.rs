@@ -168,7 +168,7 @@ pub enum Command {
 }
 
 impl Command {
-    pub(crate) fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             Command::Register => "register",
             Command::Dial(_) => "dial",
@@ -328,6 +328,10 @@ pub enum CallError {
     Unexpected { input: String, state: String },
     #[error("the network ended our registration ({why}); {next}")]
     RegistrationLost { why: String, next: &'static str },
+    /// Refused by the line (another call, a merge or a swap in the way); `code` is the
+    /// line's (`LineError::code`).
+    #[error("{why}")]
+    Refused { code: &'static str, why: String },
 }
 
 impl CallError {
@@ -338,6 +342,7 @@ impl CallError {
             CallError::Renegotiation { .. } => "RENEGOTIATION_FAILED",
             CallError::Unexpected { .. } => "UNEXPECTED_INPUT",
             CallError::RegistrationLost { .. } => "REGISTRATION_LOST",
+            CallError::Refused { code, .. } => code,
         }
     }
 }

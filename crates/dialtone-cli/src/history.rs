@@ -2,7 +2,7 @@
 //! the app shows), and `dialtone history` lists them.
 
 use crate::output::Reporter;
-use dialtone_core::call::CallEvent;
+use dialtone_core::call::LineEvent;
 use dialtone_core::history::{History, Tracker};
 use dialtone_phone::HistoryRecorder;
 use std::process::ExitCode;
@@ -12,7 +12,7 @@ use tokio::sync::broadcast;
 /// cannot be written is a note.
 pub fn record(
     tracker: Tracker,
-    rx: broadcast::Receiver<CallEvent>,
+    rx: broadcast::Receiver<LineEvent>,
     out: Reporter,
     once: bool,
 ) -> HistoryRecorder {

@@ -9,6 +9,7 @@ mod history;
 mod line;
 mod output;
 mod script;
+mod steps;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -363,10 +364,10 @@ async fn call(
         .map_or_else(|| dialtone_phone::Network::for_address(&number), Into::into);
     let line = line::open(&args, &out, network).await?;
     line.set_call_options(emergency, location);
-    let printer = out.follow(line.call.subscribe());
+    let printer = out.follow(line.call.subscribe_line());
     let recorder = history::record(
         dialtone_core::history::Tracker::outgoing(&number.to_string()),
-        line.call.subscribe(),
+        line.call.subscribe_line(),
         out.clone(),
         true,
     );
@@ -422,85 +423,12 @@ async fn run_call(
             _ = line.call.wait_state(Duration::MAX, |s| matches!(s, CallState::Ended(_))) => {}
             _ = tokio::signal::ctrl_c() => {
                 out.note("hanging up (Ctrl-C)");
-                hang_up(line).await?;
+                steps::hang_up_all(line).await?;
             }
         }
         return Ok(());
     };
-    for (i, step) in steps.iter().enumerate() {
-        let at = |e: String| format!("script step {} ({step:?}): {e}", i + 1);
-        if matches!(line.call.state(), CallState::Ended(_)) {
-            return Err(at("the call ended before this step".into()));
-        }
-        match step {
-            Step::Wait(d) => {
-                let ended = line
-                    .call
-                    .wait_state(*d, |s| matches!(s, CallState::Ended(_)))
-                    .await;
-                if ended.is_some() {
-                    return Err(at(format!(
-                        "the call ended during the wait ({})",
-                        line.call.state()
-                    )));
-                }
-            }
-            Step::Hold => command_until(line, Command::Hold, "Held").await.map_err(at)?,
-            Step::Resume => command_until(line, Command::Resume, "Connected")
-                .await
-                .map_err(at)?,
-            Step::Mute => line
-                .call
-                .command(Command::Mute(true))
-                .await
-                .map_err(|e| at(e.to_string()))?,
-            Step::Unmute => line
-                .call
-                .command(Command::Mute(false))
-                .await
-                .map_err(|e| at(e.to_string()))?,
-            Step::Dtmf(digits) => send_dtmf(line, digits).await.map_err(at)?,
-            Step::Text(text) => line
-                .call
-                .command(Command::Text(text.clone()))
-                .await
-                .map_err(|e| at(e.to_string()))?,
-            Step::Hangup => {
-                hang_up(line).await.map_err(at)?;
-                return Ok(());
-            }
-        }
-    }
-    hang_up(line).await
-}
-
-/// Sends digits and waits for the media's word on them: queued (then long enough for
-/// them to go out) or refused (no telephone-event negotiated, not sending), which fails
-/// the step.
-async fn send_dtmf(line: &dialtone_phone::Line, digits: &str) -> Result<(), String> {
-    let mut events = line.call.subscribe();
-    line.call
-        .command(Command::Dtmf(digits.to_owned()))
-        .await
-        .map_err(|e| e.to_string())?;
-    let outcome = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            match events.recv().await {
-                Ok(CallEvent::Dtmf { received: false, .. }) => return Ok(()),
-                Ok(CallEvent::Error { code, message }) if code == "DTMF" => return Err(message),
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => {
-                    return Err("the call ended before the digits were sent".to_owned());
-                }
-            }
-        }
-    })
-    .await
-    .map_err(|_| "the digits were neither sent nor refused within 5 s".to_owned())?;
-    outcome?;
-    // Let the digits go out before the next step (100 ms tone + 60 ms gap each).
-    tokio::time::sleep(Duration::from_millis(160 * digits.len() as u64 + 100)).await;
-    Ok(())
+    steps::run(line, steps).await
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -511,39 +439,6 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 
 fn parse_codec(name: &str) -> Result<dialtone_core::media::CodecName, String> {
     dialtone_core::media::CodecName::parse(name.trim()).map_err(|e| format!("{e}; use opus, pcmu or pcma"))
-}
-
-async fn command_until(line: &dialtone_phone::Line, c: Command, state: &str) -> Result<(), String> {
-    line.call.command(c).await.map_err(|e| e.to_string())?;
-    let reached = line
-        .call
-        .wait_state(Duration::from_secs(15), |s| {
-            s.name() == state || matches!(s, CallState::Ended(_))
-        })
-        .await;
-    match reached {
-        Some(s) if s.name() == state => Ok(()),
-        Some(s) => Err(format!("the call ended instead ({s})")),
-        None => Err(format!(
-            "the call did not reach {state}; it is {}",
-            line.call.state()
-        )),
-    }
-}
-
-async fn hang_up(line: &dialtone_phone::Line) -> Result<(), String> {
-    if matches!(line.call.state(), CallState::Ended(_)) {
-        return Ok(());
-    }
-    line.call
-        .command(Command::Hangup)
-        .await
-        .map_err(|e| e.to_string())?;
-    line.call
-        .wait_state(Duration::from_secs(15), |s| matches!(s, CallState::Ended(_)))
-        .await
-        .map(|_| ())
-        .ok_or_else(|| "the hang-up was not confirmed".to_owned())
 }
 
 async fn listen(
@@ -574,11 +469,11 @@ async fn listen(
     };
     let network = args.network.map_or_else(Default::default, Into::into);
     let line = line::open(&args, &out, network).await?;
-    let printer = out.follow(line.call.subscribe());
+    let printer = out.follow(line.call.subscribe_line());
     let meters = out.follow_audio(line.audio.clone());
     let _recorder = history::record(
         dialtone_core::history::Tracker::incoming(),
-        line.call.subscribe(),
+        line.call.subscribe_line(),
         out.clone(),
         false,
     );

@@ -3,7 +3,7 @@
 
 use dialtone_core::audio::level::SILENCE_DBFS;
 use dialtone_core::audio::{AudioBackend, AudioEvent};
-use dialtone_core::call::CallEvent;
+use dialtone_core::call::{CallEvent, LineEvent};
 use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -47,12 +47,14 @@ impl Reporter {
         let _ = stdout.flush();
     }
 
-    pub fn event(&self, e: &CallEvent) {
+    /// One event; JSON lines carry the call's id (`"call":2`; 0 for the line's own).
+    pub fn event(&self, le: &LineEvent) {
         if self.json {
-            self.line(serde_json::to_value(e).unwrap_or_default());
+            self.line(serde_json::to_value(le).unwrap_or_default());
             return;
         }
         let t = self.start.elapsed().as_secs_f64();
+        let e = &le.event;
         let text = match e {
             CallEvent::State {
                 state, reason: None, ..
@@ -140,8 +142,29 @@ impl Reporter {
             CallEvent::Prompt { playing: false } => "the bot's prompt stopped".into(),
             CallEvent::Interrupted { reason } => format!("the bot stopped its prompt: {reason}"),
             CallEvent::Ended { reason } => format!("call ended: {reason}"),
+            CallEvent::Calls { calls, merged } => {
+                if calls.len() < 2 && merged.is_empty() {
+                    return;
+                }
+                let list: Vec<String> = calls
+                    .iter()
+                    .map(|c| format!("{} {} ({})", c.call, c.state, c.remote))
+                    .collect();
+                let merged = if merged.is_empty() {
+                    String::new()
+                } else {
+                    format!("; merged: {merged:?}")
+                };
+                format!("calls: {}{merged}", list.join(", "))
+            }
+            CallEvent::WaitingTone { playing: true } => "call waiting: another call rings in".into(),
+            CallEvent::WaitingTone { playing: false } => return,
         };
-        println!("[{t:7.3}s] {text}");
+        // With one call, no call numbers; from the second on, each line says its call.
+        match le.call {
+            0 | 1 => println!("[{t:7.3}s] {text}"),
+            n => println!("[{t:7.3}s] call {n}: {text}"),
+        }
     }
 
     pub fn error(&self, code: &str, message: &str) {
@@ -239,7 +262,7 @@ impl Reporter {
     }
 
     /// Prints every event of a call as it happens.
-    pub fn follow(&self, mut rx: broadcast::Receiver<CallEvent>) -> Printer {
+    pub fn follow(&self, mut rx: broadcast::Receiver<LineEvent>) -> Printer {
         let me = self.clone();
         Printer(tokio::spawn(async move {
             loop {

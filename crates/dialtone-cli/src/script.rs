@@ -1,18 +1,35 @@
 //! Call scripts: `wait 2s; hold; wait 2s; resume; dtmf 12#; hangup`.
+//!
+//! With several calls, steps may name a call by its id (the first call is 1, each new
+//! call the next number): `call +15550101; hold 1; resume 1; hangup 2`. A step without
+//! an id means the active call (for `resume`, `swap` and `merge`: the one held call; for
+//! `answer` and `decline`: the call ringing in, waited for up to 30 s).
 
+use dialtone_core::call::CallId;
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     Wait(Duration),
-    Hold,
-    Resume,
+    Hold(Option<CallId>),
+    Resume(Option<CallId>),
     Dtmf(String),
     /// Typed text, for bot calls.
     Text(String),
     Mute,
     Unmute,
-    Hangup,
+    /// Hangs up one call; without an id, every call (and the script ends).
+    Hangup(Option<CallId>),
+    /// Places another call (the active one is held first).
+    Call(String),
+    /// Answers the call ringing in (the active one is held first).
+    Answer(Option<CallId>),
+    Decline(Option<CallId>),
+    /// Holds the active call and resumes the held one.
+    Swap,
+    /// Joins the held call to the active one: a three-way call.
+    Merge(Option<CallId>),
+    Split,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,6 +86,16 @@ pub fn parse(script: &str) -> Result<Vec<Step>, ScriptError> {
                     Err(err("takes no argument"))
                 }
             };
+            let call_id = |step: fn(Option<CallId>) -> Step| match arg.as_slice() {
+                [] => Ok(step(None)),
+                [id] => id
+                    .parse::<CallId>()
+                    .ok()
+                    .filter(|id| *id > 0)
+                    .map(|id| step(Some(id)))
+                    .ok_or_else(|| err("a call is named by its number: 1 for the first call, 2 for the next")),
+                _ => Err(err("takes at most a call number, such as 'hold 2'")),
+            };
             match verb.as_str() {
                 "wait" | "sleep" => match arg.as_slice() {
                     [d] => parse_duration(d)
@@ -76,11 +103,22 @@ pub fn parse(script: &str) -> Result<Vec<Step>, ScriptError> {
                         .ok_or_else(|| err("use a duration such as 2s or 500ms")),
                     _ => Err(err("use 'wait <duration>', such as 'wait 2s'")),
                 },
-                "hold" => no_arg(Step::Hold),
-                "resume" | "unhold" => no_arg(Step::Resume),
+                "hold" => call_id(Step::Hold),
+                "resume" | "unhold" => call_id(Step::Resume),
                 "mute" => no_arg(Step::Mute),
                 "unmute" => no_arg(Step::Unmute),
-                "hangup" | "hang-up" | "bye" => no_arg(Step::Hangup),
+                "hangup" | "hang-up" | "bye" => call_id(Step::Hangup),
+                "answer" => call_id(Step::Answer),
+                "decline" => call_id(Step::Decline),
+                "merge" => call_id(Step::Merge),
+                "swap" => no_arg(Step::Swap),
+                "split" => no_arg(Step::Split),
+                "call" | "dial" => match arg.as_slice() {
+                    [number] => dialtone_core::call::Address::parse(number)
+                        .map(|_| Step::Call((*number).to_owned()))
+                        .map_err(|e| err(&e.to_string())),
+                    _ => Err(err("use 'call <number>', such as 'call +15550101'")),
+                },
                 "dtmf" => {
                     let digits = arg.join("");
                     dialtone_core::media::dtmf::validate_digits(&digits).map_err(|e| err(&e.to_string()))?;
@@ -91,7 +129,7 @@ pub fn parse(script: &str) -> Result<Vec<Step>, ScriptError> {
                 }
                 "text" => Err(err("use 'text <words>', such as 'text book a room'")),
                 _ => Err(err(
-                    "unknown step; use wait, hold, resume, mute, unmute, dtmf, text or hangup",
+                    "unknown step; use wait, hold, resume, mute, unmute, dtmf, text, hangup, call, answer, decline, swap, merge or split",
                 )),
             }
         })
@@ -109,11 +147,11 @@ mod tests {
             steps,
             [
                 Step::Wait(Duration::from_secs(2)),
-                Step::Hold,
+                Step::Hold(None),
                 Step::Wait(Duration::from_secs(2)),
-                Step::Resume,
+                Step::Resume(None),
                 Step::Dtmf("12#".into()),
-                Step::Hangup
+                Step::Hangup(None)
             ]
         );
         assert_eq!(
@@ -125,6 +163,29 @@ mod tests {
             parse("wait 250ms;;mute ;unmute").expect("ok")[0],
             Step::Wait(Duration::from_millis(250))
         );
+    }
+
+    #[test]
+    fn steps_may_name_their_call_and_place_answer_swap_merge_and_split_calls() {
+        let steps = parse("call +15550101; hold 1; swap; answer; merge 2; split; hangup 2; decline; hangup")
+            .expect("script");
+        assert_eq!(
+            steps,
+            [
+                Step::Call("+15550101".into()),
+                Step::Hold(Some(1)),
+                Step::Swap,
+                Step::Answer(None),
+                Step::Merge(Some(2)),
+                Step::Split,
+                Step::Hangup(Some(2)),
+                Step::Decline(None),
+                Step::Hangup(None),
+            ]
+        );
+        for bad in ["hold 0", "hold two", "hangup 1 2", "call", "call +1c", "swap 2"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -242,7 +242,29 @@ pub async fn call_me(s: &Arc<Sandbox>, from: Option<String>) -> Result<String, S
         .cloned()
         .ok_or("no client is registered with the sandbox")?;
     let from = from.unwrap_or_else(|| far_end::SANDBOX_CALLER.to_owned());
-    let far = FarEnd::echo(s).await.map_err(|e| e.to_string())?;
+    call_registration(s, reg, from).await
+}
+
+/// Calls the client registered as `device_id` from `from` (a call back).
+pub async fn call_device(s: &Arc<Sandbox>, device_id: &str, from: &str) -> Result<String, String> {
+    let reg = lock(&s.registrations)
+        .values()
+        .filter(|r| r.device_id == device_id)
+        .max_by_key(|r| r.created)
+        .cloned()
+        .ok_or("the client is no longer registered")?;
+    call_registration(s, reg, from.to_owned()).await
+}
+
+/// A session-invitation from `from`, answered (when the client accepts) by the far end
+/// that number is: its tone, or an echo. Works while the client is in another call: it
+/// rings in beside it.
+async fn call_registration(
+    s: &Arc<Sandbox>,
+    reg: crate::state::Registration,
+    from: String,
+) -> Result<String, String> {
+    let far = FarEnd::calling_as(s, &from).await.map_err(|e| e.to_string())?;
     let offer = far.media.create_offer().await.map_err(|e| e.to_string())?;
     let id = uuid::Uuid::new_v4().simple().to_string();
     let info = MediaSessionInformation {
@@ -283,13 +305,21 @@ impl Sandbox {
     }
 
     pub fn inject_fault(&self, kind: FaultKind, count: u32) {
-        *lock(&self.faults) = (count > 0).then_some((kind, count));
+        *lock(&self.faults) = (count > 0).then_some((kind, count, None));
     }
 
-    fn take_fault(&self) -> Option<FaultKind> {
+    /// Faults only requests whose path contains `within` (one session's id, say).
+    pub fn inject_fault_on(&self, kind: FaultKind, count: u32, within: &str) {
+        *lock(&self.faults) = (count > 0).then(|| (kind, count, Some(within.to_owned())));
+    }
+
+    fn take_fault(&self, path: &str) -> Option<FaultKind> {
         let mut f = lock(&self.faults);
-        let (kind, left) = (*f)?;
-        *f = (left > 1).then_some((kind, left - 1));
+        let (kind, left, within) = f.clone()?;
+        if within.as_deref().is_some_and(|w| !path.contains(w)) {
+            return None;
+        }
+        *f = (left > 1).then_some((kind, left - 1, within));
         Some(kind)
     }
 }
@@ -313,7 +343,7 @@ pub async fn faults(State(s): State<Arc<Sandbox>>, req: Request, next: Next) -> 
     if !path.starts_with("/webrtc-") && !path.starts_with(crate::alexa::API_ROOT) {
         return next.run(req).await;
     }
-    match s.take_fault() {
+    match s.take_fault(&path) {
         None => next.run(req).await,
         Some(FaultKind::ServerError) if path.starts_with(crate::alexa::API_ROOT) => (
             StatusCode::INTERNAL_SERVER_ERROR,

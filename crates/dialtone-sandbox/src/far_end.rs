@@ -25,6 +25,10 @@ pub enum Behaviour {
     RingsThenAnswers,
     Emergency,
     DropsOut,
+    /// A tone far end that calls the client back from [`CALLBACK_FROM`] while up.
+    CallsBack,
+    /// A tone of its own ([`SECOND_TONE_HZ`]), to tell two calls apart.
+    SecondTone,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +39,7 @@ pub struct DirectoryEntry {
 }
 
 /// 555-01xx is reserved for fiction.
-pub const DIRECTORY: [DirectoryEntry; 11] = [
+pub const DIRECTORY: [DirectoryEntry; 13] = [
     DirectoryEntry {
         number: "+15550100",
         behaviour: Behaviour::Echo,
@@ -91,7 +95,22 @@ pub const DIRECTORY: [DirectoryEntry; 11] = [
         behaviour: Behaviour::DropsOut,
         description: "echo whose network drops out for 8 s after 3 s (no_media, an ICE restart, audio back)",
     },
+    DirectoryEntry {
+        number: "+15550111",
+        behaviour: Behaviour::CallsBack,
+        description: "tone (as +15550101) that calls you back 3 s after answering, from +15550112: call waiting",
+    },
+    DirectoryEntry {
+        number: CALLBACK_FROM,
+        behaviour: Behaviour::SecondTone,
+        description: "tone: plays 660 Hz, and 1320 Hz while you hold it (a second call to tell apart)",
+    },
 ];
+
+/// Who +15550111 calls you back as.
+pub const CALLBACK_FROM: &str = "+15550112";
+/// How long +15550111 waits after answering before it calls you back.
+pub const CALLBACK_AFTER: Duration = Duration::from_secs(3);
 
 /// The path of +15550110: everything lost both ways, 3 s into its media session, for 8 s.
 pub const DROP_OUT: &str = "blackout=3s+8s";
@@ -112,15 +131,22 @@ pub fn lookup(number: &str) -> Option<&'static DirectoryEntry> {
     DIRECTORY.iter().find(|e| e.number == number)
 }
 
-/// Tone frequencies of +15550101.
+/// Tone frequencies of +15550101 (and +15550111).
 pub const TONE_HZ: f64 = 440.0;
 pub const TONE_HELD_HZ: f64 = 880.0;
+/// Tone frequencies of +15550112.
+pub const SECOND_TONE_HZ: f64 = 660.0;
+pub const SECOND_TONE_HELD_HZ: f64 = 1320.0;
+/// How much of what a tone far end hears it keeps (for [`FarEnd::heard`]).
+const HEARD_KEPT: Duration = Duration::from_secs(3);
 
 /// A far end's media and the tasks that drive it.
 pub struct FarEnd {
     pub media: Arc<MediaSession>,
     /// The RFC 4733 digits it has heard, in order (what a QA engineer checks).
     pub dtmf: Arc<std::sync::Mutex<String>>,
+    /// The last seconds of what it heard (tone far ends: the echo sends it back).
+    pub heard: Option<dialtone_core::media::io::TailSink>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -137,7 +163,12 @@ impl FarEnd {
                 }
             }
         }));
-        FarEnd { media, dtmf, tasks }
+        FarEnd {
+            media,
+            dtmf,
+            heard: None,
+            tasks,
+        }
     }
 
     pub async fn echo(s: &Sandbox) -> Result<FarEnd, MediaError> {
@@ -160,22 +191,40 @@ impl FarEnd {
 
     /// Plays a tone that changes while the far end is held (it no longer receives).
     pub async fn tone(s: &Sandbox) -> Result<FarEnd, MediaError> {
-        let tone = ToneSource::new(TONE_HZ, 0.3);
+        Self::tone_at(s, TONE_HZ, TONE_HELD_HZ).await
+    }
+
+    /// The far end `number` calls the client as: its own tone, else an echo.
+    pub async fn calling_as(s: &Sandbox, number: &str) -> Result<FarEnd, MediaError> {
+        match lookup(number).map(|e| e.behaviour) {
+            Some(Behaviour::Tone | Behaviour::CallsBack) => Self::tone(s).await,
+            Some(Behaviour::SecondTone) => Self::second_tone(s).await,
+            _ => Self::echo(s).await,
+        }
+    }
+
+    pub async fn second_tone(s: &Sandbox) -> Result<FarEnd, MediaError> {
+        Self::tone_at(s, SECOND_TONE_HZ, SECOND_TONE_HELD_HZ).await
+    }
+
+    async fn tone_at(s: &Sandbox, hz: f64, held_hz: f64) -> Result<FarEnd, MediaError> {
+        let tone = ToneSource::new(hz, 0.3);
         let freq = tone.frequency_handle();
-        let media = Arc::new(
-            MediaSession::new(s.config.media.clone(), tone, dialtone_core::media::io::NullSink).await?,
-        );
+        let heard = dialtone_core::media::io::TailSink::new(HEARD_KEPT);
+        let media = Arc::new(MediaSession::new(s.config.media.clone(), tone, heard.clone()).await?);
         let mut events = media.subscribe();
         let task = tokio::spawn(async move {
             while let Ok(e) = events.recv().await {
                 if let MediaEvent::DirectionChanged(d) = e
                     && let Ok(mut f) = freq.lock()
                 {
-                    *f = if d.receives() { TONE_HZ } else { TONE_HELD_HZ };
+                    *f = if d.receives() { hz } else { held_hz };
                 }
             }
         });
-        Ok(FarEnd::new(media, vec![task]))
+        let mut far = FarEnd::new(media, vec![task]);
+        far.heard = Some(heard);
+        Ok(far)
     }
 
     pub async fn close(self) {
@@ -333,6 +382,17 @@ pub async fn run_outgoing(
         }
         Behaviour::DropsOut => {
             answer(&s, &session, FarEnd::dropping_out(&s).await, &offer).await;
+        }
+        Behaviour::SecondTone => {
+            answer(&s, &session, FarEnd::second_tone(&s).await, &offer).await;
+        }
+        Behaviour::CallsBack => {
+            if answer(&s, &session, FarEnd::tone(&s).await, &offer).await
+                && wait(&session, CALLBACK_AFTER).await
+                && let Err(e) = crate::control::call_device(&s, &session.device_id, CALLBACK_FROM).await
+            {
+                tracing::warn!(error = %e, "could not call the client back");
+            }
         }
         Behaviour::HangsUp => {
             if answer(&s, &session, FarEnd::echo(&s).await, &offer).await

@@ -95,9 +95,22 @@ impl Sandbox {
         control::call_me(&self.state, from).await
     }
 
+    /// The last `d` of what the far end of session `id` heard (tone far ends), with
+    /// its rate: what a test checks the far end hears of us (and, merged, of the others).
+    pub async fn far_end_heard(&self, id: &str, d: std::time::Duration) -> Option<(u32, Vec<i16>)> {
+        let session = self.state.session(id)?;
+        let far = session.far_end.lock().await;
+        far.as_ref()?.heard.as_ref().map(|h| h.tail(d))
+    }
+
     /// Makes the next `count` API requests fail as `kind` (tests).
     pub fn inject_fault(&self, kind: FaultKind, count: u32) {
         self.state.inject_fault(kind, count);
+    }
+
+    /// The same, only on requests whose path contains `within` (a session id).
+    pub fn inject_fault_on(&self, kind: FaultKind, count: u32, within: &str) {
+        self.state.inject_fault_on(kind, count, within);
     }
 
     /// Invalidates every access token issued so far: the next request gets a 401.

@@ -128,7 +128,8 @@ pub struct Sandbox {
     /// Ended sessions stay readable (GET) so a client that missed the event learns why.
     pub ended: Mutex<HashMap<String, MediaSessionInformation>>,
     pub subscriptions: Mutex<HashMap<String, SubscriptionRecord>>,
-    pub faults: Mutex<Option<(FaultKind, u32)>>,
+    /// The fault to inject, how many more times, and on which paths (all: `None`).
+    pub faults: Mutex<Option<(FaultKind, u32, Option<String>)>>,
     /// API requests seen (CAMARA and Alexa routes, the token and LWA endpoints).
     pub requests: AtomicU64,
     /// Access tokens handed out by the token endpoint.

@@ -1,120 +1,23 @@
-//! Runs one line's calls: the sans-IO [`CallMachine`] fed by user commands, the
-//! signaling provider and the media session, with its effects carried out in order by a
-//! media worker and a signaling worker. What happens comes out as [`CallEvent`]s.
+//! Runs one line's calls: the sans-IO [`Switchboard`] (and in it each call's
+//! [`super::CallMachine`]) fed by user commands, the signaling provider and each call's
+//! media session, with its effects carried out in order by per-call workers (`leg.rs`).
+//! What happens comes out as [`CallEvent`]s, each tagged with its call.
 
-use super::CallEvent;
-use super::machine::{
-    CallError, CallMachine, CallState, Command, Effect, Input, MediaOp, MediaResult, Signal, SignalOp,
-};
-use super::media_watch::{MediaVerdict, MediaWatch, MediaWatchConfig};
-use crate::media::{Direction, EngineFactory, MediaConfig, MediaEngine, MediaEvent, WebrtcEngines};
+use super::handle::{Control, DriverEnds, LineReply, Publisher, Reply};
+use super::leg::{Leg, Report, Verdict, spawn_signal_worker};
+use super::machine::{CallError, CallMachine, CallState, Command, Effect, Input, MediaOp, Signal, SignalOp};
+use super::{CallEvent, CallHandle, CallId, LINE, LineCall, LineCommand, LineEffect, LineError, Switchboard};
+use crate::media::mix::MixBus;
+use crate::media::{EngineFactory, MediaConfig, MediaEvent, WebrtcEngines};
 use crate::signaling::SignalingProvider;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
-/// How long closing the line waits for the far end to confirm the hang-up of a call in
+/// How long closing the line waits for the far ends to confirm the hang-up of calls in
 /// progress.
 const SHUTDOWN_HANGUP: Duration = Duration::from_secs(3);
-
-enum Report {
-    Media(MediaResult),
-    Session(Arc<dyn MediaEngine>),
-    Closed,
-    DtmfSent(String),
-    Failed {
-        code: String,
-        message: String,
-        retry: Option<Signal>,
-    },
-}
-
-pub(crate) type Reply = oneshot::Sender<Result<(), CallError>>;
-
-pub(crate) enum Control {
-    Command(Command, Reply),
-    /// Hang up what is up, unregister, and stop.
-    Shutdown(oneshot::Sender<()>),
-}
-
-/// A handle on a running driver.
-#[derive(Clone)]
-pub struct CallHandle {
-    commands: mpsc::Sender<Control>,
-    events: broadcast::Sender<CallEvent>,
-    state: tokio::sync::watch::Receiver<CallState>,
-}
-
-impl CallHandle {
-    /// Sends a command; an illegal one is refused with the reason and changes nothing.
-    pub async fn command(&self, c: Command) -> Result<(), CallError> {
-        let (tx, rx) = oneshot::channel();
-        let gone = || CallError::IllegalCommand {
-            command: "reach the call",
-            state: "stopped".into(),
-        };
-        self.commands
-            .send(Control::Command(c, tx))
-            .await
-            .map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
-    }
-
-    /// Ends any call, unregisters, and waits until that is done.
-    pub async fn shutdown(&self) {
-        let (tx, rx) = oneshot::channel();
-        if self.commands.send(Control::Shutdown(tx)).await.is_ok() {
-            let _ = rx.await;
-        }
-    }
-
-    pub fn subscribe(&self) -> broadcast::Receiver<CallEvent> {
-        self.events.subscribe()
-    }
-
-    pub fn state(&self) -> CallState {
-        self.state.borrow().clone()
-    }
-
-    /// Waits until the state satisfies `pred`, up to `within`.
-    pub async fn wait_state(&self, within: Duration, pred: impl Fn(&CallState) -> bool) -> Option<CallState> {
-        let mut rx = self.state.clone();
-        let found = tokio::time::timeout(within, rx.wait_for(|s| pred(s)))
-            .await
-            .ok()?
-            .ok()?;
-        Some(found.clone())
-    }
-}
-
-/// The driver's side of a [`CallHandle`]: what the handle sends, and where the driver
-/// publishes. Phone calls ([`CallDriver`]) and bot calls (Lex) each run one.
-pub(crate) struct DriverEnds {
-    pub commands: mpsc::Receiver<Control>,
-    pub events: broadcast::Sender<CallEvent>,
-    pub state: tokio::sync::watch::Sender<CallState>,
-}
-
-impl CallHandle {
-    pub(crate) fn pair() -> (CallHandle, DriverEnds) {
-        let (cmd_tx, commands) = mpsc::channel(16);
-        let (events, _) = broadcast::channel(256);
-        let (state, state_rx) = tokio::sync::watch::channel(CallState::Idle);
-        let handle = CallHandle {
-            commands: cmd_tx,
-            events: events.clone(),
-            state: state_rx,
-        };
-        (
-            handle,
-            DriverEnds {
-                commands,
-                events,
-                state,
-            },
-        )
-    }
-}
 
 pub struct CallDriver;
 
@@ -140,17 +43,27 @@ impl CallDriver {
         registered: bool,
     ) -> CallHandle {
         let (handle, ends) = CallHandle::pair();
-        tokio::spawn(run(
-            provider,
-            engines,
-            media_timeout,
-            registered,
-            ends.commands,
-            ends.events,
-            ends.state,
-        ));
+        tokio::spawn(run(provider, engines, media_timeout, registered, ends));
         handle
     }
+}
+
+/// The driver's state between events.
+struct Line {
+    board: Switchboard,
+    legs: BTreeMap<CallId, Leg>,
+    signal_ops: BTreeMap<CallId, mpsc::Sender<SignalOp>>,
+    provider: Arc<dyn SignalingProvider>,
+    engines: Arc<dyn EngineFactory>,
+    media_timeout: Duration,
+    reports: mpsc::Sender<(CallId, Report)>,
+    media_events: mpsc::Sender<(CallId, MediaEvent)>,
+    out: Publisher,
+    /// The far end of the call about to be added (dialled, or ringing in).
+    next_remote: Option<(String, bool)>,
+    /// How the calls' audio meets: merged, held out of earshot, the waiting tone.
+    bus: MixBus,
+    waiting_tone: bool,
 }
 
 async fn run(
@@ -158,56 +71,55 @@ async fn run(
     engines: Arc<dyn EngineFactory>,
     media_timeout: Duration,
     registered: bool,
-    mut commands: mpsc::Receiver<Control>,
-    events: broadcast::Sender<CallEvent>,
-    state_tx: tokio::sync::watch::Sender<CallState>,
+    ends: DriverEnds,
 ) {
-    let mut machine = CallMachine::new(registered);
+    let DriverEnds { mut commands, out } = ends;
     let Some(mut signals) = provider.take_signals() else {
         tracing::error!("the provider's signals were already taken");
         return;
     };
-    let (report_tx, mut reports) = mpsc::channel::<Report>(64);
-    let media_ops = spawn_media_worker(engines, report_tx.clone());
-    let signal_ops = spawn_signal_worker(provider.clone(), report_tx);
-    let mut media: Option<Arc<dyn MediaEngine>> = None;
-    let mut media_events: Option<broadcast::Receiver<MediaEvent>> = None;
+    let (reports, mut report_rx) = mpsc::channel(64);
+    let (media_events, mut media_rx) = mpsc::channel(64);
+    let mut line = Line {
+        board: Switchboard::with_ids(registered, signals.ids.clone()),
+        legs: BTreeMap::new(),
+        signal_ops: BTreeMap::new(),
+        provider: provider.clone(),
+        engines,
+        media_timeout,
+        reports,
+        media_events,
+        out,
+        next_remote: None,
+        bus: MixBus::default(),
+        waiting_tone: false,
+    };
     let mut stats_tick = tokio::time::interval(Duration::from_secs(1));
     stats_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Audio arriving or not is checked more often than stats are reported.
     let mut watch_tick = tokio::time::interval(Duration::from_millis(250));
     watch_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let watch_config = MediaWatchConfig {
-        timeout: media_timeout,
-        ..Default::default()
-    };
-    let mut watch: Option<MediaWatch> = None;
-    // How long the silence was when the watch asked for the restart now under way.
-    let mut stalled_for: Option<Duration> = None;
-    let mut quality = super::quality::IntervalQuality::default();
-    let emit = |e: CallEvent| {
-        let _ = events.send(e);
-    };
 
     let mut done: Option<oneshot::Sender<()>> = None;
     let mut closing_until: Option<Instant> = None;
     // A command is answered once its effects (its new state above all) are published, so
     // a caller that then waits for a state never sees the one before the command.
-    let mut reply_after_effects: Option<(Reply, Result<(), CallError>)> = None;
+    let mut reply_after_effects: Option<Answer> = None;
     loop {
-        let deadline = machine.poll_timeout();
+        let deadline = line.board.poll_timeout();
         tokio::select! {
             ctl = commands.recv() => match ctl {
-                Some(Control::Command(cmd, reply)) => {
-                    let result = machine.handle(Input::Command(cmd), now());
-                    reply_after_effects = Some((reply, result));
+                Some(Control::Command(c, reply)) => {
+                    let result = line.command(c);
+                    reply_after_effects = Some(Answer::Call(reply, result));
+                }
+                Some(Control::Line(c, reply)) => {
+                    let result = line.line_command(c);
+                    reply_after_effects = Some(Answer::Line(reply, result));
                 }
                 Some(Control::Shutdown(reply)) => {
                     done = Some(reply);
-                    if machine.state().is_active() {
-                        // Hang up through the machine, so the call ends as any other does
-                        // (the far end told, Ended published, the history written).
-                        let _ = machine.handle(Input::Command(Command::Hangup), now());
+                    if line.hang_up_all() {
                         closing_until = Some(now() + SHUTDOWN_HANGUP);
                     }
                 }
@@ -217,176 +129,426 @@ async fn run(
                 tracing::warn!("the hang-up was not confirmed in time; stopping anyway");
                 break;
             }
-            Some(sig) = signals.recv() => {
-                if let Signal::Invitation { from, .. } = &sig {
-                    emit(CallEvent::Incoming { from: from.clone() });
-                }
-                let _ = machine.handle(Input::Signal(sig), now());
-            }
-            Some(report) = reports.recv() => match report {
-                Report::Media(r) => { let _ = machine.handle(Input::Media(r), now()); }
-                Report::Session(s) => {
-                    media_events = Some(s.subscribe());
-                    media = Some(s);
-                    watch = Some(MediaWatch::new(watch_config));
-                    quality = Default::default();
-                }
-                Report::Closed => {
-                    if let Some(m) = media.take() {
-                        emit_media(m.as_ref(), &emit).await;
-                    }
-                    media_events = None;
-                    watch = None;
-                }
-                Report::DtmfSent(d) => emit(CallEvent::Dtmf { digit: d, received: false }),
-                Report::Failed { code, message, retry } => {
-                    emit(CallEvent::Error { code, message });
-                    if let Some(sig) = retry {
-                        let _ = machine.handle(Input::Signal(sig), now());
-                    }
-                }
-            },
-            ev = recv_media(&mut media_events) => match ev {
-                Some(MediaEvent::DirectionChanged(_)) => {
-                    if let Some(m) = &media { emit_media(m.as_ref(), &emit).await; }
-                }
-                Some(MediaEvent::Dtmf(d)) => emit(CallEvent::Dtmf { digit: d.digit.to_string(), received: true }),
-                Some(MediaEvent::Failed) => emit(CallEvent::Error {
-                    code: "MEDIA".into(),
-                    message: "the media connection failed (ICE/DTLS); the far end may be unreachable".into(),
-                }),
-                Some(_) => {}
-                None => media_events = None,
-            },
-            _ = sleep_until(deadline) => machine.handle_timeout(now()),
-            _ = watch_tick.tick() => {
-                if let (Some(m), Some(w)) = (&media, watch.as_mut()) {
-                    let expected = machine.state().is_established()
-                        && m.direction().is_some_and(|d| d.receives());
-                    match w.observe(now(), m.packets_received(), expected) {
-                        Some(MediaVerdict::NoMedia { silent }) => {
-                            tracing::warn!(?silent, "no audio is arriving");
-                            emit(CallEvent::NoMedia { silent_ms: silent.as_millis() as u64 });
-                        }
-                        Some(MediaVerdict::Restored { silent }) => {
-                            emit(CallEvent::MediaRestored { silent_ms: silent.as_millis() as u64 });
-                        }
-                        Some(MediaVerdict::Stalled { silent }) => {
-                            tracing::warn!(?silent, "still no audio: restarting ICE");
-                            stalled_for = Some(silent);
-                            let _ = machine.handle(Input::MediaStalled, now());
-                        }
-                        Some(MediaVerdict::Timeout { silent }) => {
-                            let message = if m.secured() {
-                                format!(
-                                    "no audio arrived for {} s; the media path to the far end is lost, so the call is ended (check the network, a firewall or VPN)",
-                                    silent.as_secs()
-                                )
-                            } else {
-                                format!(
-                                    "media could not be secured: the DTLS handshake with the far end did not complete in {} s, so the call is ended (a firewall or VPN may block UDP, or the far end refused our certificate)",
-                                    silent.as_secs()
-                                )
-                            };
-                            emit(CallEvent::Error {
-                                code: "MEDIA_TIMEOUT".into(),
-                                message,
-                            });
-                            let _ = machine.handle(Input::MediaTimeout, now());
-                        }
-                        None => {}
-                    }
-                }
-            }
-            _ = stats_tick.tick() => {
-                if let Some(m) = &media && machine.state().is_established() {
-                    emit_media(m.as_ref(), &emit).await;
-                    let s = m.stats().await;
-                    let counters = super::quality::MediaCounters {
-                        packets_received: s.rtp_received,
-                        packets_lost: s.packets_lost,
-                        frames_out: s.frames_played,
-                        frames_concealed: s.frames_concealed,
-                    };
-                    let expecting = s.direction.is_some_and(|d| d.receives());
-                    emit(CallEvent::Stats {
-                        rtt_ms: s.rtt_ms,
-                        jitter_ms: s.jitter_ms,
-                        loss_pct: s.loss_pct(),
-                        codec: s.codec.clone(),
-                        // What the buffer really held; its target until a frame has played.
-                        jitter_buffer_ms: s.jitter_hold_ms.unwrap_or(s.jitter_target_ms),
-                        fec_pct: s.expected_loss_pct,
-                        quality: quality.assess(counters, s.rtt_ms, s.jitter_ms, expecting),
-                    });
-                }
-            }
+            Some((call, sig)) = signals.signals.recv() => line.signal(call, sig),
+            Some((call, report)) = report_rx.recv() => line.report(call, report).await,
+            Some((call, ev)) = media_rx.recv() => line.media_event(call, ev).await,
+            _ = sleep_until(deadline) => line.board.handle_timeout(now()),
+            _ = watch_tick.tick() => line.watch(),
+            _ = stats_tick.tick() => line.stats().await,
         }
-        while let Some(effect) = machine.poll_effect() {
-            match effect {
-                Effect::Media(MediaOp::RestartIce) => {
-                    emit(CallEvent::IceRestart {
-                        silent_ms: stalled_for.take().map_or(0, |d| d.as_millis() as u64),
-                    });
-                    let _ = media_ops.send(MediaOp::RestartIce).await;
-                }
-                Effect::Media(op) => {
-                    let _ = media_ops.send(op).await;
-                }
-                Effect::Signal(op) => {
-                    let _ = signal_ops.send(op).await;
-                }
-                Effect::State(s) => {
-                    emit(CallEvent::state(&s, CallMachine::allowed(&s)));
-                    if let CallState::Ended(r) = &s {
-                        let r = r.to_string();
-                        emit(CallEvent::Ended { reason: r });
-                    }
-                    let _ = state_tx.send(s);
-                }
-                Effect::RemoteHold(held) => emit(CallEvent::RemoteHold { held }),
-                Effect::Muted(muted) => emit(CallEvent::Muted { muted }),
-                Effect::Error(e) => emit(CallEvent::Error {
-                    code: e.code().into(),
-                    message: e.to_string(),
-                }),
+        line.carry_out().await;
+        match reply_after_effects.take() {
+            Some(Answer::Call(reply, result)) => {
+                let _ = reply.send(result);
             }
+            Some(Answer::Line(reply, result)) => {
+                let _ = reply.send(result);
+            }
+            None => {}
         }
-        if let Some((reply, result)) = reply_after_effects.take() {
-            let _ = reply.send(result);
-        }
-        // Closing waits for a call in progress to end (bounded by `closing_until`).
-        if done.is_some() && !machine.state().is_active() {
+        // Closing waits for the calls in progress to end (bounded by `closing_until`).
+        if done.is_some() && !line.any_active() {
             break;
         }
     }
-    let _ = media_ops.send(MediaOp::Close).await;
+    for leg in line.legs.values() {
+        let _ = leg.ops.send(MediaOp::Close).await;
+    }
     provider.shutdown().await;
     if let Some(d) = done {
         let _ = d.send(());
     }
 }
 
-async fn emit_media(m: &dyn MediaEngine, emit: &impl Fn(CallEvent)) {
-    let s = m.stats().await;
-    emit(CallEvent::Media {
-        direction: s.direction,
-        rtp_sent: s.rtp_sent,
-        rtp_received: s.rtp_received,
-        codec: s.codec,
-    });
+enum Answer {
+    Call(Reply, Result<(), CallError>),
+    Line(LineReply, Result<Option<CallId>, LineError>),
 }
 
-async fn recv_media(rx: &mut Option<broadcast::Receiver<MediaEvent>>) -> Option<MediaEvent> {
-    match rx {
-        Some(r) => loop {
-            match r.recv().await {
-                Ok(e) => return Some(e),
-                Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(broadcast::error::RecvError::Closed) => return None,
+impl Line {
+    fn any_active(&self) -> bool {
+        self.board.calls().any(|(_, s)| s.is_active())
+    }
+
+    /// The call a command without an id means: the one ringing for answer and decline,
+    /// else the call in front (being set up, up, or changing hold), else the newest.
+    fn call_in_front(&self, c: &Command) -> Option<CallId> {
+        let calls: Vec<(CallId, &CallState)> = self.board.calls().collect();
+        if matches!(c, Command::Answer | Command::Decline) {
+            return calls
+                .iter()
+                .find(|(_, s)| **s == CallState::Alerting)
+                .map(|(id, _)| *id);
+        }
+        calls
+            .iter()
+            .find(|(_, s)| s.is_active() && **s != CallState::Held && **s != CallState::Alerting)
+            .or_else(|| calls.last())
+            .map(|(id, _)| *id)
+    }
+
+    /// A command for the call in front, as the single-call interface (the window's
+    /// controls, `dialtone call`) sends it.
+    fn command(&mut self, c: Command) -> Result<(), CallError> {
+        let lc = match c {
+            Command::Register => LineCommand::Register,
+            Command::Dial(to) => LineCommand::Dial(to),
+            Command::Mute(on) => LineCommand::Mute(on),
+            Command::Dtmf(d) => LineCommand::Dtmf(d),
+            ref other => {
+                let Some(id) = self.call_in_front(other) else {
+                    return Err(CallError::IllegalCommand {
+                        command: other.name(),
+                        state: CallState::Idle.to_string(),
+                    });
+                };
+                match other {
+                    Command::Answer => LineCommand::Answer(id),
+                    Command::Decline => LineCommand::Decline(id),
+                    Command::Hangup => LineCommand::Hangup(id),
+                    Command::Hold => LineCommand::Hold(id),
+                    Command::Resume => LineCommand::Resume(id),
+                    _ => {
+                        let state = self.board.state(id).map_or("gone".into(), ToString::to_string);
+                        return Err(CallError::IllegalCommand {
+                            command: other.name(),
+                            state: format!("{state} (typed text goes to bot calls, lex:<botId>)"),
+                        });
+                    }
+                }
             }
-        },
-        None => std::future::pending().await,
+        };
+        self.line_command(lc).map(|_| ()).map_err(|e| match e {
+            LineError::Call { error, .. } | LineError::Line(error) => error,
+            other => CallError::Refused {
+                code: other.code(),
+                why: other.to_string(),
+            },
+        })
+    }
+
+    fn line_command(&mut self, c: LineCommand) -> Result<Option<CallId>, LineError> {
+        if let LineCommand::Dial(to) = &c {
+            self.next_remote = Some((to.to_string(), false));
+        }
+        let result = self.board.command(c, now());
+        self.next_remote = None;
+        result
+    }
+
+    /// Hangs up every call in progress; true if any was.
+    fn hang_up_all(&mut self) -> bool {
+        let active: Vec<CallId> = self
+            .board
+            .calls()
+            .filter(|(_, s)| s.is_active())
+            .map(|(id, _)| id)
+            .collect();
+        for id in &active {
+            // Through the switchboard, so each call ends as any other does (the far end
+            // told, Ended published, the history written).
+            let command = if self.board.state(*id) == Some(&CallState::Alerting) {
+                LineCommand::Decline(*id)
+            } else {
+                LineCommand::Hangup(*id)
+            };
+            if let Err(e) = self.board.command(command, now()) {
+                tracing::debug!(error = %e, "closing the line");
+            }
+        }
+        !active.is_empty()
+    }
+
+    /// Registration as the state of a line without calls (what a listener waits for):
+    /// Registering, then Idle, or Ended with the reason it failed.
+    fn registration(&mut self, sig: &Signal) {
+        let s = match sig {
+            Signal::Registered => CallState::Idle,
+            Signal::RegistrationFailed(why) | Signal::RequestFailed(why) => {
+                CallState::Ended(super::EndReason::Failed(format!("registration failed: {why}")))
+            }
+            _ => return,
+        };
+        self.line_state(s);
+    }
+
+    fn line_state(&mut self, s: CallState) {
+        if self.board.calls().next().is_none() {
+            self.out
+                .emit(LINE, CallEvent::state(&s, CallMachine::allowed(&s)));
+            self.out.state(s);
+        }
+    }
+
+    fn line_signal(&mut self, sig: Signal) {
+        self.registration(&sig);
+        self.board.line_signal(sig, now());
+    }
+
+    fn signal(&mut self, call: CallId, sig: Signal) {
+        if call == LINE {
+            self.line_signal(sig);
+            return;
+        }
+        if let Signal::Invitation { from, offer } = sig {
+            self.out.emit(call, CallEvent::Incoming { from: from.clone() });
+            self.next_remote = Some((from.clone(), true));
+            self.board.incoming_as(call, from, offer, now());
+            self.next_remote = None;
+            return;
+        }
+        if let Err(e) = self.board.call_input(call, Input::Signal(sig), now()) {
+            tracing::debug!(error = %e, "a signal for a call no longer on the line");
+        }
+    }
+
+    fn input(&mut self, call: CallId, input: Input) {
+        if let Err(e) = self.board.call_input(call, input, now()) {
+            tracing::debug!(error = %e, "input for a call no longer on the line");
+        }
+    }
+
+    async fn report(&mut self, call: CallId, report: Report) {
+        match report {
+            Report::Media(r) => self.input(call, Input::Media(r)),
+            Report::Session(s) => {
+                let events = self.media_events.clone();
+                if let Some(leg) = self.legs.get_mut(&call) {
+                    leg.attach(call, s, events);
+                }
+            }
+            Report::Closed => {
+                if let Some(leg) = self.legs.get_mut(&call) {
+                    if let Some(e) = leg.detach().await {
+                        self.out.emit(call, e);
+                    }
+                    if leg.removed {
+                        self.legs.remove(&call);
+                        self.signal_ops.remove(&call);
+                    }
+                }
+            }
+            Report::DtmfSent(d) => self.out.emit(
+                call,
+                CallEvent::Dtmf {
+                    digit: d,
+                    received: false,
+                },
+            ),
+            Report::Failed { code, message, retry } => {
+                self.out.emit(call, CallEvent::Error { code, message });
+                match retry {
+                    Some(sig) if call == LINE => self.line_signal(sig),
+                    Some(sig) => self.input(call, Input::Signal(sig)),
+                    None => {}
+                }
+            }
+        }
+    }
+
+    async fn media_event(&mut self, call: CallId, ev: MediaEvent) {
+        match ev {
+            MediaEvent::DirectionChanged(_) => {
+                if let Some(m) = self.legs.get(&call).and_then(|l| l.media.clone()) {
+                    let e = super::leg::media_event(m.as_ref()).await;
+                    self.out.emit(call, e);
+                }
+            }
+            MediaEvent::Dtmf(d) => self.out.emit(
+                call,
+                CallEvent::Dtmf {
+                    digit: d.digit.to_string(),
+                    received: true,
+                },
+            ),
+            MediaEvent::Failed => self.out.emit(
+                call,
+                CallEvent::Error {
+                    code: "MEDIA".into(),
+                    message: "the media connection failed (ICE/DTLS); the far end may be unreachable".into(),
+                },
+            ),
+            _ => {}
+        }
+    }
+
+    fn watch(&mut self) {
+        let mut verdicts = Vec::new();
+        for (id, leg) in &mut self.legs {
+            let established = self.board.state(*id).is_some_and(CallState::is_established);
+            let out = &self.out;
+            let mut emit = |e| out.emit(*id, e);
+            if let Some(v) = leg.observe(now(), established, &mut emit) {
+                verdicts.push((*id, v));
+            }
+        }
+        for (id, v) in verdicts {
+            let input = match v {
+                Verdict::Stalled => Input::MediaStalled,
+                Verdict::Timeout => Input::MediaTimeout,
+            };
+            self.input(id, input);
+        }
+    }
+
+    async fn stats(&mut self) {
+        for (id, leg) in &mut self.legs {
+            if self.board.state(*id).is_some_and(CallState::is_established) {
+                for e in leg.stats().await {
+                    self.out.emit(*id, e);
+                }
+            }
+        }
+    }
+
+    fn signal_worker(&mut self, call: CallId) -> mpsc::Sender<SignalOp> {
+        let (provider, reports) = (&self.provider, &self.reports);
+        self.signal_ops
+            .entry(call)
+            .or_insert_with(|| spawn_signal_worker(call, provider.clone(), reports.clone()))
+            .clone()
+    }
+
+    /// Carries out what the switchboard asked for, in order, and publishes the call list.
+    async fn carry_out(&mut self) {
+        for effect in self.board.drain_effects() {
+            match effect {
+                LineEffect::Call(id, e) => self.call_effect(id, e).await,
+                LineEffect::Register => {
+                    self.line_state(CallState::Registering);
+                    let _ = self.signal_worker(LINE).send(SignalOp::Register).await;
+                }
+                LineEffect::Added(id) => {
+                    let (remote, incoming) = self.next_remote.clone().unwrap_or_default();
+                    let leg = Leg::new(
+                        id,
+                        self.engines.clone(),
+                        self.bus.port(id),
+                        self.reports.clone(),
+                        self.media_timeout,
+                        remote,
+                        incoming,
+                    );
+                    self.legs.insert(id, leg);
+                    // Listed before its first event, so a reader knows whose it is.
+                    self.publish_calls();
+                }
+                LineEffect::Removed(id) => {
+                    if let Some(leg) = self.legs.get_mut(&id) {
+                        leg.removed = true;
+                        // Without a session there is no Closed to wait for.
+                        if leg.media.is_none() {
+                            self.legs.remove(&id);
+                            self.signal_ops.remove(&id);
+                        }
+                    }
+                }
+                LineEffect::WaitingTone(playing) => {
+                    self.waiting_tone = playing;
+                    self.out.emit(LINE, CallEvent::WaitingTone { playing });
+                }
+                // Taken from the switchboard below, with the rest of the audio routing.
+                LineEffect::Mix(_) => {}
+                LineEffect::Error(e) => {
+                    let call = match &e {
+                        LineError::Call { call, .. } => *call,
+                        _ => LINE,
+                    };
+                    self.out.emit(
+                        call,
+                        CallEvent::Error {
+                            code: e.code().into(),
+                            message: e.to_string(),
+                        },
+                    );
+                }
+            }
+        }
+        self.publish_calls();
+    }
+
+    /// The call list and the audio routing that follows from it.
+    fn publish_calls(&mut self) {
+        let calls = self
+            .board
+            .calls()
+            .map(|(id, s)| {
+                let leg = self.legs.get(&id);
+                LineCall {
+                    call: id,
+                    state: s.name().to_owned(),
+                    remote: leg.map(|l| l.remote.clone()).unwrap_or_default(),
+                    incoming: leg.is_some_and(|l| l.incoming),
+                }
+            })
+            .collect();
+        let merged = self.board.mixed().to_vec();
+        self.route_audio(&merged);
+        self.out.calls(calls, merged);
+    }
+
+    /// Who hears whom: the merged calls each other; a held call nobody while another
+    /// call is up (alone, its far end's hold tone is what tells the user it is held);
+    /// the waiting tone in the connected call.
+    fn route_audio(&mut self, merged: &[CallId]) {
+        if self.bus.merged() != merged {
+            self.bus.set_merged(merged);
+        }
+        let calls: Vec<(CallId, CallState)> = self.board.calls().map(|(id, s)| (id, s.clone())).collect();
+        let in_front = |id: CallId| {
+            calls
+                .iter()
+                .any(|(c, s)| *c != id && s.is_active() && *s != CallState::Held && *s != CallState::Alerting)
+        };
+        self.bus.set_unheard(
+            calls
+                .iter()
+                .filter(|(id, s)| *s == CallState::Held && in_front(*id))
+                .map(|(id, _)| *id),
+        );
+        let connected = calls
+            .iter()
+            .find(|(_, s)| *s == CallState::Connected)
+            .map(|(id, _)| *id);
+        self.bus.set_waiting_tone(connected.filter(|_| self.waiting_tone));
+    }
+
+    async fn call_effect(&mut self, id: CallId, effect: Effect) {
+        match effect {
+            Effect::Media(op) => {
+                if let Some(leg) = self.legs.get_mut(&id) {
+                    if op == MediaOp::RestartIce {
+                        let silent_ms = leg.stalled_for.take().map_or(0, |d| d.as_millis() as u64);
+                        self.out.emit(id, CallEvent::IceRestart { silent_ms });
+                    }
+                    let _ = leg.ops.send(op).await;
+                }
+            }
+            Effect::Signal(op) => {
+                let _ = self.signal_worker(id).send(op).await;
+            }
+            Effect::State(s) => {
+                self.out.emit(id, CallEvent::state(&s, CallMachine::allowed(&s)));
+                if let CallState::Ended(r) = &s {
+                    self.out.emit(
+                        id,
+                        CallEvent::Ended {
+                            reason: r.to_string(),
+                        },
+                    );
+                }
+                self.out.state(s);
+            }
+            Effect::RemoteHold(held) => self.out.emit(id, CallEvent::RemoteHold { held }),
+            Effect::Muted(muted) => self.out.emit(id, CallEvent::Muted { muted }),
+            Effect::Error(e) => self.out.emit(
+                id,
+                CallEvent::Error {
+                    code: e.code().into(),
+                    message: e.to_string(),
+                },
+            ),
+        }
     }
 }
 
@@ -400,133 +562,4 @@ async fn sleep_until(deadline: Option<Instant>) {
         Some(d) => tokio::time::sleep_until(d.into()).await,
         None => std::future::pending().await,
     }
-}
-
-/// Carries out media operations one at a time, creating the session when a call needs it.
-fn spawn_media_worker(
-    engines: Arc<dyn EngineFactory>,
-    reports: mpsc::Sender<Report>,
-) -> mpsc::Sender<MediaOp> {
-    let (tx, mut rx) = mpsc::channel::<MediaOp>(32);
-    tokio::spawn(async move {
-        let mut session: Option<Arc<dyn MediaEngine>> = None;
-        while let Some(op) = rx.recv().await {
-            if matches!(op, MediaOp::CreateOffer | MediaOp::AcceptOffer(_)) && session.is_none() {
-                match engines.create().await {
-                    Ok(s) => {
-                        session = Some(s.clone());
-                        let _ = reports.send(Report::Session(s)).await;
-                    }
-                    Err(e) => {
-                        let _ = reports
-                            .send(Report::Media(MediaResult::Failed(e.to_string())))
-                            .await;
-                        continue;
-                    }
-                }
-            }
-            let Some(s) = session.clone() else {
-                continue;
-            };
-            let result = match op {
-                MediaOp::CreateOffer => Some(s.create_offer().await.map(MediaResult::OfferCreated)),
-                MediaOp::Hold => Some(s.hold().await.map(MediaResult::OfferCreated)),
-                MediaOp::Resume => Some(s.resume().await.map(MediaResult::OfferCreated)),
-                MediaOp::RestartIce => Some(s.restart_ice().await.map(MediaResult::OfferCreated)),
-                MediaOp::AcceptOffer(offer) => {
-                    Some(
-                        s.accept_offer(&offer)
-                            .await
-                            .map(|answer| MediaResult::AnswerCreated {
-                                answer,
-                                direction: s.direction().unwrap_or(Direction::SendRecv),
-                            }),
-                    )
-                }
-                MediaOp::AcceptAnswer(answer) => {
-                    Some(s.accept_answer(&answer).await.map(MediaResult::AnswerApplied))
-                }
-                MediaOp::ReplaceAnswer(answer) => {
-                    Some(s.replace_answer(&answer).await.map(MediaResult::AnswerApplied))
-                }
-                MediaOp::CancelOffer => {
-                    if let Err(e) = s.cancel_offer().await {
-                        tracing::debug!(error = %e, "nothing to cancel");
-                    }
-                    None
-                }
-                MediaOp::SetMuted(m) => {
-                    s.set_muted(m);
-                    None
-                }
-                MediaOp::SendDtmf(digits) => {
-                    match s.send_dtmf(&digits) {
-                        Ok(()) => {
-                            let _ = reports.send(Report::DtmfSent(digits)).await;
-                        }
-                        Err(e) => {
-                            let _ = reports
-                                .send(Report::Failed {
-                                    code: "DTMF".into(),
-                                    message: e.to_string(),
-                                    retry: None,
-                                })
-                                .await;
-                        }
-                    }
-                    None
-                }
-                MediaOp::Close => {
-                    s.close().await;
-                    session = None;
-                    let _ = reports.send(Report::Closed).await;
-                    None
-                }
-            };
-            if let Some(r) = result {
-                let r = r.unwrap_or_else(|e| MediaResult::Failed(e.to_string()));
-                let _ = reports.send(Report::Media(r)).await;
-            }
-        }
-        if let Some(s) = session {
-            s.close().await;
-        }
-    });
-    tx
-}
-
-/// Carries out signaling requests one at a time; a failure becomes the signal the
-/// machine expects (a refused hold, or a failed request) plus an error event.
-fn spawn_signal_worker(
-    provider: Arc<dyn SignalingProvider>,
-    reports: mpsc::Sender<Report>,
-) -> mpsc::Sender<SignalOp> {
-    let (tx, mut rx) = mpsc::channel::<SignalOp>(32);
-    tokio::spawn(async move {
-        while let Some(op) = rx.recv().await {
-            let renegotiation = matches!(
-                op,
-                SignalOp::Hold { .. } | SignalOp::Resume { .. } | SignalOp::Renegotiate { .. }
-            );
-            let best_effort = matches!(op, SignalOp::Ringing | SignalOp::Decline);
-            if let Err(e) = provider.request(op).await {
-                let message = e.to_string();
-                let retry = if best_effort {
-                    None
-                } else if renegotiation {
-                    Some(Signal::UpdateRejected(message.clone()))
-                } else {
-                    Some(Signal::RequestFailed(message.clone()))
-                };
-                let _ = reports
-                    .send(Report::Failed {
-                        code: e.code(),
-                        message,
-                        retry,
-                    })
-                    .await;
-            }
-        }
-    });
-    tx
 }

@@ -2,13 +2,13 @@
 //! clock: timeouts take no wall time, and what the driver asks of each side is recorded.
 
 use super::driver::CallDriver;
-use super::{CallEvent, CallHandle, Command, EndReason, Signal, SignalOp};
+use super::{CallEvent, CallHandle, CallId, Command, EndReason, Signal, SignalOp};
 use crate::media::{Direction, EngineFactory, MediaEngine, MediaError, MediaEvent, MediaStats};
-use crate::signaling::{SignalingError, SignalingProvider};
+use crate::signaling::{SignalReceiver, SignalSender, SignalingError, SignalingProvider};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
 
 /// A media engine that answers at once and records what it was asked.
 struct FakeEngine {
@@ -94,7 +94,7 @@ struct FakeEngines(Arc<Mutex<Vec<String>>>);
 
 #[async_trait::async_trait]
 impl EngineFactory for FakeEngines {
-    async fn create(&self) -> Result<Arc<dyn MediaEngine>, MediaError> {
+    async fn create(&self, _port: crate::media::mix::MixPort) -> Result<Arc<dyn MediaEngine>, MediaError> {
         Ok(Arc::new(FakeEngine {
             calls: self.0.clone(),
             direction: Mutex::default(),
@@ -107,21 +107,24 @@ impl EngineFactory for FakeEngines {
 /// A provider that records each request and fails the ones `fail` picks.
 struct FakeProvider {
     ops: Arc<Mutex<Vec<SignalOp>>>,
-    signals_rx: Mutex<Option<mpsc::Receiver<Signal>>>,
+    /// The same requests with the call each was for.
+    calls: Arc<Mutex<Vec<(CallId, SignalOp)>>>,
+    signals_rx: Mutex<Option<SignalReceiver>>,
     fail: fn(&SignalOp) -> bool,
 }
 
 #[async_trait::async_trait]
 impl SignalingProvider for FakeProvider {
-    async fn request(&self, op: SignalOp) -> Result<(), SignalingError> {
+    async fn request(&self, call: CallId, op: SignalOp) -> Result<(), SignalingError> {
         let failed = (self.fail)(&op);
+        self.calls.lock().expect("lock").push((call, op.clone()));
         self.ops.lock().expect("lock").push(op);
         if failed {
             return Err(SignalingError::State("the network refused it".into()));
         }
         Ok(())
     }
-    fn take_signals(&self) -> Option<mpsc::Receiver<Signal>> {
+    fn take_signals(&self) -> Option<SignalReceiver> {
         self.signals_rx.lock().expect("lock").take()
     }
     async fn shutdown(&self) {}
@@ -130,17 +133,20 @@ impl SignalingProvider for FakeProvider {
 struct Rig {
     call: CallHandle,
     events: broadcast::Receiver<CallEvent>,
-    signals: mpsc::Sender<Signal>,
+    signals: SignalSender,
     ops: Arc<Mutex<Vec<SignalOp>>>,
+    calls: Arc<Mutex<Vec<(CallId, SignalOp)>>>,
     media: Arc<Mutex<Vec<String>>>,
 }
 
 fn rig(fail: fn(&SignalOp) -> bool) -> Rig {
-    let (signals, rx) = mpsc::channel(16);
+    let (signals, rx) = crate::signaling::signal_channel();
     let ops = Arc::new(Mutex::new(Vec::new()));
+    let calls = Arc::new(Mutex::new(Vec::new()));
     let media = Arc::new(Mutex::new(Vec::new()));
     let provider = FakeProvider {
         ops: ops.clone(),
+        calls: calls.clone(),
         signals_rx: Mutex::new(Some(rx)),
         fail,
     };
@@ -156,6 +162,7 @@ fn rig(fail: fn(&SignalOp) -> bool) -> Rig {
         events,
         signals,
         ops,
+        calls,
         media,
     }
 }
@@ -195,11 +202,13 @@ impl Rig {
             .expect("dial");
         self.wait_ops(1).await;
         self.signals
-            .send(Signal::Answered {
-                answer: "answer".into(),
-            })
-            .await
-            .expect("signal");
+            .send(
+                1,
+                Signal::Answered {
+                    answer: "answer".into(),
+                },
+            )
+            .await;
         self.wait_state("Connected").await;
     }
 
@@ -245,11 +254,13 @@ async fn an_answer_that_comes_after_the_hold_was_abandoned_changes_nothing() {
     r.wait_state("Connected").await;
     let before = r.media_calls();
     r.signals
-        .send(Signal::UpdateAnswered {
-            answer: "held".into(),
-        })
-        .await
-        .expect("signal");
+        .send(
+            1,
+            Signal::UpdateAnswered {
+                answer: "held".into(),
+            },
+        )
+        .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(r.call.state().name(), "Connected");
     assert_eq!(r.media_calls(), before, "the late answer reached the media");
@@ -257,11 +268,13 @@ async fn an_answer_that_comes_after_the_hold_was_abandoned_changes_nothing() {
     r.call.command(Command::Hold).await.expect("hold again");
     r.wait_ops(3).await;
     r.signals
-        .send(Signal::UpdateAnswered {
-            answer: "held".into(),
-        })
-        .await
-        .expect("signal");
+        .send(
+            1,
+            Signal::UpdateAnswered {
+                answer: "held".into(),
+            },
+        )
+        .await;
     r.wait_state("Held").await;
 }
 
@@ -269,10 +282,7 @@ async fn an_answer_that_comes_after_the_hold_was_abandoned_changes_nothing() {
 async fn the_far_end_vanishing_ends_the_call_and_closes_the_media() {
     let r = rig(never);
     r.connected().await;
-    r.signals
-        .send(Signal::Ended(EndReason::Terminated))
-        .await
-        .expect("signal");
+    r.signals.send(1, Signal::Ended(EndReason::Terminated)).await;
     r.wait_state("Ended").await;
     for _ in 0..100 {
         if r.media_calls().last().map(String::as_str) == Some("close") {
@@ -311,7 +321,7 @@ async fn a_far_end_that_never_answers_the_dial_gives_up_after_the_setup_timeout(
         .await
         .expect("dial");
     r.wait_ops(1).await;
-    r.signals.send(Signal::Ringing).await.expect("signal");
+    r.signals.send(1, Signal::Ringing).await;
     r.wait_state("Ended").await;
     let waited = start.elapsed();
     assert!(
@@ -326,4 +336,135 @@ async fn a_far_end_that_never_answers_the_dial_gives_up_after_the_setup_timeout(
             .any(|op| matches!(op, SignalOp::Terminate)),
         "the network was not told"
     );
+}
+
+impl Rig {
+    /// Waits (on the paused clock) for a request for `call` that `pred` picks.
+    async fn wait_request(&self, call: CallId, pred: fn(&SignalOp) -> bool) {
+        for _ in 0..2000 {
+            if self
+                .calls
+                .lock()
+                .expect("lock")
+                .iter()
+                .any(|(c, op)| *c == call && pred(op))
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!(
+            "no such request for call {call}: {:?}",
+            self.calls.lock().expect("lock")
+        );
+    }
+
+    async fn wait_calls(&self, want: &[(CallId, &str)]) {
+        let found = self
+            .call
+            .wait_calls(Duration::from_secs(60), |calls| {
+                calls.len() == want.len()
+                    && calls
+                        .iter()
+                        .zip(want)
+                        .all(|(c, (id, state))| c.call == *id && c.state == *state)
+            })
+            .await;
+        assert!(found.is_some(), "calls never {want:?}: {:?}", self.call.calls());
+    }
+
+    /// Call 1 connected, and a second call ringing in beside it.
+    async fn waiting(&self) -> CallId {
+        self.connected().await;
+        let second = self.signals.new_call();
+        self.signals
+            .send(
+                second,
+                Signal::Invitation {
+                    from: "+15550110".into(),
+                    offer: "offer-2".into(),
+                },
+            )
+            .await;
+        self.wait_calls(&[(1, "Connected"), (second, "Alerting")]).await;
+        second
+    }
+}
+
+fn is_hold(op: &SignalOp) -> bool {
+    matches!(op, SignalOp::Hold { .. })
+}
+
+#[tokio::test(start_paused = true)]
+async fn answering_a_waiting_call_holds_the_first_then_answers_each_under_its_own_id() {
+    let mut r = rig(never);
+    let second = r.waiting().await;
+    assert_eq!(
+        second, 2,
+        "ids come from the provider's counter, shared with dialled calls"
+    );
+    let mut tone = false;
+    while let Ok(e) = r.events.try_recv() {
+        tone |= matches!(e, CallEvent::Incoming { .. });
+    }
+    assert!(tone, "the ringing call was announced");
+    r.call
+        .line(super::LineCommand::Answer(second))
+        .await
+        .expect("answer");
+    r.wait_request(1, is_hold).await;
+    assert!(
+        !r.calls
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|(c, op)| *c == second && matches!(op, SignalOp::Accept { .. })),
+        "the second call was answered before the first was held"
+    );
+    r.signals
+        .send(
+            1,
+            Signal::UpdateAnswered {
+                answer: "held".into(),
+            },
+        )
+        .await;
+    r.wait_request(second, |op| matches!(op, SignalOp::Accept { .. }))
+        .await;
+    r.signals.send(second, Signal::AcceptConfirmed).await;
+    r.wait_calls(&[(1, "Held"), (2, "Connected")]).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn hanging_up_one_call_leaves_the_other_and_closing_the_line_ends_the_rest() {
+    let r = rig(never);
+    let second = r.waiting().await;
+    r.call
+        .line(super::LineCommand::Decline(second))
+        .await
+        .expect("decline");
+    r.wait_request(second, |op| matches!(op, SignalOp::Decline)).await;
+    r.wait_calls(&[(1, "Connected")]).await;
+    assert!(
+        !r.calls
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|(c, op)| *c == 1 && is_hold(op)),
+        "declining the waiting call touched the active one"
+    );
+    let third = r.signals.new_call();
+    r.signals
+        .send(
+            third,
+            Signal::Invitation {
+                from: "+15550111".into(),
+                offer: "offer-3".into(),
+            },
+        )
+        .await;
+    r.wait_calls(&[(1, "Connected"), (third, "Alerting")]).await;
+    r.call.shutdown().await;
+    r.wait_request(1, |op| matches!(op, SignalOp::Terminate)).await;
+    r.wait_request(third, |op| matches!(op, SignalOp::Decline)).await;
 }

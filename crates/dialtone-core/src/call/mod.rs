@@ -3,13 +3,18 @@
 //! media session and a signaling provider is `driver`.
 
 pub mod driver;
+pub(crate) mod handle;
+mod leg;
 
 pub use dialtone_call::{
-    Address, Allowed, CallError, CallEvent, CallMachine, CallState, Command, Effect, EndReason, Input,
-    MediaOp, MediaResult, NumberError, PhoneNumber, Quality, QualityWarning, Signal, SignalOp, address, bot,
+    Address, Allowed, CallError, CallEvent, CallId, CallIds, CallMachine, CallState, Command, Effect,
+    EndReason, Input, LINE, LineCall, LineCommand, LineEffect, LineError, LineEvent, MediaOp, MediaResult,
+    NumberError, PhoneNumber, Quality, QualityWarning, Signal, SignalOp, Switchboard, address, bot,
     format_as_typed, machine, media_watch, number, quality,
 };
-pub use driver::{CallDriver, CallHandle};
+pub use driver::CallDriver;
+pub use handle::CallHandle;
+pub(crate) use handle::{Control, DriverEnds};
 
 #[cfg(test)]
 mod driver_tests;

@@ -3,6 +3,7 @@
 //! (webrtc-rs) is the implementation users run; the driver's unit tests run fakes, and
 //! another stack (str0m, `docs/decisions.md` §1) would plug in here.
 
+use super::mix::MixPort;
 use super::{Direction, MediaConfig, MediaError, MediaEvent, MediaSession, MediaStats};
 use crate::audio::AudioBackend;
 use std::sync::Arc;
@@ -36,10 +37,10 @@ pub trait MediaEngine: Send + Sync {
     async fn close(&self);
 }
 
-/// Makes one engine per call.
+/// Makes one engine per call; `port` joins its audio to the line's other calls.
 #[async_trait::async_trait]
 pub trait EngineFactory: Send + Sync {
-    async fn create(&self) -> Result<Arc<dyn MediaEngine>, MediaError>;
+    async fn create(&self, port: MixPort) -> Result<Arc<dyn MediaEngine>, MediaError>;
 }
 
 /// webrtc-rs sessions on `config`, each with fresh audio ends from `audio`.
@@ -50,10 +51,10 @@ pub struct WebrtcEngines {
 
 #[async_trait::async_trait]
 impl EngineFactory for WebrtcEngines {
-    async fn create(&self) -> Result<Arc<dyn MediaEngine>, MediaError> {
+    async fn create(&self, port: MixPort) -> Result<Arc<dyn MediaEngine>, MediaError> {
         let (source, sink) = crate::audio::open_or_silence(self.audio.as_ref());
         Ok(Arc::new(
-            MediaSession::new(self.config.clone(), source, sink).await?,
+            MediaSession::new(self.config.clone(), port.source(source), port.sink(sink)).await?,
         ))
     }
 }

@@ -8,6 +8,9 @@ use std::sync::{Arc, Mutex};
 /// Supplies one frame of mono 16-bit PCM at `clock_rate` per call.
 pub trait AudioSource: Send + 'static {
     fn read(&mut self, clock_rate: u32, out: &mut [i16]);
+    /// Adds audio that goes out with ours but is not ours (the other far ends of a
+    /// three-way call): called after mute, which silences only what `read` gave.
+    fn mix_in(&mut self, _clock_rate: u32, _pcm: &mut [i16]) {}
 }
 
 /// Receives decoded (or concealed) mono 16-bit PCM at `clock_rate`.
@@ -18,6 +21,9 @@ pub trait AudioSink: Send + 'static {
 impl AudioSource for Box<dyn AudioSource> {
     fn read(&mut self, clock_rate: u32, out: &mut [i16]) {
         (**self).read(clock_rate, out);
+    }
+    fn mix_in(&mut self, clock_rate: u32, pcm: &mut [i16]) {
+        (**self).mix_in(clock_rate, pcm);
     }
 }
 
@@ -127,6 +133,50 @@ impl AudioSink for RecordingSink {
         if let Ok(mut r) = self.inner.lock() {
             r.clock_rate = clock_rate;
             r.frames.push(pcm.to_vec());
+        }
+    }
+}
+
+/// Keeps the last stretch of what it is written (a far end's ears): bounded, so a call
+/// of any length costs the same. Cloning shares it.
+#[derive(Debug, Clone)]
+pub struct TailSink {
+    inner: Arc<Mutex<(u32, std::collections::VecDeque<i16>)>>,
+    keep: std::time::Duration,
+}
+
+impl TailSink {
+    pub fn new(keep: std::time::Duration) -> Self {
+        Self {
+            inner: Arc::default(),
+            keep,
+        }
+    }
+
+    /// The last `d` of audio (less if less was written), with its rate.
+    pub fn tail(&self, d: std::time::Duration) -> (u32, Vec<i16>) {
+        match self.inner.lock() {
+            Ok(g) => {
+                let n = (u128::from(g.0) * d.as_millis() / 1000) as usize;
+                let skip = g.1.len().saturating_sub(n);
+                (g.0, g.1.iter().skip(skip).copied().collect())
+            }
+            Err(_) => (0, Vec::new()),
+        }
+    }
+}
+
+impl AudioSink for TailSink {
+    fn write(&mut self, clock_rate: u32, pcm: &[i16]) {
+        if let Ok(mut g) = self.inner.lock() {
+            if g.0 != clock_rate {
+                g.1.clear();
+                g.0 = clock_rate;
+            }
+            g.1.extend(pcm.iter().copied());
+            let max = (u128::from(clock_rate) * self.keep.as_millis() / 1000) as usize;
+            let excess = g.1.len().saturating_sub(max);
+            g.1.drain(..excess);
         }
     }
 }

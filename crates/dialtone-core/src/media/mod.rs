@@ -16,6 +16,7 @@ pub mod impair;
 pub mod io;
 pub mod jitter;
 mod loss_adapt;
+pub mod mix;
 pub mod payload_filter;
 mod pipeline;
 mod playout_phase;

@@ -330,6 +330,7 @@ pub async fn send_loop(
             if shared.muted.load(Ordering::Relaxed) {
                 pcm.fill(0);
             }
+            source.mix_in(codec.clock_rate(), &mut pcm);
             if let Err(e) = enc.encode(&pcm, &mut payload) {
                 tracing::warn!(error = %e, "encoding failed");
                 continue;

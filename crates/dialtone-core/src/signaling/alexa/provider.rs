@@ -21,13 +21,14 @@ use super::wire::{
     CustomParams, Form, IdType, Message, Name, Participant, ParticipantId, RenegotiationType, SdpDetails,
     result_codes,
 };
-use crate::call::{Address, EndReason, Signal, SignalOp};
+use crate::call::{Address, CallId, EndReason, LINE, Signal, SignalOp};
 use crate::lock;
 use crate::net::{Intake, LocalTls};
-use crate::signaling::{SignalingError, SignalingProvider};
+use crate::signaling::{
+    NetworkSession, Sessions, SignalReceiver, SignalSender, SignalingError, SignalingProvider,
+};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 /// Where our intake takes the relay's SPI events.
@@ -88,6 +89,12 @@ pub(super) struct Session {
     pub(super) early_answer: Option<String>,
 }
 
+impl NetworkSession for Session {
+    fn network_id(&self) -> &str {
+        &self.id
+    }
+}
+
 impl Session {
     pub(super) fn new(id: &str, incoming: bool) -> Self {
         Self {
@@ -103,7 +110,8 @@ impl Session {
 #[derive(Debug, Default)]
 pub(super) struct Inner {
     pub(super) registration: Option<RelayRegistered>,
-    pub(super) session: Option<Session>,
+    /// One per call on the line.
+    pub(super) sessions: Sessions<Session>,
     /// Alexa's acks of our requests, as they came (never waited for).
     pub(super) acks: Vec<Name>,
 }
@@ -111,8 +119,8 @@ pub(super) struct Inner {
 pub struct AlexaProvider {
     client: Arc<AlexaClient>,
     config: AlexaConfig,
-    signals: mpsc::Sender<Signal>,
-    signals_rx: Mutex<Option<mpsc::Receiver<Signal>>>,
+    signals: SignalSender,
+    signals_rx: Mutex<Option<SignalReceiver>>,
     inner: Arc<Mutex<Inner>>,
     intake: tokio::sync::Mutex<Option<Intake>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -124,7 +132,7 @@ impl AlexaProvider {
             config.intake_tls =
                 crate::net::tls_for_remote(crate::net::is_loopback_url(&config.relay), "Alexa intake");
         }
-        let (tx, rx) = mpsc::channel(64);
+        let (tx, rx) = crate::signaling::signal_channel();
         let client = client.with_form(config.options.form);
         Self {
             client: Arc::new(client),
@@ -137,12 +145,12 @@ impl AlexaProvider {
         }
     }
 
-    fn session_id(&self) -> Result<String, SignalingError> {
+    fn session_id(&self, call: CallId) -> Result<String, SignalingError> {
         lock(&self.inner)
-            .session
-            .as_ref()
+            .sessions
+            .get(call)
             .map(|s| s.id.clone())
-            .ok_or_else(|| SignalingError::State("there is no Alexa call".into()))
+            .ok_or_else(|| SignalingError::State(format!("call {call} is no Alexa call")))
     }
 
     async fn register(&self) -> Result<(), SignalingError> {
@@ -192,7 +200,7 @@ impl AlexaProvider {
             .await?;
         tracing::info!(address = %registered.address, "registered with the skill relay");
         lock(&self.inner).registration = Some(registered);
-        let _ = self.signals.send(Signal::Registered).await;
+        self.signals.send(LINE, Signal::Registered).await;
         Ok(())
     }
 
@@ -205,7 +213,7 @@ impl AlexaProvider {
         lock(&self.inner).acks.clone()
     }
 
-    async fn call(&self, to: Address, offer: String) -> Result<(), SignalingError> {
+    async fn call(&self, call: CallId, to: Address, offer: String) -> Result<(), SignalingError> {
         let own = lock(&self.inner)
             .registration
             .as_ref()
@@ -250,17 +258,22 @@ impl AlexaProvider {
             .map(|n| CustomParams {
                 caller_name: Some(n.trim().to_owned()),
             });
-        lock(&self.inner).session = Some(Session::new(&id, false));
+        lock(&self.inner).sessions.insert(call, Session::new(&id, false));
         let result = self.send(m).await;
         if result.is_err() {
-            lock(&self.inner).session = None;
+            lock(&self.inner).sessions.remove(call);
         }
         result
     }
 
-    async fn update(&self, kind: RenegotiationType, offer: String) -> Result<(), SignalingError> {
-        let id = self.session_id()?;
-        if let Some(s) = lock(&self.inner).session.as_mut() {
+    async fn update(
+        &self,
+        call: CallId,
+        kind: RenegotiationType,
+        offer: String,
+    ) -> Result<(), SignalingError> {
+        let id = self.session_id(call)?;
+        if let Some(s) = lock(&self.inner).sessions.get_mut(call) {
             s.pending_update = Some(kind);
         }
         let m = Message::bare(Name::CallUpdate, &id)
@@ -268,20 +281,20 @@ impl AlexaProvider {
             .with_sdp(SdpDetails::offer(offer));
         let result = self.send(m).await;
         if result.is_err()
-            && let Some(s) = lock(&self.inner).session.as_mut()
+            && let Some(s) = lock(&self.inner).sessions.get_mut(call)
         {
             s.pending_update = None;
         }
         result
     }
 
-    async fn answer_update(&self, answer: String) -> Result<(), SignalingError> {
+    async fn answer_update(&self, call: CallId, answer: String) -> Result<(), SignalingError> {
         let (id, kind) = {
             let inner = lock(&self.inner);
             let s = inner
-                .session
-                .as_ref()
-                .ok_or_else(|| SignalingError::State("there is no Alexa call".into()))?;
+                .sessions
+                .get(call)
+                .ok_or_else(|| SignalingError::State(format!("call {call} is no Alexa call")))?;
             (
                 s.id.clone(),
                 s.far_update.unwrap_or(RenegotiationType::CallUpdate),
@@ -293,20 +306,20 @@ impl AlexaProvider {
         self.send(m).await
     }
 
-    async fn accept(&self, answer: String) -> Result<(), SignalingError> {
-        let id = self.session_id()?;
+    async fn accept(&self, call: CallId, answer: String) -> Result<(), SignalingError> {
+        let id = self.session_id(call)?;
         self.send(Message::bare(Name::CallInProgress, &id).with_sdp(SdpDetails::answer(answer.clone())))
             .await?;
         self.send(Message::bare(Name::CallAccepted, &id).with_sdp(SdpDetails::answer(answer)))
             .await?;
-        let _ = self.signals.send(Signal::AcceptConfirmed).await;
+        self.signals.send(call, Signal::AcceptConfirmed).await;
         Ok(())
     }
 
     /// Ends our side with CallEnded `SUCCESS`; the session is forgotten either way.
-    async fn end(&self, message: &str) -> Result<(), SignalingError> {
-        let id = self.session_id()?;
-        lock(&self.inner).session = None;
+    async fn end(&self, call: CallId, message: &str) -> Result<(), SignalingError> {
+        let id = self.session_id(call)?;
+        lock(&self.inner).sessions.remove(call);
         match self
             .client
             .signal(&Message::ended(&id, result_codes::SUCCESS, message))
@@ -322,35 +335,37 @@ impl AlexaProvider {
 
 #[async_trait::async_trait]
 impl SignalingProvider for AlexaProvider {
-    async fn request(&self, op: SignalOp) -> Result<(), SignalingError> {
+    async fn request(&self, call: CallId, op: SignalOp) -> Result<(), SignalingError> {
         match op {
             SignalOp::Register => self.register().await,
-            SignalOp::CreateSession { to, offer } => self.call(to, offer).await,
+            SignalOp::CreateSession { to, offer } => self.call(call, to, offer).await,
             SignalOp::Ringing => {
-                let id = self.session_id()?;
+                let id = self.session_id(call)?;
                 if let Err(e) = self.send(Message::bare(Name::CallRinging, &id)).await {
                     tracing::info!(error = %e, "could not tell Alexa we are ringing");
                 }
                 Ok(())
             }
-            SignalOp::Accept { answer } => self.accept(answer).await,
-            SignalOp::Decline => self.end("Call declined by user").await,
-            SignalOp::Hold { offer } => self.update(RenegotiationType::CallHold, offer).await,
-            SignalOp::Resume { offer } => self.update(RenegotiationType::CallResume, offer).await,
+            SignalOp::Accept { answer } => self.accept(call, answer).await,
+            SignalOp::Decline => self.end(call, "Call declined by user").await,
+            SignalOp::Hold { offer } => self.update(call, RenegotiationType::CallHold, offer).await,
+            SignalOp::Resume { offer } => self.update(call, RenegotiationType::CallResume, offer).await,
             // Amazon names "a Wi-Fi disconnection and reconnection" as a reason to renegotiate.
-            SignalOp::Renegotiate { offer, .. } => self.update(RenegotiationType::CallUpdate, offer).await,
-            SignalOp::AnswerUpdate { answer } => self.answer_update(answer).await,
+            SignalOp::Renegotiate { offer, .. } => {
+                self.update(call, RenegotiationType::CallUpdate, offer).await
+            }
+            SignalOp::AnswerUpdate { answer } => self.answer_update(call, answer).await,
             SignalOp::Terminate => {
-                let result = self.end("Call ended by user").await;
+                let result = self.end(call, "Call ended by user").await;
                 if result.is_ok() {
-                    let _ = self.signals.send(Signal::Ended(EndReason::Hangup)).await;
+                    self.signals.send(call, Signal::Ended(EndReason::Hangup)).await;
                 }
                 result
             }
         }
     }
 
-    fn take_signals(&self) -> Option<mpsc::Receiver<Signal>> {
+    fn take_signals(&self) -> Option<SignalReceiver> {
         lock(&self.signals_rx).take()
     }
 
@@ -363,12 +378,12 @@ impl SignalingProvider for AlexaProvider {
     }
 
     async fn shutdown(&self) {
-        let (session, registration) = {
+        let (sessions, registration) = {
             let mut inner = lock(&self.inner);
-            (inner.session.take(), inner.registration.take())
+            (inner.sessions.drain(), inner.registration.take())
         };
-        if let Some(s) = session
-            && let Err(e) = self
+        for (_, s) in sessions {
+            if let Err(e) = self
                 .client
                 .signal(&Message::ended(
                     &s.id,
@@ -376,8 +391,9 @@ impl SignalingProvider for AlexaProvider {
                     "Call ended by user",
                 ))
                 .await
-        {
-            tracing::debug!(error = %e, "call already gone");
+            {
+                tracing::debug!(error = %e, "call already gone");
+            }
         }
         if let Some(r) = registration
             && let Err(e) = self

@@ -5,8 +5,9 @@
 use super::client::AlexaClient;
 use super::provider::{Inner, Session};
 use super::wire::{CallResult, IdType, Inbound, Message, Name, Participant, SdpType, result_codes};
-use crate::call::{EndReason, Signal};
+use crate::call::{CallId, EndReason, Signal};
 use crate::lock;
+use crate::signaling::SignalSender;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
@@ -38,7 +39,7 @@ fn address_of(p: &Participant) -> String {
 pub(super) async fn dispatch(
     mut events: mpsc::Receiver<Inbound>,
     inner: Arc<Mutex<Inner>>,
-    signals: mpsc::Sender<Signal>,
+    signals: SignalSender,
     client: Arc<AlexaClient>,
 ) {
     while let Some(Inbound { message: m, form }) = events.recv().await {
@@ -47,7 +48,7 @@ pub(super) async fn dispatch(
             tracing::warn!(%why, "ignoring a malformed SPI event");
             continue;
         }
-        let (signal, ack) = handle(&inner, m);
+        let (signal, ack) = handle(&inner, m, &|| signals.new_call());
         // Ack first: once the machine moves on (say, to Connected, where the user may
         // hold at once), Alexa already knows the call moved.
         if let Some(ack) = ack
@@ -55,20 +56,25 @@ pub(super) async fn dispatch(
         {
             tracing::warn!(error = %e, "could not ack an SPI event");
         }
-        if let Some(s) = signal {
-            let _ = signals.send(s).await;
+        if let Some((call, s)) = signal {
+            signals.send(call, s).await;
         }
     }
 }
 
-/// One SPI event: the signal for the call machine and the ack we owe Alexa.
-pub(super) fn handle(inner: &Mutex<Inner>, m: Message) -> (Option<Signal>, Option<Message>) {
+/// One SPI event: the signal for the call it concerns and the ack we owe Alexa. A device
+/// calling us is a new call, numbered by `new_call`; during another call it rings in
+/// beside it (call waiting), and the switchboard declines it if the line is full.
+pub(super) fn handle(
+    inner: &Mutex<Inner>,
+    m: Message,
+    new_call: &dyn Fn() -> CallId,
+) -> (Option<(CallId, Signal)>, Option<Message>) {
     let mut inner = lock(inner);
     if m.name == Name::InitiateOutboundCall {
-        if inner.session.is_some() {
-            // One call at a time: the device hears busy.
-            let busy = Message::ended(&m.session_id, result_codes::DEVICE_BUSY, "Busy on another call");
-            return (None, Some(busy));
+        if inner.sessions.call_of(&m.session_id).is_some() {
+            tracing::debug!(session = %m.session_id, "a repeated InitiateOutboundCall; ignored");
+            return (None, None);
         }
         let offer = m.sdp(SdpType::Offer).unwrap_or_default().to_owned();
         let from = m
@@ -77,18 +83,24 @@ pub(super) fn handle(inner: &Mutex<Inner>, m: Message) -> (Option<Signal>, Optio
             .flatten()
             .find(|p| p.is_originator == Some(true))
             .map_or_else(|| "alexa:unknown".to_owned(), address_of);
-        inner.session = Some(Session::new(&m.session_id, true));
-        return (Some(Signal::Invitation { from, offer }), None);
+        let call = new_call();
+        inner.sessions.insert(call, Session::new(&m.session_id, true));
+        return (Some((call, Signal::Invitation { from, offer })), None);
     }
-    let Some(incoming) = inner
-        .session
-        .as_ref()
-        .filter(|s| s.id == m.session_id)
-        .map(|s| s.incoming)
-    else {
+    let Some(call) = inner.sessions.call_of(&m.session_id) else {
         tracing::info!(name = %m.name, session = %m.session_id, "SPI event for an unknown session; ignored");
         return (None, None);
     };
+    let (signal, ack) = handle_for(&mut inner, call, &m);
+    (signal.map(|s| (call, s)), ack)
+}
+
+/// An SPI event for `call`'s session.
+fn handle_for(inner: &mut Inner, call: CallId, m: &Message) -> (Option<Signal>, Option<Message>) {
+    let Some(session) = inner.sessions.get_mut(call) else {
+        return (None, None);
+    };
+    let incoming = session.incoming;
     let bare = |name| Some(Message::bare(name, &m.session_id));
     match m.name {
         Name::CallRinging if !incoming => (Some(Signal::Ringing), bare(Name::CallRingingAck)),
@@ -96,9 +108,7 @@ pub(super) fn handle(inner: &Mutex<Inner>, m: Message) -> (Option<Signal>, Optio
         Name::CallInProgress if !incoming => {
             let signal = match m.sdp_if_any(SdpType::Answer).ok().flatten() {
                 Some(answer) => {
-                    if let Some(s) = inner.session.as_mut() {
-                        s.early_answer = Some(answer.to_owned());
-                    }
+                    session.early_answer = Some(answer.to_owned());
                     Signal::EarlyAnswer {
                         answer: answer.to_owned(),
                     }
@@ -110,7 +120,7 @@ pub(super) fn handle(inner: &Mutex<Inner>, m: Message) -> (Option<Signal>, Optio
         // CallAccepted's SDP is optional: without one (or with the same one), the early
         // answer stands; a different one replaces it.
         Name::CallAccepted if !incoming => {
-            let early = inner.session.as_ref().and_then(|s| s.early_answer.clone());
+            let early = session.early_answer.clone();
             let signal = match m.sdp_if_any(SdpType::Answer).ok().flatten() {
                 Some(answer) if early.as_deref().map(str::trim) != Some(answer.trim()) => Signal::Answered {
                     answer: answer.to_owned(),
@@ -120,19 +130,12 @@ pub(super) fn handle(inner: &Mutex<Inner>, m: Message) -> (Option<Signal>, Optio
             (Some(signal), bare(Name::CallAcceptedAck))
         }
         Name::CallUpdate => {
-            if let Some(s) = inner.session.as_mut() {
-                s.far_update = m.renegotiation_type;
-            }
+            session.far_update = m.renegotiation_type;
             let offer = m.sdp(SdpType::Offer).unwrap_or_default().to_owned();
             (Some(Signal::RemoteOffer { offer }), None)
         }
         Name::CallUpdateResponse => {
-            if inner
-                .session
-                .as_mut()
-                .and_then(|s| s.pending_update.take())
-                .is_none()
-            {
+            if session.pending_update.take().is_none() {
                 tracing::info!("a CallUpdateResponse we did not ask for; ignored");
                 return (None, None);
             }
@@ -140,7 +143,7 @@ pub(super) fn handle(inner: &Mutex<Inner>, m: Message) -> (Option<Signal>, Optio
             (Some(Signal::UpdateAnswered { answer }), bare(Name::CallUpdateAck))
         }
         Name::CallEnded => {
-            inner.session = None;
+            inner.sessions.remove(call);
             (Some(Signal::Ended(end_reason(m.call_result.as_ref()))), None)
         }
         // Taken as they come: nothing waits for them.
@@ -161,10 +164,21 @@ mod tests {
     use crate::signaling::alexa::wire::{ParticipantId, RenegotiationType, SdpDetails};
 
     fn inner_with(session: Option<Session>) -> Mutex<Inner> {
-        Mutex::new(Inner {
-            session,
-            ..Default::default()
-        })
+        let mut inner = Inner::default();
+        if let Some(s) = session {
+            inner.sessions.insert(1, s);
+        }
+        Mutex::new(inner)
+    }
+
+    /// The signal alone; a device calling in is numbered 2.
+    fn handle(inner: &Mutex<Inner>, m: Message) -> (Option<Signal>, Option<Message>) {
+        let (s, ack) = super::handle(inner, m, &|| 2);
+        (s.map(|(_, s)| s), ack)
+    }
+
+    fn session(inner: &Mutex<Inner>, call: CallId) -> Option<String> {
+        lock(inner).sessions.get(call).map(|s| s.id.clone())
     }
 
     fn ours(id: &str) -> Session {
@@ -207,20 +221,31 @@ mod tests {
             ack, None,
             "InitiateOutboundCall is answered by CallRinging, not acked"
         );
-        assert!(lock(&inner).session.as_ref().is_some_and(|s| s.incoming));
+        assert!(lock(&inner).sessions.get(2).is_some_and(|s| s.incoming));
     }
 
     #[test]
-    fn a_second_call_during_one_hears_device_busy_and_leaves_the_first_alone() {
+    fn a_second_device_calling_during_a_call_rings_in_beside_it_and_events_find_their_call() {
         let inner = inner_with(Some(ours("s1")));
-        let (signal, reply) = handle(&inner, outbound("s2"));
-        assert_eq!(signal, None);
-        let reply = reply.expect("CallEnded");
-        assert_eq!((reply.name, reply.session_id.as_str()), (Name::CallEnded, "s2"));
-        assert_eq!(reply.call_result.map(|r| r.code), Some("DEVICE_BUSY".into()));
+        let (signal, reply) = super::handle(&inner, outbound("s2"), &|| 2);
+        assert!(matches!(signal, Some((2, Signal::Invitation { .. }))));
+        assert_eq!(reply, None, "rings: no busy");
         assert_eq!(
-            lock(&inner).session.as_ref().map(|s| s.id.clone()),
-            Some("s1".into())
+            (session(&inner, 1), session(&inner, 2)),
+            (Some("s1".into()), Some("s2".into()))
+        );
+        let (ended, _) = super::handle(&inner, Message::ended("s2", "SUCCESS", "bye"), &|| 3);
+        assert_eq!(ended, Some((2, Signal::Ended(EndReason::Terminated))));
+        let (ringing, _) = super::handle(&inner, Message::bare(Name::CallRinging, "s1"), &|| 3);
+        assert_eq!(ringing, Some((1, Signal::Ringing)));
+        assert_eq!(
+            (session(&inner, 1), session(&inner, 2)),
+            (Some("s1".into()), None)
+        );
+        assert_eq!(
+            super::handle(&inner, outbound("s1"), &|| 3),
+            (None, None),
+            "a repeated invitation is not a new call"
         );
     }
 
@@ -234,7 +259,7 @@ mod tests {
         ] {
             assert_eq!(handle(&inner, m), (None, None));
         }
-        assert!(lock(&inner).session.is_some());
+        assert!(session(&inner, 1).is_some());
     }
 
     #[test]
@@ -305,7 +330,7 @@ mod tests {
                 .with_sdp(SdpDetails::answer("v=0 held"))
         };
         assert_eq!(handle(&inner, response()), (None, None), "unasked");
-        if let Some(s) = lock(&inner).session.as_mut() {
+        if let Some(s) = lock(&inner).sessions.get_mut(1) {
             s.pending_update = Some(RenegotiationType::CallHold);
         }
         let (s, ack) = handle(&inner, response());
@@ -335,7 +360,7 @@ mod tests {
             ack, None,
             "answered by CallUpdateResponse once the machine answers"
         );
-        let far = lock(&inner).session.as_ref().and_then(|s| s.far_update);
+        let far = lock(&inner).sessions.get(1).and_then(|s| s.far_update);
         assert_eq!(far, Some(RenegotiationType::CallResume));
     }
 
@@ -359,6 +384,6 @@ mod tests {
         let inner = inner_with(Some(ours("s1")));
         let (s, _) = handle(&inner, Message::ended("s1", "DEVICE_BUSY", "busy"));
         assert_eq!(s, Some(Signal::Ended(EndReason::Busy)));
-        assert!(lock(&inner).session.is_none());
+        assert!(session(&inner, 1).is_none());
     }
 }

@@ -9,17 +9,22 @@
 //! - Hold / resume: PUT status `Hold` / `Resume` with the new offer; the answer comes in
 //!   the 200 body or in a session-status event.
 //! - Hang up: DELETE.
+//!
+//! Each call on the line is its own media session, kept under the call's id: events are
+//! routed by session id, and a second invitation during a call rings in beside it.
 
 use super::client::{CamaraClient, CamaraError};
 use super::wire::*;
 use super::{Dialect, EventKind};
-use crate::call::{Address, EndReason, Signal, SignalOp};
+use crate::call::{Address, CallId, EndReason, LINE, Signal, SignalOp};
 use crate::net::{Intake, LocalTls};
 
 /// Where our event sink takes the operator's CloudEvents.
 pub const SINK_PATH: &str = "/dialtone/events";
 use crate::lock;
-use crate::signaling::{CallOptions, SignalingError, SignalingProvider};
+use crate::signaling::{
+    CallOptions, NetworkSession, Sessions, SignalReceiver, SignalSender, SignalingError, SignalingProvider,
+};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -63,7 +68,7 @@ impl CamaraConfig {
 }
 
 #[derive(Debug, Clone)]
-struct CurrentSession {
+struct Session {
     id: String,
     incoming: bool,
     answered: bool,
@@ -75,21 +80,40 @@ struct CurrentSession {
     subscription: Option<String>,
 }
 
+impl NetworkSession for Session {
+    fn network_id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Session {
+    fn new(id: String, incoming: bool) -> Self {
+        Self {
+            id,
+            incoming,
+            answered: false,
+            pending_update: None,
+            far_update: None,
+            subscription: None,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     registration: Option<RegSessionResponse>,
     subscriptions: Vec<String>,
-    session: Option<CurrentSession>,
+    sessions: Sessions<Session>,
     options: CallOptions,
-    /// A POST /sessions is in flight: its id is not known yet.
-    creating: bool,
+    /// How many POST /sessions are in flight: their ids are not known yet.
+    creating: usize,
     /// Session-status events that arrived for an unknown id while creating (an operator
     /// may report Ringing before its 201 reaches us); replayed once the id is known.
     early: Vec<MediaSession>,
     /// Where the operator delivers our events.
     sink: Option<SinkTarget>,
-    /// The subscription of a session that just ended, to drop (r2.2).
-    ended_subscription: Option<String>,
+    /// The subscriptions of sessions that just ended, to drop (r2.2).
+    ended_subscriptions: Vec<String>,
 }
 
 /// Our event sink, as subscriptions name it.
@@ -141,7 +165,13 @@ fn subscription_detail(
 
 /// r2.2: session-status for session `id`, subscribed once its id is known. True when the
 /// session's early events may have been missed (read them with GET at once).
-async fn subscribe_session(client: &CamaraClient, inner: &Mutex<Inner>, device_id: &str, id: &str) -> bool {
+async fn subscribe_session(
+    client: &CamaraClient,
+    inner: &Mutex<Inner>,
+    device_id: &str,
+    call: CallId,
+    id: &str,
+) -> bool {
     let dialect = client.dialect();
     if !dialect.subscribes_per_registration() {
         return false;
@@ -160,7 +190,7 @@ async fn subscribe_session(client: &CamaraClient, inner: &Mutex<Inner>, device_i
     {
         Ok(sub) => {
             let mut inner = lock(inner);
-            match inner.session.as_mut().filter(|s| s.id == id) {
+            match inner.sessions.get_mut(call).filter(|s| s.id == id) {
                 Some(s) => s.subscription = Some(sub.id),
                 // Ended meanwhile: dropped with the others at shutdown.
                 None => inner.subscriptions.push(sub.id),
@@ -186,8 +216,8 @@ async fn drop_subscription(client: &CamaraClient, id: Option<String>) {
 pub struct CamaraProvider {
     client: Arc<CamaraClient>,
     config: CamaraConfig,
-    signals: mpsc::Sender<Signal>,
-    signals_rx: Mutex<Option<mpsc::Receiver<Signal>>>,
+    signals: SignalSender,
+    signals_rx: Mutex<Option<SignalReceiver>>,
     inner: Arc<Mutex<Inner>>,
     sink: tokio::sync::Mutex<Option<Intake>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -214,7 +244,7 @@ impl CamaraProvider {
             let plain_ok = client.endpoints().all_loopback() && !config.https_sink;
             config.sink_tls = crate::net::tls_for_remote(plain_ok, "event sink");
         }
-        let (tx, rx) = mpsc::channel(64);
+        let (tx, rx) = crate::signaling::signal_channel();
         Self {
             client: Arc::new(client),
             config,
@@ -235,12 +265,12 @@ impl CamaraProvider {
         lock(&self.tasks).push(tokio::spawn(f));
     }
 
-    fn session_id(&self) -> Result<String, SignalingError> {
+    fn session_id(&self, call: CallId) -> Result<String, SignalingError> {
         lock(&self.inner)
-            .session
-            .as_ref()
+            .sessions
+            .get(call)
             .map(|s| s.id.clone())
-            .ok_or_else(|| SignalingError::State("there is no session".into()))
+            .ok_or_else(|| SignalingError::State(format!("call {call} has no session")))
     }
 
     async fn register(&self) -> Result<(), SignalingError> {
@@ -312,7 +342,7 @@ impl CamaraProvider {
             expires_at,
             self.config.refresh_margin,
         ));
-        let _ = self.signals.send(Signal::Registered).await;
+        self.signals.send(LINE, Signal::Registered).await;
         Ok(())
     }
 
@@ -360,7 +390,7 @@ impl CamaraProvider {
         }
     }
 
-    async fn create_session(&self, to: String, offer: String) -> Result<(), SignalingError> {
+    async fn create_session(&self, call: CallId, to: String, offer: String) -> Result<(), SignalingError> {
         let (reg_id, own, options) = {
             let inner = lock(&self.inner);
             let reg = inner
@@ -384,33 +414,33 @@ impl CamaraProvider {
             location_details: options.location,
             ..Default::default()
         };
-        lock(&self.inner).creating = true;
+        lock(&self.inner).creating += 1;
         let created = self.client.create_session(&reg_id, &req).await;
         let early = {
             let mut inner = lock(&self.inner);
-            inner.creating = false;
-            std::mem::take(&mut inner.early)
+            inner.creating -= 1;
+            if inner.creating == 0 {
+                std::mem::take(&mut inner.early)
+            } else {
+                // Another POST is still out: keep what may be its events.
+                inner.early.clone()
+            }
         };
         let created = created?;
         let id = created.media_session_id.clone().unwrap_or_default();
-        lock(&self.inner).session = Some(CurrentSession {
-            id: id.clone(),
-            incoming: false,
-            answered: false,
-            pending_update: None,
-            far_update: None,
-            subscription: None,
-        });
+        lock(&self.inner)
+            .sessions
+            .insert(call, Session::new(id.clone(), false));
         for data in early.iter().filter(|d| d.media_session_id == id) {
-            for s in session_signals(&self.inner, data) {
-                let _ = self.signals.send(s).await;
-            }
+            forward(&self.inner, &self.signals, data).await;
         }
-        let subscribed_late = subscribe_session(&self.client, &self.inner, &self.config.device_id, &id).await;
+        let subscribed_late =
+            subscribe_session(&self.client, &self.inner, &self.config.device_id, call, &id).await;
         self.spawn(poll_for_answer(
             self.client.clone(),
             self.inner.clone(),
             self.signals.clone(),
+            call,
             id,
             // What happened before the session's own subscription existed is read at once.
             if subscribed_late {
@@ -423,9 +453,9 @@ impl CamaraProvider {
         Ok(())
     }
 
-    async fn update(&self, status: SessionStatus, offer: String) -> Result<(), SignalingError> {
-        let id = self.session_id()?;
-        if let Some(s) = lock(&self.inner).session.as_mut() {
+    async fn update(&self, call: CallId, status: SessionStatus, offer: String) -> Result<(), SignalingError> {
+        let id = self.session_id(call)?;
+        if let Some(s) = lock(&self.inner).sessions.get_mut(call) {
             s.pending_update = Some(status);
         }
         let change = MediaSessionStatusChange {
@@ -439,7 +469,7 @@ impl CamaraProvider {
             Ok(Some(info)) => info.answer.map(|a| a.sdp),
             Ok(None) => None,
             Err(e) => {
-                if let Some(s) = lock(&self.inner).session.as_mut() {
+                if let Some(s) = lock(&self.inner).sessions.get_mut(call) {
                     s.pending_update = None;
                 }
                 return Err(e.into());
@@ -447,26 +477,26 @@ impl CamaraProvider {
         };
         // The answer in the 200 body, or later in a session-status event.
         if let Some(answer) = answer
-            && take_pending(&self.inner)
+            && take_pending(&self.inner, call)
         {
-            let _ = self.signals.send(Signal::UpdateAnswered { answer }).await;
+            self.signals.send(call, Signal::UpdateAnswered { answer }).await;
         }
         Ok(())
     }
 
-    async fn put(&self, change: MediaSessionStatusChange) -> Result<(), SignalingError> {
-        let id = self.session_id()?;
+    async fn put(&self, call: CallId, change: MediaSessionStatusChange) -> Result<(), SignalingError> {
+        let id = self.session_id(call)?;
         self.client.update_status(&id, &change).await?;
         Ok(())
     }
 
-    async fn delete_session(&self) -> Result<(), SignalingError> {
+    async fn delete_session(&self, call: CallId) -> Result<(), SignalingError> {
         // Taken before the request: a shutdown racing the hang-up (the CLI closes its
         // line right after) finds no session and sends no second DELETE.
         let session = lock(&self.inner)
-            .session
-            .take()
-            .ok_or_else(|| SignalingError::State("there is no session".into()))?;
+            .sessions
+            .remove(call)
+            .ok_or_else(|| SignalingError::State(format!("call {call} has no session")))?;
         drop_subscription(&self.client, session.subscription).await;
         let id = session.id;
         match self.client.delete_session(&id).await {
@@ -478,10 +508,10 @@ impl CamaraProvider {
     }
 }
 
-fn take_pending(inner: &Mutex<Inner>) -> bool {
+fn take_pending(inner: &Mutex<Inner>, call: CallId) -> bool {
     lock(inner)
-        .session
-        .as_mut()
+        .sessions
+        .get_mut(call)
         .and_then(|s| s.pending_update.take())
         .is_some()
 }
@@ -494,11 +524,11 @@ fn far_future() -> String {
 
 #[async_trait::async_trait]
 impl SignalingProvider for CamaraProvider {
-    async fn request(&self, op: SignalOp) -> Result<(), SignalingError> {
+    async fn request(&self, call: CallId, op: SignalOp) -> Result<(), SignalingError> {
         match op {
             SignalOp::Register => self.register().await,
             SignalOp::CreateSession { to, offer } => match to {
-                Address::Phone(n) => self.create_session(n.to_tel_uri(), offer).await,
+                Address::Phone(n) => self.create_session(call, n.to_tel_uri(), offer).await,
                 Address::Alexa(_) => Err(SignalingError::Unsupported(format!(
                     "a CAMARA operator calls phone numbers, not {to}; call it over an Alexa account or the sandbox's Alexa"
                 ))),
@@ -506,8 +536,8 @@ impl SignalingProvider for CamaraProvider {
                     "a CAMARA operator calls phone numbers, not the bot {to}; bots are called over Lex"
                 ))),
             },
-            SignalOp::Hold { offer } => self.update(SessionStatus::Hold, offer).await,
-            SignalOp::Resume { offer } => self.update(SessionStatus::Resume, offer).await,
+            SignalOp::Hold { offer } => self.update(call, SessionStatus::Hold, offer).await,
+            SignalOp::Resume { offer } => self.update(call, SessionStatus::Resume, offer).await,
             // The spec's status update "may include updating SDP media": the status stays
             // what it is, the offer carries the new transport.
             SignalOp::Renegotiate { offer, held } => {
@@ -516,20 +546,23 @@ impl SignalingProvider for CamaraProvider {
                 } else {
                     SessionStatus::Connected
                 };
-                self.update(status, offer).await
+                self.update(call, status, offer).await
             }
             SignalOp::AnswerUpdate { answer } => {
                 let status = lock(&self.inner)
-                    .session
-                    .as_ref()
+                    .sessions
+                    .get(call)
                     .and_then(|s| s.far_update)
                     .unwrap_or(SessionStatus::Connected);
-                self.put(MediaSessionStatusChange {
-                    status,
-                    offer: None,
-                    answer: Some(WrtcSdpDescriptor::new(answer)),
-                    location_details: None,
-                })
+                self.put(
+                    call,
+                    MediaSessionStatusChange {
+                        status,
+                        offer: None,
+                        answer: Some(WrtcSdpDescriptor::new(answer)),
+                        location_details: None,
+                    },
+                )
                 .await
             }
             SignalOp::Ringing => {
@@ -539,37 +572,40 @@ impl SignalingProvider for CamaraProvider {
                     answer: None,
                     location_details: None,
                 };
-                if let Err(e) = self.put(change).await {
+                if let Err(e) = self.put(call, change).await {
                     tracing::info!(error = %e, "could not tell the caller we are ringing");
                 }
                 Ok(())
             }
             SignalOp::Accept { answer } => {
-                self.put(MediaSessionStatusChange {
-                    status: SessionStatus::Connected,
-                    offer: None,
-                    answer: Some(WrtcSdpDescriptor::new(answer)),
-                    location_details: None,
-                })
+                self.put(
+                    call,
+                    MediaSessionStatusChange {
+                        status: SessionStatus::Connected,
+                        offer: None,
+                        answer: Some(WrtcSdpDescriptor::new(answer)),
+                        location_details: None,
+                    },
+                )
                 .await?;
-                if let Some(s) = lock(&self.inner).session.as_mut() {
+                if let Some(s) = lock(&self.inner).sessions.get_mut(call) {
                     s.answered = true;
                 }
-                let _ = self.signals.send(Signal::AcceptConfirmed).await;
+                self.signals.send(call, Signal::AcceptConfirmed).await;
                 Ok(())
             }
-            SignalOp::Decline => self.delete_session().await,
+            SignalOp::Decline => self.delete_session(call).await,
             SignalOp::Terminate => {
-                let result = self.delete_session().await;
+                let result = self.delete_session(call).await;
                 if result.is_ok() {
-                    let _ = self.signals.send(Signal::Ended(EndReason::Hangup)).await;
+                    self.signals.send(call, Signal::Ended(EndReason::Hangup)).await;
                 }
                 result
             }
         }
     }
 
-    fn take_signals(&self) -> Option<mpsc::Receiver<Signal>> {
+    fn take_signals(&self) -> Option<SignalReceiver> {
         lock(&self.signals_rx).take()
     }
 
@@ -589,15 +625,15 @@ impl SignalingProvider for CamaraProvider {
         for t in lock(&self.tasks).drain(..) {
             t.abort();
         }
-        let (subs, reg, session) = {
+        let (subs, reg, sessions) = {
             let mut inner = lock(&self.inner);
             (
                 std::mem::take(&mut inner.subscriptions),
                 inner.registration.take(),
-                inner.session.take(),
+                inner.sessions.drain(),
             )
         };
-        if let Some(s) = session {
+        for (_, s) in sessions {
             drop_subscription(&self.client, s.subscription).await;
             if let Err(e) = self.client.delete_session(&s.id).await {
                 tracing::debug!(error = %e, "session already gone");
@@ -647,11 +683,11 @@ async fn refresh_registration(
     }
 }
 
-/// Turns the operator's events into signals for the current session.
+/// Turns the operator's events into signals for the calls they concern.
 async fn dispatch_events(
     mut events: mpsc::Receiver<CloudEvent>,
     inner: Arc<Mutex<Inner>>,
-    signals: mpsc::Sender<Signal>,
+    signals: SignalSender,
     client: Arc<CamaraClient>,
     device_id: String,
 ) {
@@ -675,32 +711,31 @@ async fn dispatch_events(
                     tracing::warn!("a session-invitation we cannot read");
                     continue;
                 };
-                let busy = lock(&inner).session.is_some();
-                if busy {
-                    tracing::info!(id = %data.media_session_id, "declining a second call while busy");
-                    let _ = client.delete_session(&data.media_session_id).await;
-                    continue;
-                }
                 let Some(offer) = data.offer else {
                     tracing::warn!("a session-invitation without an offer");
                     continue;
                 };
-                lock(&inner).session = Some(CurrentSession {
-                    id: data.media_session_id.clone(),
-                    incoming: true,
-                    answered: false,
-                    pending_update: None,
-                    far_update: None,
-                    subscription: None,
-                });
-                subscribe_session(&client, &inner, &device_id, &data.media_session_id).await;
+                if lock(&inner).sessions.call_of(&data.media_session_id).is_some() {
+                    tracing::debug!(id = %data.media_session_id, "a repeated invitation; ignored");
+                    continue;
+                }
+                // A second call during a call rings in beside it (call waiting); the
+                // switchboard declines it when the line is full.
+                let call = signals.new_call();
+                lock(&inner)
+                    .sessions
+                    .insert(call, Session::new(data.media_session_id.clone(), true));
+                subscribe_session(&client, &inner, &device_id, call, &data.media_session_id).await;
                 let from = data.originator_address.unwrap_or_default();
                 let from = from.strip_prefix("tel:").unwrap_or(&from).to_owned();
-                let _ = signals
-                    .send(Signal::Invitation {
-                        from,
-                        offer: offer.sdp,
-                    })
+                signals
+                    .send(
+                        call,
+                        Signal::Invitation {
+                            from,
+                            offer: offer.sdp,
+                        },
+                    )
                     .await;
             }
             EventKind::SessionStatus => {
@@ -708,11 +743,11 @@ async fn dispatch_events(
                     tracing::warn!("a session-status event we cannot read");
                     continue;
                 };
-                for s in session_signals(&inner, &data) {
-                    let _ = signals.send(s).await;
+                forward(&inner, &signals, &data).await;
+                let ended = std::mem::take(&mut lock(&inner).ended_subscriptions);
+                for id in ended {
+                    drop_subscription(&client, Some(id)).await;
                 }
-                let ended = lock(&inner).ended_subscription.take();
-                drop_subscription(&client, ended).await;
             }
             EventKind::RegistrationEnds => {
                 let data = serde_json::from_value::<RegistrationEnds>(event.data).ok();
@@ -737,7 +772,7 @@ async fn dispatch_events(
                 };
                 if ours {
                     tracing::warn!(%why, "the operator ended our registration");
-                    let _ = signals.send(Signal::RegistrationLost(why)).await;
+                    signals.send(LINE, Signal::RegistrationLost(why)).await;
                 }
             }
             EventKind::SubscriptionEnded => tracing::debug!("a subscription ended"),
@@ -745,28 +780,42 @@ async fn dispatch_events(
     }
 }
 
-/// The signals one session-status update means for the current session.
-fn session_signals(inner: &Mutex<Inner>, data: &MediaSession) -> Vec<Signal> {
-    let mut guard = lock(inner);
-    if guard.session.is_none() && guard.creating {
-        guard.early.push(data.clone());
-        return Vec::new();
+/// Sends the signals one session-status update means to the call it concerns.
+async fn forward(inner: &Mutex<Inner>, signals: &SignalSender, data: &MediaSession) {
+    let Some((call, found)) = session_signals(inner, data) else {
+        return;
+    };
+    for s in found {
+        signals.send(call, s).await;
     }
-    let Some(session) = guard.session.as_mut().filter(|s| s.id == data.media_session_id) else {
-        tracing::debug!(id = %data.media_session_id, "event for another session ignored");
-        return Vec::new();
+}
+
+/// The signals one session-status update means, and the call whose session it names.
+fn session_signals(inner: &Mutex<Inner>, data: &MediaSession) -> Option<(CallId, Vec<Signal>)> {
+    let mut guard = lock(inner);
+    let guard = &mut *guard;
+    let Some((call, session)) = guard.sessions.find_mut(&data.media_session_id) else {
+        if guard.creating > 0 {
+            guard.early.push(data.clone());
+        } else {
+            tracing::debug!(id = %data.media_session_id, "event for no session of ours; ignored");
+        }
+        return None;
     };
-    let Some(status) = data.status else {
-        return Vec::new();
-    };
+    let status = data.status?;
     let answer = data.answer.as_ref().map(|a| a.sdp.clone());
     let offer = data.offer.as_ref().map(|o| o.sdp.clone());
     if status.is_final() {
-        guard.ended_subscription = session.subscription.take();
-        guard.session = None;
-        return vec![Signal::Ended(end_reason(status, data.reason.as_deref()))];
+        if let Some(sub) = session.subscription.take() {
+            guard.ended_subscriptions.push(sub);
+        }
+        guard.sessions.remove(call);
+        return Some((
+            call,
+            vec![Signal::Ended(end_reason(status, data.reason.as_deref()))],
+        ));
     }
-    match (status, offer, answer) {
+    let found = match (status, offer, answer) {
         (SessionStatus::Hold | SessionStatus::Resume, Some(offer), _) => {
             session.far_update = Some(status);
             vec![Signal::RemoteOffer { offer }]
@@ -790,14 +839,16 @@ fn session_signals(inner: &Mutex<Inner>, data: &MediaSession) -> Vec<Signal> {
             vec![Signal::Proceeding]
         }
         _ => Vec::new(),
-    }
+    };
+    Some((call, found))
 }
 
 /// Polls GET when the answer does not arrive as an event within `after`.
 async fn poll_for_answer(
     client: Arc<CamaraClient>,
     inner: Arc<Mutex<Inner>>,
-    signals: mpsc::Sender<Signal>,
+    signals: SignalSender,
+    call: CallId,
     id: String,
     after: Duration,
     every: Duration,
@@ -805,8 +856,8 @@ async fn poll_for_answer(
     tokio::time::sleep(after).await;
     loop {
         let waiting = lock(&inner)
-            .session
-            .as_ref()
+            .sessions
+            .get(call)
             .is_some_and(|s| s.id == id && !s.answered);
         if !waiting {
             return;
@@ -819,12 +870,17 @@ async fn poll_for_answer(
                     media_session_id: id.clone(),
                     ..Default::default()
                 };
-                let found = session_signals(&inner, &data);
-                if !found.is_empty() {
-                    tracing::info!("no event within {:?}: took the session's state from GET", after);
-                }
-                for s in found {
-                    let _ = signals.send(s).await;
+                if let Some((call, found)) = session_signals(&inner, &data) {
+                    if !found.is_empty() {
+                        tracing::info!(
+                            call,
+                            "no event within {:?}: took the session's state from GET",
+                            after
+                        );
+                    }
+                    for s in found {
+                        signals.send(call, s).await;
+                    }
                 }
             }
             Err(e) => tracing::debug!(error = %e, "polling the session"),

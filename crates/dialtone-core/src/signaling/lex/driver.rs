@@ -7,8 +7,11 @@
 use super::client::{CHUNK_BYTES, Conversation, LexClient, Mode, SAMPLE_RATE};
 use crate::audio::AudioBackend;
 use crate::call::bot::{BotEffect, BotInput, BotMachine};
-use crate::call::driver::{Control, DriverEnds};
-use crate::call::{CallEvent, CallHandle, CallState, Command};
+use crate::call::{CallEvent, CallHandle, CallId, CallState, Command, LineCall, LineError};
+use crate::call::{Control, DriverEnds};
+
+/// The id of a bot conversation on its line.
+const BOT_CALL: CallId = 1;
 use crate::lock;
 use aws_sdk_lexruntimev2::types::StartConversationRequestEventStream as Req;
 use futures::channel::mpsc as fmpsc;
@@ -50,22 +53,26 @@ type Inputs = mpsc::Sender<(u64, BotInput)>;
 async fn run(client: Arc<LexClient>, audio: Arc<dyn AudioBackend>, ends: DriverEnds) {
     let DriverEnds {
         mut commands,
-        events,
-        state,
+        mut out,
     } = ends;
     let mut machine = BotMachine::new(!client.config().disable_playback);
     let (input_tx, mut inputs) = mpsc::channel::<(u64, BotInput)>(1024);
     let mut generation = 0;
     let mut current: Option<Conversing> = None;
     let mut done = None;
-    let emit = |e: CallEvent| {
-        let _ = events.send(e);
-    };
+    // A bot conversation is the line's one call.
+    let emit = |out: &crate::call::handle::Publisher, e: CallEvent| out.emit(BOT_CALL, e);
     loop {
         let mut reply = None;
         tokio::select! {
             ctl = commands.recv() => match ctl {
                 Some(Control::Command(c, r)) => reply = Some((r, machine.handle(BotInput::Command(c), Instant::now()))),
+                Some(Control::Line(c, r)) => {
+                    let _ = r.send(Err(LineError::Busy {
+                        what: "address calls",
+                        why: format!("a bot conversation is one call ({c:?} needs a phone line)"),
+                    }));
+                }
                 Some(Control::Shutdown(r)) => {
                     if machine.state().is_active() {
                         let _ = machine.handle(BotInput::Command(Command::Hangup), Instant::now());
@@ -96,10 +103,13 @@ async fn run(client: Arc<LexClient>, audio: Arc<dyn AudioBackend>, ends: DriverE
                             Ok(req) => {
                                 let _ = c.requests.unbounded_send(req);
                             }
-                            Err(e) => emit(CallEvent::Error {
-                                code: e.code(),
-                                message: e.to_string(),
-                            }),
+                            Err(e) => emit(
+                                &out,
+                                CallEvent::Error {
+                                    code: e.code(),
+                                    message: e.to_string(),
+                                },
+                            ),
                         }
                     }
                 }
@@ -134,13 +144,25 @@ async fn run(client: Arc<LexClient>, audio: Arc<dyn AudioBackend>, ends: DriverE
                         CallState::Ended(r) => Some(r.to_string()),
                         _ => None,
                     };
-                    emit(CallEvent::state(&s, crate::call::bot::BotMachine::allowed(&s)));
+                    emit(
+                        &out,
+                        CallEvent::state(&s, crate::call::bot::BotMachine::allowed(&s)),
+                    );
                     if let Some(r) = reason {
-                        emit(CallEvent::Ended { reason: r });
+                        emit(&out, CallEvent::Ended { reason: r });
                     }
-                    let _ = state.send(s);
+                    out.calls(
+                        vec![LineCall {
+                            call: BOT_CALL,
+                            state: s.name().to_owned(),
+                            remote: String::new(),
+                            incoming: false,
+                        }],
+                        Vec::new(),
+                    );
+                    out.state(s);
                 }
-                BotEffect::Event(e) => emit(e),
+                BotEffect::Event(e) => emit(&out, e),
             }
         }
         if let Some((r, result)) = reply {

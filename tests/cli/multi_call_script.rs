@@ -1,0 +1,59 @@
+//! `dialtone call` scripts that address calls: the sandbox's +15550111 calls back while
+//! up; the script answers that call (the first is held), swaps, merges, splits and hangs
+//! up one call then the other. Every JSON event names its call.
+
+use dialtone_e2e::cli::{Cli, json_lines};
+
+#[test]
+fn a_script_answers_a_waiting_call_swaps_merges_splits_and_hangs_up_each_call_by_number() {
+    let out = Cli::new(env!("CARGO_BIN_EXE_dialtone")).run(&[
+        "call",
+        "+15550111",
+        "--json",
+        "--script",
+        "answer; wait 1s; swap; wait 1s; merge; wait 1s; split; hangup 1; wait 500ms; hangup",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let events = json_lines(&out.stdout);
+    let states = |call: u64| -> Vec<String> {
+        events
+            .iter()
+            .filter(|e| e["event"] == "state" && e["call"] == call)
+            .filter_map(|e| e["state"].as_str().map(str::to_owned))
+            .filter(|s| ["Alerting", "Connected", "Held", "Ended"].contains(&s.as_str()))
+            .collect()
+    };
+    // Call 1: up, held for the answer, resumed by the swap; it was the active call when
+    // the calls merged, so the split keeps it up; then hung up.
+    assert_eq!(
+        states(1),
+        ["Connected", "Held", "Connected", "Ended"],
+        "{events:?}"
+    );
+    // Call 2: rings, answered, held by the swap, resumed to join the merge, held by the
+    // split, hung up by the last step.
+    assert_eq!(
+        states(2),
+        ["Alerting", "Connected", "Held", "Connected", "Held", "Ended"],
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .filter(|e| ["state", "media", "stats", "ended"].contains(&e["event"].as_str().unwrap_or("")))
+            .all(|e| e["call"].as_u64().is_some_and(|c| c == 1 || c == 2)),
+        "an event without its call: {events:?}"
+    );
+    let merged: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["event"] == "calls" && e["merged"].as_array().is_some_and(|m| m.len() == 2))
+        .collect();
+    assert!(!merged.is_empty(), "the call list never showed the merge");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "incoming" && e["call"] == 2 && e["from"] == "+15550112"),
+        "{events:?}"
+    );
+}
