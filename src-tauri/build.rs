@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "mute",
     "dtmf",
     "send_text",
+    "call_action",
     "call_state",
     "call_me",
     "directory",

@@ -3,6 +3,53 @@
 
 export type CallStateName = "Idle" | "Registering" | "Dialing" | "Ringing" | "Proceeding" | "Connected" | "Holding" | "Held" | "Resuming" | "Alerting" | "Answering" | "Ending" | "Ended";
 
+export type LineEvent = { call: number, } & ({ "event": "state", 
+/**
+ * One of `CallState::NAMES`.
+ */
+state: CallStateName, reason: string | null, 
+/**
+ * A call is under way (neither idle nor ended).
+ */
+active: boolean, 
+/**
+ * The call is up: connected, or on hold either way.
+ */
+established: boolean, 
+/**
+ * What the user may do now.
+ */
+allowed: Allowed, } | { "event": "incoming", from: string, } | { "event": "media", direction: Direction | null, rtp_sent: number, rtp_received: number, 
+/**
+ * The codec we send, once negotiated (a call too short for `stats` has it too).
+ */
+codec: string | null, } | { "event": "stats", rtt_ms: number | null, jitter_ms: number, loss_pct: number, codec: string | null, 
+/**
+ * How long our jitter buffer holds audio before playing it.
+ */
+jitter_buffer_ms: number, 
+/**
+ * The loss the far end reports that our encoder protects against with in-band
+ * FEC, in percent: 0 on a clean path (all bits go to the voice).
+ */
+fec_pct: number, 
+/**
+ * MOS estimate and the thresholds crossed.
+ */
+quality: Quality, } | { "event": "dtmf", digit: string, received: boolean, } | { "event": "remote_hold", held: boolean, } | { "event": "no_media", silent_ms: number, } | { "event": "ice_restart", silent_ms: number, } | { "event": "media_restored", silent_ms: number, } | { "event": "muted", muted: boolean, } | { "event": "error", code: string, message: string, } | { "event": "transcript", text: string, } | { "event": "intent", name: string, state: string | null, input_mode: string | null, } | { "event": "bot_text", text: string, } | { "event": "prompt", playing: boolean, } | { "event": "interrupted", reason: string, } | { "event": "ended", reason: string, } | { "event": "calls", calls: Array<LineCall>, 
+/**
+ * The calls mixed into one three-way call (empty: none).
+ */
+merged: Array<number>, 
+/**
+ * The call the single-call controls act on (hold, hang up, keypad).
+ */
+front: number | null, 
+/**
+ * What may be done with the line now.
+ */
+allowed: LineAllowed, } | { "event": "waiting_tone", playing: boolean, });
+
 export type CallEvent = { "event": "state", 
 /**
  * One of `CallState::NAMES`.
@@ -36,7 +83,47 @@ fec_pct: number,
 /**
  * MOS estimate and the thresholds crossed.
  */
-quality: Quality, } | { "event": "dtmf", digit: string, received: boolean, } | { "event": "remote_hold", held: boolean, } | { "event": "no_media", silent_ms: number, } | { "event": "ice_restart", silent_ms: number, } | { "event": "media_restored", silent_ms: number, } | { "event": "muted", muted: boolean, } | { "event": "error", code: string, message: string, } | { "event": "transcript", text: string, } | { "event": "intent", name: string, state: string | null, input_mode: string | null, } | { "event": "bot_text", text: string, } | { "event": "prompt", playing: boolean, } | { "event": "interrupted", reason: string, } | { "event": "ended", reason: string, };
+quality: Quality, } | { "event": "dtmf", digit: string, received: boolean, } | { "event": "remote_hold", held: boolean, } | { "event": "no_media", silent_ms: number, } | { "event": "ice_restart", silent_ms: number, } | { "event": "media_restored", silent_ms: number, } | { "event": "muted", muted: boolean, } | { "event": "error", code: string, message: string, } | { "event": "transcript", text: string, } | { "event": "intent", name: string, state: string | null, input_mode: string | null, } | { "event": "bot_text", text: string, } | { "event": "prompt", playing: boolean, } | { "event": "interrupted", reason: string, } | { "event": "ended", reason: string, } | { "event": "calls", calls: Array<LineCall>, 
+/**
+ * The calls mixed into one three-way call (empty: none).
+ */
+merged: Array<number>, 
+/**
+ * The call the single-call controls act on (hold, hang up, keypad).
+ */
+front: number | null, 
+/**
+ * What may be done with the line now.
+ */
+allowed: LineAllowed, } | { "event": "waiting_tone", playing: boolean, };
+
+export type LineCall = { call: number, 
+/**
+ * One of `CallState::NAMES`.
+ */
+state: CallStateName, 
+/**
+ * The far end: the number dialled or the caller.
+ */
+remote: string, incoming: boolean, 
+/**
+ * What its machine allows now (resume of a held call while another is up: a swap).
+ */
+allowed: Allowed, 
+/**
+ * It may join the active call (merge).
+ */
+merge: boolean, };
+
+export type LineAllowed = { 
+/**
+ * Place a call (another one too: the active call is held first).
+ */
+dial: boolean, 
+/**
+ * Split a merged call.
+ */
+split: boolean, };
 
 export type Allowed = { dial: boolean, answer: boolean, decline: boolean, hangup: boolean, hold: boolean, resume: boolean, mute: boolean, dtmf: boolean, 
 /**
@@ -107,6 +194,8 @@ export type HistorySaved = { id: number | null, error: string | null, };
 export type Dialing = { number: string, pretty: string, };
 
 export type CommandError = { code: string, message: string, };
+
+export type CallAction = "answer" | "decline" | "hangup" | "hold" | "resume" | "merge" | "split";
 
 export type Accounts = { 
 /**

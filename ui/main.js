@@ -5,6 +5,9 @@
 // The payload types are generated from the Rust types: ./bindings.d.ts.
 
 /** @typedef {import("./bindings").CallEvent} CallEvent */
+/** @typedef {import("./bindings").LineEvent} LineEvent */
+/** @typedef {import("./bindings").LineCall} LineCall */
+/** @typedef {import("./bindings").LineAllowed} LineAllowed */
 /** @typedef {Extract<CallEvent, { event: "state" }>} StateEvent */
 /** @typedef {import("./bindings").Allowed} Allowed */
 /** @typedef {import("./bindings").LineInfo} LineInfo */
@@ -54,7 +57,17 @@ const ui = {
   hint: NUMBER_HINT,
   /** @type {string | undefined} */ network: undefined,
   codecs: "",
+  /** The line's calls, the one the controls act on, and the merged ones: from `calls`. */
+  /** @type {LineCall[]} */ calls: [],
+  /** @type {number | null} */ front: null,
+  /** @type {number[]} */ merged: [],
+  /** @type {LineAllowed | null} */ line: null,
+  /** When each call first connected, for the list's timers. @type {Record<number, number>} */
+  since: {},
 };
+
+/** A call may be placed: the line says (another call too), else the call's machine. */
+const canDial = () => (ui.line ? ui.line.dial : ui.allowed.dial);
 
 const message = (e) => (e && typeof e === "object" && "message" in e ? e.message : String(e));
 
@@ -83,7 +96,7 @@ function render() {
   const can = ui.allowed;
   $("status").dataset.state = s;
   $("state").textContent = LABELS[s] ?? s;
-  $("call").disabled = !can.dial;
+  $("call").disabled = !canDial();
   // While a call rings in, Decline is the way to refuse it.
   $("hangup").disabled = !can.hangup || can.decline;
   $("hold").disabled = !(can.hold || can.resume);
@@ -93,7 +106,11 @@ function render() {
   $("mute").setAttribute("aria-pressed", String(ui.muted));
   $("mute").textContent = ui.muted ? "Unmute" : "Mute";
   $("hold-badge").hidden = s !== "Held";
-  $("incoming").hidden = !can.answer;
+  // A call ringing in beside the active one (call waiting) shows the panel too.
+  const ringing = ui.calls.find((c) => c.state === "Alerting");
+  $("incoming").hidden = !(can.answer || ringing);
+  $("incoming-title").textContent = ringing && ui.calls.length > 1 ? "Call waiting" : "Incoming call";
+  renderCalls();
   $("keypad").setAttribute("aria-label", can.dtmf ? "Keypad: sends tones" : "Keypad");
   $("conversation").hidden = ui.network !== "lex";
   $("send-text").disabled = !can.text;
@@ -123,6 +140,86 @@ function tick() {
   const now = Date.now();
   $("duration").textContent = ui.connectedAt ? clock(now - ui.connectedAt) : "";
   $("hold-timer").textContent = ui.heldAt ? clock(now - ui.heldAt) : "";
+  for (const t of document.querySelectorAll("#call-list [data-since]")) {
+    t.textContent = clock(now - Number(/** @type {HTMLElement} */ (t).dataset.since));
+  }
+}
+
+/**
+ * A button of a call's row in the list.
+ * @param {LineCall} c
+ * @param {string} action
+ * @param {string} label
+ * @param {string} name
+ */
+function actionButton(c, action, label, name) {
+  const b = Object.assign(document.createElement("button"), { type: "button", textContent: label });
+  b.dataset.action = action;
+  b.setAttribute("aria-label", `${name} call ${c.call} (${c.remote || "unknown"})`);
+  if (action === "hangup" || action === "decline") b.className = "bad";
+  if (action === "answer") b.className = "good";
+  b.addEventListener("click", () => call("call_action", { call: c.call, action }));
+  return b;
+}
+
+/** The call list: shown while more than one call is on the line. */
+function renderCalls() {
+  const many = ui.calls.length > 1;
+  $("calls").hidden = !many;
+  $("merged-badge").hidden = ui.merged.length < 2;
+  $("split").hidden = !ui.line?.split;
+  if (!many) {
+    $("call-list").replaceChildren();
+    return;
+  }
+  $("call-list").replaceChildren(
+    ...ui.calls.map((c) => {
+      const li = document.createElement("li");
+      li.dataset.call = String(c.call);
+      li.dataset.state = c.state;
+      li.setAttribute("aria-current", String(c.call === ui.front && c.state !== "Held"));
+      const merged = ui.merged.includes(c.call) ? " · merged" : "";
+      const who = Object.assign(document.createElement("span"), { className: "who", textContent: `${c.call} · ${c.remote || "unknown"}` });
+      const what = Object.assign(document.createElement("span"), { className: "what" });
+      what.append(`${LABELS[c.state] ?? c.state}${merged} `);
+      if (ui.since[c.call]) {
+        const timer = document.createElement("span");
+        timer.dataset.since = String(ui.since[c.call]);
+        what.append(timer);
+      }
+      const actions = Object.assign(document.createElement("div"), { className: "actions" });
+      const a = c.allowed;
+      if (a.answer) actions.append(actionButton(c, "answer", "Answer", "Answer"), actionButton(c, "decline", "Decline", "Decline"));
+      if (a.resume) actions.append(actionButton(c, "resume", many ? "Switch to" : "Resume", "Switch to"));
+      if (c.merge) actions.append(actionButton(c, "merge", "Merge", "Merge"));
+      if (a.hold && !ui.merged.includes(c.call)) actions.append(actionButton(c, "hold", "Hold", "Hold"));
+      if (a.hangup && !a.answer) actions.append(actionButton(c, "hangup", "Hang up", "Hang up"));
+      li.append(who, what, actions);
+      return li;
+    }),
+  );
+  tick();
+}
+
+/** @param {Extract<CallEvent, { event: "calls" }>} e */
+function onCalls(e) {
+  const frontWas = ui.front;
+  ui.calls = e.calls;
+  ui.merged = e.merged;
+  ui.front = e.front;
+  ui.line = e.allowed;
+  for (const id of Object.keys(ui.since)) if (!e.calls.some((c) => c.call === Number(id))) delete ui.since[Number(id)];
+  // Another call came to the front (a swap, or the front call ended): show it.
+  const front = e.calls.find((c) => c.call === e.front);
+  if (front && front.call !== frontWas) {
+    ui.connectedAt = ui.since[front.call] ?? null;
+    ui.heldAt = null;
+    $("peer").textContent = front.remote ? `${front.incoming ? "From" : "To"} ${front.remote}` : "";
+    onState({ event: "state", state: front.state, reason: null, active: true, established: true, allowed: front.allowed });
+    return;
+  }
+  if (front) ui.allowed = front.allowed;
+  render();
 }
 
 /** @param {StateEvent} e */
@@ -167,8 +264,20 @@ function onQuality(e) {
   list.replaceChildren(...e.quality.advice.map((a) => Object.assign(document.createElement("li"), { textContent: a })));
 }
 
-/** @param {CallEvent} e */
+/** @param {LineEvent} e */
 function onCallEvent(e) {
+  if (e.event === "calls") {
+    onCalls(e);
+    return;
+  }
+  if (e.event === "state" && e.state === "Connected" && e.call && !ui.since[e.call]) ui.since[e.call] = Date.now();
+  // A call behind the one in front (held, ringing in) shows in the list, not the controls.
+  if (e.call && ui.front !== null && e.call !== ui.front && ui.calls.length > 1) {
+    if (e.event === "incoming") $("caller").textContent = e.from;
+    if (e.event === "error") showError(e.message);
+    if (e.event === "ended") refreshHistory();
+    return;
+  }
   switch (e.event) {
     case "state":
       onState(e);
@@ -236,7 +345,7 @@ async function onNumberInput() {
 
 /** @param {string} number */
 async function dial(number) {
-  if (!ui.allowed.dial) return;
+  if (!canDial()) return;
   showError("");
   const dialled = await call("dial", { number });
   if (dialled !== undefined) $("number").value = number;
@@ -263,6 +372,18 @@ function toggleMute() {
   if (ui.allowed.mute) call("mute", { muted: !ui.muted });
 }
 
+/** The one held call a swap (S) resumes, while another call is up. */
+function swapTarget() {
+  const held = ui.calls.filter((c) => c.state === "Held" && c.allowed.resume);
+  return ui.calls.length > 1 && held.length === 1 ? held[0].call : undefined;
+}
+
+/** The one call that may join the active call (J). */
+function mergeTarget() {
+  const joinable = ui.calls.filter((c) => c.merge);
+  return joinable.length === 1 ? joinable[0].call : undefined;
+}
+
 function onKey(e) {
   if (e.ctrlKey || e.altKey || e.metaKey) return;
   const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement;
@@ -285,7 +406,16 @@ function onKey(e) {
   } else if (!typing && /^[0-9*#]$/.test(e.key)) {
     press(e.key);
     e.preventDefault();
-  } else if (!typing && e.key === "Enter" && !(e.target instanceof HTMLButtonElement) && ui.allowed.dial) {
+  } else if (key === "s" && !typing && swapTarget() !== undefined) {
+    call("call_action", { call: swapTarget(), action: "resume" });
+    e.preventDefault();
+  } else if (key === "j" && !typing && e.shiftKey && ui.line?.split) {
+    call("call_action", { call: ui.front ?? 0, action: "split" });
+    e.preventDefault();
+  } else if (key === "j" && !typing && !e.shiftKey && mergeTarget() !== undefined) {
+    call("call_action", { call: mergeTarget(), action: "merge" });
+    e.preventDefault();
+  } else if (!typing && e.key === "Enter" && !(e.target instanceof HTMLButtonElement) && canDial()) {
     dial($("number").value);
     e.preventDefault();
   }
@@ -460,6 +590,7 @@ function wire() {
   $("hold").addEventListener("click", toggleHold);
   $("mute").addEventListener("click", toggleMute);
   $("answer").addEventListener("click", () => call("answer"));
+  $("split").addEventListener("click", () => call("call_action", { call: ui.front ?? 0, action: "split" }));
   $("decline").addEventListener("click", () => call("decline"));
   $("clear-history").addEventListener("click", async () => {
     await call("clear_history");
@@ -481,7 +612,7 @@ async function start() {
   }
   wire();
   render();
-  await listen("call", (/** @type {{payload: CallEvent}} */ e) => onCallEvent(e.payload));
+  await listen("call", (/** @type {{payload: LineEvent}} */ e) => onCallEvent(e.payload));
   await listen("line", (/** @type {{payload: LineInfo}} */ e) => onLine(e.payload));
   await listen("history", (e) => (e.payload.error ? showError(e.payload.error) : refreshHistory()));
   await listen("dialing", (e) => ($("peer").textContent = `To ${e.payload.pretty}`));

@@ -24,7 +24,10 @@ fn bindings() -> String {
     );
     out.push_str(&format!("export type CallStateName = {states};\n"));
     for d in [
+        decl::<dialtone_core::call::LineEvent>(&cfg),
         decl::<dialtone_core::call::CallEvent>(&cfg),
+        decl::<dialtone_core::call::LineCall>(&cfg),
+        decl::<dialtone_core::call::LineAllowed>(&cfg),
         decl::<dialtone_core::call::Allowed>(&cfg),
         decl::<dialtone_core::call::Quality>(&cfg),
         decl::<dialtone_core::call::QualityWarning>(&cfg),
@@ -42,6 +45,7 @@ fn bindings() -> String {
         decl::<crate::phone::HistorySaved>(&cfg),
         decl::<crate::phone::Dialing>(&cfg),
         decl::<crate::commands::CommandError>(&cfg),
+        decl::<crate::commands::CallAction>(&cfg),
         decl::<crate::commands::Accounts>(&cfg),
         decl::<crate::commands::NumberCheck>(&cfg),
         decl::<crate::commands::DirectoryEntry>(&cfg),

@@ -3,7 +3,7 @@
 use crate::phone::{LineInfo, Phone};
 use dialtone_core::account::AccountBook;
 use dialtone_core::audio::{DeviceInfo, DeviceKind, DevicePrefs, VoiceSettings};
-use dialtone_core::call::{Address, Command, format_as_typed};
+use dialtone_core::call::{Address, Command, LineCommand, format_as_typed};
 use dialtone_core::history::{CallRecord, History};
 use dialtone_phone::Network;
 use serde::Serialize;
@@ -153,6 +153,37 @@ pub async fn mute(phone: State<'_, Phone>, muted: bool) -> Answer<()> {
 #[tauri::command]
 pub async fn dtmf(phone: State<'_, Phone>, digits: String) -> Answer<()> {
     send(&phone, Command::Dtmf(digits)).await
+}
+
+/// What the call list's buttons ask of one call (or, for `split`, of the line).
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallAction {
+    Answer,
+    Decline,
+    Hangup,
+    Hold,
+    /// With another call up, a swap.
+    Resume,
+    Merge,
+    Split,
+}
+
+/// One call's action from the call list; the call it concerns.
+#[tauri::command]
+pub async fn call_action(phone: State<'_, Phone>, call: u32, action: CallAction) -> Answer<Option<u32>> {
+    let handle = phone.call().await.map_err(not_ready)?;
+    let c = match action {
+        CallAction::Answer => LineCommand::Answer(call),
+        CallAction::Decline => LineCommand::Decline(call),
+        CallAction::Hangup => LineCommand::Hangup(call),
+        CallAction::Hold => LineCommand::Hold(call),
+        CallAction::Resume => LineCommand::Resume(call),
+        CallAction::Merge => LineCommand::Merge(call),
+        CallAction::Split => LineCommand::Split,
+    };
+    handle.line(c).await.map_err(|e| CommandError::new(e.code(), e))
 }
 
 /// Typed text for the bot on a Lex call.

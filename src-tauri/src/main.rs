@@ -31,6 +31,7 @@ fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::mute,
             commands::dtmf,
             commands::send_text,
+            commands::call_action,
             commands::call_state,
             commands::call_me,
             commands::directory,

@@ -15,7 +15,8 @@ use tokio::sync::RwLock;
 
 /// Event names the UI listens to.
 pub mod events {
-    /// A `CallEvent` (state, incoming, stats, DTMF, errors, ...).
+    /// A `LineEvent`: a `CallEvent` (state, incoming, stats, DTMF, errors, the call
+    /// list...) with the `call` it concerns (0: the line).
     pub const CALL: &str = "call";
     /// An `AudioEvent` (device opened, lost, returned, ...).
     pub const AUDIO: &str = "audio";
@@ -320,14 +321,14 @@ impl Phone {
 /// Call and audio events to the webview, and the level meters during a call.
 fn forward<R: Runtime>(app: &AppHandle<R>, line: &Line) -> Vec<JoinHandle<()>> {
     let call_app = app.clone();
-    let mut calls = line.call.subscribe();
+    let mut calls = line.call.subscribe_line();
     let calls = tauri::async_runtime::spawn(async move {
         while let Some(e) = next_event(&mut calls).await {
-            if matches!(&e, CallEvent::State { state, .. } if state == "Idle") {
+            if matches!(&e.event, CallEvent::State { state, .. } if state == "Idle") {
                 let phone = tauri::Manager::state::<Phone>(&call_app);
                 phone.refresh_own_number(&call_app).await;
             }
-            crate::desktop::on_call_event(&call_app, &e);
+            crate::desktop::on_call_event(&call_app, &e.event);
             let _ = call_app.emit(events::CALL, &e);
         }
     });

@@ -180,11 +180,16 @@ fn a_call_on_the_embedded_sandbox_holds_resumes_sends_dtmf_and_lands_in_the_hist
     let dialled = invoke(&w, "dial", json!({"number": "tel:+1-555-0100"})).expect("dial");
     assert_eq!(dialled, "+15550100");
     wait_state(&w, "Connected", Duration::from_secs(15));
-    // A second dial during a call is refused and leaves the call as it is.
+    // Call-list actions the line cannot do are refused and leave the call as it is.
     assert_eq!(
-        error_code(invoke(&w, "dial", json!({"number": "+15550101"}))),
-        "ILLEGAL_COMMAND"
+        error_code(invoke(&w, "call_action", json!({"call": 9, "action": "hold"}))),
+        "NO_SUCH_CALL"
     );
+    assert_eq!(
+        error_code(invoke(&w, "call_action", json!({"call": 1, "action": "merge"}))),
+        "LINE_BUSY"
+    );
+    assert!(invoke(&w, "call_action", json!({"call": 1, "action": "jump"})).is_err());
     invoke(&w, "hold", json!({})).expect("hold");
     wait_state(&w, "Held", Duration::from_secs(5));
     assert_eq!(

@@ -613,3 +613,117 @@ async fn a_bot_call_shows_the_conversation_and_takes_typed_text_beside_the_call_
     w.screenshot(&screenshot("bot-conversation")).await;
     hang_up_and_close(w).await;
 }
+
+/// The state of call `n` in the window's call list ("" when it is not listed).
+async fn listed(w: &Window, n: u32) -> String {
+    w.execute(
+        "const li = document.querySelector(`#call-list li[data-call='${arguments[0]}']`); return li ? li.dataset.state : '';",
+        json!([n]),
+    )
+    .await
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
+}
+
+/// Waits until the call list shows exactly `want` (call, state).
+async fn list_shows(w: &Window, want: &[(u32, &str)]) {
+    let wanted: Vec<String> = want.iter().map(|(c, s)| format!("{c}:{s}")).collect();
+    let check = format!(
+        "return JSON.stringify([...document.querySelectorAll('#call-list li')].map((li) => `${{li.dataset.call}}:${{li.dataset.state}}`)) === {:?};",
+        serde_json::to_string(&wanted).expect("json")
+    );
+    w.wait_for(&format!("the call list {wanted:?}"), STEP, &check)
+        .await;
+}
+
+/// The sandbox's view of the client's direction towards `number`.
+async fn client_direction(url: &str, number: &str) -> Option<dialtone_core::media::Direction> {
+    status(url)
+        .await
+        .sessions
+        .into_iter()
+        .find(|s| s.number == number)
+        .and_then(|s| s.client_direction)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_call_is_answered_then_swapped_merged_split_and_hung_up_from_the_call_list() {
+    use dialtone_core::media::Direction;
+    let desk = desk().await;
+    let (w, url) = (&desk.w, desk.url.as_str());
+    // +15550111 answers, then calls back from +15550112 three seconds later.
+    w.type_into("#number", "+15550111").await;
+    w.type_into("#number", ENTER).await;
+    w.wait_state("Connected", SETUP).await;
+    w.wait_for(
+        "the call-waiting panel",
+        SETUP,
+        "return !document.getElementById('incoming').hidden;",
+    )
+    .await;
+    assert_eq!(w.text("#incoming-title").await, "Call waiting");
+    assert_eq!(w.text("#caller").await, "+15550112");
+    assert_eq!(
+        w.text("#state").await,
+        "Connected",
+        "the active call stays in front"
+    );
+    w.screenshot(&screenshot("call-waiting")).await;
+
+    w.click("#answer").await;
+    list_shows(w, &[(1, "Held"), (2, "Connected")]).await;
+    assert_eq!(
+        client_direction(url, "+15550111").await,
+        Some(Direction::RecvOnly)
+    );
+    assert!(!w.shown("#incoming").await);
+    w.screenshot(&screenshot("two-calls")).await;
+
+    // S swaps: call 2 is held, call 1 resumed; the controls follow call 1.
+    w.type_into("#hold", "s").await;
+    list_shows(w, &[(1, "Connected"), (2, "Held")]).await;
+    assert_eq!(
+        client_direction(url, "+15550112").await,
+        Some(Direction::RecvOnly)
+    );
+    assert_eq!(
+        client_direction(url, "+15550111").await,
+        Some(Direction::SendRecv)
+    );
+    assert!(
+        w.text("#peer").await.contains("+15550111"),
+        "{}",
+        w.text("#peer").await
+    );
+
+    w.click("#call-list li[data-call='2'] button[data-action='merge']")
+        .await;
+    list_shows(w, &[(1, "Connected"), (2, "Connected")]).await;
+    assert!(w.shown("#merged-badge").await && w.shown("#split").await);
+    w.screenshot(&screenshot("merged")).await;
+
+    w.click("#split").await;
+    list_shows(w, &[(1, "Connected"), (2, "Held")]).await;
+    assert!(!w.shown("#merged-badge").await);
+
+    w.click("#call-list li[data-call='2'] button[data-action='hangup']")
+        .await;
+    w.wait_for(
+        "the list gone with one call left",
+        STEP,
+        "return document.getElementById('calls').hidden;",
+    )
+    .await;
+    assert_eq!(listed(w, 2).await, "");
+    assert_eq!(w.text("#state").await, "Connected");
+    hang_up(w).await;
+    w.wait_for(
+        "two history rows",
+        STEP,
+        "return document.querySelectorAll('#history li').length === 2;",
+    )
+    .await;
+    assert!(status(url).await.sessions.is_empty());
+    w.close().await;
+}

@@ -50,6 +50,17 @@ fn a_script_answers_a_waiting_call_swaps_merges_splits_and_hangs_up_each_call_by
         .filter(|e| e["event"] == "calls" && e["merged"].as_array().is_some_and(|m| m.len() == 2))
         .collect();
     assert!(!merged.is_empty(), "the call list never showed the merge");
+    let listed = &merged[0]["calls"];
+    assert_eq!(
+        (&listed[0]["remote"], &listed[0]["incoming"]),
+        (&serde_json::json!("+15550111"), &serde_json::json!(false)),
+        "{listed}"
+    );
+    assert_eq!(
+        (&listed[1]["remote"], &listed[1]["incoming"]),
+        (&serde_json::json!("+15550112"), &serde_json::json!(true)),
+        "{listed}"
+    );
     assert!(
         events
             .iter()

@@ -102,6 +102,10 @@ pub enum CallEvent {
         calls: Vec<LineCall>,
         /// The calls mixed into one three-way call (empty: none).
         merged: Vec<crate::CallId>,
+        /// The call the single-call controls act on (hold, hang up, keypad).
+        front: Option<crate::CallId>,
+        /// What may be done with the line now.
+        allowed: crate::switchboard::LineAllowed,
     },
     /// The call-waiting tone plays in the active call (a call rings in beside it).
     WaitingTone {
@@ -120,6 +124,10 @@ pub struct LineCall {
     /// The far end: the number dialled or the caller.
     pub remote: String,
     pub incoming: bool,
+    /// What its machine allows now (resume of a held call while another is up: a swap).
+    pub allowed: crate::Allowed,
+    /// It may join the active call (merge).
+    pub merge: bool,
 }
 
 /// An event of one call on the line (`call` 0: the line itself), as the CLI writes it:

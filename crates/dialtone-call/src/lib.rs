@@ -27,7 +27,9 @@ pub use machine::{
 };
 pub use number::{NumberError, PhoneNumber, format_as_typed};
 pub use quality::{Quality, QualityWarning};
-pub use switchboard::{CallId, CallIds, LINE, LineCommand, LineEffect, LineError, MAX_CALLS, Switchboard};
+pub use switchboard::{
+    CallId, CallIds, LINE, LineAllowed, LineCommand, LineEffect, LineError, MAX_CALLS, Switchboard,
+};
 
 #[cfg(test)]
 mod bot_tests;

@@ -65,6 +65,16 @@ pub enum LineCommand {
     Dtmf(String),
 }
 
+/// What the user may do with the line (beside what each call's machine allows).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LineAllowed {
+    /// Place a call (another one too: the active call is held first).
+    pub dial: bool,
+    /// Split a merged call.
+    pub split: bool,
+}
+
 /// What the line hands back for the driver to carry out or report, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineEffect {
@@ -212,6 +222,28 @@ impl Switchboard {
 
     pub fn is_muted(&self) -> bool {
         self.muted
+    }
+
+    /// The call a command without an id means: the one in the foreground (being set
+    /// up, up, or changing hold), else the newest call.
+    pub fn in_front(&self) -> Option<CallId> {
+        self.foreground()
+            .first()
+            .copied()
+            .or_else(|| self.calls.keys().next_back().copied())
+    }
+
+    /// What the user may do with the line now, as the commands check it.
+    pub fn line_allowed(&self) -> LineAllowed {
+        LineAllowed {
+            dial: self.calls.len() < MAX_CALLS && self.clear_foreground("dial").is_ok(),
+            split: self.mixed.len() >= 2 && self.step == Step::None,
+        }
+    }
+
+    /// Whether call `id` may join the active call now.
+    pub fn can_merge(&self, id: CallId) -> bool {
+        self.merge_check(id).is_ok()
     }
 
     /// The effects so far, in order.
@@ -443,11 +475,14 @@ impl Switchboard {
                 if !self.mixed.is_empty() {
                     return Err(Self::busy("send DTMF", "the calls are merged; split them first"));
                 }
+                // With no call connected, the call in front refuses in its own words
+                // ("cannot send DTMF while Held").
                 let active = self
                     .calls
                     .iter()
                     .find(|(_, m)| m.state() == &CallState::Connected)
                     .map(|(id, _)| *id)
+                    .or_else(|| self.in_front())
                     .ok_or_else(|| Self::busy("send DTMF", "no call is connected"))?;
                 self.feed(active, Input::Command(Command::Dtmf(digits)), now)
                     .map(|()| Some(active))
@@ -455,7 +490,8 @@ impl Switchboard {
         }
     }
 
-    fn merge(&mut self, id: CallId, now: Instant) -> Result<CallId, LineError> {
+    /// Whether `id` may join the active call now (what [`LineCommand::Merge`] checks).
+    fn merge_check(&self, id: CallId) -> Result<(), LineError> {
         if self.step != Step::None {
             return Err(Self::busy(
                 "merge",
@@ -481,8 +517,13 @@ impl Switchboard {
         if !joinable {
             return Err(Self::busy("merge", "there is no connected call to join it to"));
         }
+        Ok(())
+    }
+
+    fn merge(&mut self, id: CallId, now: Instant) -> Result<CallId, LineError> {
+        self.merge_check(id)?;
         if self.mixed.is_empty() {
-            self.mixed = foreground;
+            self.mixed = self.foreground();
         }
         self.step = Step::Merging { joining: id };
         if let Err(e) = self.feed(id, Input::Command(Command::Resume), now) {

@@ -142,7 +142,7 @@ impl Reporter {
             CallEvent::Prompt { playing: false } => "the bot's prompt stopped".into(),
             CallEvent::Interrupted { reason } => format!("the bot stopped its prompt: {reason}"),
             CallEvent::Ended { reason } => format!("call ended: {reason}"),
-            CallEvent::Calls { calls, merged } => {
+            CallEvent::Calls { calls, merged, .. } => {
                 if calls.len() < 2 && merged.is_empty() {
                     return;
                 }

@@ -59,8 +59,9 @@ struct Line {
     reports: mpsc::Sender<(CallId, Report)>,
     media_events: mpsc::Sender<(CallId, MediaEvent)>,
     out: Publisher,
-    /// The far end of the call about to be added (dialled, or ringing in).
-    next_remote: Option<(String, bool)>,
+    /// The far end of each call not yet added (dialled, or ringing in), and whether it
+    /// rang in: the switchboard announces the call in its effects, after the command.
+    remotes: BTreeMap<CallId, (String, bool)>,
     /// How the calls' audio meets: merged, held out of earshot, the waiting tone.
     bus: MixBus,
     waiting_tone: bool,
@@ -90,7 +91,7 @@ async fn run(
         reports,
         media_events,
         out,
-        next_remote: None,
+        remotes: BTreeMap::new(),
         bus: MixBus::default(),
         waiting_tone: false,
     };
@@ -171,20 +172,16 @@ impl Line {
     }
 
     /// The call a command without an id means: the one ringing for answer and decline,
-    /// else the call in front (being set up, up, or changing hold), else the newest.
+    /// else the call in front.
     fn call_in_front(&self, c: &Command) -> Option<CallId> {
-        let calls: Vec<(CallId, &CallState)> = self.board.calls().collect();
         if matches!(c, Command::Answer | Command::Decline) {
-            return calls
-                .iter()
+            return self
+                .board
+                .calls()
                 .find(|(_, s)| **s == CallState::Alerting)
-                .map(|(id, _)| *id);
+                .map(|(id, _)| id);
         }
-        calls
-            .iter()
-            .find(|(_, s)| s.is_active() && **s != CallState::Held && **s != CallState::Alerting)
-            .or_else(|| calls.last())
-            .map(|(id, _)| *id)
+        self.board.in_front()
     }
 
     /// A command for the call in front, as the single-call interface (the window's
@@ -228,11 +225,14 @@ impl Line {
     }
 
     fn line_command(&mut self, c: LineCommand) -> Result<Option<CallId>, LineError> {
-        if let LineCommand::Dial(to) = &c {
-            self.next_remote = Some((to.to_string(), false));
-        }
+        let dialled = match &c {
+            LineCommand::Dial(to) => Some(to.to_string()),
+            _ => None,
+        };
         let result = self.board.command(c, now());
-        self.next_remote = None;
+        if let (Some(to), Ok(Some(id))) = (dialled, &result) {
+            self.remotes.insert(*id, (to, false));
+        }
         result
     }
 
@@ -292,9 +292,8 @@ impl Line {
         }
         if let Signal::Invitation { from, offer } = sig {
             self.out.emit(call, CallEvent::Incoming { from: from.clone() });
-            self.next_remote = Some((from.clone(), true));
+            self.remotes.insert(call, (from.clone(), true));
             self.board.incoming_as(call, from, offer, now());
-            self.next_remote = None;
             return;
         }
         if let Err(e) = self.board.call_input(call, Input::Signal(sig), now()) {
@@ -419,7 +418,7 @@ impl Line {
                     let _ = self.signal_worker(LINE).send(SignalOp::Register).await;
                 }
                 LineEffect::Added(id) => {
-                    let (remote, incoming) = self.next_remote.clone().unwrap_or_default();
+                    let (remote, incoming) = self.remotes.remove(&id).unwrap_or_default();
                     let leg = Leg::new(
                         id,
                         self.engines.clone(),
@@ -479,12 +478,15 @@ impl Line {
                     state: s.name().to_owned(),
                     remote: leg.map(|l| l.remote.clone()).unwrap_or_default(),
                     incoming: leg.is_some_and(|l| l.incoming),
+                    allowed: CallMachine::allowed(s),
+                    merge: self.board.can_merge(id),
                 }
             })
             .collect();
         let merged = self.board.mixed().to_vec();
         self.route_audio(&merged);
-        self.out.calls(calls, merged);
+        let (front, allowed) = (self.board.in_front(), self.board.line_allowed());
+        self.out.calls(calls, merged, front, allowed);
     }
 
     /// Who hears whom: the merged calls each other; a held call nobody while another

@@ -1,7 +1,10 @@
 //! The handle on a running line: commands in, events and states out. Phone lines
 //! ([`super::CallDriver`]) and bot calls (Lex) each run one driver behind it.
 
-use super::{CallError, CallEvent, CallId, CallState, Command, LineCall, LineCommand, LineError, LineEvent};
+use super::{
+    CallError, CallEvent, CallId, CallState, Command, LineAllowed, LineCall, LineCommand, LineError,
+    LineEvent,
+};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
@@ -117,7 +120,8 @@ pub(crate) struct Publisher {
     line_events: broadcast::Sender<LineEvent>,
     state: watch::Sender<CallState>,
     calls: watch::Sender<Vec<LineCall>>,
-    merged: Vec<CallId>,
+    /// The rest of the last `calls` event (merged, front, allowed).
+    line: (Vec<CallId>, Option<CallId>, LineAllowed),
 }
 
 impl Publisher {
@@ -133,8 +137,14 @@ impl Publisher {
         let _ = self.state.send(s);
     }
 
-    /// Publishes the call list when it changed.
-    pub fn calls(&mut self, calls: Vec<LineCall>, merged: Vec<CallId>) {
+    /// Publishes the call list when it (or what may be done with the line) changed.
+    pub fn calls(
+        &mut self,
+        calls: Vec<LineCall>,
+        merged: Vec<CallId>,
+        front: Option<CallId>,
+        allowed: LineAllowed,
+    ) {
         let listed = self.calls.send_if_modified(|now| {
             if *now == calls {
                 return false;
@@ -142,9 +152,19 @@ impl Publisher {
             now.clone_from(&calls);
             true
         });
-        if listed || merged != self.merged {
-            self.merged.clone_from(&merged);
-            self.emit(super::LINE, CallEvent::Calls { calls, merged });
+        let line = (merged, front, allowed);
+        if listed || line != self.line {
+            self.line = line.clone();
+            let (merged, front, allowed) = line;
+            self.emit(
+                super::LINE,
+                CallEvent::Calls {
+                    calls,
+                    merged,
+                    front,
+                    allowed,
+                },
+            );
         }
     }
 }
@@ -178,7 +198,7 @@ impl CallHandle {
                     line_events,
                     state,
                     calls,
-                    merged: Vec::new(),
+                    line: Default::default(),
                 },
             },
         )

@@ -8,9 +8,9 @@ mod leg;
 
 pub use dialtone_call::{
     Address, Allowed, CallError, CallEvent, CallId, CallIds, CallMachine, CallState, Command, Effect,
-    EndReason, Input, LINE, LineCall, LineCommand, LineEffect, LineError, LineEvent, MediaOp, MediaResult,
-    NumberError, PhoneNumber, Quality, QualityWarning, Signal, SignalOp, Switchboard, address, bot,
-    format_as_typed, machine, media_watch, number, quality,
+    EndReason, Input, LINE, LineAllowed, LineCall, LineCommand, LineEffect, LineError, LineEvent, MediaOp,
+    MediaResult, NumberError, PhoneNumber, Quality, QualityWarning, Signal, SignalOp, Switchboard, address,
+    bot, format_as_typed, machine, media_watch, number, quality,
 };
 pub use driver::CallDriver;
 pub use handle::CallHandle;

@@ -151,14 +151,22 @@ async fn run(client: Arc<LexClient>, audio: Arc<dyn AudioBackend>, ends: DriverE
                     if let Some(r) = reason {
                         emit(&out, CallEvent::Ended { reason: r });
                     }
+                    let allowed = crate::call::bot::BotMachine::allowed(&s);
                     out.calls(
                         vec![LineCall {
                             call: BOT_CALL,
                             state: s.name().to_owned(),
                             remote: String::new(),
                             incoming: false,
+                            allowed,
+                            merge: false,
                         }],
                         Vec::new(),
+                        Some(BOT_CALL),
+                        crate::call::LineAllowed {
+                            dial: allowed.dial,
+                            split: false,
+                        },
                     );
                     out.state(s);
                 }
