@@ -57,6 +57,7 @@ app-test:
 bench:
 	@scripts/setup.sh bench
 	$(CARGO) bench --locked -p dialtone-e2e --bench media
+	$(CARGO) bench --locked -p dialtone-e2e --bench calls
 	$(CARGO) bench --locked -p dialtone-e2e --bench audio
 	$(CARGO) bench --locked -p dialtone-e2e --bench latency
 	$(CARGO) bench --locked -p dialtone-e2e --bench voice

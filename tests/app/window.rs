@@ -74,9 +74,20 @@ async fn wait_clock(w: &Window, id: &str) {
 
 /// Types the echo's number, presses Enter, and waits for the call to come up.
 async fn dial_echo(w: &Window) {
-    w.type_into("#number", "+15550100").await;
+    dial(w, "+15550100").await;
+}
+
+/// Types `number`, presses Enter, and waits for the call to come up.
+async fn dial(w: &Window, number: &str) {
+    w.type_into("#number", number).await;
     w.type_into("#number", ENTER).await;
     w.wait_state("Connected", SETUP).await;
+}
+
+/// Waits until the history lists `n` calls.
+async fn wait_history(w: &Window, n: usize) {
+    let check = format!("return document.querySelectorAll('#history li').length === {n};");
+    w.wait_for(&format!("{n} history rows"), STEP, &check).await;
 }
 
 async fn hang_up(w: &Window) {
@@ -174,12 +185,7 @@ async fn dialling_the_echo_number_holds_and_resumes_with_the_far_end_view_checke
     // Esc hangs up, and the call lands in the history.
     w.type_into("#number", ESCAPE).await;
     w.wait_state("Call ended", STEP).await;
-    w.wait_for(
-        "a history row",
-        STEP,
-        "return document.querySelectorAll('#history li').length === 1;",
-    )
-    .await;
+    wait_history(w, 1).await;
     assert!(w.text("#history li").await.contains("+15550100"));
     assert!(status(url).await.sessions.is_empty());
     w.close().await;
@@ -265,12 +271,7 @@ async fn an_incoming_call_is_answered_and_the_next_one_declined() {
     .await;
     w.click("#decline").await;
     w.wait_state("Call ended", STEP).await;
-    w.wait_for(
-        "two history rows",
-        STEP,
-        "return document.querySelectorAll('#history li').length === 2;",
-    )
-    .await;
+    wait_history(w, 2).await;
     assert!(status(url).await.sessions.is_empty());
     let rows = w.invoke("history", json!({"limit": 5})).await;
     assert_eq!(rows[0]["incoming"], true);
@@ -440,12 +441,7 @@ async fn history_rows_and_directory_entries_dial_and_settings_are_saved() {
 
     // The history row of that call dials it again.
     w.click("#tab-history").await;
-    w.wait_for(
-        "a history row",
-        STEP,
-        "return document.querySelectorAll('#history li').length === 1;",
-    )
-    .await;
+    wait_history(w, 1).await;
     echo_call_from(w, url, "#history li:first-child button").await;
 
     // Voice processing switched off in Settings is remembered.
@@ -498,9 +494,7 @@ async fn history_rows_and_directory_entries_dial_and_settings_are_saved() {
 async fn a_call_whose_network_drops_out_says_so_reconnects_and_clears() {
     let desk = desk().await;
     let w = &desk.w;
-    w.type_into("#number", "+15550110").await;
-    w.type_into("#number", ENTER).await;
-    w.wait_state("Connected", SETUP).await;
+    dial(w, "+15550110").await;
     let shown = |text: &str| {
         format!(
             "const n = document.getElementById('no-media'); return !n.hidden && n.textContent.includes({text:?});"
@@ -536,9 +530,7 @@ async fn the_provider_picker_opens_the_sandboxs_alexa_where_a_device_call_holds_
 
     w.click("#tab-directory").await;
     assert!(w.text("#directory li").await.starts_with("alexa:kitchen"));
-    w.type_into("#number", "alexa:kitchen").await;
-    w.type_into("#number", ENTER).await;
-    w.wait_state("Connected", SETUP).await;
+    dial(w, "alexa:kitchen").await;
     let direction = |s: &SandboxStatus| s.alexa_calls.first().and_then(|c| c.client_direction);
     let s = status(&url).await;
     assert_eq!(s.alexa_calls[0].device, "alexa:kitchen", "{s:?}");
@@ -570,9 +562,7 @@ async fn a_bot_call_shows_the_conversation_and_takes_typed_text_beside_the_call_
     switch_provider(w, "lex:sandbox", "Lex bots on the Built-in sandbox").await;
     w.click("#tab-directory").await;
     assert!(w.text("#directory li").await.starts_with("lex:DEMOBOT001"));
-    w.type_into("#number", "lex:DEMOBOT001").await;
-    w.type_into("#number", ENTER).await;
-    w.wait_state("Connected", SETUP).await;
+    dial(w, "lex:DEMOBOT001").await;
     let turn = |who: &str, words: &str| {
         format!(
             "return [...document.querySelectorAll('#turns li[data-who={who}]')].some((li) => li.textContent.includes({words:?}));"
@@ -653,9 +643,7 @@ async fn a_waiting_call_is_answered_then_swapped_merged_split_and_hung_up_from_t
     let desk = desk().await;
     let (w, url) = (&desk.w, desk.url.as_str());
     // +15550111 answers, then calls back from +15550112 three seconds later.
-    w.type_into("#number", "+15550111").await;
-    w.type_into("#number", ENTER).await;
-    w.wait_state("Connected", SETUP).await;
+    dial(w, "+15550111").await;
     w.wait_for(
         "the call-waiting panel",
         SETUP,
@@ -718,12 +706,7 @@ async fn a_waiting_call_is_answered_then_swapped_merged_split_and_hung_up_from_t
     assert_eq!(listed(w, 2).await, "");
     assert_eq!(w.text("#state").await, "Connected");
     hang_up(w).await;
-    w.wait_for(
-        "two history rows",
-        STEP,
-        "return document.querySelectorAll('#history li').length === 2;",
-    )
-    .await;
+    wait_history(w, 2).await;
     assert!(status(url).await.sessions.is_empty());
     w.close().await;
 }

@@ -137,13 +137,7 @@ pub async fn session_with(sandbox: &Sandbox, number: &str) -> String {
 pub async fn calls_are(line: &Line, want: &[(CallId, &str)], within: Duration) -> Vec<LineCall> {
     let found = line
         .call
-        .wait_calls(within, |calls| {
-            calls.len() == want.len()
-                && calls
-                    .iter()
-                    .zip(want)
-                    .all(|(c, (id, state))| c.call == *id && c.state == *state)
-        })
+        .wait_calls(within, |calls| LineCall::are(calls, want))
         .await;
     found.unwrap_or_else(|| {
         panic!(

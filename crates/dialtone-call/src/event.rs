@@ -130,6 +130,17 @@ pub struct LineCall {
     pub merge: bool,
 }
 
+impl LineCall {
+    /// Whether `calls` are exactly `want` (id, state name), in order.
+    pub fn are(calls: &[LineCall], want: &[(crate::CallId, &str)]) -> bool {
+        calls.len() == want.len()
+            && calls
+                .iter()
+                .zip(want)
+                .all(|(c, (id, state))| c.call == *id && c.state == *state)
+    }
+}
+
 /// An event of one call on the line (`call` 0: the line itself), as the CLI writes it:
 /// `{"event":"state","call":2,…}`.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -362,13 +362,7 @@ impl Rig {
     async fn wait_calls(&self, want: &[(CallId, &str)]) {
         let found = self
             .call
-            .wait_calls(Duration::from_secs(60), |calls| {
-                calls.len() == want.len()
-                    && calls
-                        .iter()
-                        .zip(want)
-                        .all(|(c, (id, state))| c.call == *id && c.state == *state)
-            })
+            .wait_calls(Duration::from_secs(60), |calls| super::LineCall::are(calls, want))
             .await;
         assert!(found.is_some(), "calls never {want:?}: {:?}", self.call.calls());
     }
