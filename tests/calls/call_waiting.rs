@@ -43,13 +43,10 @@ async fn active_is(sandbox: &dialtone_sandbox::Sandbox, ears: &Ears, sessions: [
 async fn answering_a_waiting_call_holds_the_first_and_ten_swaps_keep_each_calls_audio_right() {
     let sandbox = sandbox(Default::default()).await;
     let (a, ears) = waiting(&sandbox).await;
-    assert!(
-        a.events()
-            .iter()
-            .any(|e| matches!(e, CallEvent::WaitingTone { playing: true })),
-        "no call-waiting tone: {:?}",
-        a.events()
-    );
+    a.wait_event(Duration::from_secs(2), |e| {
+        matches!(e, CallEvent::WaitingTone { playing: true })
+    })
+    .await;
     command(&a, LineCommand::Answer(2)).await;
     calls_are(&a, &[(1, "Held"), (2, "Connected")], Duration::from_secs(10)).await;
     let first = session_with(&sandbox, "+15550111").await;
@@ -102,12 +99,10 @@ async fn declining_a_waiting_call_leaves_the_active_call_alone() {
     let first = session_with(&sandbox, "+15550111").await;
     far_end_hears(&sandbox, &first, &[(OURS, true)]).await;
     we_hear(&ears.of(0), &[(TONE_HZ, true)]).await;
-    assert!(
-        a.events()
-            .iter()
-            .any(|e| matches!(e, CallEvent::WaitingTone { playing: false })),
-        "the call-waiting tone never stopped"
-    );
+    a.wait_event(Duration::from_secs(2), |e| {
+        matches!(e, CallEvent::WaitingTone { playing: false })
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -119,6 +119,19 @@ pub enum LineError {
     MergeFailed(CallId),
 }
 
+/// A line's refusal in the single-call terms (`CallHandle::command`).
+impl From<LineError> for CallError {
+    fn from(e: LineError) -> Self {
+        match e {
+            LineError::Call { error, .. } | LineError::Line(error) => error,
+            other => CallError::Refused {
+                code: other.code(),
+                why: other.to_string(),
+            },
+        }
+    }
+}
+
 impl LineError {
     /// A stable code for scripts (`{"event":"error","code":…}`).
     pub fn code(&self) -> &'static str {
@@ -231,6 +244,70 @@ impl Switchboard {
             .first()
             .copied()
             .or_else(|| self.calls.keys().next_back().copied())
+    }
+
+    /// The line command a command without a call id means (the single-call controls:
+    /// the window's buttons, `dialtone call`): answer and decline the call ringing in,
+    /// the rest the call in front.
+    pub fn for_call_in_front(&self, c: Command) -> Result<LineCommand, CallError> {
+        let id = match &c {
+            Command::Register => return Ok(LineCommand::Register),
+            Command::Dial(to) => return Ok(LineCommand::Dial(to.clone())),
+            Command::Mute(on) => return Ok(LineCommand::Mute(*on)),
+            Command::Dtmf(d) => return Ok(LineCommand::Dtmf(d.clone())),
+            Command::Answer | Command::Decline => self
+                .calls
+                .iter()
+                .find(|(_, m)| m.state() == &CallState::Alerting)
+                .map(|(id, _)| *id),
+            _ => self.in_front(),
+        };
+        let state = |id: Option<CallId>| {
+            id.and_then(|id| self.state(id))
+                .unwrap_or(&CallState::Idle)
+                .to_string()
+        };
+        let Some(id) = id else {
+            return Err(CallError::IllegalCommand {
+                command: c.name(),
+                state: state(None),
+            });
+        };
+        Ok(match c {
+            Command::Answer => LineCommand::Answer(id),
+            Command::Decline => LineCommand::Decline(id),
+            Command::Hangup => LineCommand::Hangup(id),
+            Command::Hold => LineCommand::Hold(id),
+            Command::Resume => LineCommand::Resume(id),
+            other => {
+                return Err(CallError::IllegalCommand {
+                    command: other.name(),
+                    state: format!("{} (typed text goes to bot calls, lex:<botId>)", state(Some(id))),
+                });
+            }
+        })
+    }
+
+    /// The held calls nobody hears: those behind another call in the foreground (a held
+    /// call alone is heard: its far end's hold tone tells the user it is held).
+    pub fn unheard(&self) -> Vec<CallId> {
+        if self.foreground().is_empty() {
+            return Vec::new();
+        }
+        self.calls
+            .iter()
+            .filter(|(_, m)| m.state() == &CallState::Held)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// The call the call-waiting tone plays in, while one rings in beside it.
+    pub fn waiting_tone_in(&self) -> Option<CallId> {
+        self.calls
+            .iter()
+            .find(|(_, m)| m.state() == &CallState::Connected)
+            .map(|(id, _)| *id)
+            .filter(|_| self.waiting_tone)
     }
 
     /// What the user may do with the line now, as the commands check it.

@@ -611,3 +611,60 @@ fn a_call_that_never_connects_times_out_on_its_own() {
     assert_eq!(l.state(a), None);
     assert!(l.sb.drain_effects().contains(&LineEffect::Removed(a)));
 }
+
+#[test]
+fn commands_without_an_id_mean_the_call_ringing_in_or_the_call_in_front() {
+    let mut l = Line::new();
+    assert!(matches!(
+        l.sb.for_call_in_front(Command::Hold),
+        Err(CallError::IllegalCommand { .. })
+    ));
+    let a = l.dial("+15550100");
+    let b = l.ring("+15550111");
+    assert_eq!(
+        l.sb.for_call_in_front(Command::Answer),
+        Ok(LineCommand::Answer(b))
+    );
+    assert_eq!(
+        l.sb.for_call_in_front(Command::Decline),
+        Ok(LineCommand::Decline(b))
+    );
+    assert_eq!(l.sb.for_call_in_front(Command::Hold), Ok(LineCommand::Hold(a)));
+    l.ok(LineCommand::Answer(b));
+    assert_eq!(
+        l.sb.for_call_in_front(Command::Hangup),
+        Ok(LineCommand::Hangup(b))
+    );
+    l.ok(LineCommand::Hangup(b));
+    // Only the held call is left: it is the one a resume means.
+    assert_eq!(
+        l.sb.for_call_in_front(Command::Resume),
+        Ok(LineCommand::Resume(a))
+    );
+    let text = l.sb.for_call_in_front(Command::Text("hello".into()));
+    assert!(
+        matches!(&text, Err(CallError::IllegalCommand { state, .. }) if state.contains("bot calls")),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn a_held_call_is_out_of_earshot_only_while_another_call_is_up_and_the_tone_plays_in_the_active_one() {
+    let (mut l, a, b) = connected_pair();
+    assert_eq!(l.sb.unheard(), [a]);
+    assert_eq!(l.sb.waiting_tone_in(), None);
+    let c = l.ring("+15550112");
+    assert_eq!(
+        l.sb.waiting_tone_in(),
+        Some(b),
+        "the tone plays in the connected call"
+    );
+    l.ok(LineCommand::Decline(c));
+    assert_eq!(l.sb.waiting_tone_in(), None);
+    l.ok(LineCommand::Hangup(b));
+    assert_eq!(l.state(a), Some(CallState::Held));
+    assert!(
+        l.sb.unheard().is_empty(),
+        "alone, a held call's hold tone is heard"
+    );
+}

@@ -64,7 +64,6 @@ struct Line {
     remotes: BTreeMap<CallId, (String, bool)>,
     /// How the calls' audio meets: merged, held out of earshot, the waiting tone.
     bus: MixBus,
-    waiting_tone: bool,
 }
 
 async fn run(
@@ -93,7 +92,6 @@ async fn run(
         out,
         remotes: BTreeMap::new(),
         bus: MixBus::default(),
-        waiting_tone: false,
     };
     let mut stats_tick = tokio::time::interval(Duration::from_secs(1));
     stats_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -171,57 +169,11 @@ impl Line {
         self.board.calls().any(|(_, s)| s.is_active())
     }
 
-    /// The call a command without an id means: the one ringing for answer and decline,
-    /// else the call in front.
-    fn call_in_front(&self, c: &Command) -> Option<CallId> {
-        if matches!(c, Command::Answer | Command::Decline) {
-            return self
-                .board
-                .calls()
-                .find(|(_, s)| **s == CallState::Alerting)
-                .map(|(id, _)| id);
-        }
-        self.board.in_front()
-    }
-
     /// A command for the call in front, as the single-call interface (the window's
     /// controls, `dialtone call`) sends it.
     fn command(&mut self, c: Command) -> Result<(), CallError> {
-        let lc = match c {
-            Command::Register => LineCommand::Register,
-            Command::Dial(to) => LineCommand::Dial(to),
-            Command::Mute(on) => LineCommand::Mute(on),
-            Command::Dtmf(d) => LineCommand::Dtmf(d),
-            ref other => {
-                let Some(id) = self.call_in_front(other) else {
-                    return Err(CallError::IllegalCommand {
-                        command: other.name(),
-                        state: CallState::Idle.to_string(),
-                    });
-                };
-                match other {
-                    Command::Answer => LineCommand::Answer(id),
-                    Command::Decline => LineCommand::Decline(id),
-                    Command::Hangup => LineCommand::Hangup(id),
-                    Command::Hold => LineCommand::Hold(id),
-                    Command::Resume => LineCommand::Resume(id),
-                    _ => {
-                        let state = self.board.state(id).map_or("gone".into(), ToString::to_string);
-                        return Err(CallError::IllegalCommand {
-                            command: other.name(),
-                            state: format!("{state} (typed text goes to bot calls, lex:<botId>)"),
-                        });
-                    }
-                }
-            }
-        };
-        self.line_command(lc).map(|_| ()).map_err(|e| match e {
-            LineError::Call { error, .. } | LineError::Line(error) => error,
-            other => CallError::Refused {
-                code: other.code(),
-                why: other.to_string(),
-            },
-        })
+        let c = self.board.for_call_in_front(c)?;
+        self.line_command(c).map(|_| ()).map_err(CallError::from)
     }
 
     fn line_command(&mut self, c: LineCommand) -> Result<Option<CallId>, LineError> {
@@ -442,10 +394,7 @@ impl Line {
                         }
                     }
                 }
-                LineEffect::WaitingTone(playing) => {
-                    self.waiting_tone = playing;
-                    self.out.emit(LINE, CallEvent::WaitingTone { playing });
-                }
+                LineEffect::WaitingTone(playing) => self.out.emit(LINE, CallEvent::WaitingTone { playing }),
                 // Taken from the switchboard below, with the rest of the audio routing.
                 LineEffect::Mix(_) => {}
                 LineEffect::Error(e) => {
@@ -484,35 +433,19 @@ impl Line {
             })
             .collect();
         let merged = self.board.mixed().to_vec();
-        self.route_audio(&merged);
+        self.route_audio();
         let (front, allowed) = (self.board.in_front(), self.board.line_allowed());
         self.out.calls(calls, merged, front, allowed);
     }
 
-    /// Who hears whom: the merged calls each other; a held call nobody while another
-    /// call is up (alone, its far end's hold tone is what tells the user it is held);
-    /// the waiting tone in the connected call.
-    fn route_audio(&mut self, merged: &[CallId]) {
+    /// Who hears whom, as the switchboard has it.
+    fn route_audio(&mut self) {
+        let merged = self.board.mixed();
         if self.bus.merged() != merged {
             self.bus.set_merged(merged);
         }
-        let calls: Vec<(CallId, CallState)> = self.board.calls().map(|(id, s)| (id, s.clone())).collect();
-        let in_front = |id: CallId| {
-            calls
-                .iter()
-                .any(|(c, s)| *c != id && s.is_active() && *s != CallState::Held && *s != CallState::Alerting)
-        };
-        self.bus.set_unheard(
-            calls
-                .iter()
-                .filter(|(id, s)| *s == CallState::Held && in_front(*id))
-                .map(|(id, _)| *id),
-        );
-        let connected = calls
-            .iter()
-            .find(|(_, s)| *s == CallState::Connected)
-            .map(|(id, _)| *id);
-        self.bus.set_waiting_tone(connected.filter(|_| self.waiting_tone));
+        self.bus.set_unheard(self.board.unheard());
+        self.bus.set_waiting_tone(self.board.waiting_tone_in());
     }
 
     async fn call_effect(&mut self, id: CallId, effect: Effect) {
