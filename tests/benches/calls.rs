@@ -8,7 +8,7 @@ use dialtone_core::audio::FnBackend;
 use dialtone_core::call::{CallId, Command, LineCall, LineCommand};
 use dialtone_core::media::io::{NullSink, ToneSource};
 use dialtone_e2e::bench::{cpu_time, ms, report, runtime, versus};
-use dialtone_phone::{AudioChoice, Line, LineOptions, Network};
+use dialtone_phone::{Line, Network};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command as Process, Stdio};
 use std::time::{Duration, Instant};
@@ -82,21 +82,7 @@ struct Figures {
 }
 
 async fn measure(url: String) -> Figures {
-    let options = LineOptions {
-        network: Network::Camara,
-        account: None,
-        sandbox_url: Some(url),
-        audio: AudioChoice::Files {
-            input: None,
-            output: None,
-        },
-        lex: Default::default(),
-        codecs: None,
-        impairment: None,
-        media_timeout: None,
-        camara: None,
-        caller_name: None,
-    };
+    let options = dialtone_e2e::line::options_at(url, None, Network::Camara);
     // A tone into each call, what it plays dropped: the media work of a call, no device.
     let audio = FnBackend::shared(|| (Box::new(ToneSource::new(1000.0, 0.3)), Box::new(NullSink)));
     let line = Line::open_with_audio(&options, audio).await.expect("line");

@@ -36,10 +36,20 @@ pub async fn sandbox(config: SandboxConfig) -> Sandbox {
 
 /// What `dialtone call --sandbox-url` asks for, on `network`.
 pub fn options(sandbox: &Sandbox, network: Network) -> LineOptions {
+    options_at(sandbox.base_url(), Some(sandbox.camara()), network)
+}
+
+/// The same for a sandbox at `url` (in another process, say); `camara: None` finds out
+/// which version it speaks.
+pub fn options_at(
+    url: String,
+    camara: Option<dialtone_core::signaling::camara::Dialect>,
+    network: Network,
+) -> LineOptions {
     LineOptions {
         network,
         account: None,
-        sandbox_url: Some(sandbox.base_url()),
+        sandbox_url: Some(url),
         // Replaced by the scenario's own ends.
         audio: AudioChoice::Files {
             input: None,
@@ -49,7 +59,7 @@ pub fn options(sandbox: &Sandbox, network: Network) -> LineOptions {
         codecs: None,
         impairment: None,
         media_timeout: None,
-        camara: Some(sandbox.camara()),
+        camara,
         caller_name: None,
     }
 }
