@@ -64,6 +64,7 @@ const ui = {
   /** @type {LineAllowed | null} */ line: null,
   /** When each call first connected, for the list's timers. @type {Record<number, number>} */
   since: {},
+  /** The address last dialled, as the number field shows it. @type {string | undefined} */ dialled: undefined,
 };
 
 /** A call may be placed: the line says (another call too), else the call's machine. */
@@ -112,7 +113,9 @@ function render() {
   $("incoming-title").textContent = ringing && ui.calls.length > 1 ? "Call waiting" : "Incoming call";
   renderCalls();
   $("keypad").setAttribute("aria-label", can.dtmf ? "Keypad: sends tones" : "Keypad");
-  $("conversation").hidden = ui.network !== "lex";
+  // A bot call in front shows its conversation, on a Lex line or beside phone calls.
+  const front = ui.calls.find((c) => c.call === ui.front);
+  $("conversation").hidden = !(ui.network === "lex" || front?.remote.startsWith("lex:"));
   $("send-text").disabled = !can.text;
 }
 
@@ -348,7 +351,10 @@ async function dial(number) {
   if (!canDial()) return;
   showError("");
   const dialled = await call("dial", { number });
-  if (dialled !== undefined) $("number").value = number;
+  if (dialled !== undefined) {
+    $("number").value = number;
+    ui.dialled = number;
+  }
 }
 
 /** @param {string} key */
@@ -395,12 +401,15 @@ function onKey(e) {
   }
   // Text for the bot is typed during the call: its letters are not shortcuts.
   if (e.target.id === "bot-text") return;
-  // During a call nothing is typed into the number field, so M and H work from it too.
+  // During a call the number field shows the call's number, so M and H work from it
+  // too; once another address is being typed there (the next call), they are letters.
+  const number = $("number").value;
+  const editing = e.target.id === "number" && number !== "" && number !== ui.dialled;
   const key = e.key.toLowerCase();
-  if (key === "m" && ui.allowed.mute) {
+  if (key === "m" && ui.allowed.mute && !editing) {
     toggleMute();
     e.preventDefault();
-  } else if (key === "h" && (ui.allowed.hold || ui.allowed.resume)) {
+  } else if (key === "h" && (ui.allowed.hold || ui.allowed.resume) && !editing) {
     toggleHold();
     e.preventDefault();
   } else if (!typing && /^[0-9*#]$/.test(e.key)) {

@@ -710,3 +710,80 @@ async fn a_waiting_call_is_answered_then_swapped_merged_split_and_hung_up_from_t
     assert!(status(url).await.sessions.is_empty());
     w.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_called_during_a_call_holds_it_shows_the_conversation_and_swaps_back_from_the_list() {
+    use dialtone_core::media::Direction;
+    let desk = desk().await;
+    let (w, url) = (&desk.w, desk.url.as_str());
+    dial(w, "+15550101").await;
+    assert!(
+        !w.shown("#conversation").await,
+        "a phone call shows no conversation"
+    );
+    // The next address is typed over the call's number: its M is a letter, not mute.
+    w.execute("document.getElementById('number').value = '';", json!([]))
+        .await;
+    w.type_into("#number", "lex:DEMOBOT001").await;
+    assert_eq!(
+        w.execute("return document.getElementById('number').value;", json!([]))
+            .await,
+        "lex:DEMOBOT001"
+    );
+    assert_eq!(w.text("#mute").await, "Mute", "typing the address toggled mute");
+    w.type_into("#number", ENTER).await;
+    list_shows(w, &[(1, "Held"), (2, "Connected")]).await;
+    assert_eq!(
+        client_direction(url, "+15550101").await,
+        Some(Direction::RecvOnly)
+    );
+    w.wait_for(
+        "the conversation beside the held call",
+        STEP,
+        "return !document.getElementById('conversation').hidden && [...document.querySelectorAll('#turns li[data-who=bot]')].some((li) => li.textContent.includes('Welcome'));",
+    )
+    .await;
+    w.type_into("#bot-text", "book a room").await;
+    w.type_into("#bot-text", ENTER).await;
+    w.wait_for(
+        "the intent",
+        STEP,
+        "return [...document.querySelectorAll('#turns li[data-who=intent]')].some((li) => li.textContent.includes('BookRoom'));",
+    )
+    .await;
+    assert!(
+        !w.shown("#call-list li[data-call='2'] button[data-action='merge']")
+            .await
+            && !w
+                .shown("#call-list li[data-call='1'] button[data-action='merge']")
+                .await,
+        "a bot call was offered a merge"
+    );
+    w.screenshot(&screenshot("bot-beside-a-call")).await;
+
+    w.click("#call-list li[data-call='1'] button[data-action='resume']")
+        .await;
+    list_shows(w, &[(1, "Connected"), (2, "Held")]).await;
+    assert_eq!(
+        client_direction(url, "+15550101").await,
+        Some(Direction::SendRecv)
+    );
+    w.wait_for(
+        "the conversation hidden behind the phone call",
+        STEP,
+        "return document.getElementById('conversation').hidden;",
+    )
+    .await;
+    w.click("#call-list li[data-call='2'] button[data-action='hangup']")
+        .await;
+    w.wait_for(
+        "the list gone with the phone call left",
+        STEP,
+        "return document.getElementById('calls').hidden;",
+    )
+    .await;
+    assert_eq!(w.text("#state").await, "Connected");
+    hang_up(w).await;
+    wait_history(w, 2).await;
+    w.close().await;
+}

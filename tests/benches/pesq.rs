@@ -59,6 +59,7 @@ async fn dialtone_once(sb: &dialtone_sandbox::Sandbox, input: &Path, out: &Path,
         config,
         audio,
         false,
+        None,
     );
     call.command(Command::Dial(Address::parse("+15550100").expect("echo")))
         .await

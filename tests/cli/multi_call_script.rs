@@ -4,6 +4,16 @@
 
 use dialtone_e2e::cli::{Cli, json_lines};
 
+/// The settled states call `call` went through (ringing, up, held, ended), in order.
+fn states_of(events: &[serde_json::Value], call: u64) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e["event"] == "state" && e["call"] == call)
+        .filter_map(|e| e["state"].as_str().map(str::to_owned))
+        .filter(|s| ["Alerting", "Connected", "Held", "Ended"].contains(&s.as_str()))
+        .collect()
+}
+
 #[test]
 fn a_script_answers_a_waiting_call_swaps_merges_splits_and_hangs_up_each_call_by_number() {
     let out = Cli::new(env!("CARGO_BIN_EXE_dialtone")).run(&[
@@ -16,14 +26,7 @@ fn a_script_answers_a_waiting_call_swaps_merges_splits_and_hangs_up_each_call_by
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let events = json_lines(&out.stdout);
-    let states = |call: u64| -> Vec<String> {
-        events
-            .iter()
-            .filter(|e| e["event"] == "state" && e["call"] == call)
-            .filter_map(|e| e["state"].as_str().map(str::to_owned))
-            .filter(|s| ["Alerting", "Connected", "Held", "Ended"].contains(&s.as_str()))
-            .collect()
-    };
+    let states = |call| states_of(&events, call);
     // Call 1: up, held for the answer, resumed by the swap; it was the active call when
     // the calls merged, so the split keeps it up; then hung up.
     assert_eq!(
@@ -67,4 +70,55 @@ fn a_script_answers_a_waiting_call_swaps_merges_splits_and_hangs_up_each_call_by
             .any(|e| e["event"] == "incoming" && e["call"] == 2 && e["from"] == "+15550112"),
         "{events:?}"
     );
+}
+
+#[test]
+fn a_script_calls_a_bot_while_a_call_is_held_types_to_it_and_swaps_back() {
+    let out = Cli::new(env!("CARGO_BIN_EXE_dialtone")).run(&[
+        "call",
+        "+15550101",
+        "--json",
+        "--script",
+        "call lex:DEMOBOT001; dtmf 1; text book a room; wait 1s; resume 1; wait 300ms; hangup 2; hangup",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let events = json_lines(&out.stdout);
+    let states = |call| states_of(&events, call);
+    // The phone call is held for the bot, resumed by the swap, hung up last.
+    assert_eq!(
+        states(1),
+        ["Connected", "Held", "Connected", "Ended"],
+        "{events:?}"
+    );
+    // The bot conversation: up, held by the swap, hung up while held.
+    assert_eq!(states(2), ["Connected", "Held", "Ended"], "{events:?}");
+    let modes: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "intent" && e["call"] == 2)
+        .filter_map(|e| e["input_mode"].as_str())
+        .collect();
+    assert_eq!(
+        modes,
+        ["DTMF", "Text"],
+        "the digit and the text reach the bot: {events:?}"
+    );
+    assert!(
+        events.iter().any(|e| e["event"] == "bot_text" && e["call"] == 2),
+        "{events:?}"
+    );
+    // The test tone is the phone calls' microphone; the bot hears silence, so it never
+    // takes the tone for a caller talking over its prompt.
+    assert!(
+        !events
+            .iter()
+            .any(|e| e["event"] == "interrupted" && e["reason"] == "VOICE_START_DETECTED"),
+        "{events:?}"
+    );
+    let listed = events
+        .iter()
+        .filter(|e| e["event"] == "calls")
+        .find_map(|e| e["calls"].as_array().and_then(|c| c.get(1)).cloned())
+        .expect("the call list showed the bot");
+    assert_eq!(listed["remote"], "lex:DEMOBOT001", "{listed}");
 }

@@ -99,6 +99,22 @@ pub async fn far_end_hears(sandbox: &Sandbox, session: &str, want: &[(f64, bool)
     .await;
 }
 
+/// The sandbox's newest bot conversation hears (or not) each tone in `want`.
+pub async fn bot_hears(sandbox: &Sandbox, want: &[(f64, bool)]) {
+    until_tones("the bot", want, async || {
+        let heard = sandbox
+            .lex_conversations()
+            .pop()
+            .map(|c| c.audio)
+            .unwrap_or_default();
+        let n =
+            (f64::from(dialtone_core::signaling::lex::client::SAMPLE_RATE) * WINDOW.as_secs_f64()) as usize;
+        let tail = heard[heard.len().saturating_sub(n)..].to_vec();
+        (dialtone_core::signaling::lex::client::SAMPLE_RATE, tail)
+    })
+    .await;
+}
+
 /// We hear (or not) each tone in `want` on `ear`.
 pub async fn we_hear(ear: &RecordingSink, want: &[(f64, bool)]) {
     until_tones("our speaker", want, async || {
@@ -131,6 +147,17 @@ pub async fn session_with(sandbox: &Sandbox, number: &str) -> String {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// How the operator sees our direction in `session` (none once it is gone).
+pub async fn client_direction(sandbox: &Sandbox, session: &str) -> Option<dialtone_core::media::Direction> {
+    sandbox
+        .status()
+        .await
+        .sessions
+        .into_iter()
+        .find(|s| s.media_session_id == session)
+        .and_then(|s| s.client_direction)
 }
 
 /// Waits until the line's calls are exactly `want` (id, state), in order.

@@ -87,6 +87,7 @@ pub enum BotEffect {
     Event(CallEvent),
 }
 
+#[derive(Debug)]
 pub struct BotMachine {
     state: CallState,
     muted: bool,
@@ -113,6 +114,10 @@ impl BotMachine {
 
     pub fn state(&self) -> &CallState {
         &self.state
+    }
+
+    pub fn is_muted(&self) -> bool {
+        self.muted
     }
 
     pub fn poll_effect(&mut self) -> Option<BotEffect> {

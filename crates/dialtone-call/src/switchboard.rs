@@ -12,11 +12,19 @@
 //! ```
 //! Registration belongs to the line, not to a call: a call dialled while unregistered
 //! registers on the way (as a single call always did), and the line's answer reaches it.
+//! A call is a phone call or, on a line that reaches Lex, a bot conversation
+//! (`machine.rs`); both hold, swap and hang up alike.
 
+mod machine;
+mod types;
 mod view;
 
+use machine::{CallEffect, LineMachine};
+pub use types::{LineAllowed, LineCommand, LineEffect, LineError};
+
 use crate::address::Address;
-use crate::machine::{CallError, CallMachine, CallState, Command, Effect, Input, Signal, SignalOp};
+use crate::bot::BotInput;
+use crate::machine::{CallError, CallState, Command, Effect, Input, Signal, SignalOp};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -40,115 +48,6 @@ impl CallIds {
 
 /// How many calls a line carries at once (the active one, the held ones, the ringing).
 pub const MAX_CALLS: usize = 4;
-
-/// What the user asks of the line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LineCommand {
-    /// Register so calls can come in (a listener).
-    Register,
-    /// Places a new call, holding the active one first.
-    Dial(Address),
-    /// Answers a ringing call, holding the active one first.
-    Answer(CallId),
-    Decline(CallId),
-    Hangup(CallId),
-    /// Holds a call; on a leg of a merged call, holds every leg.
-    Hold(CallId),
-    /// Resumes a held call; with another call active this is a swap.
-    Resume(CallId),
-    /// Joins a held call to the active call (or the merged call): each far end hears us
-    /// and the others.
-    Merge(CallId),
-    /// Ends the mixing: the first leg stays active, the others are held.
-    Split,
-    /// Mute applies to us in every call.
-    Mute(bool),
-    /// Tones go to the one active call.
-    Dtmf(String),
-}
-
-/// What the user may do with the line (beside what each call's machine allows).
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct LineAllowed {
-    /// Place a call (another one too: the active call is held first).
-    pub dial: bool,
-    /// Split a merged call.
-    pub split: bool,
-}
-
-/// What the line hands back for the driver to carry out or report, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LineEffect {
-    /// An effect of one call's machine.
-    Call(CallId, Effect),
-    /// Register the line (asked for by no call: a listener, or after the network ended
-    /// the registration between calls).
-    Register,
-    /// A new call appeared (dialled or ringing in); its effects follow.
-    Added(CallId),
-    /// The call ended and left the line.
-    Removed(CallId),
-    /// The call-waiting tone in the active call's audio starts (true) or stops.
-    WaitingTone(bool),
-    /// Mix these calls' audio, each far end hearing us and the others but not itself;
-    /// empty: no mixing.
-    Mix(Vec<CallId>),
-    /// Something failed without ending a call (each call's own errors come as `Call`).
-    Error(LineError),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LineError {
-    #[error("there is no call {0} on the line")]
-    NoSuchCall(CallId),
-    #[error("the line already carries {MAX_CALLS} calls; hang one up first")]
-    Full,
-    #[error("a call from {from} was declined: the line already carries {MAX_CALLS} calls")]
-    DeclinedFull { from: String },
-    #[error("cannot {what} now: {why}")]
-    Busy { what: &'static str, why: String },
-    #[error("call {call}: {error}")]
-    Call { call: CallId, error: CallError },
-    /// About the line itself (its registration).
-    #[error(transparent)]
-    Line(CallError),
-    #[error("call {held} could not be held, so {then}; call {held} stays active")]
-    HoldFailed { held: CallId, then: String },
-    #[error("swap to call {to} failed; resuming call {back} again")]
-    SwapFailed { to: CallId, back: CallId },
-    #[error("call {0} could not be resumed to merge it; it stays on hold")]
-    MergeFailed(CallId),
-}
-
-/// A line's refusal in the single-call terms (`CallHandle::command`).
-impl From<LineError> for CallError {
-    fn from(e: LineError) -> Self {
-        match e {
-            LineError::Call { error, .. } | LineError::Line(error) => error,
-            other => CallError::Refused {
-                code: other.code(),
-                why: other.to_string(),
-            },
-        }
-    }
-}
-
-impl LineError {
-    /// A stable code for scripts (`{"event":"error","code":…}`).
-    pub fn code(&self) -> &'static str {
-        match self {
-            LineError::NoSuchCall(_) => "NO_SUCH_CALL",
-            LineError::Full => "LINE_FULL",
-            LineError::DeclinedFull { .. } => "DECLINED_LINE_FULL",
-            LineError::Busy { .. } => "LINE_BUSY",
-            LineError::Call { error, .. } | LineError::Line(error) => error.code(),
-            LineError::HoldFailed { .. } => "HOLD_FAILED",
-            LineError::SwapFailed { .. } => "SWAP_FAILED",
-            LineError::MergeFailed(_) => "MERGE_FAILED",
-        }
-    }
-}
 
 /// What to do once the active call is held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,10 +80,13 @@ enum Step {
 /// One line's calls.
 #[derive(Debug)]
 pub struct Switchboard {
-    calls: BTreeMap<CallId, CallMachine>,
+    calls: BTreeMap<CallId, LineMachine>,
     /// Dial targets of calls waiting for the active call to be held.
     targets: BTreeMap<CallId, Address>,
     ids: CallIds,
+    /// Whether the line reaches Lex bots, and if so whether they expect playback
+    /// completions (`BotMachine::new`).
+    bots: Option<bool>,
     registered: bool,
     registering: bool,
     muted: bool,
@@ -207,6 +109,7 @@ impl Switchboard {
             calls: BTreeMap::new(),
             targets: BTreeMap::new(),
             ids,
+            bots: None,
             registered,
             registering: false,
             muted: false,
@@ -217,6 +120,13 @@ impl Switchboard {
         }
     }
 
+    /// A line that also reaches Lex bots: `lex:` addresses become bot conversations.
+    /// `completions`: whether the bots expect a PlaybackCompletionEvent after each prompt.
+    pub fn with_bots(mut self, completions: bool) -> Self {
+        self.bots = Some(completions);
+        self
+    }
+
     /// The effects so far, in order.
     pub fn drain_effects(&mut self) -> Vec<LineEffect> {
         std::mem::take(&mut self.effects)
@@ -224,7 +134,7 @@ impl Switchboard {
 
     /// When [`Switchboard::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.calls.values().filter_map(CallMachine::poll_timeout).min()
+        self.calls.values().filter_map(LineMachine::poll_timeout).min()
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
@@ -245,7 +155,7 @@ impl Switchboard {
         }
     }
 
-    fn get(&self, id: CallId) -> Result<&CallMachine, LineError> {
+    fn get(&self, id: CallId) -> Result<&LineMachine, LineError> {
         self.calls.get(&id).ok_or(LineError::NoSuchCall(id))
     }
 
@@ -258,17 +168,23 @@ impl Switchboard {
         result.map_err(|error| LineError::Call { call: id, error })
     }
 
-    fn new_call(&mut self) -> Result<CallId, LineError> {
-        let id = self.ids.next();
-        self.add_call(id)?;
-        Ok(id)
-    }
-
-    fn add_call(&mut self, id: CallId) -> Result<(), LineError> {
+    fn new_call(&mut self, to: &Address) -> Result<CallId, LineError> {
+        if matches!(to, Address::Lex(_)) && self.bots.is_none() {
+            return Err(LineError::NoBots);
+        }
         if self.calls.len() >= MAX_CALLS {
             return Err(LineError::Full);
         }
-        self.calls.insert(id, CallMachine::new(self.registered));
+        let id = self.ids.next();
+        self.add_call(id, LineMachine::for_address(to, self.registered, self.bots))?;
+        Ok(id)
+    }
+
+    fn add_call(&mut self, id: CallId, m: LineMachine) -> Result<(), LineError> {
+        if self.calls.len() >= MAX_CALLS {
+            return Err(LineError::Full);
+        }
+        self.calls.insert(id, m);
         self.effects.push(LineEffect::Added(id));
         Ok(())
     }
@@ -292,7 +208,7 @@ impl Switchboard {
             }
             LineCommand::Dial(to) => {
                 let hold_first = self.clear_foreground("place another call")?;
-                let id = self.new_call()?;
+                let id = self.new_call(&to)?;
                 match hold_first {
                     None => self.feed(id, Input::Command(Command::Dial(to)), now)?,
                     Some(active) => {
@@ -412,6 +328,15 @@ impl Switchboard {
                 self.feed(active, Input::Command(Command::Dtmf(digits)), now)
                     .map(|()| Some(active))
             }
+            LineCommand::Text(text) => {
+                // The call in front answers in its own words: a phone call that text
+                // goes to bots, a held bot that it is held.
+                let front = self
+                    .in_front()
+                    .ok_or_else(|| Self::busy("send text", "no call is connected"))?;
+                self.feed(front, Input::Command(Command::Text(text)), now)
+                    .map(|()| Some(front))
+            }
         }
     }
 
@@ -462,7 +387,7 @@ impl Switchboard {
     /// An incoming call the signaling provider numbered `id` (from the shared
     /// [`CallIds`]); when the line is full it is declined at once.
     pub fn incoming_as(&mut self, id: CallId, from: String, offer: String, now: Instant) {
-        match self.add_call(id) {
+        match self.add_call(id, LineMachine::Phone(crate::CallMachine::new(self.registered))) {
             Ok(()) => {}
             Err(_) => {
                 self.effects
@@ -518,6 +443,15 @@ impl Switchboard {
         self.after_change();
     }
 
+    /// What a bot conversation reports (its stream, its playout).
+    pub fn bot_input(&mut self, id: CallId, input: BotInput, now: Instant) -> Result<(), LineError> {
+        let m = self.calls.get_mut(&id).ok_or(LineError::NoSuchCall(id))?;
+        let result = m.bot_input(input, now);
+        self.settle(id, now);
+        self.after_change();
+        result.map_err(|error| LineError::Call { call: id, error })
+    }
+
     /// Signaling, media results and media verdicts for one call.
     pub fn call_input(&mut self, id: CallId, input: Input, now: Instant) -> Result<(), LineError> {
         let result = self.feed(id, input, now);
@@ -530,10 +464,13 @@ impl Switchboard {
         let mut states = Vec::new();
         if let Some(m) = self.calls.get_mut(&id) {
             while let Some(e) = m.poll_effect() {
-                if let Effect::State(s) = &e {
+                if let Some(s) = e.state() {
                     states.push(s.clone());
                 }
-                self.effects.push(LineEffect::Call(id, e));
+                self.effects.push(match e {
+                    CallEffect::Phone(e) => LineEffect::Call(id, e),
+                    CallEffect::Bot(e) => LineEffect::Bot(id, e),
+                });
             }
         }
         for s in states {

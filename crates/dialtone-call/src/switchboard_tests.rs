@@ -2,8 +2,11 @@
 //! split, with a scripted network answering each call's effects (and refusing where a
 //! test says so).
 
+mod bots;
+
 use crate::Direction;
 use crate::address::Address;
+use crate::bot::{BotEffect, BotInput, BotRequest};
 use crate::machine::*;
 use crate::switchboard::*;
 use std::collections::{BTreeSet, VecDeque};
@@ -119,6 +122,15 @@ impl Line {
         }
     }
 
+    /// A bot that opens at once and closes when asked to disconnect.
+    fn bot_reply(e: &BotEffect) -> Option<BotInput> {
+        match e {
+            BotEffect::Open(_) => Some(BotInput::Opened),
+            BotEffect::Send(BotRequest::Disconnect) => Some(BotInput::Closed),
+            _ => None,
+        }
+    }
+
     /// Answers effects until the line is quiet.
     fn pump(&mut self) {
         let effects = self.sb.drain_effects();
@@ -135,6 +147,12 @@ impl Line {
                 && let Some(input) = self.reply(*id, ce)
             {
                 let _ = self.sb.call_input(*id, input, Self::now());
+                queue.extend(self.sb.drain_effects());
+            }
+            if let LineEffect::Bot(id, be) = &e
+                && let Some(input) = Self::bot_reply(be)
+            {
+                let _ = self.sb.bot_input(*id, input, Self::now());
                 queue.extend(self.sb.drain_effects());
             }
             self.log.push(e);
@@ -479,18 +497,15 @@ fn a_failed_merge_leaves_the_held_call_held_and_nothing_mixed() {
 fn mute_applies_to_every_call_and_to_calls_connected_later() {
     let (mut l, a, b) = connected_pair();
     l.ok(LineCommand::Mute(true));
-    assert!(l.sb.machine(a).is_some_and(CallMachine::is_muted));
-    assert!(l.sb.machine(b).is_some_and(CallMachine::is_muted));
+    assert!(l.sb.is_call_muted(a));
+    assert!(l.sb.is_call_muted(b));
     l.ok(LineCommand::Hangup(b));
     l.ok(LineCommand::Resume(a));
     let c = l.dial("+15550102");
-    assert!(
-        l.sb.machine(c).is_some_and(CallMachine::is_muted),
-        "a new call starts muted"
-    );
+    assert!(l.sb.is_call_muted(c), "a new call starts muted");
     l.ok(LineCommand::Mute(false));
-    assert!(!l.sb.machine(a).is_some_and(CallMachine::is_muted));
-    assert!(!l.sb.machine(c).is_some_and(CallMachine::is_muted));
+    assert!(!l.sb.is_call_muted(a));
+    assert!(!l.sb.is_call_muted(c));
 }
 
 #[test]
@@ -641,10 +656,13 @@ fn commands_without_an_id_mean_the_call_ringing_in_or_the_call_in_front() {
         l.sb.for_call_in_front(Command::Resume),
         Ok(LineCommand::Resume(a))
     );
+    // Text goes to the call in front, which refuses it in its own words when a phone call.
     let text = l.sb.for_call_in_front(Command::Text("hello".into()));
+    assert_eq!(text, Ok(LineCommand::Text("hello".into())));
+    let refused = l.cmd(LineCommand::Text("hello".into()));
     assert!(
-        matches!(&text, Err(CallError::IllegalCommand { state, .. }) if state.contains("bot calls")),
-        "{text:?}"
+        matches!(&refused, Err(LineError::Call { call, error: CallError::IllegalCommand { state, .. } }) if *call == a && state.contains("bot calls")),
+        "{refused:?}"
     );
 }
 

@@ -2,11 +2,13 @@
 
 use crate::networks::{Calls, OnSandbox};
 use dialtone_core::account::{AccountBook, AccountError};
-use dialtone_core::audio::{AudioBackend, AudioError, DeviceBackend, DevicePrefs, VoiceSettings, WavBackend};
+use dialtone_core::audio::{
+    AudioBackend, AudioError, DeviceBackend, DevicePrefs, VoiceSettings, WavBackend, WithoutTestTone,
+};
 use dialtone_core::auth::{SecretError, Secrets, TokenError};
 use dialtone_core::call::{CallDriver, CallHandle};
 use dialtone_core::media::MediaConfig;
-use dialtone_core::signaling::lex::LexDriver;
+use dialtone_core::signaling::lex::{BotIo, LexClient, LexDriver};
 use dialtone_core::signaling::{CallOptions, SignalingProvider};
 use dialtone_sandbox::{Sandbox, SandboxConfig};
 use serde::Serialize;
@@ -183,7 +185,7 @@ impl Line {
             Some(_) => None,
             None => entry.pick(&AccountBook::open_default()?, options.account.as_deref())?,
         };
-        let (calls, media, sandbox, source) = match account {
+        let (calls, bots, media, sandbox, source) = match account {
             Some(account) => {
                 let name = account.name().to_owned();
                 notes.push(format!("using the account '{name}'"));
@@ -193,10 +195,25 @@ impl Line {
                     MediaConfig::default()
                 };
                 let options = options.clone();
-                let calls = tokio::task::spawn_blocking(move || account.calls(&Secrets::os()?, &options))
-                    .await
-                    .map_err(|e| LineError::Task(e.to_string()))??;
-                (calls, media, None, LineSource::Account { name })
+                let (calls, bots) = tokio::task::spawn_blocking(move || {
+                    let secrets = Secrets::os()?;
+                    let calls = account.calls(&secrets, &options)?;
+                    let bots = match options.network {
+                        Network::Lex => Ok(None),
+                        _ => account_bots(&secrets, &options),
+                    };
+                    Ok::<_, LineError>((calls, bots))
+                })
+                .await
+                .map_err(|e| LineError::Task(e.to_string()))??;
+                bots_note(&bots, &mut notes);
+                (
+                    calls,
+                    bots.ok().flatten(),
+                    media,
+                    None,
+                    LineSource::Account { name },
+                )
             }
             None => {
                 let (root, sandbox, source) = match &options.sandbox_url {
@@ -221,16 +238,31 @@ impl Line {
                         )
                     }
                 };
-                let calls = entry
-                    .sandbox_calls(OnSandbox {
-                        root: &root,
-                        embedded: sandbox.as_deref(),
-                        options,
-                        notes: &mut notes,
-                    })
-                    .await?;
+                let mut on = OnSandbox {
+                    root: &root,
+                    embedded: sandbox.as_deref(),
+                    options,
+                    notes: &mut notes,
+                };
+                let calls = entry.sandbox_calls(on.reborrow()).await?;
+                // The sandbox's demo bot can be one of a phone line's calls too.
+                let bots = match options.network {
+                    Network::Lex => Ok(None),
+                    _ => match Network::Lex.entry().sandbox_calls(on).await {
+                        Ok(Calls::Bots(client)) => Ok(Some(client)),
+                        Ok(Calls::Signaling(_)) => Ok(None),
+                        Err(e) => Err(e),
+                    },
+                };
+                bots_note(&bots, &mut notes);
                 // The sandbox's far ends live on loopback.
-                (calls, MediaConfig::loopback(), sandbox, source)
+                (
+                    calls,
+                    bots.ok().flatten(),
+                    MediaConfig::loopback(),
+                    sandbox,
+                    source,
+                )
             }
         };
         let mut media = media;
@@ -241,11 +273,21 @@ impl Line {
         if let Some(t) = options.media_timeout {
             media.media_timeout = t;
         }
+        // Ends the caller made are theirs to choose for bots too.
+        let test_tone = audio.is_none() && matches!(options.audio, AudioChoice::Files { input: None, .. });
         let (audio, devices) = match audio {
             Some(audio) => (audio, None),
             None => audio_backend(&options.audio, matches!(calls, Calls::Bots(_)), &mut notes)?,
         };
-        let mut line = Line::over(options.network, calls, media, audio, source);
+        let bots = bots.map(|client| BotIo {
+            client: Arc::new(client),
+            audio: if test_tone {
+                Arc::new(WithoutTestTone(audio.clone()))
+            } else {
+                audio.clone()
+            },
+        });
+        let mut line = Line::over_with_bots(options.network, calls, bots, media, audio, source);
         line.devices = devices;
         line.notes = notes;
         line.sandbox = sandbox;
@@ -261,8 +303,23 @@ impl Line {
         audio: Arc<dyn AudioBackend>,
         source: LineSource,
     ) -> Line {
+        Self::over_with_bots(network, calls, None, media, audio, source)
+    }
+
+    /// The same, with `bots` taking the phone line's `lex:` calls.
+    pub fn over_with_bots(
+        network: Network,
+        calls: Calls,
+        bots: Option<BotIo>,
+        media: MediaConfig,
+        audio: Arc<dyn AudioBackend>,
+        source: LineSource,
+    ) -> Line {
         let (call, provider) = match calls {
-            Calls::Signaling(p) => (CallDriver::spawn(p.clone(), media, audio.clone(), false), Some(p)),
+            Calls::Signaling(p) => (
+                CallDriver::spawn(p.clone(), media, audio.clone(), false, bots),
+                Some(p),
+            ),
             Calls::Bots(client) => (LexDriver::spawn(Arc::new(client), audio.clone()), None),
         };
         Line {
@@ -320,6 +377,25 @@ impl Line {
 /// The sandbox calls the line, as its network does.
 async fn call_me(sandbox: &Sandbox, network: Network) -> Result<String, LineError> {
     network.entry().call_me(sandbox).await.map_err(LineError::CallMe)
+}
+
+/// The default Lex account's client, for a phone line's `lex:` calls; none without one.
+fn account_bots(secrets: &Secrets, options: &LineOptions) -> Result<Option<LexClient>, LineError> {
+    let Some(account) = Network::Lex.entry().pick(&AccountBook::open_default()?, None)? else {
+        return Ok(None);
+    };
+    match account.calls(secrets, options)? {
+        Calls::Bots(client) => Ok(Some(client)),
+        Calls::Signaling(_) => Ok(None),
+    }
+}
+
+/// Bots are a phone line's extra: when they cannot be reached the line still opens, and
+/// the user is told why `lex:` calls will be refused.
+fn bots_note(bots: &Result<Option<LexClient>, LineError>, notes: &mut Vec<String>) {
+    if let Err(e) = bots {
+        notes.push(format!("bot calls (lex:) are unavailable on this line: {e}"));
+    }
 }
 
 type Backends = (Arc<dyn AudioBackend>, Option<Arc<DeviceBackend>>);

@@ -36,6 +36,18 @@ pub(crate) struct OnSandbox<'a> {
     pub notes: &'a mut Vec<String>,
 }
 
+impl OnSandbox<'_> {
+    /// The same sandbox for another network's entry.
+    pub fn reborrow(&mut self) -> OnSandbox<'_> {
+        OnSandbox {
+            root: self.root,
+            embedded: self.embedded,
+            options: self.options,
+            notes: self.notes,
+        }
+    }
+}
+
 /// One thing the sandbox offers on a network: a number, device or bot, and what it does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectoryEntry {

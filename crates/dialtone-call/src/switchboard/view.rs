@@ -2,8 +2,9 @@
 //! without an id means, who hears whom, and what may be done now. The commands in
 //! `switchboard.rs` check with the same functions.
 
+use super::machine::LineMachine;
 use super::{CallId, LineAllowed, LineCommand, LineError, MAX_CALLS, Step, Switchboard};
-use crate::machine::{CallError, CallMachine, CallState, Command};
+use crate::machine::{Allowed, CallError, CallState, Command};
 
 impl Switchboard {
     /// The calls on the line, in order, with their states.
@@ -12,11 +13,22 @@ impl Switchboard {
     }
 
     pub fn state(&self, id: CallId) -> Option<&CallState> {
-        self.calls.get(&id).map(CallMachine::state)
+        self.calls.get(&id).map(LineMachine::state)
     }
 
-    pub fn machine(&self, id: CallId) -> Option<&CallMachine> {
-        self.calls.get(&id)
+    /// What call `id`'s machine allows now (a phone call's or a bot conversation's).
+    pub fn allowed(&self, id: CallId) -> Option<Allowed> {
+        self.calls.get(&id).map(LineMachine::allowed)
+    }
+
+    /// Whether call `id` is a conversation with a bot.
+    pub fn is_bot(&self, id: CallId) -> bool {
+        self.calls.get(&id).is_some_and(LineMachine::is_bot)
+    }
+
+    /// Whether call `id` itself has our audio muted.
+    pub fn is_call_muted(&self, id: CallId) -> bool {
+        self.calls.get(&id).is_some_and(LineMachine::is_muted)
     }
 
     /// The merged calls (empty unless a merge is up).
@@ -46,6 +58,7 @@ impl Switchboard {
             Command::Dial(to) => return Ok(LineCommand::Dial(to.clone())),
             Command::Mute(on) => return Ok(LineCommand::Mute(*on)),
             Command::Dtmf(d) => return Ok(LineCommand::Dtmf(d.clone())),
+            Command::Text(t) => return Ok(LineCommand::Text(t.clone())),
             Command::Answer | Command::Decline => self
                 .calls
                 .iter()
@@ -175,6 +188,13 @@ impl Switchboard {
             ));
         }
         let foreground = self.foreground();
+        // A bot conversation's audio goes to the bot, not through the line's mixer.
+        if self.is_bot(id) || foreground.iter().any(|c| self.is_bot(*c)) {
+            return Err(Self::busy(
+                "merge",
+                "bot calls are not merged; swap to them instead",
+            ));
+        }
         let connected = |c: &CallId| self.state(*c) == Some(&CallState::Connected);
         // The call to join: the one active call, or every leg of the merge so far.
         let joinable = if self.mixed.is_empty() {

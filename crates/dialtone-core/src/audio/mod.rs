@@ -231,6 +231,24 @@ impl WavBackend {
     }
 }
 
+/// Another backend's ends with silence as the microphone: what bots hear from a line whose
+/// microphone is the test tone, which their voice detection would take for a caller who
+/// never stops talking.
+pub struct WithoutTestTone(pub std::sync::Arc<dyn AudioBackend>);
+
+impl AudioBackend for WithoutTestTone {
+    fn open(&self) -> Result<AudioPair, AudioError> {
+        let (_, sink) = self.0.open()?;
+        Ok((Box::new(crate::media::io::SilenceSource), sink))
+    }
+    fn levels(&self) -> Levels {
+        self.0.levels()
+    }
+    fn subscribe(&self) -> broadcast::Receiver<AudioEvent> {
+        self.0.subscribe()
+    }
+}
+
 impl WavBackend {
     /// Without an input file, send silence rather than the test tone.
     pub fn silent(self) -> Self {

@@ -1,15 +1,21 @@
 //! Runs one line's calls: the sans-IO [`Switchboard`] (and in it each call's
 //! [`super::CallMachine`]) fed by user commands, the signaling provider and each call's
 //! media session, with its effects carried out in order by per-call workers (`leg.rs`).
-//! What happens comes out as [`CallEvent`]s, each tagged with its call.
+//! What happens comes out as [`CallEvent`]s, each tagged with its call. A bot call
+//! among the calls has its conversation instead of a leg (`driver/bots.rs`).
+
+mod bots;
+mod publish;
 
 use super::handle::{Control, DriverEnds, LineReply, Publisher, Reply};
 use super::leg::{Leg, Report, Verdict, spawn_signal_worker};
 use super::machine::{CallError, CallMachine, CallState, Command, Effect, Input, MediaOp, Signal, SignalOp};
-use super::{CallEvent, CallHandle, CallId, LINE, LineCall, LineCommand, LineEffect, LineError, Switchboard};
+use super::{CallEvent, CallHandle, CallId, LINE, LineCommand, LineEffect, LineError, Switchboard};
 use crate::media::mix::MixBus;
 use crate::media::{EngineFactory, MediaConfig, MediaEvent, WebrtcEngines};
 use crate::signaling::SignalingProvider;
+use crate::signaling::lex::BotIo;
+use bots::BotCall;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,16 +29,17 @@ pub struct CallDriver;
 
 impl CallDriver {
     /// Starts a driver on webrtc-rs media. `registered`: whether the provider already
-    /// holds a registration.
+    /// holds a registration; `bots`: where its `lex:` calls go, if anywhere.
     pub fn spawn(
         provider: Arc<dyn SignalingProvider>,
         media: MediaConfig,
         audio: Arc<dyn crate::audio::AudioBackend>,
         registered: bool,
+        bots: Option<BotIo>,
     ) -> CallHandle {
         let media_timeout = media.media_timeout;
         let engines = Arc::new(WebrtcEngines { config: media, audio });
-        Self::spawn_with(provider, engines, media_timeout, registered)
+        Self::spawn_with(provider, engines, media_timeout, registered, bots)
     }
 
     /// Starts a driver whose calls get their media from `engines`.
@@ -41,9 +48,10 @@ impl CallDriver {
         engines: Arc<dyn EngineFactory>,
         media_timeout: Duration,
         registered: bool,
+        bots: Option<BotIo>,
     ) -> CallHandle {
         let (handle, ends) = CallHandle::pair();
-        tokio::spawn(run(provider, engines, media_timeout, registered, ends));
+        tokio::spawn(run(provider, engines, media_timeout, registered, bots, ends));
         handle
     }
 }
@@ -64,6 +72,11 @@ struct Line {
     remotes: BTreeMap<CallId, (String, bool)>,
     /// How the calls' audio meets: merged, held out of earshot, the waiting tone.
     bus: MixBus,
+    /// Where `lex:` calls go, if the line reaches bots.
+    bots: Option<BotIo>,
+    /// The bot calls among the calls, by id.
+    bot_calls: BTreeMap<CallId, BotCall>,
+    bot_inputs: mpsc::Sender<(u64, crate::call::bot::BotInput)>,
 }
 
 async fn run(
@@ -71,6 +84,7 @@ async fn run(
     engines: Arc<dyn EngineFactory>,
     media_timeout: Duration,
     registered: bool,
+    bots: Option<BotIo>,
     ends: DriverEnds,
 ) {
     let DriverEnds { mut commands, out } = ends;
@@ -80,8 +94,13 @@ async fn run(
     };
     let (reports, mut report_rx) = mpsc::channel(64);
     let (media_events, mut media_rx) = mpsc::channel(64);
+    let (bot_inputs, mut bot_rx) = mpsc::channel(1024);
+    let mut board = Switchboard::with_ids(registered, signals.ids.clone());
+    if let Some(io) = &bots {
+        board = board.with_bots(io.completions());
+    }
     let mut line = Line {
-        board: Switchboard::with_ids(registered, signals.ids.clone()),
+        board,
         legs: BTreeMap::new(),
         signal_ops: BTreeMap::new(),
         provider: provider.clone(),
@@ -92,6 +111,9 @@ async fn run(
         out,
         remotes: BTreeMap::new(),
         bus: MixBus::default(),
+        bots,
+        bot_calls: BTreeMap::new(),
+        bot_inputs,
     };
     let mut stats_tick = tokio::time::interval(Duration::from_secs(1));
     stats_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -131,6 +153,7 @@ async fn run(
             Some((call, sig)) = signals.signals.recv() => line.signal(call, sig),
             Some((call, report)) = report_rx.recv() => line.report(call, report).await,
             Some((call, ev)) = media_rx.recv() => line.media_event(call, ev).await,
+            Some((call, input)) = bot_rx.recv() => line.bot_input(call, input),
             _ = sleep_until(deadline) => line.board.handle_timeout(now()),
             _ = watch_tick.tick() => line.watch(),
             _ = stats_tick.tick() => line.stats().await,
@@ -153,6 +176,7 @@ async fn run(
     for leg in line.legs.values() {
         let _ = leg.ops.send(MediaOp::Close).await;
     }
+    line.close_conversations();
     provider.shutdown().await;
     if let Some(d) = done {
         let _ = d.send(());
@@ -365,9 +389,15 @@ impl Line {
         for effect in self.board.drain_effects() {
             match effect {
                 LineEffect::Call(id, e) => self.call_effect(id, e).await,
+                LineEffect::Bot(id, e) => self.bot_effect(id, e),
                 LineEffect::Register => {
                     self.line_state(CallState::Registering);
                     let _ = self.signal_worker(LINE).send(SignalOp::Register).await;
+                }
+                LineEffect::Added(id) if self.board.is_bot(id) => {
+                    let (remote, _) = self.remotes.remove(&id).unwrap_or_default();
+                    self.bot_calls.insert(id, BotCall::new(remote));
+                    self.publish_calls();
                 }
                 LineEffect::Added(id) => {
                     let (remote, incoming) = self.remotes.remove(&id).unwrap_or_default();
@@ -385,6 +415,9 @@ impl Line {
                     self.publish_calls();
                 }
                 LineEffect::Removed(id) => {
+                    if let Some(bot) = self.bot_calls.remove(&id) {
+                        bot.close();
+                    }
                     if let Some(leg) = self.legs.get_mut(&id) {
                         leg.removed = true;
                         // Without a session there is no Closed to wait for.
@@ -415,39 +448,6 @@ impl Line {
         self.publish_calls();
     }
 
-    /// The call list and the audio routing that follows from it.
-    fn publish_calls(&mut self) {
-        let calls = self
-            .board
-            .calls()
-            .map(|(id, s)| {
-                let leg = self.legs.get(&id);
-                LineCall {
-                    call: id,
-                    state: s.name().to_owned(),
-                    remote: leg.map(|l| l.remote.clone()).unwrap_or_default(),
-                    incoming: leg.is_some_and(|l| l.incoming),
-                    allowed: CallMachine::allowed(s),
-                    merge: self.board.can_merge(id),
-                }
-            })
-            .collect();
-        let merged = self.board.mixed().to_vec();
-        self.route_audio();
-        let (front, allowed) = (self.board.in_front(), self.board.line_allowed());
-        self.out.calls(calls, merged, front, allowed);
-    }
-
-    /// Who hears whom, as the switchboard has it.
-    fn route_audio(&mut self) {
-        let merged = self.board.mixed();
-        if self.bus.merged() != merged {
-            self.bus.set_merged(merged);
-        }
-        self.bus.set_unheard(self.board.unheard());
-        self.bus.set_waiting_tone(self.board.waiting_tone_in());
-    }
-
     async fn call_effect(&mut self, id: CallId, effect: Effect) {
         match effect {
             Effect::Media(op) => {
@@ -462,18 +462,7 @@ impl Line {
             Effect::Signal(op) => {
                 let _ = self.signal_worker(id).send(op).await;
             }
-            Effect::State(s) => {
-                self.out.emit(id, CallEvent::state(&s, CallMachine::allowed(&s)));
-                if let CallState::Ended(r) = &s {
-                    self.out.emit(
-                        id,
-                        CallEvent::Ended {
-                            reason: r.to_string(),
-                        },
-                    );
-                }
-                self.out.state(s);
-            }
+            Effect::State(s) => self.publish_state(id, s, CallMachine::allowed),
             Effect::RemoteHold(held) => self.out.emit(id, CallEvent::RemoteHold { held }),
             Effect::Muted(muted) => self.out.emit(id, CallEvent::Muted { muted }),
             Effect::Error(e) => self.out.emit(

@@ -155,6 +155,7 @@ fn rig(fail: fn(&SignalOp) -> bool) -> Rig {
         Arc::new(FakeEngines(media.clone())),
         Duration::from_secs(30),
         true,
+        None,
     );
     let events = call.subscribe();
     Rig {
