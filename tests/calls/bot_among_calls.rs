@@ -10,7 +10,7 @@ use dialtone_core::media::Direction;
 use dialtone_e2e::lex::BOT;
 use dialtone_e2e::line::sandbox;
 use dialtone_e2e::multi::{
-    bot_hears, calls_are, client_direction, command, far_end_hears, line, session_with, we_hear,
+    bot_hears, calls_are, command, far_end_hears, line, operator_sees, session_with, we_hear,
 };
 use dialtone_sandbox::far_end::TONE_HZ;
 use std::time::Duration;
@@ -38,10 +38,7 @@ async fn a_bot_call_beside_a_phone_call_holds_swaps_and_hangs_up_like_any_call()
     assert_eq!(calls[1].remote, BOT);
     assert!(calls[1].allowed.text, "a bot call in front takes typed text");
     assert!(!calls[0].merge && !calls[1].merge, "the bot was offered a merge");
-    assert_eq!(
-        client_direction(&sandbox, &phone).await,
-        Some(Direction::RecvOnly)
-    );
+    operator_sees(&sandbox, &phone, Direction::RecvOnly).await;
     bot_hears(&sandbox, &[(OURS, true)]).await;
     far_end_hears(&sandbox, &phone, &[(OURS, false)]).await;
 
@@ -74,25 +71,17 @@ async fn a_bot_call_beside_a_phone_call_holds_swaps_and_hangs_up_like_any_call()
     );
     calls_are(&a, &[(1, "Held"), (2, "Connected")], Duration::from_secs(1)).await;
 
-    for round in 0..3 {
+    for _ in 0..3 {
         command(&a, LineCommand::Resume(1)).await;
         calls_are(&a, &[(1, "Connected"), (2, "Held")], Duration::from_secs(10)).await;
-        assert_eq!(
-            client_direction(&sandbox, &phone).await,
-            Some(Direction::SendRecv),
-            "round {round}"
-        );
+        operator_sees(&sandbox, &phone, Direction::SendRecv).await;
         far_end_hears(&sandbox, &phone, &[(OURS, true)]).await;
         we_hear(&ears.of(0), &[(TONE_HZ, true)]).await;
         bot_hears(&sandbox, &[(OURS, false)]).await;
 
         command(&a, LineCommand::Resume(2)).await;
         calls_are(&a, &[(1, "Held"), (2, "Connected")], Duration::from_secs(10)).await;
-        assert_eq!(
-            client_direction(&sandbox, &phone).await,
-            Some(Direction::RecvOnly),
-            "round {round}"
-        );
+        operator_sees(&sandbox, &phone, Direction::RecvOnly).await;
         bot_hears(&sandbox, &[(OURS, true)]).await;
         far_end_hears(&sandbox, &phone, &[(OURS, false)]).await;
     }

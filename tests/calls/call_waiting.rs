@@ -8,7 +8,7 @@ use dialtone_core::call::{CallEvent, LineCommand};
 use dialtone_core::media::Direction;
 use dialtone_e2e::line::sandbox;
 use dialtone_e2e::multi::{
-    Ears, calls_are, client_direction, command, far_end_hears, line, session_with, we_hear,
+    Ears, calls_are, command, far_end_hears, line, operator_sees, session_with, we_hear,
 };
 use dialtone_sandbox::FaultKind;
 use dialtone_sandbox::far_end::{CALLBACK_FROM, SECOND_TONE_HZ, TONE_HZ};
@@ -53,15 +53,8 @@ async fn answering_a_waiting_call_holds_the_first_and_ten_swaps_keep_each_calls_
     calls_are(&a, &[(1, "Held"), (2, "Connected")], Duration::from_secs(10)).await;
     let first = session_with(&sandbox, "+15550111").await;
     let second = session_with(&sandbox, CALLBACK_FROM).await;
-    assert_eq!(
-        client_direction(&sandbox, &first).await,
-        Some(Direction::RecvOnly),
-        "the operator did not see the first call held"
-    );
-    assert_eq!(
-        client_direction(&sandbox, &second).await,
-        Some(Direction::SendRecv)
-    );
+    operator_sees(&sandbox, &first, Direction::RecvOnly).await;
+    operator_sees(&sandbox, &second, Direction::SendRecv).await;
     let sessions = [first.as_str(), second.as_str()];
     active_is(&sandbox, &ears, sessions, 1).await;
     for swap in 0..10 {

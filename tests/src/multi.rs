@@ -149,15 +149,27 @@ pub async fn session_with(sandbox: &Sandbox, number: &str) -> String {
     }
 }
 
-/// How the operator sees our direction in `session` (none once it is gone).
-pub async fn client_direction(sandbox: &Sandbox, session: &str) -> Option<dialtone_core::media::Direction> {
-    sandbox
-        .status()
-        .await
-        .sessions
-        .into_iter()
-        .find(|s| s.media_session_id == session)
-        .and_then(|s| s.client_direction)
+/// Waits until the operator sees our direction in `session` as `want` (it records an
+/// answer a moment after our side settles); panics with what it saw.
+pub async fn operator_sees(sandbox: &Sandbox, session: &str, want: dialtone_core::media::Direction) {
+    let start = Instant::now();
+    loop {
+        let seen = sandbox
+            .status()
+            .await
+            .sessions
+            .into_iter()
+            .find(|s| s.media_session_id == session)
+            .and_then(|s| s.client_direction);
+        if seen == Some(want) {
+            return;
+        }
+        assert!(
+            start.elapsed() < SETTLE,
+            "the operator sees {seen:?} in {session}, not {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Waits until the line's calls are exactly `want` (id, state), in order.
