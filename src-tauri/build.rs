@@ -3,6 +3,7 @@ const COMMANDS: &[&str] = &[
     "app_info",
     "line_info",
     "open_line",
+    "network_presets",
     "accounts",
     "check_number",
     "dial",

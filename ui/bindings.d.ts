@@ -185,7 +185,12 @@ export type LineInfo = { ready: boolean, source: LineSource | null, own_number: 
 /**
  * `devices` or `tone` (no sound server: a test tone is sent, nothing played).
  */
-audio: string, notes: Array<string>, error: string | null, };
+audio: string, notes: Array<string>, error: string | null, 
+/**
+ * The impairment on every media packet (a named network such as `3g`, or a spec),
+ * for testing; none on a clean network.
+ */
+impairment: string | null, };
 
 export type Levels = { input_dbfs: number, output_dbfs: number, };
 
@@ -210,6 +215,8 @@ alexa: Array<string>,
  * Lex (AWS) accounts.
  */
 lex: Array<string>, };
+
+export type NetworkPreset = { name: string, loss_pct: number, delay_ms: number, jitter_ms: number, what: string, };
 
 export type NumberCheck = { formatted: string, e164: string | null, error: string | null, };
 

@@ -65,6 +65,8 @@ const ui = {
   /** When each call first connected, for the list's timers. @type {Record<number, number>} */
   since: {},
   /** The address last dialled, as the number field shows it. @type {string | undefined} */ dialled: undefined,
+  /** The line's impairment (a named network), "" on a clean one. */
+  impairment: "",
 };
 
 /** A call may be placed: the line says (another call too), else the call's machine. */
@@ -508,6 +510,10 @@ function onLine(info) {
   $("number").placeholder = PLACEHOLDERS[info.network] ?? "+1 555 0100";
   if ($("number").getAttribute("aria-invalid") !== "true") $("number-hint").textContent = ui.hint;
   ui.sandbox = info.source?.kind === "embedded_sandbox";
+  // An impaired network is always in sight: a demo must not run on one by mistake.
+  ui.impairment = info.impairment ?? "";
+  $("impaired").hidden = !info.impairment;
+  $("impairment").textContent = info.impairment ?? "";
   if (info.error) {
     showError(info.error);
     ui.state = "Ended";
@@ -552,6 +558,13 @@ async function loadSettings() {
   $("agc").checked = devices.voice.gain_control;
   $("codecs-pref").value = devices.codecs ?? "";
   ui.codecs = devices.codecs ?? "";
+  const presets = await invoke("network_presets");
+  $("impair-pref").replaceChildren(
+    option("", "Clean: as it is", !ui.impairment),
+    ...presets.map((p) =>
+      option(p.name, `${p.name}: ${p.loss_pct}% loss, ${p.delay_ms} ms delay, ${p.jitter_ms} ms jitter (${p.what})`, p.name === ui.impairment),
+    ),
+  );
   $("settings-note").textContent = devices.error ? `No sound devices: ${devices.error}` : "";
 }
 
@@ -565,16 +578,19 @@ async function saveSettings(e) {
   // The codec order is the line's: a change reopens it, as a provider switch does.
   const codecsChanged = saved !== undefined && (codecs ?? "") !== ui.codecs;
   if (saved !== undefined) ui.codecs = codecs ?? "";
-  if (wanted !== providerOf(info) || codecsChanged) {
+  // So is the network's impairment (never saved: the app starts on a clean network).
+  const impair = $("impair-pref").value;
+  const impairChanged = impair !== (info.impairment ?? "");
+  if (wanted !== providerOf(info) || codecsChanged || impairChanged) {
     if (ui.active) {
-      showError("Hang up before switching the provider or the codecs.");
+      showError("Hang up before switching the provider, the codecs or the network.");
       return;
     }
     const [network, account] = wanted.split(/:(.*)/s);
     ui.state = "Opening";
     ui.allowed = NOTHING;
     render();
-    await call("open_line", { account, network });
+    await call("open_line", { account, network, impair });
   }
   if (saved !== undefined) $("settings-note").textContent = "Saved. Devices apply from the next call; voice processing at once.";
 }

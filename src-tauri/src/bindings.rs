@@ -47,6 +47,7 @@ fn bindings() -> String {
         decl::<crate::commands::CommandError>(&cfg),
         decl::<crate::commands::CallAction>(&cfg),
         decl::<crate::commands::Accounts>(&cfg),
+        decl::<crate::commands::NetworkPreset>(&cfg),
         decl::<crate::commands::NumberCheck>(&cfg),
         decl::<crate::commands::DirectoryEntry>(&cfg),
         decl::<crate::commands::HistoryRow>(&cfg),

@@ -50,11 +50,43 @@ pub async fn open_line<R: Runtime>(
     phone: State<'_, Phone>,
     account: Option<String>,
     network: Option<Network>,
+    impair: Option<String>,
 ) -> Answer<LineInfo> {
+    // A bad spec changes nothing: the line stays as it is.
+    if let Some(spec) = impair {
+        phone
+            .set_impairment(&spec)
+            .map_err(|e| CommandError::new("INVALID_IMPAIRMENT", e))?;
+    }
     phone
         .open(&app, account, network.unwrap_or_default())
         .await
         .map_err(|e| CommandError::new("LINE_FAILED", e))
+}
+
+/// A named network Settings → Network offers (`--impair` in the CLI).
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Serialize)]
+pub struct NetworkPreset {
+    pub name: &'static str,
+    pub loss_pct: f64,
+    pub delay_ms: u64,
+    pub jitter_ms: u64,
+    pub what: &'static str,
+}
+
+#[tauri::command]
+pub fn network_presets() -> Vec<NetworkPreset> {
+    dialtone_core::media::impair::PRESETS
+        .iter()
+        .map(|p| NetworkPreset {
+            name: p.name,
+            loss_pct: p.loss_pct,
+            delay_ms: p.delay.as_millis() as u64,
+            jitter_ms: p.jitter.as_millis() as u64,
+            what: p.what,
+        })
+        .collect()
 }
 
 #[cfg_attr(test, derive(ts_rs::TS))]

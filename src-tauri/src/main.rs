@@ -20,6 +20,7 @@ fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::app_info,
             commands::line_info,
             commands::open_line,
+            commands::network_presets,
             commands::accounts,
             commands::check_number,
             commands::dial,

@@ -5,6 +5,7 @@ use crate::commands::{Answer, CommandError, not_ready};
 use dialtone_core::audio::level::SILENCE_DBFS;
 use dialtone_core::call::{Address, CallEvent, CallHandle, CallState, Command};
 use dialtone_core::history::Tracker;
+use dialtone_core::media::impair::{Impairment, ImpairmentParseError};
 use dialtone_phone::{AudioChoice, HistoryRecorder, Line, LineOptions, LineSource, Network, next_event};
 use serde::Serialize;
 use std::sync::{Mutex, PoisonError};
@@ -68,6 +69,9 @@ pub struct LineInfo {
     pub audio: &'static str,
     pub notes: Vec<String>,
     pub error: Option<String>,
+    /// The impairment on every media packet (a named network such as `3g`, or a spec),
+    /// for testing; none on a clean network.
+    pub impairment: Option<String>,
 }
 
 struct OpenLine {
@@ -83,6 +87,9 @@ pub struct Phone {
     info: Mutex<LineInfo>,
     /// A number handed over (a `tel:` link) before the line was ready.
     pending_dial: Mutex<Option<String>>,
+    /// What the next lines impair (Settings → Network): not saved, so the app never
+    /// starts on a bad network by surprise.
+    impairment: Mutex<Option<(String, Impairment)>>,
 }
 
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -182,6 +189,19 @@ impl Phone {
         }
     }
 
+    /// The impairment the next lines carry: a named network or a spec, or `""` for none.
+    pub fn set_impairment(&self, spec: &str) -> Result<(), String> {
+        let spec = spec.trim();
+        let parsed = if spec.is_empty() {
+            None
+        } else {
+            let i: Impairment = spec.parse().map_err(|e: ImpairmentParseError| e.to_string())?;
+            Some((spec.to_owned(), i))
+        };
+        *locked(&self.impairment) = parsed;
+        Ok(())
+    }
+
     /// Closes the current line (hanging up) and opens one on `network` with `account`
     /// (`None`: the default account, or the embedded sandbox when there is none).
     pub async fn open<R: Runtime>(
@@ -205,7 +225,7 @@ impl Phone {
             audio: AudioChoice::automatic(),
             lex: Default::default(),
             codecs: dialtone_core::audio::DevicePrefs::load().codec_list(),
-            impairment: None,
+            impairment: locked(&self.impairment).as_ref().map(|(_, i)| i.clone()),
             media_timeout: None,
             camara: None,
             caller_name: None,
@@ -274,6 +294,7 @@ impl Phone {
             audio,
             notes,
             error: None,
+            impairment: locked(&self.impairment).as_ref().map(|(spec, _)| spec.clone()),
         };
         *open = Some(OpenLine {
             line,

@@ -321,3 +321,63 @@ fn a_bot_call_on_the_sandboxs_lex_takes_keys_and_text_and_the_window_gets_the_co
     let handle = app.handle().clone();
     tauri::async_runtime::block_on(async move { handle.state::<Phone>().close().await });
 }
+
+#[test]
+fn a_named_network_from_settings_impairs_the_next_line_and_a_bad_name_changes_nothing() {
+    let (app, w) = window();
+    let rx = window_events(&app, crate::phone::events::CALL);
+    let presets = invoke(&w, "network_presets", json!({})).expect("presets");
+    assert!(
+        presets
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["name"] == "3g" && p["delay_ms"] == 250)),
+        "{presets}"
+    );
+    let bad = invoke(
+        &w,
+        "open_line",
+        json!({"account": "sandbox", "network": "camara", "impair": "5g"}),
+    );
+    assert_eq!(error_code(bad), "INVALID_IMPAIRMENT");
+    let info = invoke(
+        &w,
+        "open_line",
+        json!({"account": "sandbox", "network": "camara", "impair": "3g"}),
+    )
+    .expect("a 3G line");
+    assert_eq!(info["impairment"], "3g", "{info}");
+    assert!(
+        info["notes"].as_array().is_some_and(|n| n
+            .iter()
+            .any(|n| n.as_str().is_some_and(|n| n.contains("as '3g'")))),
+        "the line does not say it is impaired: {info}"
+    );
+    invoke(&w, "dial", json!({"number": "+15550100"})).expect("dial");
+    wait_state(&w, "Connected", Duration::from_secs(15));
+    // 250 ms each way: the round trip the call measures is about half a second.
+    let until = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        assert!(
+            std::time::Instant::now() < until,
+            "no round trip of a 3G network measured"
+        );
+        if let Ok(e) = rx.recv_timeout(Duration::from_millis(200))
+            && e["event"] == "stats"
+            && e["rtt_ms"].as_f64().is_some_and(|r| r > 450.0)
+        {
+            break;
+        }
+    }
+    invoke(&w, "hangup", json!({})).expect("hang up");
+    wait_state(&w, "Ended", Duration::from_secs(5));
+    // A clean network again, as Settings → Network → Clean asks.
+    let clean = invoke(
+        &w,
+        "open_line",
+        json!({"account": "sandbox", "network": "camara", "impair": ""}),
+    )
+    .expect("a clean line");
+    assert_eq!(clean["impairment"], Value::Null, "{clean}");
+    let handle = app.handle().clone();
+    tauri::async_runtime::block_on(async move { handle.state::<Phone>().close().await });
+}

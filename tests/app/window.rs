@@ -787,3 +787,49 @@ async fn a_bot_called_during_a_call_holds_it_shows_the_conversation_and_swaps_ba
     wait_history(w, 2).await;
     w.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_network_menu_impairs_the_line_in_sight_until_set_back_to_clean() {
+    let desk = desk().await;
+    let w = &desk.w;
+    assert!(!w.shown("#impaired").await, "a clean line says nothing");
+    let pick = async |value: &str| {
+        w.click("#tab-settings").await;
+        let offered = format!(
+            "return [...document.getElementById('impair-pref').options].some((o) => o.value === {value:?});"
+        );
+        w.wait_for("the network menu", STEP, &offered).await;
+        w.execute(
+            "document.getElementById('impair-pref').value = arguments[0];",
+            json!([value]),
+        )
+        .await;
+        w.click("#settings button[type=submit]").await;
+    };
+    pick("3g").await;
+    w.wait_for(
+        "the footer naming the network",
+        SETUP,
+        "return !document.getElementById('impaired').hidden && document.getElementById('impairment').textContent === '3g';",
+    )
+    .await;
+    w.wait_state("Ready", SETUP).await;
+    dial_echo(w).await;
+    // 250 ms each way: the round trip shown is about half a second.
+    w.wait_for(
+        "a 3G round trip",
+        SETUP,
+        "return parseInt(document.getElementById('q-rtt').textContent, 10) > 450;",
+    )
+    .await;
+    w.screenshot(&screenshot("network-3g")).await;
+    hang_up(w).await;
+    pick("").await;
+    w.wait_for(
+        "the footer clear",
+        SETUP,
+        "return document.getElementById('impaired').hidden;",
+    )
+    .await;
+    w.close().await;
+}

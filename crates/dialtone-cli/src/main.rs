@@ -69,8 +69,9 @@ struct CallArgs {
     /// codec.
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_codec)]
     codec: Option<Vec<dialtone_core::media::CodecName>>,
-    /// Impair every media packet (STUN, DTLS, RTP, RTCP; both ways; never the signaling),
-    /// such as "loss=5%,delay=20ms,jitter=30ms,seed=7". Also: drop=dtls:2 (the 2nd DTLS
+    /// Impair every media packet (STUN, DTLS, RTP, RTCP; both ways; never the signaling):
+    /// a named network (4g, 3g, edge, satellite, high-jitter, lossy, very-lossy), or
+    /// "loss=5%,delay=20ms,jitter=30ms,seed=7", or both ("3g,seed=7"). Also: drop=dtls:2 (the 2nd DTLS
     /// datagram; dtls-out:1, stun-in:3, ...), blackout=3s+5s (everything, from 3 s for 5 s),
     /// only=rtp+rtcp (random loss and delay on those classes only).
     #[arg(long, value_name = "SPEC")]

@@ -270,6 +270,9 @@ impl Line {
             media.codecs = codecs.clone();
         }
         media.impairment = options.impairment.clone();
+        if let Some(i) = &options.impairment {
+            notes.push(impairment_note(i));
+        }
         if let Some(t) = options.media_timeout {
             media.media_timeout = t;
         }
@@ -377,6 +380,17 @@ impl Line {
 /// The sandbox calls the line, as its network does.
 async fn call_me(sandbox: &Sandbox, network: Network) -> Result<String, LineError> {
     network.entry().call_me(sandbox).await.map_err(LineError::CallMe)
+}
+
+/// What the user is told of an impaired line: which network, and the figures in force.
+fn impairment_note(i: &dialtone_core::media::impair::Impairment) -> String {
+    let named = i.preset.map_or(String::new(), |p| format!(" as '{p}'"));
+    format!(
+        "impairing every media packet{named}: {}% loss, {} ms delay, {} ms jitter, each way",
+        i.loss * 100.0,
+        i.delay.as_millis(),
+        i.jitter.as_millis()
+    )
 }
 
 /// The default Lex account's client, for a phone line's `lex:` calls; none without one.

@@ -7,6 +7,9 @@
 //! The kernel here has no netem, so the impairment sits in the media sockets
 //! (`socket.rs`), which ask the [`Impairer`] packet by packet: drop, delay or pass.
 
+mod presets;
+
+pub use presets::{PRESETS, Preset};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
@@ -92,11 +95,14 @@ pub struct Impairment {
     pub only: Vec<PacketClass>,
     pub drops: Vec<TargetedDrop>,
     pub blackouts: Vec<Blackout>,
+    /// The named network this started from (`3g`), for reports.
+    pub preset: Option<&'static str>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error(
-    "bad impairment '{item}': {why}; use for example \"loss=5%,delay=20ms,jitter=30ms,seed=7,drop=dtls:2,blackout=3s+5s\""
+    "bad impairment '{item}': {why}; use a named network ({names}) or, for example, \"loss=5%,delay=20ms,jitter=30ms,seed=7,drop=dtls:2,blackout=3s+5s\", or both (\"3g,seed=7\")",
+    names = Preset::names()
 )]
 pub struct ImpairmentParseError {
     item: String,
@@ -114,9 +120,10 @@ fn duration(s: &str) -> Option<Duration> {
 impl std::str::FromStr for Impairment {
     type Err = ImpairmentParseError;
 
-    /// `loss=5%`, `delay=20ms`, `jitter=30ms`, `seed=7`, `only=rtp+rtcp`,
-    /// `drop=dtls:2` (`dtls-out:1`, `stun-in:3`, ...), `blackout=3s+5s` (`blackout=3s`:
-    /// from 3 s on, for good), separated by commas.
+    /// A named network (`3g`: [`PRESETS`]), `loss=5%`, `delay=20ms`, `jitter=30ms`,
+    /// `seed=7`, `only=rtp+rtcp`, `drop=dtls:2` (`dtls-out:1`, `stun-in:3`, ...),
+    /// `blackout=3s+5s` (`blackout=3s`: from 3 s on, for good), separated by commas; a
+    /// key after a named network overrides its figure.
     fn from_str(spec: &str) -> Result<Self, Self::Err> {
         let mut out = Impairment::default();
         for item in spec.split(',').map(str::trim).filter(|i| !i.is_empty()) {
@@ -124,7 +131,14 @@ impl std::str::FromStr for Impairment {
                 item: item.to_owned(),
                 why,
             };
-            let (key, value) = item.split_once('=').ok_or_else(|| bad("expected key=value"))?;
+            let Some((key, value)) = item.split_once('=') else {
+                let preset = Preset::find(item).ok_or_else(|| bad("not a named network or key=value"))?;
+                out.loss = preset.loss_pct / 100.0;
+                out.delay = preset.delay;
+                out.jitter = preset.jitter;
+                out.preset = Some(preset.name);
+                continue;
+            };
             match key.trim() {
                 "loss" => {
                     let pct = value
@@ -315,6 +329,35 @@ mod tests {
         assert_eq!(PacketClass::of(&[0x80, 0xE0 | 111]), PacketClass::Rtp);
         assert_eq!(PacketClass::of(&[0x81, 200]), PacketClass::Rtcp);
         assert_eq!(PacketClass::of(&[]), PacketClass::Other);
+    }
+
+    #[test]
+    fn a_named_network_sets_its_figures_and_later_keys_override_them() {
+        let i: Impairment = "3g".parse().expect("3g");
+        assert_eq!(
+            (i.loss, i.delay, i.jitter, i.preset),
+            (
+                0.005,
+                Duration::from_millis(250),
+                Duration::from_millis(50),
+                Some("3g")
+            )
+        );
+        let i: Impairment = "EDGE, loss=2%, seed=7".parse().expect("edge");
+        assert_eq!(
+            (i.loss, i.delay, i.seed, i.preset),
+            (0.02, Duration::from_millis(650), Some(7), Some("edge"))
+        );
+        for p in PRESETS {
+            let i: Impairment = p.name.parse().expect(p.name);
+            assert_eq!(i.preset, Some(p.name));
+            assert!(
+                (0.0..=0.2).contains(&i.loss) && i.delay < Duration::from_secs(1),
+                "{p:?}"
+            );
+        }
+        let e = "5g".parse::<Impairment>().expect_err("no such network");
+        assert!(e.to_string().contains("4g, 3g, edge"), "{e}");
     }
 
     #[test]
