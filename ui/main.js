@@ -561,9 +561,11 @@ async function loadSettings() {
   const presets = await invoke("network_presets");
   $("impair-pref").replaceChildren(
     option("", "Clean: as it is", !ui.impairment),
-    ...presets.map((p) =>
-      option(p.name, `${p.name}: ${p.loss_pct}% loss, ${p.delay_ms} ms delay, ${p.jitter_ms} ms jitter (${p.what})`, p.name === ui.impairment),
-    ),
+    ...presets.map((p) => {
+      const o = option(p.name, `${p.name}: ${p.loss_pct}% loss, ${p.delay_ms} ± ${p.jitter_ms} ms`, p.name === ui.impairment);
+      o.title = p.what;
+      return o;
+    }),
   );
   $("settings-note").textContent = devices.error ? `No sound devices: ${devices.error}` : "";
 }
