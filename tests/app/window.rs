@@ -801,7 +801,10 @@ async fn the_network_menu_impairs_the_line_in_sight_until_set_back_to_clean() {
         w.wait_for("the network menu", STEP, &offered).await;
         // A network's long description once widened the form past the window's edge.
         let overflow = w
-            .execute("return document.documentElement.scrollWidth - innerWidth;", json!([]))
+            .execute(
+                "return document.documentElement.scrollWidth - innerWidth;",
+                json!([]),
+            )
             .await;
         assert_eq!(overflow, json!(0), "Settings is wider than the window");
         w.execute(

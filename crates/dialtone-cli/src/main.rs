@@ -8,6 +8,7 @@ mod alexa;
 mod history;
 mod line;
 mod output;
+mod report;
 mod script;
 mod steps;
 
@@ -110,6 +111,11 @@ struct CallArgs {
     /// Bot calls: Lex does not wait for the client to play its prompts.
     #[arg(long)]
     lex_disable_playback: bool,
+    /// Write a call report when the call ends: one self-contained HTML page (a timeline
+    /// plot with holds shaded, verdicts on each hold and resume, the signaling transcript
+    /// and every SDP), or its JSON twin for a path ending in .json.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,7 +233,11 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    let reporting = match &cli.command {
+        Cmd::Call { args, .. } | Cmd::Listen { args, .. } => args.report.is_some(),
+        _ => false,
+    };
+    init_logging(cli.verbose, reporting);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -246,7 +256,12 @@ fn main() -> ExitCode {
     })
 }
 
-fn init_logging(verbose: bool) {
+/// Logs to stderr as asked; with a report, the transcript's tap listens beside them (each
+/// with its own filter, so a quiet log still fills the report).
+fn init_logging(verbose: bool, reporting: bool) {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     // The PulseAudio client logs a normal disconnect at exit as an error.
     let default = if verbose {
         "info,dialtone=debug,pulseaudio=warn"
@@ -255,10 +270,11 @@ fn init_logging(verbose: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let log = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .try_init();
+        .with_filter(filter);
+    let tap = reporting.then(|| report::tap().layer(dialtone_core::net::wire::TARGET));
+    let _ = tracing_subscriber::registry().with(log).with(tap).try_init();
 }
 
 async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
@@ -344,7 +360,7 @@ async fn call(
     emergency: bool,
     location: Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let out = Reporter::new(args.json);
+    let mut out = Reporter::new(args.json);
     let number = match Address::parse(&number) {
         Ok(n) => n,
         Err(e) => return usage_error(&out, "INVALID_NUMBER", e.to_string()),
@@ -360,11 +376,20 @@ async fn call(
         Ok(l) => l,
         Err(e) => return usage_error(&out, "INVALID_LOCATION", format!("--location is not JSON: {e}")),
     };
+    let mut report = match report::Report::open(args.report.as_deref()) {
+        Ok(r) => r,
+        Err(e) => return usage_error(&out, "INVALID_REPORT", e),
+    };
+    out.set_report(report.as_ref().map(report::Report::collector));
     let network = args
         .network
         .map_or_else(|| dialtone_phone::Network::for_address(&number), Into::into);
     let line = line::open(&args, &out, network).await?;
     line.set_call_options(emergency, location);
+    if let Some(r) = &mut report {
+        r.follow(&line);
+    }
+    let facts = report::facts(&line, &args, &number.to_string(), true);
     let printer = out.follow(line.call.subscribe_line());
     let recorder = history::record(
         dialtone_core::history::Tracker::outgoing(&number.to_string()),
@@ -383,6 +408,7 @@ async fn call(
     printer.finish().await;
     // The Ended event is already out; saving it is a moment's work.
     let _ = tokio::time::timeout(Duration::from_secs(5), recorder.finish()).await;
+    let outcome = report::write(report, facts, &out, outcome);
     finish(&out, outcome)
 }
 
@@ -449,11 +475,16 @@ async fn listen(
     calls: Option<u32>,
     call_me_after: Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let out = Reporter::new(args.json);
+    let mut out = Reporter::new(args.json);
     let steps = match args.script.as_deref().map(script::parse).transpose() {
         Ok(s) => s,
         Err(e) => return usage_error(&out, "INVALID_SCRIPT", e.to_string()),
     };
+    let mut report = match report::Report::open(args.report.as_deref()) {
+        Ok(r) => r,
+        Err(e) => return usage_error(&out, "INVALID_REPORT", e),
+    };
+    out.set_report(report.as_ref().map(report::Report::collector));
     let call_me_after = match call_me_after
         .as_deref()
         .map(|d| script::parse_duration(d).ok_or(d))
@@ -470,6 +501,10 @@ async fn listen(
     };
     let network = args.network.map_or_else(Default::default, Into::into);
     let line = line::open(&args, &out, network).await?;
+    if let Some(r) = &mut report {
+        r.follow(&line);
+    }
+    let mut facts = report::facts(&line, &args, "", false);
     let printer = out.follow(line.call.subscribe_line());
     let meters = out.follow_audio(line.audio.clone());
     let _recorder = history::record(
@@ -505,9 +540,12 @@ async fn listen(
             e = events.recv() => e,
             _ = tokio::signal::ctrl_c() => break,
         };
-        let Ok(CallEvent::Incoming { .. }) = incoming else {
+        let Ok(CallEvent::Incoming { from }) = incoming else {
             continue;
         };
+        if facts.remote.is_empty() {
+            facts.remote = from;
+        }
         if decline {
             let _ = line.call.command(Command::Decline).await;
         } else if auto_answer {
@@ -527,6 +565,7 @@ async fn listen(
     line.close().await;
     meters.abort();
     printer.finish().await;
+    let outcome = report::write(report, facts, &out, outcome);
     finish(&out, outcome)
 }
 

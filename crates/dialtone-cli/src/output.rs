@@ -14,6 +14,8 @@ use tokio::task::JoinHandle;
 pub struct Reporter {
     json: bool,
     start: Instant,
+    /// The call report the level meters also feed (`--report`).
+    report: Option<crate::report::Shared>,
 }
 
 pub struct Printer(JoinHandle<()>);
@@ -30,7 +32,12 @@ impl Reporter {
         Self {
             json,
             start: Instant::now(),
+            report: None,
         }
+    }
+
+    pub fn set_report(&mut self, report: Option<crate::report::Shared>) {
+        self.report = report;
     }
 
     fn t_ms(&self) -> u64 {
@@ -246,6 +253,9 @@ impl Reporter {
                 tokio::select! {
                     _ = tick.tick() => {
                         let (i, o) = (levels.input.take(), levels.output.take());
+                        if let Some(r) = &me.report {
+                            crate::report::lock(r).levels(Instant::now(), i, o);
+                        }
                         if me.json && (i > SILENCE_DBFS || o > SILENCE_DBFS) {
                             let round = |x: f32| (f64::from(x) * 10.0).round() / 10.0;
                             me.line(serde_json::json!({"event": "level", "input_dbfs": round(i), "output_dbfs": round(o)}));

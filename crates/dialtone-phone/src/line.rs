@@ -343,6 +343,12 @@ impl Line {
         }
     }
 
+    /// The sandbox running inside this process, when the line is on it: its far ends can
+    /// say what reached them (a report's verdicts).
+    pub fn embedded_sandbox(&self) -> Option<&Arc<Sandbox>> {
+        self.sandbox.as_ref()
+    }
+
     pub fn own_number(&self) -> Option<String> {
         self.provider.as_ref().and_then(|p| p.own_number())
     }
@@ -384,13 +390,7 @@ async fn call_me(sandbox: &Sandbox, network: Network) -> Result<String, LineErro
 
 /// What the user is told of an impaired line: which network, and the figures in force.
 fn impairment_note(i: &dialtone_core::media::impair::Impairment) -> String {
-    let named = i.preset.map_or(String::new(), |p| format!(" as '{p}'"));
-    format!(
-        "impairing every media packet{named}: {}% loss, {} ms delay, {} ms jitter, each way",
-        i.loss * 100.0,
-        i.delay.as_millis(),
-        i.jitter.as_millis()
-    )
+    format!("impairing every media packet as {}", i.describe())
 }
 
 /// The default Lex account's client, for a phone line's `lex:` calls; none without one.

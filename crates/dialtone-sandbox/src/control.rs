@@ -34,6 +34,9 @@ pub enum FaultKind {
     NoResponse,
     /// This status with an error body (`Retry-After: 1` on 429).
     Status(u16),
+    /// 500 whose message repeats the request's bearer token, as a server's debug dump
+    /// might: a client must not pass it on (into a report or a log).
+    ServerErrorEchoingToken,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -376,6 +379,20 @@ pub async fn faults(State(s): State<Arc<Sandbox>>, req: Request, next: Next) -> 
                 r.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("1"));
             }
             r
+        }
+        Some(FaultKind::ServerErrorEchoingToken) => {
+            let token = req
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split_whitespace().nth(1))
+                .unwrap_or("")
+                .to_owned();
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(serde_json::json!({"status": 500, "code": "INTERNAL", "message": format!("debug dump: request had {token} attached (injected by the sandbox)")})),
+            )
+                .into_response()
         }
         Some(FaultKind::NoResponse) => {
             std::future::pending::<()>().await;

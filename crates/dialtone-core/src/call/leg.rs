@@ -7,6 +7,7 @@ use super::media_watch::{MediaVerdict, MediaWatch, MediaWatchConfig};
 use super::{CallEvent, CallId};
 use crate::media::mix::MixPort;
 use crate::media::{Direction, EngineFactory, MediaEngine, MediaEvent};
+use crate::net::wire;
 use crate::signaling::SignalingProvider;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -242,6 +243,8 @@ fn spawn_media_worker(
             let Some(s) = session.clone() else {
                 continue;
             };
+            log_sdp_in(call, &op);
+            let why = offer_reason(&op);
             let result = match op {
                 MediaOp::CreateOffer => Some(s.create_offer().await.map(MediaResult::OfferCreated)),
                 MediaOp::Hold => Some(s.hold().await.map(MediaResult::OfferCreated)),
@@ -296,6 +299,11 @@ fn spawn_media_worker(
             };
             if let Some(r) = result {
                 let r = r.unwrap_or_else(|e| MediaResult::Failed(e.to_string()));
+                match &r {
+                    MediaResult::OfferCreated(sdp) => wire::sdp(call, "local offer", why, sdp),
+                    MediaResult::AnswerCreated { answer, .. } => wire::sdp(call, "local answer", "", answer),
+                    _ => {}
+                }
                 report(Report::Media(r)).await;
             }
         }
@@ -345,4 +353,25 @@ pub(super) fn spawn_signal_worker(
         }
     });
     tx
+}
+
+/// The transcript's record of a remote SDP, before the session applies it.
+fn log_sdp_in(call: CallId, op: &MediaOp) {
+    match op {
+        MediaOp::AcceptOffer(sdp) => wire::sdp(call, "remote offer", "", sdp),
+        MediaOp::AcceptAnswer(sdp) => wire::sdp(call, "remote answer", "", sdp),
+        MediaOp::ReplaceAnswer(sdp) => wire::sdp(call, "remote answer", "replaces the last", sdp),
+        _ => {}
+    }
+}
+
+/// Why a local offer is made, as the transcript says it.
+fn offer_reason(op: &MediaOp) -> &'static str {
+    match op {
+        MediaOp::CreateOffer => "call",
+        MediaOp::Hold => "hold",
+        MediaOp::Resume => "resume",
+        MediaOp::RestartIce => "ICE restart",
+        _ => "",
+    }
 }

@@ -117,6 +117,28 @@ fn duration(s: &str) -> Option<Duration> {
     (0.0..1e6).contains(&secs).then(|| Duration::from_secs_f64(secs))
 }
 
+impl Impairment {
+    /// For people: "'3g': 1% loss, 250 ms delay, 50 ms jitter, each way" ("given: ..."
+    /// without a named network), plus any
+    /// targeted drops and blackouts.
+    pub fn describe(&self) -> String {
+        let named = self.preset.map_or("given".to_owned(), |p| format!("'{p}'"));
+        let mut s = format!(
+            "{named}: {}% loss, {} ms delay, {} ms jitter, each way",
+            self.loss * 100.0,
+            self.delay.as_millis(),
+            self.jitter.as_millis()
+        );
+        if !self.drops.is_empty() {
+            s.push_str(&format!(", {} targeted drop(s)", self.drops.len()));
+        }
+        if !self.blackouts.is_empty() {
+            s.push_str(&format!(", {} blackout(s)", self.blackouts.len()));
+        }
+        s
+    }
+}
+
 impl std::str::FromStr for Impairment {
     type Err = ImpairmentParseError;
 

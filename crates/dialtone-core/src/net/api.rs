@@ -68,10 +68,11 @@ impl ApiCaller {
         let mut throttled = false;
         loop {
             let token = self.tokens.token(refreshed).await?;
+            super::wire::request(operation, method.as_str(), url, body.as_deref(), &token);
             let mut req = self
                 .http
                 .request(method.clone(), url)
-                .bearer_auth(token)
+                .bearer_auth(&token)
                 .timeout(self.timeout);
             for (k, v) in headers {
                 req = req.header(*k, *v);
@@ -81,10 +82,20 @@ impl ApiCaller {
             }
             let resp = match req.send().await {
                 Ok(r) => r,
-                Err(e) if e.is_timeout() => return Err(Transport::Timeout(self.timeout)),
-                Err(e) => return Err(Transport::Unreachable(e.to_string())),
+                Err(e) => {
+                    let error = if e.is_timeout() {
+                        Transport::Timeout(self.timeout)
+                    } else {
+                        Transport::Unreachable(e.to_string())
+                    };
+                    super::wire::no_response(operation, &error.to_string());
+                    return Err(error);
+                }
             };
             let status = resp.status();
+            if status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS {
+                super::wire::response(operation, status.as_u16(), b"", &token);
+            }
             if status == StatusCode::UNAUTHORIZED && !refreshed {
                 tracing::info!(operation, "401: fetching a new token and retrying once");
                 refreshed = true;
@@ -101,11 +112,16 @@ impl ApiCaller {
                 throttled = true;
                 continue;
             }
-            return match tokio::time::timeout(self.timeout, resp.bytes()).await {
+            let reply = match tokio::time::timeout(self.timeout, resp.bytes()).await {
                 Ok(Ok(body)) => Ok(Reply { status, body }),
                 Ok(Err(e)) => Err(Transport::Unreadable(e.to_string())),
                 Err(_) => Err(Transport::Timeout(self.timeout)),
             };
+            match &reply {
+                Ok(r) => super::wire::response(operation, status.as_u16(), &r.body, &token),
+                Err(e) => super::wire::no_response(operation, &e.to_string()),
+            }
+            return reply;
         }
     }
 }

@@ -114,7 +114,9 @@ async fn receive<T: DeserializeOwned>(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
+    let log = |status: StatusCode| super::wire::incoming("notification", status.as_u16(), &body, &s.token);
     if presented != Some(s.token.as_str()) {
+        log(StatusCode::UNAUTHORIZED);
         return reply(
             StatusCode::UNAUTHORIZED,
             "UNAUTHENTICATED",
@@ -125,6 +127,7 @@ async fn receive<T: DeserializeOwned>(
         Ok(e) => e,
         Err(e) => {
             tracing::warn!(error = %e, "an event we cannot read");
+            log(StatusCode::BAD_REQUEST);
             return reply(
                 StatusCode::BAD_REQUEST,
                 "INVALID_ARGUMENT",
@@ -132,6 +135,7 @@ async fn receive<T: DeserializeOwned>(
             );
         }
     };
+    log(StatusCode::NO_CONTENT);
     if s.events.send(event).await.is_err() {
         // We are shutting down (say, the subscription-ended that our own DELETE caused):
         // the event was delivered, there is just nothing left to do with it.

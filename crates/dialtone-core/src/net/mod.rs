@@ -4,6 +4,7 @@
 pub mod api;
 mod intake;
 mod tls;
+pub mod wire;
 
 pub use intake::Intake;
 pub use tls::{LocalTls, TlsError, TlsListener, tls_for_remote};
