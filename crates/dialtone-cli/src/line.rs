@@ -34,6 +34,16 @@ fn audio_choice(args: &CallArgs, out: &Reporter) -> anyhow::Result<AudioChoice> 
 }
 
 pub async fn open(args: &CallArgs, out: &Reporter, network: Network) -> anyhow::Result<Line> {
+    open_with(args, out, network, None).await
+}
+
+/// The same line with the caller's own audio ends, when given (`verify-hold`'s tones).
+pub async fn open_with(
+    args: &CallArgs,
+    out: &Reporter,
+    network: Network,
+    audio: Option<std::sync::Arc<dyn dialtone_core::audio::AudioBackend>>,
+) -> anyhow::Result<Line> {
     let options = LineOptions {
         network,
         account: args.account.clone(),
@@ -50,7 +60,10 @@ pub async fn open(args: &CallArgs, out: &Reporter, network: Network) -> anyhow::
         camara: args.camara,
         caller_name: args.caller_name.clone(),
     };
-    let line = Line::open(&options).await?;
+    let line = match audio {
+        Some(audio) => Line::open_with_audio(&options, audio).await?,
+        None => Line::open(&options).await?,
+    };
     for note in &line.notes {
         out.note(note);
     }

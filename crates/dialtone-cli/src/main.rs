@@ -11,6 +11,7 @@ mod output;
 mod report;
 mod script;
 mod steps;
+mod verify;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -173,6 +174,23 @@ enum Cmd {
         #[arg(long, value_name = "JSON")]
         location: Option<String>,
     },
+    /// The standard hold check: calls NUMBER, then holds and resumes it again and again,
+    /// checking each way with distinct tones (we send 1000 Hz; the far end must send
+    /// another, as the sandbox's +15550101 does), and prints one JSON verdict. Exit 0 when
+    /// every check passed, 1 when one failed.
+    VerifyHold {
+        /// The number to call (default: the sandbox's tone far end).
+        #[arg(default_value = "+15550101")]
+        number: String,
+        /// How many hold/resume cycles.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        cycles: u32,
+        /// How long each hold lasts.
+        #[arg(long, value_name = "TIME", default_value = "1s", value_parser = parse_duration)]
+        hold_for: Duration,
+        #[command(flatten)]
+        args: CallArgs,
+    },
     /// Register and wait for incoming calls.
     Listen {
         #[command(flatten)]
@@ -234,7 +252,9 @@ enum Cmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let reporting = match &cli.command {
-        Cmd::Call { args, .. } | Cmd::Listen { args, .. } => args.report.is_some(),
+        Cmd::Call { args, .. } | Cmd::Listen { args, .. } | Cmd::VerifyHold { args, .. } => {
+            args.report.is_some()
+        }
         _ => false,
     };
     init_logging(cli.verbose, reporting);
@@ -285,6 +305,12 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             emergency,
             location,
         } => call(number, args, emergency, location).await,
+        Cmd::VerifyHold {
+            number,
+            cycles,
+            hold_for,
+            args,
+        } => verify_hold(number, cycles, hold_for, args).await,
         Cmd::Listen {
             args,
             auto_answer,
@@ -376,19 +402,18 @@ async fn call(
         Ok(l) => l,
         Err(e) => return usage_error(&out, "INVALID_LOCATION", format!("--location is not JSON: {e}")),
     };
-    let mut report = match report::Report::open(args.report.as_deref()) {
+    let report = match report::Report::open(args.report.as_deref()) {
         Ok(r) => r,
         Err(e) => return usage_error(&out, "INVALID_REPORT", e),
     };
-    out.set_report(report.as_ref().map(report::Report::collector));
+    let mut watch = report::Watch::new();
+    out.set_report(Some(watch.collector()));
     let network = args
         .network
         .map_or_else(|| dialtone_phone::Network::for_address(&number), Into::into);
     let line = line::open(&args, &out, network).await?;
     line.set_call_options(emergency, location);
-    if let Some(r) = &mut report {
-        r.follow(&line);
-    }
+    watch.follow(&line);
     let facts = report::facts(&line, &args, &number.to_string(), true);
     let printer = out.follow(line.call.subscribe_line());
     let recorder = history::record(
@@ -402,13 +427,78 @@ async fn call(
         .command(Command::Dial(number))
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
-    let outcome = run_call(&line, &out, steps.as_deref(), true).await;
+    let outcome = run_call(&line, &out, steps.as_deref(), true, &watch).await;
     line.close().await;
     meters.abort();
     printer.finish().await;
     // The Ended event is already out; saving it is a moment's work.
     let _ = tokio::time::timeout(Duration::from_secs(5), recorder.finish()).await;
-    let outcome = report::write(report, facts, &out, outcome);
+    let outcome = report::write(report, watch, facts, &out, outcome);
+    finish(&out, outcome)
+}
+
+async fn verify_hold(
+    number: String,
+    cycles: u32,
+    hold_for: Duration,
+    args: CallArgs,
+) -> anyhow::Result<ExitCode> {
+    let mut out = Reporter::new(args.json);
+    let address = match Address::parse(&number) {
+        Ok(n) => n,
+        Err(e) => return usage_error(&out, "INVALID_NUMBER", e.to_string()),
+    };
+    if args.script.is_some() || args.audio.is_some() || args.audio_in.is_some() {
+        return usage_error(
+            &out,
+            "INVALID_ARGUMENT",
+            "verify-hold runs its own steps with its own tones: leave out --script, --audio and --audio-in"
+                .into(),
+        );
+    }
+    let report = match report::Report::open(args.report.as_deref()) {
+        Ok(r) => r,
+        Err(e) => return usage_error(&out, "INVALID_REPORT", e),
+    };
+    let mut watch = report::Watch::new();
+    out.set_report(Some(watch.collector()));
+    let network = args
+        .network
+        .map_or_else(|| dialtone_phone::Network::for_address(&address), Into::into);
+    let (audio, ears) = verify::audio();
+    let line = line::open_with(&args, &out, network, Some(audio)).await?;
+    watch.follow(&line);
+    let facts = report::facts(&line, &args, &address.to_string(), true);
+    let printer = out.follow(line.call.subscribe_line());
+    let meters = out.follow_audio(line.audio.clone());
+    line.call
+        .command(Command::Dial(address))
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let up = line
+        .call
+        .wait_state(Duration::from_secs(120), |s| {
+            *s == CallState::Connected || matches!(s, CallState::Ended(_))
+        })
+        .await;
+    let outcome = match up {
+        Some(CallState::Connected) => {
+            let verdict = verify::run(&line, &watch.collector(), &ears, &number, cycles, hold_for).await;
+            let _ = steps::hang_up_all(&line).await;
+            println!("{}", serde_json::to_string(&verdict).unwrap_or_default());
+            if verdict.pass {
+                Ok(())
+            } else {
+                Err("the hold check failed: see the verdict's checks".to_owned())
+            }
+        }
+        Some(s) => Err(format!("the call did not connect: {s}")),
+        None => Err("the call was not set up in time".to_owned()),
+    };
+    line.close().await;
+    meters.abort();
+    printer.finish().await;
+    let outcome = report::write(report, watch, facts, &out, outcome);
     finish(&out, outcome)
 }
 
@@ -428,6 +518,7 @@ async fn run_call(
     out: &Reporter,
     steps: Option<&[Step]>,
     outgoing: bool,
+    watch: &report::Watch,
 ) -> Result<(), String> {
     let setup = if outgoing {
         Duration::from_secs(120)
@@ -455,7 +546,7 @@ async fn run_call(
         }
         return Ok(());
     };
-    steps::run(line, steps).await
+    steps::run(line, steps, &watch.collector()).await
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -480,11 +571,12 @@ async fn listen(
         Ok(s) => s,
         Err(e) => return usage_error(&out, "INVALID_SCRIPT", e.to_string()),
     };
-    let mut report = match report::Report::open(args.report.as_deref()) {
+    let report = match report::Report::open(args.report.as_deref()) {
         Ok(r) => r,
         Err(e) => return usage_error(&out, "INVALID_REPORT", e),
     };
-    out.set_report(report.as_ref().map(report::Report::collector));
+    let mut watch = report::Watch::new();
+    out.set_report(Some(watch.collector()));
     let call_me_after = match call_me_after
         .as_deref()
         .map(|d| script::parse_duration(d).ok_or(d))
@@ -501,9 +593,7 @@ async fn listen(
     };
     let network = args.network.map_or_else(Default::default, Into::into);
     let line = line::open(&args, &out, network).await?;
-    if let Some(r) = &mut report {
-        r.follow(&line);
-    }
+    watch.follow(&line);
     let mut facts = report::facts(&line, &args, "", false);
     let printer = out.follow(line.call.subscribe_line());
     let meters = out.follow_audio(line.audio.clone());
@@ -555,7 +645,7 @@ async fn listen(
             let _ = line.call.command(Command::Decline).await;
         }
         if !decline {
-            outcome = run_call(&line, &out, steps.as_deref(), false).await;
+            outcome = run_call(&line, &out, steps.as_deref(), false, &watch).await;
         }
         handled += 1;
         if calls.is_some_and(|n| handled >= n) || outcome.is_err() {
@@ -565,7 +655,7 @@ async fn listen(
     line.close().await;
     meters.abort();
     printer.finish().await;
-    let outcome = report::write(report, facts, &out, outcome);
+    let outcome = report::write(report, watch, facts, &out, outcome);
     finish(&out, outcome)
 }
 

@@ -1,6 +1,8 @@
-//! `--report out.html|out.json`: the call report (`dialtone-report`), collected while the
-//! call runs and written when it ends. The file is opened before the call, so a path that
-//! cannot be written stops the run before anything is dialled.
+//! What the CLI watches while a call runs (`Watch`: the call's events, our level meters
+//! and, on the embedded sandbox, what its far end counted), for a script's expectations
+//! and for `--report out.html|out.json` (`Report`), written when the call ends. The
+//! report's file is opened before the call, so a path that cannot be written stops the
+//! run before anything is dialled.
 
 use dialtone_core::call::LineEvent;
 use dialtone_report::{Collector, Facts, Format, WireTap};
@@ -28,75 +30,18 @@ pub fn tap() -> &'static WireTap {
     TAP.get_or_init(WireTap::default)
 }
 
-/// What the line and the arguments say about the call, for the report's facts.
-pub fn facts(line: &dialtone_phone::Line, args: &crate::CallArgs, remote: &str, outgoing: bool) -> Facts {
-    Facts {
-        network: format!("{:?}", line.network).to_lowercase(),
-        account: match &line.source {
-            dialtone_phone::LineSource::EmbeddedSandbox { .. } => "the built-in sandbox".into(),
-            dialtone_phone::LineSource::Sandbox { url } => format!("the sandbox at {url}"),
-            dialtone_phone::LineSource::Account { name } => format!("account '{name}'"),
-        },
-        remote: remote.to_owned(),
-        local: line.own_number(),
-        outgoing,
-        impairment: args.impair.as_ref().map(|i| i.describe()),
-        ..Default::default()
-    }
-}
-
-/// Writes the report, if one was asked for, after the call: the run's outcome, or a
-/// failure to write (exit 1: what was asked for is missing).
-pub fn write(
-    report: Option<Report>,
-    facts: Facts,
-    out: &crate::output::Reporter,
-    outcome: Result<(), String>,
-) -> Result<(), String> {
-    let Some(report) = report else { return outcome };
-    match report.finish(facts) {
-        Ok(path) => {
-            out.note(&format!("call report written to {}", path.display()));
-            outcome
-        }
-        Err(e) => outcome.and(Err(e)),
-    }
-}
-
-/// A report on its way: the file waiting for it and what feeds it.
-pub struct Report {
-    path: PathBuf,
-    file: File,
-    format: Format,
+/// A call watched: its collector and the tasks that feed it.
+pub struct Watch {
     collector: Shared,
-    tap: WireTap,
-    started: time::OffsetDateTime,
     tasks: Vec<JoinHandle<()>>,
 }
 
-impl Report {
-    /// The report `path` asks for, if any: opened for writing now (an error is the
-    /// caller's exit 2, before anything is dialled).
-    pub fn open(path: Option<&Path>) -> Result<Option<Report>, String> {
-        path.map(|p| Report::create(p, tap().clone())).transpose()
-    }
-
-    fn create(path: &Path, tap: WireTap) -> Result<Report, String> {
-        let file = File::create(path).map_err(|e| {
-            format!(
-                "cannot write the report to '{}': {e}; choose a path in a directory you can write to",
-                path.display()
-            )
-        })?;
-        Ok(Report {
-            path: path.to_owned(),
-            file,
-            format: Format::of(path),
+impl Watch {
+    pub fn new() -> Watch {
+        Watch {
             collector: Arc::new(Mutex::new(Collector::new(Instant::now()))),
-            tap,
-            started: time::OffsetDateTime::now_utc(),
             tasks: Vec::new(),
-        })
+        }
     }
 
     pub fn collector(&self) -> Shared {
@@ -139,21 +84,82 @@ impl Report {
         }
     }
 
-    /// Writes the report; `facts` are what the caller knows of the call. A failure is
-    /// returned as a sentence (the call itself is over by now).
-    pub fn finish(mut self, mut facts: Facts) -> Result<PathBuf, String> {
+    /// Stops watching and hands over what was collected.
+    fn stop(mut self) -> Collector {
         for t in self.tasks.drain(..) {
             t.abort();
         }
-        let (messages, dropped) = self.tap.take();
-        let collector = Arc::try_unwrap(self.collector)
-            .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
-            .unwrap_or_else(|shared| {
-                // A meter task still holds it: take what it has.
-                let mut c = lock(&shared);
-                std::mem::replace(&mut *c, Collector::new(Instant::now()))
-            });
-        let mut collector = collector;
+        // The level meters' task may still hold a clone: take the collector out of it.
+        std::mem::replace(&mut *lock(&self.collector), Collector::new(Instant::now()))
+    }
+}
+
+/// What the line and the arguments say about the call, for the report's facts.
+pub fn facts(line: &dialtone_phone::Line, args: &crate::CallArgs, remote: &str, outgoing: bool) -> Facts {
+    Facts {
+        network: format!("{:?}", line.network).to_lowercase(),
+        account: match &line.source {
+            dialtone_phone::LineSource::EmbeddedSandbox { .. } => "the built-in sandbox".into(),
+            dialtone_phone::LineSource::Sandbox { url } => format!("the sandbox at {url}"),
+            dialtone_phone::LineSource::Account { name } => format!("account '{name}'"),
+        },
+        remote: remote.to_owned(),
+        local: line.own_number(),
+        outgoing,
+        impairment: args.impair.as_ref().map(|i| i.describe()),
+        ..Default::default()
+    }
+}
+
+/// Writes the report, if one was asked for, after the call: the run's outcome, or a
+/// failure to write (exit 1: what was asked for is missing).
+pub fn write(
+    report: Option<Report>,
+    watch: Watch,
+    facts: Facts,
+    out: &crate::output::Reporter,
+    outcome: Result<(), String>,
+) -> Result<(), String> {
+    let collector = watch.stop();
+    let Some(report) = report else { return outcome };
+    match report.finish(collector, facts) {
+        Ok(path) => {
+            out.note(&format!("call report written to {}", path.display()));
+            outcome
+        }
+        Err(e) => outcome.and(Err(e)),
+    }
+}
+
+/// A report's file, waiting for the call to end.
+pub struct Report {
+    path: PathBuf,
+    file: File,
+    format: Format,
+    started: time::OffsetDateTime,
+}
+
+impl Report {
+    /// The report `path` asks for, if any: opened for writing now (an error is the
+    /// caller's exit 2, before anything is dialled).
+    pub fn open(path: Option<&Path>) -> Result<Option<Report>, String> {
+        let Some(path) = path else { return Ok(None) };
+        let file = File::create(path).map_err(|e| {
+            format!(
+                "cannot write the report to '{}': {e}; choose a path in a directory you can write to",
+                path.display()
+            )
+        })?;
+        Ok(Some(Report {
+            path: path.to_owned(),
+            file,
+            format: Format::of(path),
+            started: time::OffsetDateTime::now_utc(),
+        }))
+    }
+
+    fn finish(mut self, mut collector: Collector, mut facts: Facts) -> Result<PathBuf, String> {
+        let (messages, dropped) = tap().take();
         collector.messages(messages, dropped);
         facts.started = self
             .started

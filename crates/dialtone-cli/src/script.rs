@@ -4,6 +4,12 @@
 //! call the next number): `call +15550101; hold 1; resume 1; hangup 2`. A step without
 //! an id means the active call (for `resume`, `swap` and `merge`: the one held call; for
 //! `answer` and `decline`: the call ringing in, waited for up to 30 s).
+//!
+//! Scripts check themselves: `expect held within 1s` (any call state), `expect audio
+//! within 1s` (both ways: we hear the far end and, on the sandbox, it hears us), `expect
+//! silence within 1s` (our audio no longer reaches the far end); a failed expectation
+//! fails the run and names its step. `repeat 3 { hold; expect silence; resume; expect
+//! audio within 2s }` runs a block again.
 
 use dialtone_core::call::CallId;
 use std::time::Duration;
@@ -30,7 +36,26 @@ pub enum Step {
     /// Joins the held call to the active one: a three-way call.
     Merge(Option<CallId>),
     Split,
+    /// Fails the script unless `Expectation` holds within the time.
+    Expect(Expectation, Duration),
+    /// Runs the steps this many times.
+    Repeat(u32, Vec<Step>),
 }
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expectation {
+    /// The call in front is in this state (one of `CallState::NAMES`).
+    State(&'static str),
+    /// Audio flows both ways.
+    Audio,
+    /// Our audio no longer reaches the far end.
+    Silence,
+}
+
+/// How long an expectation waits when its step gives no time.
+pub const EXPECT_WITHIN: Duration = Duration::from_secs(1);
+/// The most times a block may repeat.
+const MAX_REPEAT: u32 = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("script step {index} ('{step}'): {reason}")]
@@ -58,11 +83,36 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         .then(|| Duration::from_secs_f64(v * scale))
 }
 
+/// The script's statements: split at `;` and line ends outside `{ }`.
+fn statements(script: &str) -> Result<Vec<&str>, String> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0usize, 0);
+    for (i, c) in script.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.checked_sub(1).ok_or("a '}' closes nothing")?,
+            ';' | '\n' if depth == 0 => {
+                out.push(script[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if depth > 0 {
+        return Err("a '{' is not closed".into());
+    }
+    out.push(script[start..].trim());
+    Ok(out.into_iter().filter(|s| !s.is_empty()).collect())
+}
+
 pub fn parse(script: &str) -> Result<Vec<Step>, ScriptError> {
-    script
-        .split([';', '\n'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    statements(script)
+        .map_err(|reason| ScriptError {
+            index: 0,
+            step: script.to_owned(),
+            reason,
+        })?
+        .into_iter()
         .enumerate()
         .map(|(i, raw)| {
             let err = |reason: &str| ScriptError {
@@ -70,6 +120,9 @@ pub fn parse(script: &str) -> Result<Vec<Step>, ScriptError> {
                 step: raw.to_owned(),
                 reason: reason.to_owned(),
             };
+            if let Some(rest) = raw.strip_prefix("repeat").filter(|r| r.starts_with(char::is_whitespace)) {
+                return parse_repeat(rest).map_err(|e| err(&e));
+            }
             // Text keeps its words and spacing as typed.
             if let Some((verb, text)) = raw.split_once(char::is_whitespace)
                 && verb.eq_ignore_ascii_case("text")
@@ -128,12 +181,54 @@ pub fn parse(script: &str) -> Result<Vec<Step>, ScriptError> {
                     Ok(Step::Dtmf(digits))
                 }
                 "text" => Err(err("use 'text <words>', such as 'text book a room'")),
+                "expect" => parse_expect(&arg).map_err(|e| err(&e)),
                 _ => Err(err(
-                    "unknown step; use wait, hold, resume, mute, unmute, dtmf, text, hangup, call, answer, decline, swap, merge or split",
+                    "unknown step; use wait, hold, resume, mute, unmute, dtmf, text, hangup, call, answer, decline, swap, merge, split, expect or repeat",
                 )),
             }
         })
         .collect()
+}
+
+/// `3 { hold; resume }` after `repeat`.
+fn parse_repeat(rest: &str) -> Result<Step, String> {
+    const USE: &str = "use 'repeat <times> { <steps> }', such as 'repeat 3 { hold; wait 1s; resume }'";
+    let (times, block) = rest.trim().split_once('{').ok_or(USE)?;
+    let body = block.trim_end().strip_suffix('}').ok_or(USE)?;
+    let times: u32 = times
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (1..=MAX_REPEAT).contains(n))
+        .ok_or_else(|| format!("repeat takes 1 to {MAX_REPEAT} times; {USE}"))?;
+    let steps = parse(body).map_err(|e| format!("in the block, {e}"))?;
+    if steps.is_empty() {
+        return Err(format!("the block is empty; {USE}"));
+    }
+    Ok(Step::Repeat(times, steps))
+}
+
+/// `held within 1s`, `audio`, `silence within 500ms` after `expect`.
+fn parse_expect(arg: &[&str]) -> Result<Step, String> {
+    const USE: &str =
+        "use 'expect <held|connected|...|audio|silence> [within <time>]', such as 'expect held within 1s'";
+    let (what, within) = match arg {
+        [what] => (*what, EXPECT_WITHIN),
+        [what, w, d] if w.eq_ignore_ascii_case("within") => {
+            (*what, parse_duration(d).filter(|d| !d.is_zero()).ok_or(USE)?)
+        }
+        _ => return Err(USE.into()),
+    };
+    let expectation = match what.to_ascii_lowercase().as_str() {
+        "audio" => Expectation::Audio,
+        "silence" => Expectation::Silence,
+        other => dialtone_core::call::CallState::NAMES
+            .iter()
+            .find(|n| n.eq_ignore_ascii_case(other))
+            .map(|n| Expectation::State(n))
+            .ok_or_else(|| format!("'{other}' is neither a call state nor audio or silence; {USE}"))?,
+    };
+    Ok(Step::Expect(expectation, within))
 }
 
 #[cfg(test)]
@@ -185,6 +280,52 @@ mod tests {
         );
         for bad in ["hold 0", "hold two", "hangup 1 2", "call", "call +1c", "swap 2"] {
             assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn blocks_repeat_and_expectations_wait_a_second_unless_told() {
+        let steps = parse(
+            "repeat 2 { hold; expect silence; resume; expect audio within 2s }\nexpect connected within 500ms; hangup",
+        )
+        .expect("script");
+        assert_eq!(
+            steps,
+            [
+                Step::Repeat(
+                    2,
+                    vec![
+                        Step::Hold(None),
+                        Step::Expect(Expectation::Silence, EXPECT_WITHIN),
+                        Step::Resume(None),
+                        Step::Expect(Expectation::Audio, Duration::from_secs(2)),
+                    ]
+                ),
+                Step::Expect(Expectation::State("Connected"), Duration::from_millis(500)),
+                Step::Hangup(None),
+            ]
+        );
+        assert_eq!(
+            parse("repeat 2 { repeat 3 { hold; resume } }").expect("nested")[0],
+            Step::Repeat(
+                2,
+                vec![Step::Repeat(3, vec![Step::Hold(None), Step::Resume(None)])]
+            )
+        );
+        for (bad, says) in [
+            ("repeat 0 { hold }", "1 to 10000"),
+            ("repeat 2 hold", "use 'repeat"),
+            ("repeat 2 { hold", "not closed"),
+            ("hold }", "closes nothing"),
+            ("repeat 2 { }", "empty"),
+            ("repeat 2 { hodl }", "in the block, script step 1 ('hodl')"),
+            ("expect", "use 'expect"),
+            ("expect sunshine", "neither a call state"),
+            ("expect held within soon", "use 'expect"),
+            ("expect held in 1s", "use 'expect"),
+        ] {
+            let e = parse(bad).expect_err(bad).to_string();
+            assert!(e.contains(says), "{bad}: {e}");
         }
     }
 

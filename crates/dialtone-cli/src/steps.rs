@@ -2,9 +2,10 @@
 //! it asked for happened (the call held, resumed, answered...), so a failed step says
 //! which one failed and why.
 
-use crate::script::Step;
+use crate::report::{Shared, lock};
+use crate::script::{Expectation, Step};
 use dialtone_core::call::{CallEvent, CallId, Command, LineCall, LineCommand};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long a hold, resume, swap or merge may take before the step fails.
 const SETTLE: Duration = Duration::from_secs(15);
@@ -89,23 +90,138 @@ async fn ringing(line: &dialtone_phone::Line, named: Option<CallId>, what: &str)
     }
 }
 
-/// Runs `steps` once the first call is up, then hangs up whatever is still up.
-pub async fn run(line: &dialtone_phone::Line, steps: &[Step]) -> Result<(), String> {
+/// Whether a script goes on after a block.
+enum Flow {
+    Next,
+    /// `hangup` with no call named: every call is down, the script is over.
+    HungUp,
+}
+
+/// Runs `steps` once the first call is up, then hangs up whatever is still up; `watch`
+/// is what expectations are judged from.
+pub async fn run(line: &dialtone_phone::Line, steps: &[Step], watch: &Shared) -> Result<(), String> {
+    match block(line, steps, watch, "").await? {
+        Flow::HungUp => Ok(()),
+        Flow::Next => hang_up_all(line).await,
+    }
+}
+
+/// Runs steps in order; `within` names the enclosing block's round in errors.
+async fn block(
+    line: &dialtone_phone::Line,
+    steps: &[Step],
+    watch: &Shared,
+    within: &str,
+) -> Result<Flow, String> {
     for (i, step) in steps.iter().enumerate() {
-        let at = |e: String| format!("script step {} ({step:?}): {e}", i + 1);
+        let at = |e: String| format!("script step {within}{} ({}): {e}", i + 1, describe(step));
         if over(&line.call.calls()) {
             return Err(at("the call ended before this step".into()));
         }
-        if matches!(step, Step::Hangup(None)) {
-            return hang_up_all(line).await.map_err(at);
+        match step {
+            Step::Hangup(None) => {
+                hang_up_all(line).await.map_err(at)?;
+                return Ok(Flow::HungUp);
+            }
+            Step::Repeat(times, body) => {
+                for round in 1..=*times {
+                    let inner = format!("{within}{}, round {round} of {times}, step ", i + 1);
+                    // Boxed: a block may hold blocks.
+                    if let Flow::HungUp = Box::pin(block(line, body, watch, &inner)).await? {
+                        return Ok(Flow::HungUp);
+                    }
+                }
+            }
+            Step::Expect(what, limit) => expect(line, watch, what, *limit).await.map_err(at)?,
+            _ => one(line, step).await.map_err(at)?,
         }
-        one(line, step).await.map_err(at)?;
     }
-    hang_up_all(line).await
+    Ok(Flow::Next)
 }
 
-async fn one(line: &dialtone_phone::Line, step: &Step) -> Result<(), String> {
+/// A step as the script wrote it, for errors.
+fn describe(step: &Step) -> String {
     match step {
+        Step::Repeat(n, body) => format!("repeat {n} {{ {} steps }}", body.len()),
+        other => format!("{other:?}"),
+    }
+}
+
+/// How often an expectation looks again.
+const EXPECT_POLL: Duration = Duration::from_millis(50);
+/// How long the far end's count must stay flat to call it silence.
+const SILENCE_WINDOW_MS: u64 = 300;
+
+/// Waits up to `limit` for `what` to hold; fails with the last reason it did not.
+pub(crate) async fn expect(
+    line: &dialtone_phone::Line,
+    watch: &Shared,
+    what: &Expectation,
+    limit: Duration,
+) -> Result<(), String> {
+    let t0 = lock(watch).t_ms(Instant::now());
+    let deadline = Instant::now() + limit;
+    let call = line
+        .call
+        .calls()
+        .iter()
+        .find(|c| c.state != "Ended")
+        .map_or(1, |c| c.call);
+    loop {
+        let reason = match what {
+            Expectation::State(state) => {
+                let now = line.call.state();
+                (now.name() != *state).then(|| format!("the call is {now}"))
+            }
+            Expectation::Audio => {
+                let c = lock(watch);
+                let far = c.far_end_rose_since(t0);
+                if !c.heard_since(t0) {
+                    Some("we heard nothing from the far end".to_owned())
+                } else if far == Some(false) {
+                    Some("none of our audio reached the far end".to_owned())
+                } else if far.is_none() && c.sending_since(t0, call) == Some(false) {
+                    Some("we sent no audio".to_owned())
+                } else {
+                    None
+                }
+            }
+            Expectation::Silence => {
+                let c = lock(watch);
+                match c.far_end_flat(t0, SILENCE_WINDOW_MS) {
+                    Some(true) => None,
+                    Some(false) => Some("our audio still reached the far end".to_owned()),
+                    None => match c.sending_since(t0, call) {
+                        Some(false) => None,
+                        Some(true) => Some("we were still sending audio".to_owned()),
+                        None => Some(
+                            "no second of our counters was over yet (without the sandbox's far end, silence is judged from them, once a second: allow 'within 2s')"
+                                .to_owned(),
+                        ),
+                    },
+                }
+            }
+        };
+        let Some(reason) = reason else { return Ok(()) };
+        if Instant::now() >= deadline {
+            let name = match what {
+                Expectation::State(s) => s.to_ascii_lowercase(),
+                Expectation::Audio => "audio both ways".into(),
+                Expectation::Silence => "silence (our audio no longer reaching the far end)".into(),
+            };
+            return Err(format!(
+                "expected {name} within {} ms, but {reason}",
+                limit.as_millis()
+            ));
+        }
+        tokio::time::sleep(EXPECT_POLL).await;
+    }
+}
+
+pub(crate) async fn one(line: &dialtone_phone::Line, step: &Step) -> Result<(), String> {
+    match step {
+        // block() runs these itself.
+        Step::Repeat(..) | Step::Expect(..) => Ok(()),
         Step::Wait(d) => {
             if line.call.wait_calls(*d, over).await.is_some() {
                 return Err(format!("the call ended during the wait ({})", line.call.state()));

@@ -171,22 +171,76 @@ impl Collector {
 
     /// The level meters' reading (dBFS) each way.
     pub fn levels(&mut self, now: Instant, sent_dbfs: f32, heard_dbfs: f32) {
-        if self.levels.len() < MAX_FINE {
-            let t_ms = self.t(now);
-            self.levels.push(Level {
-                t_ms,
-                sent_dbfs,
-                heard_dbfs,
-            });
-        }
+        let t_ms = self.t(now);
+        keep_recent(&mut self.levels);
+        self.levels.push(Level {
+            t_ms,
+            sent_dbfs,
+            heard_dbfs,
+        });
     }
 
     /// What the far end (the sandbox's) has counted so far.
     pub fn far_end(&mut self, now: Instant, received: u64, sent: u64) {
-        if self.far_end.len() < MAX_FINE {
-            let t_ms = self.t(now);
-            self.far_end.push(FarEnd { t_ms, received, sent });
-        }
+        let t_ms = self.t(now);
+        keep_recent(&mut self.far_end);
+        self.far_end.push(FarEnd { t_ms, received, sent });
+    }
+
+    /// Milliseconds since the collector started, the clock of everything it holds.
+    pub fn t_ms(&self, now: Instant) -> u64 {
+        self.t(now)
+    }
+
+    /// We heard the far end (its level above [`crate::verdict::HEARD_DBFS`]) at or
+    /// after `t_ms`.
+    pub fn heard_since(&self, t_ms: u64) -> bool {
+        self.levels
+            .iter()
+            .rev()
+            .take_while(|l| l.t_ms >= t_ms)
+            .any(|l| l.heard_dbfs > crate::verdict::HEARD_DBFS)
+    }
+
+    /// The far end's count of our packets rose after `t_ms`; None when the far end does
+    /// not report (it is not the sandbox's).
+    pub fn far_end_rose_since(&self, t_ms: u64) -> Option<bool> {
+        let before = self.far_end.iter().rev().find(|f| f.t_ms <= t_ms)?;
+        let last = self.far_end.last()?;
+        Some(last.received > before.received)
+    }
+
+    /// The far end's count of our packets stayed flat for the last `window_ms`, all of
+    /// it after `t_ms`; None when the far end does not report.
+    pub fn far_end_flat(&self, t_ms: u64, window_ms: u64) -> Option<bool> {
+        let last = self.far_end.last()?;
+        let from = last.t_ms.checked_sub(window_ms).filter(|f| *f >= t_ms);
+        let Some(from) = from else { return Some(false) };
+        let start = self.far_end.iter().rev().find(|f| f.t_ms <= from)?;
+        Some(start.received == last.received)
+    }
+
+    /// When the far end's count of our packets last stood still for good: the first
+    /// sample (at or after `t_ms`) from which it kept its latest value.
+    pub fn far_end_stopped_at(&self, t_ms: u64) -> Option<u64> {
+        let last = self.far_end.last()?;
+        let first_flat = self
+            .far_end
+            .iter()
+            .rev()
+            .take_while(|f| f.received == last.received && f.t_ms >= t_ms)
+            .last()?;
+        Some(first_flat.t_ms)
+    }
+
+    /// Our counters over a second that ended after `t_ms`, for `call`: did we send?
+    /// None before such a second is counted.
+    pub fn sending_since(&self, t_ms: u64, call: u32) -> Option<bool> {
+        self.timeline
+            .iter()
+            .rev()
+            .find(|s| s.call == call && s.t_ms >= t_ms + 1000)
+            .map(|s| s.sent_pps > 0.0)
     }
 
     /// The transcript so far (from a [`crate::WireTap`]), and how many it did not keep.
@@ -234,6 +288,14 @@ impl Collector {
         };
         report.verdicts = crate::verdict::judge(&report);
         report
+    }
+}
+
+/// Makes room in a 100 ms series by forgetting its older half when it is full: the
+/// latest hour is what a report and an expectation need.
+fn keep_recent<T>(v: &mut Vec<T>) {
+    if v.len() >= MAX_FINE {
+        v.drain(..MAX_FINE / 2);
     }
 }
 

@@ -312,6 +312,32 @@ impl FnBackend {
     }
 }
 
+impl FnBackend {
+    /// The same, with the ends' levels measured as a device backend's are (what the
+    /// CLI's `verify-hold` and a report's level panel read).
+    pub fn metered(make: impl Fn() -> AudioPair + Send + Sync + 'static) -> std::sync::Arc<dyn AudioBackend> {
+        let levels = Levels::default();
+        let meters = levels.clone();
+        std::sync::Arc::new(Self {
+            make: Box::new(move || {
+                let (source, sink) = make();
+                (
+                    Box::new(level::MeteredSource {
+                        inner: source,
+                        meter: meters.input.clone(),
+                    }),
+                    Box::new(level::MeteredSink {
+                        inner: sink,
+                        meter: meters.output.clone(),
+                    }),
+                )
+            }),
+            levels,
+            events: broadcast::channel(4).0,
+        })
+    }
+}
+
 impl AudioBackend for FnBackend {
     fn open(&self) -> Result<AudioPair, AudioError> {
         Ok((self.make)())
