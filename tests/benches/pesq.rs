@@ -45,7 +45,9 @@ fn spec_with_seed(spec: &str, seed: u64) -> String {
 async fn dialtone_once(sb: &dialtone_sandbox::Sandbox, input: &Path, out: &Path, spec: &str, secs: f64) {
     let mut config = MediaConfig::loopback();
     if !spec.is_empty() {
-        config.impairment = Some(spec.parse().expect("impairment"));
+        config.impairment = Some(dialtone_core::media::impair::ImpairmentDial::new(
+            spec.parse().expect("impairment"),
+        ));
     }
     let (i, o) = (input.to_owned(), out.to_owned());
     let audio = FnBackend::shared(move || {

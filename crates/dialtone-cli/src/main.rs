@@ -117,6 +117,32 @@ struct CallArgs {
     /// and every SDP), or its JSON twin for a path ending in .json.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
+    /// Record the call to a stereo WAV (48 kHz): left what we sent, right what we heard,
+    /// on one clock through holds. Script steps 'record stop' and 'record start' pause it.
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
+}
+
+impl CallArgs {
+    /// The watch on the call (and its recording), refused before the call when a file
+    /// cannot be written or a script records without `--record`.
+    fn watch(&self, out: &Reporter, steps: Option<&[Step]>) -> Result<report::Watch, (&'static str, String)> {
+        if self.record.is_none() && steps.is_some_and(|s| s.iter().any(Step::records)) {
+            return Err((
+                "INVALID_SCRIPT",
+                "'record start' and 'record stop' need --record FILE".into(),
+            ));
+        }
+        report::Watch::new(out, self.record.as_deref()).map_err(|e| ("INVALID_RECORDING", e))
+    }
+
+    /// A script that changes the network mid-call needs the impairment layer from the
+    /// start: a clean one unless `--impair` gave another.
+    fn impairable(&mut self, steps: Option<&[Step]>) {
+        if self.impair.is_none() && steps.is_some_and(|s| s.iter().any(Step::impairs)) {
+            self.impair = Some(Default::default());
+        }
+    }
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -382,7 +408,7 @@ fn usage_error(out: &Reporter, code: &str, message: String) -> anyhow::Result<Ex
 
 async fn call(
     number: String,
-    args: CallArgs,
+    mut args: CallArgs,
     emergency: bool,
     location: Option<String>,
 ) -> anyhow::Result<ExitCode> {
@@ -406,8 +432,12 @@ async fn call(
         Ok(r) => r,
         Err(e) => return usage_error(&out, "INVALID_REPORT", e),
     };
-    let mut watch = report::Watch::new();
+    let mut watch = match args.watch(&out, steps.as_deref()) {
+        Ok(w) => w,
+        Err((code, e)) => return usage_error(&out, code, e),
+    };
     out.set_report(Some(watch.collector()));
+    args.impairable(steps.as_deref());
     let network = args
         .network
         .map_or_else(|| dialtone_phone::Network::for_address(&number), Into::into);
@@ -460,7 +490,10 @@ async fn verify_hold(
         Ok(r) => r,
         Err(e) => return usage_error(&out, "INVALID_REPORT", e),
     };
-    let mut watch = report::Watch::new();
+    let mut watch = match args.watch(&out, None) {
+        Ok(w) => w,
+        Err((code, e)) => return usage_error(&out, code, e),
+    };
     out.set_report(Some(watch.collector()));
     let network = args
         .network
@@ -546,7 +579,7 @@ async fn run_call(
         }
         return Ok(());
     };
-    steps::run(line, steps, &watch.collector()).await
+    steps::run(line, steps, watch).await
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -560,7 +593,7 @@ fn parse_codec(name: &str) -> Result<dialtone_core::media::CodecName, String> {
 }
 
 async fn listen(
-    args: CallArgs,
+    mut args: CallArgs,
     auto_answer: bool,
     decline: bool,
     calls: Option<u32>,
@@ -575,8 +608,12 @@ async fn listen(
         Ok(r) => r,
         Err(e) => return usage_error(&out, "INVALID_REPORT", e),
     };
-    let mut watch = report::Watch::new();
+    let mut watch = match args.watch(&out, steps.as_deref()) {
+        Ok(w) => w,
+        Err((code, e)) => return usage_error(&out, code, e),
+    };
     out.set_report(Some(watch.collector()));
+    args.impairable(steps.as_deref());
     let call_me_after = match call_me_after
         .as_deref()
         .map(|d| script::parse_duration(d).ok_or(d))

@@ -185,6 +185,21 @@ impl Reporter {
         eprintln!("dialtone: {message}");
     }
 
+    /// The recording (`--record`): `started`, `paused`, `resumed`, `failed` (the call
+    /// goes on) or `saved`, with `detail`'s fields; `say`, when not empty, also to stderr.
+    pub fn recording(&self, state: &str, detail: serde_json::Value, say: &str) {
+        if self.json {
+            let mut v = serde_json::json!({"event": "recording", "state": state});
+            if let (Some(o), serde_json::Value::Object(d)) = (v.as_object_mut(), detail) {
+                o.extend(d);
+            }
+            self.line(v);
+        }
+        if !say.is_empty() {
+            eprintln!("dialtone: {say}");
+        }
+    }
+
     pub fn session_started(&self, session_id: &str, client_session_id: &str) {
         if self.json {
             self.line(serde_json::json!({

@@ -4,6 +4,8 @@
 //! report's file is opened before the call, so a path that cannot be written stops the
 //! run before anything is dialled.
 
+use crate::output::Reporter;
+use dialtone_core::audio::record::StereoRecorder;
 use dialtone_core::call::LineEvent;
 use dialtone_report::{Collector, Facts, Format, WireTap};
 use std::fs::File;
@@ -30,18 +32,58 @@ pub fn tap() -> &'static WireTap {
     TAP.get_or_init(WireTap::default)
 }
 
-/// A call watched: its collector and the tasks that feed it.
+/// A call watched: its collector and the tasks that feed it, and its recording.
 pub struct Watch {
     collector: Shared,
     tasks: Vec<JoinHandle<()>>,
+    recorder: Option<StereoRecorder>,
+    out: Reporter,
 }
 
 impl Watch {
-    pub fn new() -> Watch {
-        Watch {
+    /// Starts watching; with `record`, the recording's file is created now (an error is
+    /// the caller's exit 2, before anything is dialled).
+    pub fn new(out: &Reporter, record: Option<&Path>) -> Result<Watch, String> {
+        let recorder = match record {
+            Some(path) => {
+                let said = out.clone();
+                let r = StereoRecorder::start(path, move |why| {
+                    said.recording(
+                        "failed",
+                        serde_json::json!({"message": why}),
+                        &format!("warning: {why}"),
+                    );
+                })
+                .map_err(|e| e.to_string())?;
+                out.recording("started", serde_json::json!({"path": path}), "");
+                Some(r)
+            }
+            None => None,
+        };
+        Ok(Watch {
             collector: Arc::new(Mutex::new(Collector::new(Instant::now()))),
             tasks: Vec::new(),
-        }
+            recorder,
+            out: out.clone(),
+        })
+    }
+
+    /// Says what changed, on stderr and in the report's transcript.
+    pub fn note(&self, text: &str) {
+        lock(&self.collector).note(Instant::now(), text);
+        self.out.note(text);
+    }
+
+    /// `record start` / `record stop`.
+    pub fn set_recording(&self, on: bool) -> Result<(), String> {
+        let r = self
+            .recorder
+            .as_ref()
+            .ok_or("there is no recording: give --record FILE")?;
+        r.set_recording(on);
+        self.out
+            .recording(if on { "resumed" } else { "paused" }, serde_json::json!({}), "");
+        Ok(())
     }
 
     pub fn collector(&self) -> Shared {
@@ -51,6 +93,9 @@ impl Watch {
     /// Follows the line's events, and the sandbox's far end when the line is on the
     /// embedded sandbox.
     pub fn follow(&mut self, line: &dialtone_phone::Line) {
+        if let Some(r) = &self.recorder {
+            line.call.set_tap(Some(r.tap()));
+        }
         let c = self.collector.clone();
         let mut rx: broadcast::Receiver<LineEvent> = line.call.subscribe_line();
         self.tasks.push(tokio::spawn(async move {
@@ -84,10 +129,26 @@ impl Watch {
         }
     }
 
-    /// Stops watching and hands over what was collected.
+    /// Stops watching (and recording) and hands over what was collected.
     fn stop(mut self) -> Collector {
         for t in self.tasks.drain(..) {
             t.abort();
+        }
+        if let Some(r) = self.recorder.take() {
+            let done = r.finish();
+            let seconds = (done.seconds * 10.0).round() / 10.0;
+            let said = match &done.failed {
+                None => format!("recording saved to {} ({seconds} s)", done.path.display()),
+                Some(_) => format!(
+                    "the first {seconds} s of the call are in {} (the recording stopped early)",
+                    done.path.display()
+                ),
+            };
+            self.out.recording(
+                "saved",
+                serde_json::json!({"path": done.path, "seconds": seconds, "failed": done.failed}),
+                &said,
+            );
         }
         // The level meters' task may still hold a clone: take the collector out of it.
         std::mem::replace(&mut *lock(&self.collector), Collector::new(Instant::now()))
@@ -106,7 +167,11 @@ pub fn facts(line: &dialtone_phone::Line, args: &crate::CallArgs, remote: &str, 
         remote: remote.to_owned(),
         local: line.own_number(),
         outgoing,
-        impairment: args.impair.as_ref().map(|i| i.describe()),
+        impairment: args
+            .impair
+            .as_ref()
+            .filter(|i| **i != Default::default())
+            .map(|i| i.describe()),
         ..Default::default()
     }
 }
@@ -117,7 +182,7 @@ pub fn write(
     report: Option<Report>,
     watch: Watch,
     facts: Facts,
-    out: &crate::output::Reporter,
+    out: &Reporter,
     outcome: Result<(), String>,
 ) -> Result<(), String> {
     let collector = watch.stop();

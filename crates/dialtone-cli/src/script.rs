@@ -9,12 +9,14 @@
 //! within 1s` (both ways: we hear the far end and, on the sandbox, it hears us), `expect
 //! silence within 1s` (our audio no longer reaches the far end); a failed expectation
 //! fails the run and names its step. `repeat 3 { hold; expect silence; resume; expect
-//! audio within 2s }` runs a block again.
+//! audio within 2s }` runs a block again. `record stop` and `record start` pause and
+//! resume the `--record` recording; `impair 3g` (any `--impair` spec) and `impair off`
+//! change the network from then on.
 
 use dialtone_core::call::CallId;
 use std::time::Duration;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Step {
     Wait(Duration),
     Hold(Option<CallId>),
@@ -40,6 +42,31 @@ pub enum Step {
     Expect(Expectation, Duration),
     /// Runs the steps this many times.
     Repeat(u32, Vec<Step>),
+    /// Resumes (`record start`) or pauses (`record stop`) the `--record` recording.
+    Record(bool),
+    /// The media's network from now on (`impair 3g`, `impair loss=5%`; `impair off`:
+    /// clean).
+    Impair(dialtone_core::media::impair::Impairment),
+}
+
+impl Step {
+    /// Whether this step or one in its block is a `record` step.
+    pub fn records(&self) -> bool {
+        match self {
+            Step::Record(_) => true,
+            Step::Repeat(_, body) => body.iter().any(Step::records),
+            _ => false,
+        }
+    }
+
+    /// Whether this step or one in its block changes the network (`impair`).
+    pub fn impairs(&self) -> bool {
+        match self {
+            Step::Impair(_) => true,
+            Step::Repeat(_, body) => body.iter().any(Step::impairs),
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,8 +209,18 @@ pub fn parse(script: &str) -> Result<Vec<Step>, ScriptError> {
                 }
                 "text" => Err(err("use 'text <words>', such as 'text book a room'")),
                 "expect" => parse_expect(&arg).map_err(|e| err(&e)),
+                "impair" => match arg.as_slice() {
+                    [off] if off.eq_ignore_ascii_case("off") => Ok(Step::Impair(Default::default())),
+                    [spec] => spec.parse().map(Step::Impair).map_err(|e| err(&format!("{e}; or 'impair off'"))),
+                    _ => Err(err("use 'impair <network>' (such as 'impair 3g' or 'impair loss=5%') or 'impair off'")),
+                },
+                "record" => match arg.as_slice() {
+                    [on] if on.eq_ignore_ascii_case("start") => Ok(Step::Record(true)),
+                    [off] if off.eq_ignore_ascii_case("stop") => Ok(Step::Record(false)),
+                    _ => Err(err("use 'record start' or 'record stop' (with --record FILE)")),
+                },
                 _ => Err(err(
-                    "unknown step; use wait, hold, resume, mute, unmute, dtmf, text, hangup, call, answer, decline, swap, merge, split, expect or repeat",
+                    "unknown step; use wait, hold, resume, mute, unmute, dtmf, text, hangup, call, answer, decline, swap, merge, split, expect, repeat, record or impair",
                 )),
             }
         })
@@ -305,6 +342,11 @@ mod tests {
                 Step::Hangup(None),
             ]
         );
+        let net = parse("impair 3g; impair off").expect("impair");
+        assert!(matches!(&net[0], Step::Impair(i) if i.preset == Some("3g")));
+        assert_eq!(net[1], Step::Impair(Default::default()));
+        let rec = parse("repeat 2 { record stop; hold; resume; record start }").expect("record");
+        assert!(rec[0].records() && !parse("hold").expect("hold")[0].records());
         assert_eq!(
             parse("repeat 2 { repeat 3 { hold; resume } }").expect("nested")[0],
             Step::Repeat(
@@ -323,6 +365,10 @@ mod tests {
             ("expect sunshine", "neither a call state"),
             ("expect held within soon", "use 'expect"),
             ("expect held in 1s", "use 'expect"),
+            ("record", "use 'record start'"),
+            ("impair", "use 'impair <network>'"),
+            ("impair 5g", "bad impairment '5g'"),
+            ("record now", "use 'record start'"),
         ] {
             let e = parse(bad).expect_err(bad).to_string();
             assert!(e.contains(says), "{bad}: {e}");

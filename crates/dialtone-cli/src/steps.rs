@@ -2,7 +2,7 @@
 //! it asked for happened (the call held, resumed, answered...), so a failed step says
 //! which one failed and why.
 
-use crate::report::{Shared, lock};
+use crate::report::{Shared, Watch, lock};
 use crate::script::{Expectation, Step};
 use dialtone_core::call::{CallEvent, CallId, Command, LineCall, LineCommand};
 use std::time::{Duration, Instant};
@@ -99,7 +99,7 @@ enum Flow {
 
 /// Runs `steps` once the first call is up, then hangs up whatever is still up; `watch`
 /// is what expectations are judged from.
-pub async fn run(line: &dialtone_phone::Line, steps: &[Step], watch: &Shared) -> Result<(), String> {
+pub async fn run(line: &dialtone_phone::Line, steps: &[Step], watch: &Watch) -> Result<(), String> {
     match block(line, steps, watch, "").await? {
         Flow::HungUp => Ok(()),
         Flow::Next => hang_up_all(line).await,
@@ -110,7 +110,7 @@ pub async fn run(line: &dialtone_phone::Line, steps: &[Step], watch: &Shared) ->
 async fn block(
     line: &dialtone_phone::Line,
     steps: &[Step],
-    watch: &Shared,
+    watch: &Watch,
     within: &str,
 ) -> Result<Flow, String> {
     for (i, step) in steps.iter().enumerate() {
@@ -132,7 +132,16 @@ async fn block(
                     }
                 }
             }
-            Step::Expect(what, limit) => expect(line, watch, what, *limit).await.map_err(at)?,
+            Step::Expect(what, limit) => expect(line, &watch.collector(), what, *limit).await.map_err(at)?,
+            Step::Record(on) => watch.set_recording(*on).map_err(at)?,
+            Step::Impair(to) => {
+                line.set_impairment(to.clone()).map_err(|e| at(e.to_string()))?;
+                watch.note(&if *to == Default::default() {
+                    "the network is clean again (impair off)".to_owned()
+                } else {
+                    format!("the network is now {}", to.describe())
+                });
+            }
             _ => one(line, step).await.map_err(at)?,
         }
     }
@@ -221,7 +230,7 @@ pub(crate) async fn expect(
 pub(crate) async fn one(line: &dialtone_phone::Line, step: &Step) -> Result<(), String> {
     match step {
         // block() runs these itself.
-        Step::Repeat(..) | Step::Expect(..) => Ok(()),
+        Step::Repeat(..) | Step::Expect(..) | Step::Record(_) | Step::Impair(_) => Ok(()),
         Step::Wait(d) => {
             if line.call.wait_calls(*d, over).await.is_some() {
                 return Err(format!("the call ended during the wait ({})", line.call.state()));

@@ -8,6 +8,7 @@ use dialtone_core::audio::{
 use dialtone_core::auth::{SecretError, Secrets, TokenError};
 use dialtone_core::call::{CallDriver, CallHandle};
 use dialtone_core::media::MediaConfig;
+use dialtone_core::media::impair::{Impairment, ImpairmentDial};
 use dialtone_core::signaling::lex::{BotIo, LexClient, LexDriver};
 use dialtone_core::signaling::{CallOptions, SignalingProvider};
 use dialtone_sandbox::{Sandbox, SandboxConfig};
@@ -38,6 +39,10 @@ pub enum LineError {
         "this needs the built-in sandbox; with an account or an external sandbox, ask the network to call you"
     )]
     NoEmbeddedSandbox,
+    #[error(
+        "this line was opened without an impairment layer, so its network cannot change mid-call (open it with one, clean or not)"
+    )]
+    NotImpairable,
 }
 
 /// Where the audio of the line's calls goes.
@@ -160,6 +165,8 @@ pub struct Line {
     /// None on Lex, whose calls need no signaling provider.
     provider: Option<Arc<dyn SignalingProvider>>,
     sandbox: Option<Arc<Sandbox>>,
+    /// The impairment on its media, when it was opened with one.
+    impairment: Option<ImpairmentDial>,
 }
 
 impl Line {
@@ -269,8 +276,13 @@ impl Line {
         if let Some(codecs) = &options.codecs {
             media.codecs = codecs.clone();
         }
-        media.impairment = options.impairment.clone();
-        if let Some(i) = &options.impairment {
+        // A clean impairment still puts the layer in, for a script to change mid-call.
+        media.impairment = options.impairment.clone().map(ImpairmentDial::new);
+        if let Some(i) = options
+            .impairment
+            .as_ref()
+            .filter(|i| **i != Impairment::default())
+        {
             notes.push(impairment_note(i));
         }
         if let Some(t) = options.media_timeout {
@@ -290,7 +302,9 @@ impl Line {
                 audio.clone()
             },
         });
+        let impairment = media.impairment.clone();
         let mut line = Line::over_with_bots(options.network, calls, bots, media, audio, source);
+        line.impairment = impairment;
         line.devices = devices;
         line.notes = notes;
         line.sandbox = sandbox;
@@ -334,7 +348,16 @@ impl Line {
             network,
             provider,
             sandbox: None,
+            impairment: None,
         }
+    }
+
+    /// Changes the impairment of the line's media from the next packet on; the line must
+    /// have been opened with one (`LineOptions::impairment`, clean or not).
+    pub fn set_impairment(&self, to: Impairment) -> Result<(), LineError> {
+        let dial = self.impairment.as_ref().ok_or(LineError::NotImpairable)?;
+        dial.set(to);
+        Ok(())
     }
 
     pub fn set_call_options(&self, emergency: bool, location: Option<serde_json::Value>) {
@@ -389,7 +412,7 @@ async fn call_me(sandbox: &Sandbox, network: Network) -> Result<String, LineErro
 }
 
 /// What the user is told of an impaired line: which network, and the figures in force.
-fn impairment_note(i: &dialtone_core::media::impair::Impairment) -> String {
+fn impairment_note(i: &Impairment) -> String {
     format!("impairing every media packet as {}", i.describe())
 }
 

@@ -243,6 +243,18 @@ impl Collector {
             .map(|s| s.sent_pps > 0.0)
     }
 
+    /// Something that happened to the call outside its signaling (the network changed
+    /// mid-call), a line in the transcript.
+    pub fn note(&mut self, now: Instant, text: &str) {
+        let t_ms = self.t(now);
+        self.messages.push(Message {
+            t_ms,
+            kind: "note".into(),
+            operation: text.to_owned(),
+            ..Default::default()
+        });
+    }
+
     /// The transcript so far (from a [`crate::WireTap`]), and how many it did not keep.
     pub fn messages(&mut self, captured: Vec<(Instant, Message)>, dropped: usize) {
         for (at, mut m) in captured {

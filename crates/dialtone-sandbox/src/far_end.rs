@@ -184,7 +184,10 @@ impl FarEnd {
     /// An echo behind a network that drops out ([`DROP_OUT`]).
     pub async fn dropping_out(s: &Sandbox) -> Result<FarEnd, MediaError> {
         let mut config = s.config.media.clone();
-        config.impairment = DROP_OUT.parse().ok();
+        config.impairment = DROP_OUT
+            .parse()
+            .ok()
+            .map(dialtone_core::media::impair::ImpairmentDial::new);
         config.runtime = None;
         Self::echo_with(config).await
     }

@@ -13,6 +13,7 @@ mod device;
 pub mod level;
 mod playback;
 mod prefs;
+pub mod record;
 pub mod resample;
 mod trim;
 pub mod voice;

@@ -87,7 +87,11 @@ async fn run(
     bots: Option<BotIo>,
     ends: DriverEnds,
 ) {
-    let DriverEnds { mut commands, out } = ends;
+    let DriverEnds {
+        mut commands,
+        out,
+        bus,
+    } = ends;
     let Some(mut signals) = provider.take_signals() else {
         tracing::error!("the provider's signals were already taken");
         return;
@@ -110,7 +114,7 @@ async fn run(
         media_events,
         out,
         remotes: BTreeMap::new(),
-        bus: MixBus::default(),
+        bus,
         bots,
         bot_calls: BTreeMap::new(),
         bot_inputs,

@@ -28,6 +28,8 @@ pub struct CallHandle {
     line_events: broadcast::Sender<LineEvent>,
     state: watch::Receiver<CallState>,
     calls: watch::Receiver<Vec<LineCall>>,
+    /// Where the line's calls' audio meets (its tap records them).
+    bus: crate::media::mix::MixBus,
 }
 
 fn gone() -> CallError {
@@ -38,6 +40,12 @@ fn gone() -> CallError {
 }
 
 impl CallHandle {
+    /// Who hears the line's calls besides the far ends and the speaker: a recording of
+    /// what each call sends and plays (phone calls; a bot call's audio is its own).
+    pub fn set_tap(&self, tap: Option<std::sync::Arc<dyn crate::media::mix::MixTap>>) {
+        self.bus.set_tap(tap);
+    }
+
     /// Sends a command to the call in front; an illegal one is refused with the reason
     /// and changes nothing. A dial while a call is up holds that call first.
     pub async fn command(&self, c: Command) -> Result<(), CallError> {
@@ -173,6 +181,8 @@ impl Publisher {
 pub(crate) struct DriverEnds {
     pub commands: mpsc::Receiver<Control>,
     pub out: Publisher,
+    /// The same bus as the handle's: the driver joins the calls on it.
+    pub bus: crate::media::mix::MixBus,
 }
 
 impl CallHandle {
@@ -182,16 +192,19 @@ impl CallHandle {
         let (line_events, _) = broadcast::channel(256);
         let (state, state_rx) = watch::channel(CallState::Idle);
         let (calls, calls_rx) = watch::channel(Vec::new());
+        let bus = crate::media::mix::MixBus::default();
         let handle = CallHandle {
             commands: cmd_tx,
             events: events.clone(),
             line_events: line_events.clone(),
             state: state_rx,
             calls: calls_rx,
+            bus: bus.clone(),
         };
         (
             handle,
             DriverEnds {
+                bus,
                 commands,
                 out: Publisher {
                     events,

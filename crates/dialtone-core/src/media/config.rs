@@ -28,9 +28,9 @@ pub struct MediaConfig {
     pub gather_timeout: Duration,
     /// The async runtime that owns the sockets; tests pass one that wraps them.
     pub runtime: Option<Arc<dyn Runtime>>,
-    /// Loss, delay and drops applied to every packet of the media sockets (`--impair`);
-    /// used when `runtime` is not set.
-    pub impairment: Option<super::impair::Impairment>,
+    /// Loss, delay and drops applied to every packet of the media sockets (`--impair`),
+    /// changeable mid-call through the dial; used when `runtime` is not set.
+    pub impairment: Option<super::impair::ImpairmentDial>,
     /// A call whose audio stops arriving for this long (while the far end should be
     /// sending) is ended with `MediaTimeout`.
     pub media_timeout: Duration,

@@ -255,9 +255,34 @@ impl ImpairmentCounters {
     }
 }
 
+/// A line's impairment, shared by its calls' sessions and changed while they run (a
+/// script's `impair 3g` / `impair off`). Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct ImpairmentDial(Arc<std::sync::RwLock<Impairment>>);
+
+impl ImpairmentDial {
+    pub fn new(initial: Impairment) -> Self {
+        Self(Arc::new(std::sync::RwLock::new(initial)))
+    }
+
+    /// From the next packet on (`Impairment::default()`: clean). Blackouts stay timed
+    /// from each session's start.
+    pub fn set(&self, to: Impairment) {
+        *self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) = to;
+    }
+
+    pub fn get(&self) -> Impairment {
+        self.read().clone()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Impairment> {
+        self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// The decisions, shared by every socket of one session.
 pub struct Impairer {
-    config: Impairment,
+    config: ImpairmentDial,
     started: Instant,
     rng: Mutex<StdRng>,
     counters: Arc<ImpairmentCounters>,
@@ -290,21 +315,21 @@ impl Impairer {
                 .entry((way, b & 0x7f))
                 .or_default() += 1;
         }
-        let targeted = self.config.drops.iter().any(|d| {
+        let config = self.config.read();
+        let targeted = config.drops.iter().any(|d| {
             d.class == class
                 && match d.way {
                     Some(w) => w == way && d.nth == nth_way,
                     None => d.nth == nth_both,
                 }
         });
-        let blacked_out = self
-            .config
+        let blacked_out = config
             .blackouts
             .iter()
             .any(|b| now >= b.from && b.len.is_none_or(|l| now < b.from + l));
-        let random = self.config.only.is_empty() || self.config.only.contains(&class);
+        let random = config.only.is_empty() || config.only.contains(&class);
         let mut rng = crate::lock(&self.rng);
-        let lost = random && self.config.loss > 0.0 && rng.random_bool(self.config.loss.min(1.0));
+        let lost = random && config.loss > 0.0 && rng.random_bool(config.loss.min(1.0));
         if targeted || blacked_out || lost {
             self.counters.dropped.fetch_add(1, Ordering::Relaxed);
             if let Some(e) = crate::lock(&self.counters.seen).get_mut(&(way, class)) {
@@ -315,14 +340,20 @@ impl Impairer {
         if !random {
             return Some(Duration::ZERO);
         }
-        let jitter = self.config.jitter.mul_f64(rng.random::<f64>());
-        Some(self.config.delay + jitter)
+        let jitter = config.jitter.mul_f64(rng.random::<f64>());
+        Some(config.delay + jitter)
     }
 }
 
 impl Impairer {
     pub fn new(config: Impairment) -> Self {
-        let rng = match config.seed {
+        Self::live(ImpairmentDial::new(config))
+    }
+
+    /// Following `dial`, whose seed (as it is now) seeds the random choices.
+    pub fn live(config: ImpairmentDial) -> Self {
+        let seed = config.read().seed;
+        let rng = match seed {
             Some(seed) => StdRng::seed_from_u64(seed),
             None => StdRng::from_rng(&mut rand::rng()),
         };

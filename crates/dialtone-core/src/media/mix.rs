@@ -21,13 +21,32 @@ const TONE_AMPLITUDE: f64 = 2000.0;
 const TONE_CYCLE_MS: u64 = 4000;
 const TONE_ON: [(u64, u64); 2] = [(0, 200), (400, 600)];
 
-#[derive(Debug, Default)]
+/// Hears what each call sends (after our mute, with the merged calls mixed in: what is
+/// encoded) and what it plays, at the codec's rate: a recording of the line.
+pub trait MixTap: Send + Sync {
+    fn sent(&self, call: CallId, clock_rate: u32, pcm: &[i16]);
+    fn heard(&self, call: CallId, clock_rate: u32, pcm: &[i16]);
+}
+
+#[derive(Default)]
 struct Bus {
+    tap: Option<Arc<dyn MixTap>>,
     merged: Vec<CallId>,
     muted_playout: BTreeSet<CallId>,
     waiting_tone: Option<CallId>,
     /// Audio from one far end (`.1`) waiting to be sent to another call (`.0`), 48 kHz.
     queues: BTreeMap<(CallId, CallId), VecDeque<i16>>,
+}
+
+impl std::fmt::Debug for Bus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bus")
+            .field("tap", &self.tap.is_some())
+            .field("merged", &self.merged)
+            .field("muted_playout", &self.muted_playout)
+            .field("waiting_tone", &self.waiting_tone)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How the line's calls are joined; cheap to clone.
@@ -66,6 +85,11 @@ impl MixBus {
 
     pub fn merged(&self) -> Vec<CallId> {
         self.bus().merged.clone()
+    }
+
+    /// Who hears the calls' audio besides the far ends and the speaker (a recording).
+    pub fn set_tap(&self, tap: Option<Arc<dyn MixTap>>) {
+        self.bus().tap = tap;
     }
 }
 
@@ -117,29 +141,41 @@ impl AudioSource for MixSource {
     /// Adds what the other merged calls' far ends said (after our mute, which is ours
     /// alone: the others still hear each other).
     fn mix_in(&mut self, clock_rate: u32, pcm: &mut [i16]) {
-        let Some(k) = factor(clock_rate) else {
-            return;
-        };
         let me = self.port.call;
-        let mut bus = self.port.bus.bus();
-        if !bus.merged.contains(&me) {
-            return;
+        let tap = {
+            let mut bus = self.port.bus.bus();
+            mix_others(&mut bus, me, clock_rate, pcm);
+            bus.tap.clone()
+        };
+        // Called only for what is encoded: while held or muted, nothing (or silence) is.
+        if let Some(t) = tap {
+            t.sent(me, clock_rate, pcm);
         }
-        let others: Vec<CallId> = bus.merged.iter().copied().filter(|c| *c != me).collect();
-        for from in others {
-            let Some(q) = bus.queues.get_mut(&(me, from)) else {
-                continue;
-            };
-            for s in pcm.iter_mut() {
-                if q.is_empty() {
-                    break;
-                }
-                // Down to the codec rate by averaging (a box filter against aliasing).
-                let n = k.min(q.len());
-                let sum: i32 = q.drain(..n).map(i32::from).sum();
-                let v = sum / n as i32;
-                *s = (i32::from(*s) + v).clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
+    }
+}
+
+/// Adds what the other merged calls' far ends said to `me`'s audio.
+fn mix_others(bus: &mut Bus, me: CallId, clock_rate: u32, pcm: &mut [i16]) {
+    let Some(k) = factor(clock_rate) else {
+        return;
+    };
+    if !bus.merged.contains(&me) {
+        return;
+    }
+    let others: Vec<CallId> = bus.merged.iter().copied().filter(|c| *c != me).collect();
+    for from in others {
+        let Some(q) = bus.queues.get_mut(&(me, from)) else {
+            continue;
+        };
+        for s in pcm.iter_mut() {
+            if q.is_empty() {
+                break;
             }
+            // Down to the codec rate by averaging (a box filter against aliasing).
+            let n = k.min(q.len());
+            let sum: i32 = q.drain(..n).map(i32::from).sum();
+            let v = sum / n as i32;
+            *s = (i32::from(*s) + v).clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
         }
     }
 }
@@ -154,7 +190,7 @@ struct MixSink {
 impl AudioSink for MixSink {
     fn write(&mut self, clock_rate: u32, pcm: &[i16]) {
         let me = self.port.call;
-        let (heard, tone) = {
+        let (heard, tone, tap) = {
             let mut bus = self.port.bus.bus();
             if let Some(k) = factor(clock_rate)
                 && bus.merged.contains(&me)
@@ -170,13 +206,20 @@ impl AudioSink for MixSink {
                     q.drain(..excess);
                 }
             }
-            (!bus.muted_playout.contains(&me), bus.waiting_tone == Some(me))
+            (
+                !bus.muted_playout.contains(&me),
+                bus.waiting_tone == Some(me),
+                bus.tap.clone(),
+            )
         };
         let k = factor(clock_rate).unwrap_or(1) as u64;
         let start = self.played;
         self.played += pcm.len() as u64 * k;
         if heard && !tone {
             self.inner.write(clock_rate, pcm);
+            if let Some(t) = tap {
+                t.heard(me, clock_rate, pcm);
+            }
             return;
         }
         let mut out: Vec<i16> = if heard { pcm.to_vec() } else { vec![0; pcm.len()] };
@@ -192,6 +235,9 @@ impl AudioSink for MixSink {
             }
         }
         self.inner.write(clock_rate, &out);
+        if let Some(t) = tap {
+            t.heard(me, clock_rate, &out);
+        }
     }
 }
 

@@ -227,7 +227,7 @@ impl MediaSession {
         let runtime: Arc<dyn webrtc::runtime::Runtime> = match &config.runtime {
             Some(rt) => rt.clone(),
             None => {
-                let own = MediaRuntime::new(config.impairment.clone());
+                let own = MediaRuntime::with_dial(config.impairment.clone());
                 let _ = shared.payload_filter.set(own.payload_filter());
                 own
             }

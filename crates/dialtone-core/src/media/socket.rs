@@ -10,7 +10,7 @@
 //! only what really arrived.
 
 use super::dtls_guard::DtlsGuard;
-use super::impair::{Impairer, Impairment, ImpairmentCounters, PacketClass, Way};
+use super::impair::{Impairer, Impairment, ImpairmentCounters, ImpairmentDial, PacketClass, Way};
 use super::payload_filter::PayloadFilter;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -44,9 +44,15 @@ impl fmt::Debug for MediaRuntime {
 
 impl MediaRuntime {
     pub fn new(impairment: Option<Impairment>) -> Arc<Self> {
+        Self::with_dial(impairment.map(ImpairmentDial::new))
+    }
+
+    /// Impaired as `dial` says, from packet to packet (a line's impairment that a script
+    /// changes mid-call); None: no impairment layer at all.
+    pub fn with_dial(dial: Option<ImpairmentDial>) -> Arc<Self> {
         Arc::new(Self {
             inner: Arc::new(webrtc::runtime::TokioRuntime),
-            impairer: impairment.map(|i| Arc::new(Impairer::new(i))),
+            impairer: dial.map(|d| Arc::new(Impairer::live(d))),
             guards: Mutex::default(),
             filter: Arc::default(),
         })

@@ -26,9 +26,11 @@ impl LexDriver {
 }
 
 async fn run(io: BotIo, ends: DriverEnds) {
+    // A bot line's audio is the conversation's own, never on a bus.
     let DriverEnds {
         mut commands,
         mut out,
+        bus: _,
     } = ends;
     let mut machine = BotMachine::new(io.completions());
     let (input_tx, mut inputs) = mpsc::channel::<(u64, BotInput)>(1024);
