@@ -123,25 +123,31 @@ struct CallArgs {
     record: Option<PathBuf>,
 }
 
+type Prepared = (Option<report::Report>, report::Watch);
+
 impl CallArgs {
-    /// The watch on the call (and its recording), refused before the call when a file
-    /// cannot be written or a script records without `--record`.
-    fn watch(&self, out: &Reporter, steps: Option<&[Step]>) -> Result<report::Watch, (&'static str, String)> {
+    /// What a run needs before it dials: the report's file, the watch on the call (and
+    /// its recording), `out` feeding it levels; refused (exit 2) when a file cannot be
+    /// written or a script records without `--record`. A script that changes the network
+    /// mid-call gets the impairment layer from the start (clean unless `--impair` says).
+    fn prepare(
+        &mut self,
+        out: &mut Reporter,
+        steps: Option<&[Step]>,
+    ) -> Result<Prepared, (&'static str, String)> {
         if self.record.is_none() && steps.is_some_and(|s| s.iter().any(Step::records)) {
             return Err((
                 "INVALID_SCRIPT",
                 "'record start' and 'record stop' need --record FILE".into(),
             ));
         }
-        report::Watch::new(out, self.record.as_deref()).map_err(|e| ("INVALID_RECORDING", e))
-    }
-
-    /// A script that changes the network mid-call needs the impairment layer from the
-    /// start: a clean one unless `--impair` gave another.
-    fn impairable(&mut self, steps: Option<&[Step]>) {
+        let report = report::Report::open(self.report.as_deref()).map_err(|e| ("INVALID_REPORT", e))?;
+        let watch = report::Watch::new(out, self.record.as_deref()).map_err(|e| ("INVALID_RECORDING", e))?;
+        out.set_report(Some(watch.collector()));
         if self.impair.is_none() && steps.is_some_and(|s| s.iter().any(Step::impairs)) {
             self.impair = Some(Default::default());
         }
+        Ok((report, watch))
     }
 }
 
@@ -428,16 +434,10 @@ async fn call(
         Ok(l) => l,
         Err(e) => return usage_error(&out, "INVALID_LOCATION", format!("--location is not JSON: {e}")),
     };
-    let report = match report::Report::open(args.report.as_deref()) {
+    let (report, mut watch) = match args.prepare(&mut out, steps.as_deref()) {
         Ok(r) => r,
-        Err(e) => return usage_error(&out, "INVALID_REPORT", e),
-    };
-    let mut watch = match args.watch(&out, steps.as_deref()) {
-        Ok(w) => w,
         Err((code, e)) => return usage_error(&out, code, e),
     };
-    out.set_report(Some(watch.collector()));
-    args.impairable(steps.as_deref());
     let network = args
         .network
         .map_or_else(|| dialtone_phone::Network::for_address(&number), Into::into);
@@ -471,7 +471,7 @@ async fn verify_hold(
     number: String,
     cycles: u32,
     hold_for: Duration,
-    args: CallArgs,
+    mut args: CallArgs,
 ) -> anyhow::Result<ExitCode> {
     let mut out = Reporter::new(args.json);
     let address = match Address::parse(&number) {
@@ -486,15 +486,10 @@ async fn verify_hold(
                 .into(),
         );
     }
-    let report = match report::Report::open(args.report.as_deref()) {
+    let (report, mut watch) = match args.prepare(&mut out, None) {
         Ok(r) => r,
-        Err(e) => return usage_error(&out, "INVALID_REPORT", e),
-    };
-    let mut watch = match args.watch(&out, None) {
-        Ok(w) => w,
         Err((code, e)) => return usage_error(&out, code, e),
     };
-    out.set_report(Some(watch.collector()));
     let network = args
         .network
         .map_or_else(|| dialtone_phone::Network::for_address(&address), Into::into);
@@ -604,16 +599,10 @@ async fn listen(
         Ok(s) => s,
         Err(e) => return usage_error(&out, "INVALID_SCRIPT", e.to_string()),
     };
-    let report = match report::Report::open(args.report.as_deref()) {
+    let (report, mut watch) = match args.prepare(&mut out, steps.as_deref()) {
         Ok(r) => r,
-        Err(e) => return usage_error(&out, "INVALID_REPORT", e),
-    };
-    let mut watch = match args.watch(&out, steps.as_deref()) {
-        Ok(w) => w,
         Err((code, e)) => return usage_error(&out, code, e),
     };
-    out.set_report(Some(watch.collector()));
-    args.impairable(steps.as_deref());
     let call_me_after = match call_me_after
         .as_deref()
         .map(|d| script::parse_duration(d).ok_or(d))

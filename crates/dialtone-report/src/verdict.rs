@@ -34,17 +34,22 @@ pub fn judge(r: &CallReport) -> Vec<Verdict> {
     out
 }
 
-fn hold(r: &CallReport, call: u32, n: u32, start: u64, end: u64) -> Verdict {
-    let mut v = Verdict {
+/// A verdict yet to be judged: failed until shown otherwise.
+fn unjudged(what: &str, call: u32, n: u32, at_ms: u64) -> Verdict {
+    Verdict {
         call,
-        what: "hold".into(),
+        what: what.into(),
         n,
-        at_ms: start,
+        at_ms,
         pass: false,
         within_ms: None,
         text: String::new(),
         basis: String::new(),
-    };
+    }
+}
+
+fn hold(r: &CallReport, call: u32, n: u32, start: u64, end: u64) -> Verdict {
+    let mut v = unjudged("hold", call, n, start);
     // Up to the resume's request, not at it: by then our audio is due again.
     let far: Vec<&FarEnd> = r
         .far_end
@@ -112,16 +117,7 @@ fn hold(r: &CallReport, call: u32, n: u32, start: u64, end: u64) -> Verdict {
 }
 
 fn resume(r: &CallReport, call: u32, n: u32, start: u64, until: u64) -> Verdict {
-    let mut v = Verdict {
-        call,
-        what: "resume".into(),
-        n,
-        at_ms: start,
-        pass: false,
-        within_ms: None,
-        text: String::new(),
-        basis: String::new(),
-    };
+    let mut v = unjudged("resume", call, n, start);
     let far: Vec<&FarEnd> = r
         .far_end
         .iter()
