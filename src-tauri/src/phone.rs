@@ -289,7 +289,7 @@ impl Phone {
         let info = LineInfo {
             ready: true,
             source: Some(line.source.clone()),
-            own_number: None,
+            own_number: line.own_number(),
             network,
             audio,
             notes,
@@ -321,10 +321,18 @@ impl Phone {
     /// Records our own number once registration has given it.
     pub async fn refresh_own_number<R: Runtime>(&self, app: &AppHandle<R>) {
         let own = self.with_line(Line::own_number).await.ok().flatten();
-        let mut info = self.info();
-        if info.own_number != own {
-            info.own_number = own;
-            self.set_info(app, info);
+        // Changed in place: a copy taken while a line was opening (its info still the
+        // default) and written back after the open once replaced the open line's info.
+        // An opening line takes the number itself.
+        let changed = {
+            let mut info = locked(&self.info);
+            (info.ready && info.own_number != own).then(|| {
+                info.own_number = own;
+                info.clone()
+            })
+        };
+        if let Some(info) = changed {
+            let _ = app.emit(events::LINE, info);
         }
     }
 
