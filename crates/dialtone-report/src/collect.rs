@@ -149,14 +149,18 @@ impl Collector {
     }
 
     fn counters_at(&mut self, t: u64, call: u32, sent: u64, received: u64) {
-        let last = self.counters.insert(call, (t, sent, received));
-        let Some((t0, s0, r0)) = last else { return };
+        let Some(&(t0, s0, r0)) = self.counters.get(&call) else {
+            self.counters.insert(call, (t, sent, received));
+            return;
+        };
         let dt = t.saturating_sub(t0);
-        // Counters read at a state change, moments after a tick, make no rate.
-        if dt < 200 || self.timeline.len() >= MAX_SECONDS {
-            if dt < 200 {
-                self.counters.insert(call, (t0, s0, r0));
-            }
+        // Counters read at a state change, moments after a tick, make no rate: the rate
+        // runs from the earlier reading.
+        if dt < 200 {
+            return;
+        }
+        self.counters.insert(call, (t, sent, received));
+        if self.timeline.len() >= MAX_SECONDS {
             return;
         }
         let per_s = |a: u64, b: u64| (b.saturating_sub(a) as f64) * 1000.0 / dt as f64;

@@ -34,6 +34,16 @@ pub fn judge(r: &CallReport) -> Vec<Verdict> {
     out
 }
 
+/// The far end's count of our packets just before `start` (its first in the window when
+/// none came before).
+fn count_before(r: &CallReport, start: u64, first: &FarEnd) -> u64 {
+    r.far_end
+        .iter()
+        .rev()
+        .find(|f| f.t_ms < start)
+        .map_or(first.received, |f| f.received)
+}
+
 /// A verdict yet to be judged: failed until shown otherwise.
 fn unjudged(what: &str, call: u32, n: u32, at_ms: u64) -> Verdict {
     Verdict {
@@ -59,12 +69,7 @@ fn hold(r: &CallReport, call: u32, n: u32, start: u64, end: u64) -> Verdict {
     if far.len() >= 3 {
         v.basis = "far end".into();
         // The first sample from which its count of our packets no longer rises.
-        let before = r
-            .far_end
-            .iter()
-            .rev()
-            .find(|f| f.t_ms < start)
-            .map_or(far[0].received, |f| f.received);
+        let before = count_before(r, start, far[0]);
         let mut last = before;
         // The first sample that shows no rise bounds the stop from above.
         let mut stopped_at = Some(far[0].t_ms);
@@ -130,12 +135,7 @@ fn resume(r: &CallReport, call: u32, n: u32, start: u64, until: u64) -> Verdict 
         .map(|l| l.t_ms);
     if far.len() >= 3 && !r.levels.is_empty() {
         v.basis = "far end".into();
-        let before = r
-            .far_end
-            .iter()
-            .rev()
-            .find(|f| f.t_ms < start)
-            .map_or(far[0].received, |f| f.received);
+        let before = count_before(r, start, far[0]);
         let reached = far.iter().find(|f| f.received > before).map(|f| f.t_ms);
         match (reached, heard) {
             (Some(a), Some(b)) => {

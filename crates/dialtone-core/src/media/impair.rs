@@ -271,10 +271,6 @@ impl ImpairmentDial {
         *self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) = to;
     }
 
-    pub fn get(&self) -> Impairment {
-        self.read().clone()
-    }
-
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Impairment> {
         self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
