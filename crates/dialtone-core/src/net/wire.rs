@@ -147,46 +147,53 @@ fn redact_json(v: &mut serde_json::Value) {
     }
 }
 
+/// The characters a token is made of, after `Bearer `.
+const TOKEN_CHARS: &str = "-._~+/=";
+
 /// `Bearer <token>` and JWTs (`eyJ…` in three dot-separated base64url parts) anywhere.
 fn redact_words(text: &str) -> String {
+    // ASCII lowercasing keeps every byte where it was: one copy serves every search.
+    let lower = text.to_ascii_lowercase();
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = find_secret_start(rest) {
-        out.push_str(&rest[..i]);
-        let (prefix, tail) = if rest[i..].len() >= 7 && rest[i..i + 7].eq_ignore_ascii_case("bearer ") {
-            (&rest[i..i + 7], &rest[i + 7..])
+    let mut pos = 0;
+    while let Some(i) = find_secret_start(text, &lower, pos) {
+        out.push_str(&text[pos..i]);
+        let token_at = if lower[i..].starts_with("bearer ") {
+            out.push_str(&text[i..i + 7]);
+            i + 7
         } else {
-            ("", &rest[i..])
+            i
         };
-        let len = tail
-            .find(|c: char| !(c.is_ascii_alphanumeric() || "-._~+/=".contains(c)))
-            .unwrap_or(tail.len());
-        out.push_str(prefix);
         out.push_str(REDACTED);
-        rest = &tail[len..];
+        pos = token_at + word(&text[token_at..], TOKEN_CHARS).len();
     }
-    out.push_str(rest);
+    out.push_str(&text[pos..]);
     out
 }
 
-fn find_secret_start(s: &str) -> Option<usize> {
-    let lower = s.to_ascii_lowercase();
-    let bearer = lower.find("bearer ").filter(|&i| {
-        // Only when a token follows, not "bearer" as a word in prose: tokens are long and
-        // rarely plain words.
-        let word: String = s[i + 7..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || "-._~+/=".contains(*c))
-            .collect();
-        word.len() >= 6 && (word.len() >= 20 || word.chars().any(|c| !c.is_ascii_alphabetic()))
-    });
-    let jwt = s.match_indices("eyJ").map(|(i, _)| i).find(|&i| {
-        let word: String = s[i..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
-            .collect();
-        word.matches('.').count() == 2
-    });
+/// The run of letters, digits and `extra` that `s` starts with.
+fn word<'a>(s: &'a str, extra: &str) -> &'a str {
+    let n = s
+        .find(|c: char| !(c.is_ascii_alphanumeric() || extra.contains(c)))
+        .unwrap_or(s.len());
+    &s[..n]
+}
+
+/// Where the next secret at or after `from` starts.
+fn find_secret_start(text: &str, lower: &str, from: usize) -> Option<usize> {
+    let bearer = lower[from..]
+        .match_indices("bearer ")
+        .map(|(i, _)| from + i)
+        .find(|&i| {
+            // Only when a token follows, not "bearer" as a word in prose: tokens are long
+            // and rarely plain words.
+            let w = word(&text[i + 7..], TOKEN_CHARS);
+            w.len() >= 6 && (w.len() >= 20 || w.chars().any(|c| !c.is_ascii_alphabetic()))
+        });
+    let jwt = text[from..]
+        .match_indices("eyJ")
+        .map(|(i, _)| from + i)
+        .find(|&i| word(&text[i..], "-_.").matches('.').count() == 2);
     match (bearer, jwt) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -232,6 +239,11 @@ mod tests {
     fn prose_and_binary_bodies_are_left_readable() {
         assert_eq!(redact(b"the bearer of bad news", &[]), "the bearer of bad news");
         assert_eq!(redact(b"Bearer mechanism", &[]), "Bearer mechanism");
+        // A "bearer" in prose does not hide a token after it.
+        assert_eq!(
+            redact(b"the bearer of bad news sent Bearer abc123def456", &[]),
+            "the bearer of bad news sent Bearer [redacted]"
+        );
         assert_eq!(redact(&[0xff, 0xfe, 0], &[]), "(3 bytes, not text)");
         assert_eq!(redact(b"", &["short"]), "");
     }
