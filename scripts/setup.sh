@@ -21,8 +21,9 @@ headless_pkgs=(xvfb x11-utils imagemagick xauth dbus dbus-x11)
 # the audio tests, and Node for Prism (contract tests).
 # webkit2gtk-driver: WebKitWebDriver, which tauri-driver drives for the window's WebDriver suite.
 # chromium + chromium-driver: Chromium (libwebrtc) as the far end of the peer scenarios.
+# tshark: reads the decrypted capture back (tests/cli/decrypted_capture.rs).
 # python3-venv + curl: schemathesis (scripts/conformance.sh) in a venv of its own.
-test_pkgs=(gnome-keyring libsecret-tools pulseaudio pulseaudio-utils webkit2gtk-driver chromium chromium-driver
+test_pkgs=(gnome-keyring libsecret-tools pulseaudio pulseaudio-utils webkit2gtk-driver chromium chromium-driver tshark
   python3 python3-venv curl)
 command -v npm >/dev/null || test_pkgs+=(nodejs npm)
 

@@ -229,6 +229,7 @@ impl Phone {
             media_timeout: None,
             camara: None,
             caller_name: None,
+            capture: None,
         };
         let audio = match options.audio {
             AudioChoice::Devices { .. } => "devices",

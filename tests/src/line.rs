@@ -61,6 +61,7 @@ pub fn options_at(
         media_timeout: None,
         camara,
         caller_name: None,
+        capture: None,
     }
 }
 

@@ -92,13 +92,18 @@ pub(crate) struct CallArgs {
     /// on one clock through holds. Script steps 'record stop' and 'record start' pause it.
     #[arg(long, value_name = "FILE")]
     pub(crate) record: Option<PathBuf>,
+    /// Capture the call's packets to a pcapng file Wireshark decodes: RTP and RTCP in the
+    /// clear (after SRTP decryption, before encryption), STUN and DTLS as on the wire,
+    /// with the real addresses and ports.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) pcap: Option<PathBuf>,
 }
 
 pub(crate) type Prepared = (Option<report::Report>, report::Watch);
 
 impl CallArgs {
     /// What a run needs before it dials: the report's file, the watch on the call (and
-    /// its recording), `out` feeding it levels; refused (exit 2) when a file cannot be
+    /// its recording and capture), `out` feeding it levels; refused (exit 2) when a file cannot be
     /// written or a script records without `--record`. A script that changes the network
     /// mid-call gets the impairment layer from the start (clean unless `--impair` says).
     pub(crate) fn prepare(
@@ -113,7 +118,7 @@ impl CallArgs {
             ));
         }
         let report = report::Report::open(self.report.as_deref()).map_err(|e| ("INVALID_REPORT", e))?;
-        let watch = report::Watch::new(out, self.record.as_deref()).map_err(|e| ("INVALID_RECORDING", e))?;
+        let watch = report::Watch::new(out, self.record.as_deref(), self.pcap.as_deref())?;
         out.set_report(Some(watch.collector()));
         if self.impair.is_none() && steps.is_some_and(|s| s.iter().any(Step::impairs)) {
             self.impair = Some(Default::default());

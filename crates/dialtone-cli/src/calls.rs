@@ -39,7 +39,7 @@ pub(crate) async fn call(
     let network = args
         .network
         .map_or_else(|| dialtone_phone::Network::for_address(&number), Into::into);
-    let line = line::open(&args, &out, network).await?;
+    let line = line::open(&args, &out, network, watch.capture()).await?;
     line.set_call_options(emergency, location);
     watch.follow(&line);
     let facts = report::facts(&line, &args, &number.to_string(), true);
@@ -92,7 +92,7 @@ pub(crate) async fn verify_hold(
         .network
         .map_or_else(|| dialtone_phone::Network::for_address(&address), Into::into);
     let (audio, ears) = verify::audio();
-    let line = line::open_with(&args, &out, network, Some(audio)).await?;
+    let line = line::open_with(&args, &out, network, Some(audio), watch.capture()).await?;
     watch.follow(&line);
     let facts = report::facts(&line, &args, &address.to_string(), true);
     let printer = out.follow(line.call.subscribe_line());
@@ -206,7 +206,7 @@ pub(crate) async fn listen(
         }
     };
     let network = args.network.map_or_else(Default::default, Into::into);
-    let line = line::open(&args, &out, network).await?;
+    let line = line::open(&args, &out, network, watch.capture()).await?;
     watch.follow(&line);
     let mut facts = report::facts(&line, &args, "", false);
     let printer = out.follow(line.call.subscribe_line());

@@ -2,6 +2,7 @@
 
 use crate::output::Reporter;
 use crate::{AudioMode, CallArgs};
+use dialtone_core::media::capture::PacketCapture;
 use dialtone_phone::{AudioChoice, Line, LineOptions, Network};
 
 /// Devices when asked (or by default when a sound server runs and no file is given),
@@ -33,8 +34,13 @@ fn audio_choice(args: &CallArgs, out: &Reporter) -> anyhow::Result<AudioChoice> 
     })
 }
 
-pub async fn open(args: &CallArgs, out: &Reporter, network: Network) -> anyhow::Result<Line> {
-    open_with(args, out, network, None).await
+pub async fn open(
+    args: &CallArgs,
+    out: &Reporter,
+    network: Network,
+    capture: Option<PacketCapture>,
+) -> anyhow::Result<Line> {
+    open_with(args, out, network, None, capture).await
 }
 
 /// The same line with the caller's own audio ends, when given (`verify-hold`'s tones).
@@ -43,6 +49,7 @@ pub async fn open_with(
     out: &Reporter,
     network: Network,
     audio: Option<std::sync::Arc<dyn dialtone_core::audio::AudioBackend>>,
+    capture: Option<PacketCapture>,
 ) -> anyhow::Result<Line> {
     let options = LineOptions {
         network,
@@ -59,6 +66,7 @@ pub async fn open_with(
         media_timeout: args.media_timeout,
         camara: args.camara,
         caller_name: args.caller_name.clone(),
+        capture,
     };
     let line = match audio {
         Some(audio) => Line::open_with_audio(&options, audio).await?,

@@ -188,8 +188,18 @@ impl Reporter {
     /// The recording (`--record`): `started`, `paused`, `resumed`, `failed` (the call
     /// goes on) or `saved`, with `detail`'s fields; `say`, when not empty, also to stderr.
     pub fn recording(&self, state: &str, detail: serde_json::Value, say: &str) {
+        self.file_event("recording", state, detail, say);
+    }
+
+    /// The decrypted capture (`--pcap`): started, failed, saved.
+    pub fn capture(&self, state: &str, detail: serde_json::Value, say: &str) {
+        self.file_event("capture", state, detail, say);
+    }
+
+    /// A file the run writes as the call goes: a JSON event, and what to say on stderr.
+    fn file_event(&self, event: &str, state: &str, detail: serde_json::Value, say: &str) {
         if self.json {
-            let mut v = serde_json::json!({"event": "recording", "state": state});
+            let mut v = serde_json::json!({"event": event, "state": state});
             if let (Some(o), serde_json::Value::Object(d)) = (v.as_object_mut(), detail) {
                 o.extend(d);
             }

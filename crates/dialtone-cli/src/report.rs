@@ -7,6 +7,7 @@
 use crate::output::Reporter;
 use dialtone_core::audio::record::StereoRecorder;
 use dialtone_core::call::LineEvent;
+use dialtone_core::media::capture::PacketCapture;
 use dialtone_report::{Collector, Facts, Format, WireTap};
 use std::fs::File;
 use std::io::Write;
@@ -37,13 +38,18 @@ pub struct Watch {
     collector: Shared,
     tasks: Vec<JoinHandle<()>>,
     recorder: Option<StereoRecorder>,
+    capture: Option<PacketCapture>,
     out: Reporter,
 }
 
 impl Watch {
-    /// Starts watching; with `record`, the recording's file is created now (an error is
+    /// Starts watching; with `record` and `pcap`, their files are created now (an error is
     /// the caller's exit 2, before anything is dialled).
-    pub fn new(out: &Reporter, record: Option<&Path>) -> Result<Watch, String> {
+    pub fn new(
+        out: &Reporter,
+        record: Option<&Path>,
+        pcap: Option<&Path>,
+    ) -> Result<Watch, (&'static str, String)> {
         let recorder = match record {
             Some(path) => {
                 let said = out.clone();
@@ -54,9 +60,25 @@ impl Watch {
                         &format!("warning: {why}"),
                     );
                 })
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| ("INVALID_RECORDING", e.to_string()))?;
                 out.recording("started", serde_json::json!({"path": path}), "");
                 Some(r)
+            }
+            None => None,
+        };
+        let capture = match pcap {
+            Some(path) => {
+                let said = out.clone();
+                let c = PacketCapture::create(path, move |why| {
+                    said.capture(
+                        "failed",
+                        serde_json::json!({"message": why}),
+                        &format!("warning: {why}"),
+                    );
+                })
+                .map_err(|e| ("INVALID_CAPTURE", e.to_string()))?;
+                out.capture("started", serde_json::json!({"path": path}), "");
+                Some(c)
             }
             None => None,
         };
@@ -64,6 +86,7 @@ impl Watch {
             collector: Arc::new(Mutex::new(Collector::new(Instant::now()))),
             tasks: Vec::new(),
             recorder,
+            capture,
             out: out.clone(),
         })
     }
@@ -84,6 +107,11 @@ impl Watch {
         self.out
             .recording(if on { "resumed" } else { "paused" }, serde_json::json!({}), "");
         Ok(())
+    }
+
+    /// The capture the line's calls write to, when `--pcap` asked for one.
+    pub fn capture(&self) -> Option<PacketCapture> {
+        self.capture.clone()
     }
 
     pub fn collector(&self) -> Shared {
@@ -147,6 +175,26 @@ impl Watch {
             self.out.recording(
                 "saved",
                 serde_json::json!({"path": done.path, "seconds": seconds, "failed": done.failed}),
+                &said,
+            );
+        }
+        if let Some(c) = self.capture.take() {
+            let done = c.finish();
+            let said = match &done.failed {
+                None => format!(
+                    "decrypted capture saved to {} ({} packets; 'tshark -o rtp.heuristic_rtp:TRUE -r {0} -q -z rtp,streams' lists its RTP)",
+                    done.path.display(),
+                    done.packets
+                ),
+                Some(_) => format!(
+                    "the capture in {} stopped early ({} packets)",
+                    done.path.display(),
+                    done.packets
+                ),
+            };
+            self.out.capture(
+                "saved",
+                serde_json::json!({"path": done.path, "packets": done.packets, "missed": done.missed, "failed": done.failed}),
                 &said,
             );
         }

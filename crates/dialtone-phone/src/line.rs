@@ -127,6 +127,8 @@ pub struct LineOptions {
     pub camara: Option<dialtone_core::signaling::camara::Dialect>,
     /// The caller name Alexa devices show (`--caller-name`; else the account's).
     pub caller_name: Option<String>,
+    /// Where the line's calls are captured in the clear (`--pcap`).
+    pub capture: Option<dialtone_core::media::capture::PacketCapture>,
 }
 
 /// What the line is connected to, as the UI shows it.
@@ -278,6 +280,7 @@ impl Line {
         }
         // A clean impairment still puts the layer in, for a script to change mid-call.
         media.impairment = options.impairment.clone().map(ImpairmentDial::new);
+        media.capture = options.capture.clone();
         if let Some(i) = options
             .impairment
             .as_ref()

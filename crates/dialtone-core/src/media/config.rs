@@ -31,6 +31,9 @@ pub struct MediaConfig {
     /// Loss, delay and drops applied to every packet of the media sockets (`--impair`),
     /// changeable mid-call through the dial; used when `runtime` is not set.
     pub impairment: Option<super::impair::ImpairmentDial>,
+    /// Where the call's packets are captured in the clear (`--pcap`); used when `runtime`
+    /// is not set.
+    pub capture: Option<super::capture::PacketCapture>,
     /// A call whose audio stops arriving for this long (while the far end should be
     /// sending) is ended with `MediaTimeout`.
     pub media_timeout: Duration,
@@ -43,6 +46,7 @@ impl std::fmt::Debug for MediaConfig {
             .field("bind_addrs", &self.bind_addrs)
             .field("ptime", &self.ptime)
             .field("impairment", &self.impairment)
+            .field("capture", &self.capture)
             .finish_non_exhaustive()
     }
 }
@@ -60,6 +64,7 @@ impl Default for MediaConfig {
             gather_timeout: Duration::from_secs(5),
             runtime: None,
             impairment: None,
+            capture: None,
             media_timeout: Duration::from_secs(30),
         }
     }

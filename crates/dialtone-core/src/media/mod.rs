@@ -5,6 +5,7 @@
 //! - `codec`, `jitter`, `dtmf`, `rtp_stream`, `sdp`: the parts they are built from.
 
 pub mod analysis;
+pub mod capture;
 pub mod codec;
 mod config;
 pub mod direction;

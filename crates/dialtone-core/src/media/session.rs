@@ -202,10 +202,14 @@ impl MediaSession {
         };
 
         let shared = Arc::new(Shared::new(&config));
-        let registry = register_default_interceptors(Registry::new(), &mut engine)
+        let mut registry = register_default_interceptors(Registry::new(), &mut engine)
             .map_err(stack("registering interceptors"))?
             // Wire-most, so it sees every report before anything else does.
             .with(Slot::from(500), RtcpTap::new(shared.remote_reports.clone()));
+        if let Some(capture) = &config.capture {
+            // Wire-most of all: the RTCP the chain generates is captured too.
+            registry = registry.with(Slot::from(100), capture.tap());
+        }
         let (gather_tx, gather_rx) = watch::channel(0u64);
         let handler = Arc::new(Handler {
             shared: shared.clone(),
@@ -227,7 +231,7 @@ impl MediaSession {
         let runtime: Arc<dyn webrtc::runtime::Runtime> = match &config.runtime {
             Some(rt) => rt.clone(),
             None => {
-                let own = MediaRuntime::with_dial(config.impairment.clone());
+                let own = MediaRuntime::build(config.impairment.clone(), config.capture.clone());
                 let _ = shared.payload_filter.set(own.payload_filter());
                 own
             }

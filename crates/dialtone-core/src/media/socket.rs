@@ -9,6 +9,7 @@
 //! The guard sits inside the impairment: what it sends again is impaired too, and it sees
 //! only what really arrived.
 
+use super::capture::PacketCapture;
 use super::dtls_guard::DtlsGuard;
 use super::impair::{Impairer, Impairment, ImpairmentCounters, ImpairmentDial, PacketClass, Way};
 use super::payload_filter::PayloadFilter;
@@ -32,6 +33,7 @@ pub struct MediaRuntime {
     impairer: Option<Arc<Impairer>>,
     guards: Mutex<Vec<Arc<Mutex<DtlsGuard>>>>,
     filter: Arc<PayloadFilter>,
+    capture: Option<PacketCapture>,
 }
 
 impl fmt::Debug for MediaRuntime {
@@ -50,11 +52,17 @@ impl MediaRuntime {
     /// Impaired as `dial` says, from packet to packet (a line's impairment that a script
     /// changes mid-call); None: no impairment layer at all.
     pub fn with_dial(dial: Option<ImpairmentDial>) -> Arc<Self> {
+        Self::build(dial, None)
+    }
+
+    /// The same, its sockets telling `capture` what they send and receive.
+    pub fn build(dial: Option<ImpairmentDial>, capture: Option<PacketCapture>) -> Arc<Self> {
         Arc::new(Self {
             inner: Arc::new(webrtc::runtime::TokioRuntime),
             impairer: dial.map(|d| Arc::new(Impairer::live(d))),
             guards: Mutex::default(),
             filter: Arc::default(),
+            capture,
         })
     }
 
@@ -93,6 +101,10 @@ impl Runtime for MediaRuntime {
 
     fn wrap_udp_socket(&self, socket: std::net::UdpSocket) -> io::Result<Arc<dyn AsyncUdpSocket>> {
         let raw = Arc::new(socket.try_clone()?);
+        let capture = match &self.capture {
+            Some(c) => Some((c.clone(), socket.local_addr()?)),
+            None => None,
+        };
         let guard = Arc::new(Mutex::new(DtlsGuard::default()));
         crate::lock(&self.guards).push(guard.clone());
         let socket = Arc::new(MediaSocket {
@@ -102,6 +114,7 @@ impl Runtime for MediaRuntime {
             guard,
             filter: self.filter.clone(),
             inbound: Mutex::new(Inbound::default()),
+            capture,
         });
         if tokio::runtime::Handle::try_current().is_ok() {
             tokio::spawn(guard_timer(Arc::downgrade(&socket)));
@@ -184,6 +197,8 @@ struct MediaSocket {
     guard: Arc<Mutex<DtlsGuard>>,
     filter: Arc<PayloadFilter>,
     inbound: Mutex<Inbound>,
+    /// The capture, and this socket's address as it writes it.
+    capture: Option<(PacketCapture, SocketAddr)>,
 }
 
 impl fmt::Debug for MediaSocket {
@@ -203,13 +218,25 @@ impl MediaSocket {
     /// Sends one datagram after `delay` from a task (the stack is not waiting for it).
     fn send_later(&self, datagram: Vec<u8>, to: SocketAddr, delay: Duration) {
         let sock = self.raw.clone();
+        let capture = self.capture.clone();
         tokio::spawn(async move {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
             // A rare WouldBlock on loopback is one more loss.
-            let _ = sock.send_to(&datagram, to);
+            if sock.send_to(&datagram, to).is_ok()
+                && let Some((c, ours)) = capture
+            {
+                c.on_wire(Way::Out, ours, to, &datagram);
+            }
         });
+    }
+
+    /// Tells the capture, if there is one, of a datagram on the wire.
+    fn seen(&self, way: Way, theirs: SocketAddr, datagram: &[u8]) {
+        if let Some((c, ours)) = &self.capture {
+            c.on_wire(way, *ours, theirs, datagram);
+        }
     }
 
     fn send_one(
@@ -231,7 +258,11 @@ impl MediaSocket {
                     segment_size: None,
                     src_ip: transmit.src_ip,
                 };
-                self.inner.poll_send(cx, &one).map_ok(|_| ())
+                let sent = self.inner.poll_send(cx, &one).map_ok(|_| ());
+                if let Poll::Ready(Ok(())) = sent {
+                    self.seen(Way::Out, transmit.destination, datagram);
+                }
+                sent
             }
             Some(d) => {
                 self.send_later(datagram.to_vec(), transmit.destination, d);
@@ -242,6 +273,7 @@ impl MediaSocket {
 
     /// Our side of a received datagram, before the stack sees it.
     fn on_arrival(&self, datagram: &[u8], from: SocketAddr) {
+        self.seen(Way::In, from, datagram);
         match PacketClass::of(datagram) {
             PacketClass::Dtls => {
                 let again = crate::lock(&self.guard).on_receive(datagram);
@@ -273,7 +305,13 @@ impl AsyncUdpSocket for MediaSocket {
                     guard.on_send(datagram, transmit.destination, now);
                 }
             }
-            return self.inner.poll_send(cx, transmit);
+            let sent = self.inner.poll_send(cx, transmit);
+            if let Poll::Ready(Ok(_)) = sent {
+                for datagram in transmit.contents.chunks(size) {
+                    self.seen(Way::Out, transmit.destination, datagram);
+                }
+            }
+            return sent;
         }
         for (i, datagram) in transmit.contents.chunks(size).enumerate() {
             match self.send_one(cx, transmit, datagram) {
