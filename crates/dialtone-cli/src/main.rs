@@ -10,6 +10,7 @@ mod calls;
 mod history;
 mod line;
 mod output;
+mod preflight;
 mod report;
 mod script;
 mod steps;
@@ -60,6 +61,19 @@ enum Cmd {
     /// checking each way with distinct tones (we send 1000 Hz; the far end must send
     /// another, as the sandbox's +15550101 does), and prints one JSON verdict. Exit 0 when
     /// every check passed, 1 when one failed.
+    /// Before a demo: registers, places a short call (the sandbox's echo by default) and
+    /// times each phase (token, registration, subscription, session, ICE, DTLS, first
+    /// audio both ways, the audio round trip); pass or fail per check, with what to do.
+    /// Exit 0 when all passed, 1 otherwise.
+    Preflight {
+        /// The number to call (default: the sandbox's echo, which measures the round trip).
+        number: Option<String>,
+        /// How long the call lasts once connected.
+        #[arg(long, value_name = "TIME", default_value = "3s", value_parser = parse_duration)]
+        listen_for: Duration,
+        #[command(flatten)]
+        args: CallArgs,
+    },
     VerifyHold {
         /// The number to call (default: the sandbox's tone far end).
         #[arg(default_value = "+15550101")]
@@ -137,6 +151,8 @@ fn main() -> ExitCode {
         Cmd::Call { args, .. } | Cmd::Listen { args, .. } | Cmd::VerifyHold { args, .. } => {
             args.report.is_some()
         }
+        // Its phases are read from the transcript.
+        Cmd::Preflight { .. } => true,
         _ => false,
     };
     init_logging(cli.verbose, reporting);
@@ -187,6 +203,11 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             emergency,
             location,
         } => call(number, args, emergency, location).await,
+        Cmd::Preflight {
+            number,
+            listen_for,
+            args,
+        } => preflight::run(number, listen_for, args).await,
         Cmd::VerifyHold {
             number,
             cycles,

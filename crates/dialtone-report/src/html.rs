@@ -132,6 +132,7 @@ fn transcript_row(s: &mut String, m: &Message) {
             m.operation,
             m.why.as_deref().map(|w| format!(" ({w})")).unwrap_or_default()
         ),
+        "media" => format!("● call {}: {}", m.call.unwrap_or(0), m.operation),
         _ => m.operation.clone(),
     };
     let _ = write!(

@@ -111,7 +111,8 @@ pub struct StateMark {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Message {
     pub t_ms: u64,
-    /// `request`, `response`, `incoming` or `sdp`.
+    /// `request`, `response`, `incoming`, `sdp` or `media` (a milestone: `ICE connected`,
+    /// `DTLS connected`, `first audio received`).
     pub kind: String,
     /// The API operation (`createSession`), or for an SDP what it is (`local offer`).
     pub operation: String,

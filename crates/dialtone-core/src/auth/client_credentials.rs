@@ -145,12 +145,20 @@ impl ClientCredentials {
         let client = BasicClient::new(ClientId::new(self.client_id.clone()))
             .set_client_secret(ClientSecret::new(self.client_secret.clone()))
             .set_token_uri(url);
+        const OP: &str = "fetching a token";
+        crate::net::wire::request(OP, "POST", &self.token_url, None, "");
         let response = client
             .exchange_client_credentials()
             .add_scopes(self.scopes.iter().cloned().map(Scope::new))
             .request_async(&self.http)
             .await
-            .map_err(token_error)?;
+            .map_err(token_error);
+        // The token itself never reaches the transcript: only that one came.
+        match &response {
+            Ok(_) => crate::net::wire::response(OP, 200, b"(an access token)", ""),
+            Err(e) => crate::net::wire::no_response(OP, &e.to_string()),
+        }
+        let response = response?;
         let lifetime = response.expires_in().unwrap_or(Duration::from_secs(300));
         tracing::debug!(lifetime_s = lifetime.as_secs(), "new access token");
         Ok(Cached {

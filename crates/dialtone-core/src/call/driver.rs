@@ -326,6 +326,16 @@ impl Line {
     }
 
     async fn media_event(&mut self, call: CallId, ev: MediaEvent) {
+        let milestone = match ev {
+            MediaEvent::IceConnected => Some("ICE connected"),
+            // The peer connection is connected once ICE and DTLS both are.
+            MediaEvent::Connected => Some("DTLS connected"),
+            MediaEvent::FirstAudio => Some("first audio received"),
+            _ => None,
+        };
+        if let Some(what) = milestone {
+            crate::net::wire::media(call, what);
+        }
         match ev {
             MediaEvent::DirectionChanged(_) => {
                 if let Some(m) = self.legs.get(&call).and_then(|l| l.media.clone()) {

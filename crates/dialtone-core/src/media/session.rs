@@ -30,14 +30,16 @@ use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
-    RTCIceGatheringState, RTCIceServer, RTCPeerConnectionState, RTCSessionDescription, Registry,
-    SettingEngineBuilder, register_default_interceptors,
+    RTCIceConnectionState, RTCIceGatheringState, RTCIceServer, RTCPeerConnectionState, RTCSessionDescription,
+    Registry, SettingEngineBuilder, register_default_interceptors,
 };
 use webrtc::rtp_transceiver::RtpTransceiver;
 
 /// What happened to the media, for the call layer and the UI.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MediaEvent {
+    /// ICE found a pair that works (DTLS comes next).
+    IceConnected,
     /// ICE and DTLS are up.
     Connected,
     /// The transport was lost (it may come back, e.g. after an ICE restart).
@@ -141,6 +143,12 @@ impl PeerConnectionEventHandler for Handler {
     async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
         if state == RTCIceGatheringState::Complete {
             self.gathering.send_modify(|n| *n += 1);
+        }
+    }
+
+    async fn on_ice_connection_state_change(&self, state: RTCIceConnectionState) {
+        if state == RTCIceConnectionState::Connected {
+            self.shared.emit(MediaEvent::IceConnected);
         }
     }
 

@@ -91,6 +91,14 @@ pub fn sdp(call: u32, what: &str, why: &str, sdp: &str) {
     }
 }
 
+/// A milestone of call `call`'s media (`ICE connected`, `DTLS connected`, `first audio
+/// received`): when the transport got that far, beside the messages that led to it.
+pub fn media(call: u32, what: &str) {
+    if enabled() {
+        tracing::info!(target: TARGET, kind = "media", call, operation = what, body = "");
+    }
+}
+
 /// Whether a JSON member of this name carries a credential.
 pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
