@@ -127,6 +127,20 @@ impl CallArgs {
     }
 }
 
+impl CallArgs {
+    /// Runs that bring their own steps and tones (`verify-hold`, `preflight`) refuse
+    /// arguments that would replace them; `what` says what the run brings.
+    pub(crate) fn refuse_own_audio(&self, what: &str) -> Result<(), (&'static str, String)> {
+        if self.script.is_some() || self.audio.is_some() || self.audio_in.is_some() {
+            return Err((
+                "INVALID_ARGUMENT",
+                format!("{what}: leave out --script, --audio and --audio-in"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NetworkArg {
     Camara,

@@ -76,13 +76,8 @@ pub(crate) async fn verify_hold(
         Ok(n) => n,
         Err(e) => return usage_error(&out, "INVALID_NUMBER", e.to_string()),
     };
-    if args.script.is_some() || args.audio.is_some() || args.audio_in.is_some() {
-        return usage_error(
-            &out,
-            "INVALID_ARGUMENT",
-            "verify-hold runs its own steps with its own tones: leave out --script, --audio and --audio-in"
-                .into(),
-        );
+    if let Err((code, e)) = args.refuse_own_audio("verify-hold runs its own steps with its own tones") {
+        return usage_error(&out, code, e);
     }
     let (report, mut watch) = match args.prepare(&mut out, None) {
         Ok(r) => r,

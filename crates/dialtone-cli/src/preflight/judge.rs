@@ -98,37 +98,22 @@ pub fn judge(
             .find(|(_, m)| m.kind == "response" && m.operation == op && m.status.is_none_or(|s| s >= 300));
         match (sent, ok, bad) {
             (_, Some((t, _)), _) => Phase {
-                phase,
-                result: "pass",
-                at_ms: Some(ms(*t)),
                 took_ms: sent.map(|(s, _)| t.saturating_duration_since(*s).as_millis() as u64),
-                detail: String::new(),
+                ..Phase::pass(phase, Some(ms(*t)))
             },
             (_, None, Some((t, m))) => Phase {
-                phase,
-                result: "fail",
                 at_ms: Some(ms(*t)),
-                took_ms: None,
-                detail: match (&m.error, m.status) {
-                    (Some(e), _) => format!("no answer ({e})."),
-                    (None, Some(s)) => format!("the server answered HTTP {s}."),
-                    _ => "it failed.".into(),
-                },
+                ..Phase::fail(
+                    phase,
+                    &match (&m.error, m.status) {
+                        (Some(e), _) => format!("no answer ({e})."),
+                        (None, Some(s)) => format!("the server answered HTTP {s}."),
+                        _ => "it failed.".into(),
+                    },
+                )
             },
-            (Some(_), None, None) => Phase {
-                phase,
-                result: "fail",
-                at_ms: None,
-                took_ms: None,
-                detail: "the request got no answer.".into(),
-            },
-            (None, None, None) => Phase {
-                phase,
-                result: "fail",
-                at_ms: None,
-                took_ms: None,
-                detail: "it never happened.".into(),
-            },
+            (Some(_), None, None) => Phase::fail(phase, "the request got no answer."),
+            (None, None, None) => Phase::fail(phase, NEVER),
         }
     };
     let milestone = |phase: &'static str, what: &str, missing: &str| -> Phase {
@@ -136,26 +121,14 @@ pub fn judge(
             .iter()
             .find(|(_, m)| m.kind == "media" && m.operation == what)
         {
-            Some((t, _)) => Phase {
-                phase,
-                result: "pass",
-                at_ms: Some(ms(*t)),
-                took_ms: None,
-                detail: String::new(),
-            },
-            None => Phase {
-                phase,
-                result: "fail",
-                at_ms: None,
-                took_ms: None,
-                detail: missing.to_owned(),
-            },
+            Some((t, _)) => Phase::pass(phase, Some(ms(*t))),
+            None => Phase::fail(phase, missing),
         }
     };
 
     // A token from the keyring's cache needs no request: that is a pass without a time.
     let token = request("token", "fetching a token");
-    let token = if token.detail == "it never happened." {
+    let token = if token.detail == NEVER {
         Phase {
             result: "pass",
             detail: "a cached token (or none needed)".into(),
@@ -215,20 +188,11 @@ pub fn judge(
             "not known",
             "this far end does not say what it hears",
         ),
-        (true, Some(t)) => Phase {
-            phase: "first audio at the far end",
-            result: "pass",
-            at_ms: Some(ms(t)),
-            took_ms: None,
-            detail: String::new(),
-        },
-        (true, None) => Phase {
-            phase: "first audio at the far end",
-            result: "fail",
-            at_ms: None,
-            took_ms: None,
-            detail: "the far end counted none of our packets.".into(),
-        },
+        (true, Some(t)) => Phase::pass("first audio at the far end", Some(ms(t))),
+        (true, None) => Phase::fail(
+            "first audio at the far end",
+            "the far end counted none of our packets.",
+        ),
     };
     list.push((
         out,
@@ -240,27 +204,22 @@ pub fn judge(
             "not applicable",
             "the far end is not an echo (call +15550100 on the sandbox to measure it)",
         ),
-        (true, Some(d)) if d.as_millis() as u64 > SLOW_ROUND_TRIP_MS => Phase {
-            phase: "audio round trip",
-            result: "fail",
-            at_ms: None,
-            took_ms: Some(d.as_millis() as u64),
-            detail: format!("{} ms is more than {SLOW_ROUND_TRIP_MS} ms.", d.as_millis()),
-        },
-        (true, Some(d)) => Phase {
-            phase: "audio round trip",
-            result: "pass",
-            at_ms: None,
-            took_ms: Some(d.as_millis() as u64),
-            detail: String::new(),
-        },
-        (true, None) => Phase {
-            phase: "audio round trip",
-            result: "fail",
-            at_ms: None,
-            took_ms: None,
-            detail: "none of our clicks came back from the echo.".into(),
-        },
+        (true, Some(d)) => {
+            let took = d.as_millis() as u64;
+            let p = if took > SLOW_ROUND_TRIP_MS {
+                Phase::fail(
+                    "audio round trip",
+                    &format!("{took} ms is more than {SLOW_ROUND_TRIP_MS} ms."),
+                )
+            } else {
+                Phase::pass("audio round trip", None)
+            };
+            Phase {
+                took_ms: Some(took),
+                ..p
+            }
+        }
+        (true, None) => Phase::fail("audio round trip", "none of our clicks came back from the echo."),
     };
     list.push((
         trip,
@@ -293,6 +252,25 @@ pub fn judge(
         round_trip_ms: heard.round_trip.map(|d| d.as_millis() as u64),
         phases,
         failed,
+    }
+}
+
+/// What a phase that never happened says (a cached token is not a failure).
+const NEVER: &str = "it never happened.";
+
+impl Phase {
+    fn pass(phase: &'static str, at_ms: Option<u64>) -> Self {
+        Self {
+            phase,
+            result: "pass",
+            at_ms,
+            took_ms: None,
+            detail: String::new(),
+        }
+    }
+
+    fn fail(phase: &'static str, detail: &str) -> Self {
+        not(phase, "fail", detail)
     }
 }
 

@@ -37,13 +37,8 @@ pub(crate) async fn run(
         Ok(n) => n,
         Err(e) => return usage_error(&out, "INVALID_NUMBER", e.to_string()),
     };
-    if args.script.is_some() || args.audio.is_some() || args.audio_in.is_some() {
-        return usage_error(
-            &out,
-            "INVALID_ARGUMENT",
-            "preflight places its own call with its own clicks: leave out --script, --audio and --audio-in"
-                .into(),
-        );
+    if let Err((code, e)) = args.refuse_own_audio("preflight places its own call with its own clicks") {
+        return usage_error(&out, code, e);
     }
     let network = args
         .network
