@@ -103,6 +103,28 @@ fn decoded_from(path: &Path, src_port: u16) -> Vec<i16> {
     pcm
 }
 
+/// The source port of the first packet marked outbound (pcapng's direction flags: 2).
+fn our_port(path: &Path) -> u16 {
+    let bytes = std::fs::read(path).expect("the capture");
+    let mut reader = pcap_file::pcapng::PcapNgReader::new(&bytes[..]).expect("pcapng");
+    while let Some(block) = reader.next_block() {
+        let pcap_file::pcapng::Block::EnhancedPacket(p) = block.expect("a block") else {
+            continue;
+        };
+        let outbound = p.options.iter().any(|o| {
+            matches!(o, pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption::Flags(f) if f & 3 == 2)
+        });
+        if outbound {
+            let ip = etherparse::SlicedPacket::from_ip(&p.data).expect("an IP packet");
+            let Some(etherparse::TransportSlice::Udp(udp)) = ip.transport else {
+                panic!("not UDP")
+            };
+            return udp.source_port();
+        }
+    }
+    panic!("no packet marked outbound")
+}
+
 fn event<'a>(events: &'a [Value], name: &str) -> &'a Value {
     events
         .iter()
@@ -150,11 +172,7 @@ fn tshark_finds_both_rtp_streams_in_the_clear_on_the_ports_that_carried_stun_and
     );
     let stun = ports(&path, "stun.type == 0x0001");
     assert!(!stun.is_empty(), "no STUN binding request");
-    let ours = {
-        // The first packet of the capture is one of our STUN checks.
-        let first = ports(&path, "frame.number == 1");
-        first[0].0
-    };
+    let ours = our_port(&path);
     let theirs = dtls
         .iter()
         .map(|&(a, b)| if a == ours { b } else { a })
