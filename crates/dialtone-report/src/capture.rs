@@ -43,6 +43,13 @@ impl WireTap {
         (std::mem::take(&mut c.messages), std::mem::take(&mut c.dropped))
     }
 
+    /// A copy of everything captured so far, leaving it in place (a reader besides the
+    /// report, such as the preflight).
+    pub fn messages(&self) -> Vec<(Instant, Message)> {
+        let c = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        c.messages.clone()
+    }
+
     /// Keeps one message (what the layer does with each event; tests call it directly).
     pub fn push(&self, at: Instant, m: Message) {
         let mut c = self.inner.lock().unwrap_or_else(|p| p.into_inner());

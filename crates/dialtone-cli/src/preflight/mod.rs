@@ -96,11 +96,8 @@ pub(crate) async fn run(
     if let Some(line) = line {
         line.close().await;
     }
-    // The report wants the transcript too: read it and put it back.
-    let (messages, _) = report::tap().take();
-    for (t, m) in &messages {
-        report::tap().push(*t, m.clone());
-    }
+    // Read, not taken: the report wants the transcript too.
+    let messages = report::tap().messages();
     let verdict = judge(&number, start, &messages, &Steps::of(network), &heard);
     if args.json {
         println!("{}", serde_json::to_string(&verdict).unwrap_or_default());
