@@ -21,6 +21,9 @@ const COMMANDS: &[&str] = &[
     "directory",
     "history",
     "clear_history",
+    "export_report",
+    "record",
+    "preflight",
     "devices",
     "set_audio",
 ];

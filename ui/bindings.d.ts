@@ -169,7 +169,15 @@ outcome: string,
 /**
  * The codec the call negotiated (`opus/48000`, `PCMU/8000`), if media was set up.
  */
-codec: string | null, };
+codec: string | null, 
+/**
+ * The call's report (HTML), where the app keeps it.
+ */
+report: string | null, 
+/**
+ * The call's recording (stereo WAV), when one was made.
+ */
+recording: string | null, };
 
 export type AppInfo = { version: string, 
 /**
@@ -180,6 +188,40 @@ codecs: Array<string>, };
 export type Network = "camara" | "alexa" | "lex";
 
 export type LineSource = { "kind": "embedded_sandbox", url: string, } | { "kind": "sandbox", url: string, } | { "kind": "account", name: string, };
+
+export type RecordingNews = { 
+/**
+ * Whether a recording is running now.
+ */
+recording: boolean, path: string, 
+/**
+ * Once it stopped: how long it is.
+ */
+seconds: number | null, 
+/**
+ * Why it stopped before it was asked to (a full disk); the call goes on.
+ */
+failed: string | null, };
+
+export type Phase = { phase: string, 
+/**
+ * `pass`, `fail`, `not reached`, `not applicable` or `not known`.
+ */
+result: string, 
+/**
+ * When it completed, from the start of the preflight.
+ */
+at_ms: number | null, 
+/**
+ * How long it took (a request: from sending it to its answer).
+ */
+took_ms: number | null, detail: string, };
+
+export type Preflight = { event: string, pass: boolean, number: string, phases: Array<Phase>, round_trip_ms: number | null, 
+/**
+ * The first phase that failed, and what to do about it.
+ */
+failed: string | null, };
 
 export type LineInfo = { ready: boolean, source: LineSource | null, own_number: string | null, network: Network, 
 /**
@@ -242,7 +284,15 @@ outcome: string,
 /**
  * The codec the call negotiated (`opus/48000`, `PCMU/8000`), if media was set up.
  */
-codec: string | null, };
+codec: string | null, 
+/**
+ * The call's report (HTML), where the app keeps it.
+ */
+report: string | null, 
+/**
+ * The call's recording (stereo WAV), when one was made.
+ */
+recording: string | null, };
 
 export type Devices = { inputs: Array<DeviceInfo>, outputs: Array<DeviceInfo>, 
 /**

@@ -14,6 +14,8 @@
 /** @typedef {import("./bindings").Levels} Levels */
 /** @typedef {import("./bindings").AudioEvent} AudioEvent */
 /** @typedef {import("./bindings").NumberCheck} NumberCheck */
+/** @typedef {import("./bindings").RecordingNews} RecordingNews */
+/** @typedef {import("./bindings").Preflight} Preflight */
 
 const tauri = /** @type {any} */ (window).__TAURI__;
 const invoke = tauri?.core?.invoke;
@@ -67,6 +69,10 @@ const ui = {
   /** The address last dialled, as the number field shows it. @type {string | undefined} */ dialled: undefined,
   /** The line's impairment (a named network), "" on a clean one. */
   impairment: "",
+  /** When the running recording started; null when none runs. @type {number | null} */
+  recordingSince: null,
+  /** The history row of the call that ended last, once saved. @type {number | null} */
+  lastCall: null,
 };
 
 /** A call may be placed: the line says (another call too), else the call's machine. */
@@ -108,6 +114,12 @@ function render() {
   $("mute").disabled = !can.mute;
   $("mute").setAttribute("aria-pressed", String(ui.muted));
   $("mute").textContent = ui.muted ? "Unmute" : "Mute";
+  // A call that carries audio may be recorded; stopping is always possible.
+  const recording = ui.recordingSince !== null;
+  $("record").disabled = !recording && !(ui.active && (can.hold || can.resume || can.mute));
+  $("record").setAttribute("aria-pressed", String(recording));
+  $("record").textContent = recording ? "Stop recording" : "Record";
+  $("rec").hidden = !recording;
   $("hold-badge").hidden = s !== "Held";
   // A call ringing in beside the active one (call waiting) shows the panel too.
   const ringing = ui.calls.find((c) => c.state === "Alerting");
@@ -145,6 +157,7 @@ function tick() {
   const now = Date.now();
   $("duration").textContent = ui.connectedAt ? clock(now - ui.connectedAt) : "";
   $("hold-timer").textContent = ui.heldAt ? clock(now - ui.heldAt) : "";
+  $("rec-timer").textContent = ui.recordingSince ? clock(now - ui.recordingSince) : "";
   for (const t of document.querySelectorAll("#call-list [data-since]")) {
     t.textContent = clock(now - Number(/** @type {HTMLElement} */ (t).dataset.since));
   }
@@ -237,7 +250,11 @@ function onState(e) {
   if (state === "Connected" && !ui.connectedAt) ui.connectedAt = Date.now();
   if (state === "Held" && !ui.heldAt) ui.heldAt = Date.now();
   if (state !== "Held") ui.heldAt = null;
-  if (state === "Dialing" || state === "Alerting") showError("");
+  if (state === "Dialing" || state === "Alerting") {
+    showError("");
+    $("after-call").hidden = true;
+    ui.lastCall = null;
+  }
   if (state === "Dialing") $("turns").replaceChildren();
   if (state === "Ended") {
     ui.connectedAt = null;
@@ -380,6 +397,31 @@ function toggleMute() {
   if (ui.allowed.mute) call("mute", { muted: !ui.muted });
 }
 
+/** Starts or stops recording; the `recording` event says what happened. */
+function toggleRecord() {
+  if (!$("record").disabled) call("record", { on: ui.recordingSince === null });
+}
+
+/** @param {RecordingNews} news */
+function onRecording(news) {
+  ui.recordingSince = news.recording ? Date.now() : null;
+  if (news.failed) showError(news.failed);
+  else if (!news.recording) $("history-note").textContent = `Recording saved to ${news.path} (${news.seconds ?? 0} s).`;
+  render();
+  tick();
+}
+
+/**
+ * Saves a copy of history row `id`'s report to the Downloads folder and says where.
+ * @param {number} id
+ * @param {HTMLElement} note
+ */
+async function exportReport(id, note) {
+  note.textContent = "";
+  const to = await call("export_report", { id });
+  if (to !== undefined) note.textContent = `Report saved to ${to}`;
+}
+
 /** The one held call a swap (S) resumes, while another call is up. */
 function swapTarget() {
   const held = ui.calls.filter((c) => c.state === "Held" && c.allowed.resume);
@@ -413,6 +455,9 @@ function onKey(e) {
     e.preventDefault();
   } else if (key === "h" && (ui.allowed.hold || ui.allowed.resume) && !editing) {
     toggleHold();
+    e.preventDefault();
+  } else if (key === "r" && !$("record").disabled && !editing && !(e.target instanceof HTMLSelectElement)) {
+    toggleRecord();
     e.preventDefault();
   } else if (!typing && /^[0-9*#]$/.test(e.key)) {
     press(e.key);
@@ -449,14 +494,25 @@ async function refreshHistory() {
       b.setAttribute("aria-label", `Call ${r.pretty} again; last call ${arrow} it ${when(r.started_at_ms)}, ${talked}, ${r.outcome}`);
       const who = Object.assign(document.createElement("span"), { textContent: `${r.incoming ? "↙" : "↗"} ${r.pretty}` });
       const codec = r.codec ? ` · ${r.codec}` : "";
-      const meta = Object.assign(document.createElement("span"), { className: "meta", textContent: `${talked} · ${r.outcome}${codec} · ${when(r.started_at_ms)}` });
+      const recorded = r.recording ? " · recorded" : "";
+      const meta = Object.assign(document.createElement("span"), { className: "meta", textContent: `${talked} · ${r.outcome}${codec}${recorded} · ${when(r.started_at_ms)}` });
+      if (r.recording) meta.title = `Recording: ${r.recording}`;
       b.append(who, meta);
       b.addEventListener("click", () => dial(r.number));
       li.append(b);
+      if (r.report) {
+        const x = Object.assign(document.createElement("button"), { type: "button", className: "export", textContent: "Report" });
+        x.setAttribute("aria-label", `Export the report of the call ${arrow} ${r.pretty} ${when(r.started_at_ms)}`);
+        x.addEventListener("click", () => exportReport(r.id, $("history-note")));
+        li.append(x);
+      }
       return li;
     }),
   );
   $("history-empty").hidden = rows.length > 0;
+  // The call that just ended offers its report where it was shown.
+  const last = rows.find((r) => r.id === ui.lastCall);
+  $("after-call").hidden = !(last?.report && !ui.active);
 }
 
 async function refreshDirectory() {
@@ -597,6 +653,36 @@ async function saveSettings(e) {
   if (saved !== undefined) $("settings-note").textContent = "Saved. Devices apply from the next call; voice processing at once.";
 }
 
+/** Runs the preflight and shows each step's result, and what to do about a failure. */
+async function runPreflight() {
+  const button = $("preflight");
+  button.disabled = true;
+  $("preflight-verdict").textContent = "Checking… (about 5 s)";
+  $("preflight-phases").hidden = true;
+  /** @type {Preflight | undefined} */
+  const p = await call("preflight");
+  button.disabled = false;
+  if (!p) {
+    $("preflight-verdict").textContent = "";
+    return;
+  }
+  const trip = p.round_trip_ms == null ? "" : ` Audio round trip ${p.round_trip_ms} ms.`;
+  $("preflight-verdict").textContent = p.pass ? `Everything is in place.${trip}` : `Not ready: ${p.failed ?? "a step failed"}`;
+  $("preflight-verdict").dataset.pass = String(p.pass);
+  $("preflight-phases").tBodies[0].replaceChildren(
+    ...p.phases.map((ph) => {
+      const tr = document.createElement("tr");
+      tr.dataset.result = ph.result;
+      tr.title = ph.detail;
+      for (const text of [ph.phase, ph.result, ph.at_ms == null ? "" : `${ph.at_ms} ms`]) {
+        tr.append(Object.assign(document.createElement("td"), { textContent: text }));
+      }
+      return tr;
+    }),
+  );
+  $("preflight-phases").hidden = false;
+}
+
 function selectTab(name) {
   for (const t of ["history", "directory", "settings"]) {
     const on = t === name;
@@ -616,6 +702,8 @@ function wire() {
   $("hangup").addEventListener("click", () => call("hangup"));
   $("hold").addEventListener("click", toggleHold);
   $("mute").addEventListener("click", toggleMute);
+  $("record").addEventListener("click", toggleRecord);
+  $("export-last").addEventListener("click", () => ui.lastCall !== null && exportReport(ui.lastCall, $("export-note")));
   $("answer").addEventListener("click", () => call("answer"));
   $("split").addEventListener("click", () => call("call_action", { call: ui.front ?? 0, action: "split" }));
   $("decline").addEventListener("click", () => call("decline"));
@@ -624,6 +712,7 @@ function wire() {
     refreshHistory();
   });
   $("call-me").addEventListener("click", () => call("call_me"));
+  $("preflight").addEventListener("click", runPreflight);
   $("settings").addEventListener("submit", saveSettings);
   $("text-form").addEventListener("submit", sendText);
   for (const b of $("keypad").querySelectorAll("button")) b.addEventListener("click", () => press(b.dataset.key));
@@ -641,7 +730,13 @@ async function start() {
   render();
   await listen("call", (/** @type {{payload: LineEvent}} */ e) => onCallEvent(e.payload));
   await listen("line", (/** @type {{payload: LineInfo}} */ e) => onLine(e.payload));
-  await listen("history", (e) => (e.payload.error ? showError(e.payload.error) : refreshHistory()));
+  await listen("history", (e) => {
+    if (e.payload.error) return showError(e.payload.error);
+    ui.lastCall = e.payload.id ?? null;
+    $("export-note").textContent = "";
+    refreshHistory();
+  });
+  await listen("recording", (/** @type {{payload: RecordingNews}} */ e) => onRecording(e.payload));
   await listen("dialing", (e) => ($("peer").textContent = `To ${e.payload.pretty}`));
   await listen("levels", (/** @type {{payload: Levels}} */ e) => {
     $("mic-level").value = Math.max(-60, e.payload.input_dbfs);

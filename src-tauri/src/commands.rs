@@ -281,11 +281,70 @@ pub async fn history(limit: Option<usize>) -> Answer<Vec<HistoryRow>> {
         .map_err(|e| CommandError::new("HISTORY", e))?;
     Ok(rows
         .into_iter()
-        .map(|record| HistoryRow {
-            pretty: Address::parse(&record.number).map_or_else(|_| record.number.clone(), |n| n.pretty()),
-            record,
+        .map(|mut record| {
+            // A report pruned (the newest 50 are kept) or a recording moved away is not
+            // offered.
+            let kept = |p: &Option<String>| p.as_ref().is_some_and(|p| std::path::Path::new(p).is_file());
+            if !kept(&record.report) {
+                record.report = None;
+            }
+            if !kept(&record.recording) {
+                record.recording = None;
+            }
+            HistoryRow {
+                pretty: Address::parse(&record.number).map_or_else(|_| record.number.clone(), |n| n.pretty()),
+                record,
+            }
         })
         .collect())
+}
+
+/// Saves a copy of the report of history row `id` into `to` (a folder; the Downloads
+/// folder when not given); the copy's path.
+#[tauri::command]
+pub async fn export_report(id: i64, to: Option<String>) -> Answer<String> {
+    let history = |e: dialtone_core::history::HistoryError| CommandError::new("HISTORY", e);
+    let row = tauri::async_runtime::spawn_blocking(move || History::open_default()?.get(id))
+        .await
+        .map_err(|e| CommandError::new("HISTORY", e))?
+        .map_err(history)?
+        .ok_or_else(|| CommandError::new("NO_SUCH_CALL", format!("there is no call {id} in the history")))?;
+    let report = row.report.ok_or_else(|| {
+        CommandError::new(
+            "NO_REPORT",
+            "this call has no report (calls made before reports were kept, or from the CLI, have none)",
+        )
+    })?;
+    let to = match to {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => {
+            dialtone_phone::call_files::export_dir().map_err(|e| CommandError::new("EXPORT_FAILED", e))?
+        }
+    };
+    tauri::async_runtime::spawn_blocking(move || {
+        dialtone_phone::call_files::export_report(std::path::Path::new(&report), &to)
+    })
+    .await
+    .map_err(|e| CommandError::new("EXPORT_FAILED", e))?
+    .map(|p| p.display().to_string())
+    .map_err(|e| CommandError::new("EXPORT_FAILED", e))
+}
+
+/// Checks everything a demo needs on a line of its own (the sandbox's echo, or
+/// `number`): each phase's time, pass or fail, and what to do about a failure.
+#[tauri::command]
+pub async fn preflight(
+    phone: State<'_, Phone>,
+    number: Option<String>,
+) -> Answer<dialtone_phone::preflight::Preflight> {
+    phone.preflight(number).await
+}
+
+/// Starts (`on`) or stops recording the call that is up, into the data directory; the
+/// recording's path.
+#[tauri::command]
+pub async fn record(phone: State<'_, Phone>, on: bool) -> Answer<Option<String>> {
+    Ok(phone.record(on).await?.map(|p| p.display().to_string()))
 }
 
 #[tauri::command]

@@ -38,6 +38,9 @@ fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::directory,
             commands::history,
             commands::clear_history,
+            commands::export_report,
+            commands::record,
+            commands::preflight,
             commands::devices,
             commands::set_audio,
         ])
@@ -55,12 +58,17 @@ fn open_line<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
 }
 
 fn init_logging() {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,pulseaudio=off"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let log = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .try_init();
+        .with_filter(filter);
+    // Each call's report carries its signaling transcript, whatever the log shows.
+    let tap = dialtone_report::WireTap::global().layer(dialtone_core::net::wire::TARGET);
+    let _ = tracing_subscriber::registry().with(log).with(tap).try_init();
 }
 
 /// glibc's malloc arenas (up to 8 per core, one for each thread that allocated) kept what

@@ -6,13 +6,21 @@ use dialtone_core::audio::level::SILENCE_DBFS;
 use dialtone_core::call::{Address, CallEvent, CallHandle, CallState, Command};
 use dialtone_core::history::Tracker;
 use dialtone_core::media::impair::{Impairment, ImpairmentParseError};
-use dialtone_phone::{AudioChoice, HistoryRecorder, Line, LineOptions, LineSource, Network, next_event};
+use dialtone_phone::preflight::{Preflight, PreflightError};
+use dialtone_phone::{
+    AudioChoice, CallFiles, HistoryRecorder, Line, LineFacts, LineOptions, LineSource, Network, next_event,
+};
 use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Emitter, Runtime};
 use tokio::sync::RwLock;
+
+/// How long a preflight listens to the echo (three clicks' round trips).
+const PREFLIGHT_LISTEN: Duration = Duration::from_secs(3);
 
 /// Event names the UI listens to.
 pub mod events {
@@ -29,6 +37,8 @@ pub mod events {
     pub const LINE: &str = "line";
     /// `{number, pretty}`: a call is being placed (from the window, a link or the tray).
     pub const DIALING: &str = "dialing";
+    /// A `RecordingNews`: a recording started, stopped, or stopped on its own.
+    pub const RECORDING: &str = "recording";
 }
 
 /// `levels`: the meters, ten times a second during a call.
@@ -77,6 +87,8 @@ pub struct LineInfo {
 struct OpenLine {
     line: Line,
     recorder: HistoryRecorder,
+    /// Each call's report and recording (none without a data directory).
+    files: Option<Arc<CallFiles>>,
     forwarders: Vec<JoinHandle<()>>,
 }
 
@@ -90,6 +102,8 @@ pub struct Phone {
     /// What the next lines impair (Settings → Network): not saved, so the app never
     /// starts on a bad network by surprise.
     impairment: Mutex<Option<(String, Impairment)>>,
+    /// The account and network the line was last opened with (a preflight uses them).
+    opened_as: Mutex<(Option<String>, Network)>,
 }
 
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -218,19 +232,8 @@ impl Phone {
             old.line.close().await;
         }
         self.set_info(app, LineInfo::default());
-        let options = LineOptions {
-            network,
-            account,
-            sandbox_url: None,
-            audio: AudioChoice::automatic(),
-            lex: Default::default(),
-            codecs: dialtone_core::audio::DevicePrefs::load().codec_list(),
-            impairment: locked(&self.impairment).as_ref().map(|(_, i)| i.clone()),
-            media_timeout: None,
-            camara: None,
-            caller_name: None,
-            capture: None,
-        };
+        *locked(&self.opened_as) = (account.clone(), network);
+        let options = self.options(account, network);
         let audio = match options.audio {
             AudioChoice::Devices { .. } => "devices",
             AudioChoice::Files { .. } => "tone",
@@ -250,12 +253,14 @@ impl Phone {
                 return Err(error);
             }
         };
-        let forwarders = forward(app, &line);
+        let files = self.call_files(app, &line);
+        let forwarders = forward(app, &line, files.clone());
         let saved_app = app.clone();
         let recorder = HistoryRecorder::start(
             Tracker::incoming(),
             line.call.subscribe_line(),
             false,
+            files.clone(),
             move |saved| {
                 let body = match saved {
                     Ok(id) => HistorySaved {
@@ -300,6 +305,7 @@ impl Phone {
         *open = Some(OpenLine {
             line,
             recorder,
+            files,
             forwarders,
         });
         drop(open);
@@ -319,9 +325,108 @@ impl Phone {
         Ok(info)
     }
 
+    /// A line's options as Settings have them.
+    fn options(&self, account: Option<String>, network: Network) -> LineOptions {
+        LineOptions {
+            network,
+            account,
+            sandbox_url: None,
+            audio: AudioChoice::automatic(),
+            lex: Default::default(),
+            codecs: dialtone_core::audio::DevicePrefs::load().codec_list(),
+            impairment: locked(&self.impairment).as_ref().map(|(_, i)| i.clone()),
+            media_timeout: None,
+            camara: None,
+            caller_name: None,
+            capture: None,
+        }
+    }
+
+    /// Runs a preflight on a line of its own, opened as the window's line was, calling
+    /// `number` (the sandbox's echo when not given). Refused while a call is up.
+    pub async fn preflight(&self, number: Option<String>) -> Answer<Preflight> {
+        if let Some(o) = self.open.read().await.as_ref()
+            && o.line.call.state().is_active()
+        {
+            return Err(CommandError::new(
+                "LINE_BUSY",
+                "a call is up: run the preflight once it has ended",
+            ));
+        }
+        let (account, network) = locked(&self.opened_as).clone();
+        let options = self.options(account, network);
+        let number = number
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| dialtone_phone::preflight::ECHO.to_owned());
+        dialtone_phone::preflight::run(
+            &options,
+            &number,
+            PREFLIGHT_LISTEN,
+            dialtone_report::WireTap::global(),
+        )
+        .await
+        .map_err(|e| match e {
+            PreflightError::InvalidNumber(e) => CommandError::new("INVALID_NUMBER", e),
+            PreflightError::NotApplicable(e) => CommandError::new("INVALID_ARGUMENT", e),
+        })
+    }
+
+    /// What the line keeps of its calls, in the data directory.
+    fn call_files<R: Runtime>(&self, app: &AppHandle<R>, line: &Line) -> Option<Arc<CallFiles>> {
+        let dir = match dialtone_core::history::History::data_dir() {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "calls are not reported or recorded");
+                return None;
+            }
+        };
+        let impairment = locked(&self.impairment).as_ref().map(|(spec, _)| spec.clone());
+        let news_app = app.clone();
+        Some(CallFiles::start(
+            dir,
+            LineFacts::of(line, impairment),
+            dialtone_report::WireTap::global().clone(),
+            line.call.clone(),
+            line.embedded_sandbox().cloned(),
+            move |news| {
+                let _ = news_app.emit(events::RECORDING, news);
+            },
+        ))
+    }
+
+    /// Starts (`true`) or stops recording the call that is up; the recording's file.
+    pub async fn record(&self, on: bool) -> Answer<Option<PathBuf>> {
+        let open = self.open.read().await;
+        let Some(o) = open.as_ref() else {
+            return Err(not_ready(self.not_open()));
+        };
+        let files = o.files.as_ref().ok_or_else(|| {
+            CommandError::new(
+                "NO_DATA_DIR",
+                "there is no data directory to keep recordings in; set HOME or XDG_DATA_HOME",
+            )
+        })?;
+        if !on {
+            return Ok(files.stop_recording());
+        }
+        if !o.line.call.state().is_active() {
+            return Err(CommandError::new(
+                "NO_CALL",
+                "there is no call to record; start recording once a call is up",
+            ));
+        }
+        files
+            .start_recording()
+            .map(Some)
+            .map_err(|e| CommandError::new("RECORDING_FAILED", e))
+    }
+
     /// Records our own number once registration has given it.
     pub async fn refresh_own_number<R: Runtime>(&self, app: &AppHandle<R>) {
         let own = self.with_line(Line::own_number).await.ok().flatten();
+        if let Some(Some(f)) = self.open.read().await.as_ref().map(|o| o.files.as_ref()) {
+            f.set_own_number(own.clone());
+        }
         // Changed in place: a copy taken while a line was opening (its info still the
         // default) and written back after the open once replaced the open line's info.
         // An opening line takes the number itself.
@@ -348,8 +453,13 @@ impl Phone {
     }
 }
 
-/// Call and audio events to the webview, and the level meters during a call.
-fn forward<R: Runtime>(app: &AppHandle<R>, line: &Line) -> Vec<JoinHandle<()>> {
+/// Call and audio events to the webview, and the level meters during a call (to the
+/// call's report too).
+fn forward<R: Runtime>(
+    app: &AppHandle<R>,
+    line: &Line,
+    files: Option<Arc<CallFiles>>,
+) -> Vec<JoinHandle<()>> {
     let call_app = app.clone();
     let mut calls = line.call.subscribe_line();
     let calls = tauri::async_runtime::spawn(async move {
@@ -379,6 +489,9 @@ fn forward<R: Runtime>(app: &AppHandle<R>, line: &Line) -> Vec<JoinHandle<()>> {
             tick.tick().await;
             let active = call.state().is_active();
             let (i, o) = (levels.input.take(), levels.output.take());
+            if active && let Some(f) = &files {
+                f.levels(i, o);
+            }
             // One last silent reading so the meters drop when the call ends.
             if active || was_active {
                 let round = |x: f32| (f64::from(if active { x } else { SILENCE_DBFS }) * 10.0).round() / 10.0;

@@ -19,6 +19,11 @@ fn isolate() {
             std::env::set_var("XDG_DATA_HOME", dir.join("data"));
             std::env::set_var("XDG_CONFIG_HOME", dir.join("config"));
         }
+        // As the app's logging does: the transcript goes into each call's report.
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let tap = dialtone_report::WireTap::global().layer(dialtone_core::net::wire::TARGET);
+        let _ = tracing_subscriber::registry().with(tap).try_init();
     });
 }
 
@@ -157,18 +162,29 @@ fn wait_state(w: &WebviewWindow<MockRuntime>, want: &str, within: Duration) {
     panic!("the call did not reach {want} (last {last})");
 }
 
-#[test]
-fn a_call_on_the_embedded_sandbox_holds_resumes_sends_dtmf_and_lands_in_the_history() {
-    let (app, w) = window();
-    let saved = saved_calls(&app);
+/// Opens the line on the embedded sandbox, as the app does with no account.
+fn open_sandbox(app: &tauri::App<MockRuntime>) -> crate::phone::LineInfo {
     let handle = app.handle().clone();
-    let info = tauri::async_runtime::block_on(async move {
+    tauri::async_runtime::block_on(async move {
         let phone = handle.state::<Phone>();
         phone
             .open(&handle, Some("sandbox".into()), Default::default())
             .await
     })
-    .expect("the embedded sandbox line opens");
+    .expect("the embedded sandbox line opens")
+}
+
+/// Hangs up and closes the line, as the app does when it quits.
+fn close(app: &tauri::App<MockRuntime>) {
+    let handle = app.handle().clone();
+    tauri::async_runtime::block_on(async move { handle.state::<Phone>().close().await });
+}
+
+#[test]
+fn a_call_on_the_embedded_sandbox_holds_resumes_sends_dtmf_and_lands_in_the_history() {
+    let (app, w) = window();
+    let saved = saved_calls(&app);
+    let info = open_sandbox(&app);
     assert!(info.source.is_some_and(|s| s.is_sandbox()));
     let directory = invoke(&w, "directory", json!({})).expect("directory");
     assert!(
@@ -215,8 +231,137 @@ fn a_call_on_the_embedded_sandbox_holds_resumes_sends_dtmf_and_lands_in_the_hist
     assert_eq!(row["outcome"], "Hangup");
     assert!(row["connected_ms"].as_i64().is_some_and(|ms| ms > 0));
 
-    let handle = app.handle().clone();
-    tauri::async_runtime::block_on(async move { handle.state::<Phone>().close().await });
+    close(&app);
+}
+
+#[test]
+fn a_recorded_call_with_a_hold_leaves_a_report_and_a_recording_in_its_history_row() {
+    let (app, w) = window();
+    let saved = saved_calls(&app);
+    let news = window_events(&app, crate::phone::events::RECORDING);
+    open_sandbox(&app);
+    assert_eq!(
+        error_code(invoke(&w, "record", json!({"on": true}))),
+        "NO_CALL",
+        "nothing to record before a call"
+    );
+
+    invoke(&w, "dial", json!({"number": "+15550100"})).expect("dial");
+    wait_state(&w, "Connected", Duration::from_secs(15));
+    let recording = invoke(&w, "record", json!({"on": true})).expect("record");
+    let recording = recording.as_str().expect("the recording's path").to_owned();
+    assert!(
+        recording.ends_with(".wav") && recording.contains("recordings"),
+        "{recording}"
+    );
+    let started = news.recv_timeout(Duration::from_secs(2)).expect("recording news");
+    assert_eq!(
+        (started["recording"].clone(), started["path"].clone()),
+        (json!(true), json!(recording))
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    invoke(&w, "hold", json!({})).expect("hold");
+    wait_state(&w, "Held", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(1500));
+    invoke(&w, "resume", json!({})).expect("resume");
+    wait_state(&w, "Connected", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(1500));
+    invoke(&w, "hangup", json!({})).expect("hang up");
+
+    // The call's end stops the recording.
+    let stopped = news.recv_timeout(Duration::from_secs(5)).expect("recording news");
+    assert_eq!(stopped["recording"], false, "{stopped}");
+    assert!(stopped["seconds"].as_f64().is_some_and(|s| s > 3.0), "{stopped}");
+    let row = history_row(&w, &saved);
+    assert_eq!(row["recording"], json!(recording), "{row}");
+    let wav = hound::WavReader::open(&recording).expect("a WAV file");
+    assert_eq!(wav.spec().channels, 2);
+
+    let report = row["report"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no report: {row}"));
+    let page = std::fs::read_to_string(report).expect("the report is kept");
+    assert!(page.contains(r#"<rect class="hold ours""#), "the hold is shaded");
+    for what in ["hold", "resume"] {
+        assert!(
+            page.contains(&format!(r#"class="verdict pass" data-what="{what}""#)),
+            "a passing {what} verdict"
+        );
+    }
+    assert!(
+        page.contains("a=recvonly"),
+        "the hold's offer is in the transcript"
+    );
+    assert!(page.contains("+15550100"));
+
+    // Export copies it, never over an earlier copy.
+    let out = std::env::temp_dir().join(format!("dialtone-app-export-{}", std::process::id()));
+    std::fs::create_dir_all(&out).expect("out");
+    let to = json!({"id": row["id"], "to": out});
+    let first = invoke(&w, "export_report", to.clone()).expect("export");
+    let second = invoke(&w, "export_report", to).expect("export again");
+    assert_ne!(first, second);
+    let copy = std::fs::read_to_string(first.as_str().expect("path")).expect("the copy");
+    assert_eq!(copy, page);
+    assert_eq!(
+        error_code(invoke(&w, "export_report", json!({"id": -5, "to": out}))),
+        "NO_SUCH_CALL"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+
+    close(&app);
+}
+
+#[test]
+fn a_preflight_from_the_window_passes_on_the_sandbox_and_waits_for_a_call_to_end() {
+    let (app, w) = window();
+    open_sandbox(&app);
+    let p = invoke(&w, "preflight", json!({})).expect("preflight");
+    assert_eq!(p["pass"], true, "{p}");
+    assert_eq!(p["number"], "+15550100");
+    let phases: Vec<(String, String)> = p["phases"]
+        .as_array()
+        .expect("phases")
+        .iter()
+        .map(|ph| {
+            (
+                ph["phase"].as_str().unwrap_or_default().to_owned(),
+                ph["result"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    for phase in [
+        "registration",
+        "ICE connected",
+        "DTLS connected",
+        "audio round trip",
+    ] {
+        assert!(
+            phases
+                .iter()
+                .any(|(name, result)| name == phase && result == "pass"),
+            "{phase}: {phases:?}"
+        );
+    }
+    assert!(
+        p["round_trip_ms"].as_u64().is_some_and(|ms| ms > 0 && ms < 600),
+        "{p}"
+    );
+
+    assert_eq!(
+        error_code(invoke(&w, "preflight", json!({"number": "lex:DEMOBOT001"}))),
+        "INVALID_ARGUMENT"
+    );
+    assert_eq!(
+        error_code(invoke(&w, "preflight", json!({"number": "555"}))),
+        "INVALID_NUMBER"
+    );
+    invoke(&w, "dial", json!({"number": "+15550100"})).expect("dial");
+    wait_state(&w, "Connected", Duration::from_secs(15));
+    assert_eq!(error_code(invoke(&w, "preflight", json!({}))), "LINE_BUSY");
+    invoke(&w, "hangup", json!({})).expect("hang up");
+    wait_state(&w, "Ended", Duration::from_secs(5));
+    close(&app);
 }
 
 /// Opens the line as the Settings panel does; its info.
@@ -265,8 +410,7 @@ fn switching_between_the_sandboxs_camara_and_alexa_reopens_the_line_each_time() 
     assert_eq!(back["network"], "camara");
     invoke(&w, "dial", json!({"number": "+15550100"})).expect("dial again");
     wait_state(&w, "Connected", Duration::from_secs(15));
-    let handle = app.handle().clone();
-    tauri::async_runtime::block_on(async move { handle.state::<Phone>().close().await });
+    close(&app);
 }
 
 #[test]
@@ -318,8 +462,7 @@ fn a_bot_call_on_the_sandboxs_lex_takes_keys_and_text_and_the_window_gets_the_co
             .is_some_and(|m| m.contains("bot calls")),
         "{refused}"
     );
-    let handle = app.handle().clone();
-    tauri::async_runtime::block_on(async move { handle.state::<Phone>().close().await });
+    close(&app);
 }
 
 #[test]
@@ -378,6 +521,5 @@ fn a_named_network_from_settings_impairs_the_next_line_and_a_bad_name_changes_no
     )
     .expect("a clean line");
     assert_eq!(clean["impairment"], Value::Null, "{clean}");
-    let handle = app.handle().clone();
-    tauri::async_runtime::block_on(async move { handle.state::<Phone>().close().await });
+    close(&app);
 }

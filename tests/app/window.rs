@@ -137,7 +137,7 @@ async fn history_rows(w: &Window) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dialling_the_echo_number_holds_and_resumes_with_the_far_end_view_checked() {
+async fn dialling_the_echo_number_holds_and_resumes_with_the_far_end_view_checked_recorded_and_reported() {
     let desk = desk().await;
     let (w, url) = (&desk.w, desk.url.as_str());
     w.screenshot(&screenshot("idle")).await;
@@ -149,6 +149,12 @@ async fn dialling_the_echo_number_holds_and_resumes_with_the_far_end_view_checke
     dial_echo(w).await;
     assert!(w.text("#peer").await.contains("+15550100"));
     wait_clock(w, "duration").await;
+    // Record: a REC badge with its own clock stays in view until it stops.
+    assert!(!w.shown("#rec").await);
+    w.click("#record").await;
+    wait_clock(w, "rec-timer").await;
+    assert!(w.shown("#rec").await, "no REC badge while recording");
+    assert_eq!(w.text("#record").await, "Stop recording");
     w.screenshot(&screenshot("in-call")).await;
 
     w.click("#hold").await;
@@ -182,12 +188,48 @@ async fn dialling_the_echo_number_holds_and_resumes_with_the_far_end_view_checke
         "no audio reached the far end after resume ({before} → {after})"
     );
 
-    // Esc hangs up, and the call lands in the history.
+    // Esc hangs up, the recording stops with the call, and the call lands in the history
+    // with its recording and its report.
     w.type_into("#number", ESCAPE).await;
     w.wait_state("Call ended", STEP).await;
     wait_history(w, 1).await;
     assert!(w.text("#history li").await.contains("+15550100"));
     assert!(status(url).await.sessions.is_empty());
+    w.wait_for(
+        "the REC badge gone",
+        STEP,
+        "return document.getElementById('rec').hidden;",
+    )
+    .await;
+    assert!(w.text("#history li").await.contains("recorded"));
+    let row = w.invoke("history", json!({"limit": 1})).await;
+    let recording = row[0]["recording"].as_str().expect("a recording in the row");
+    assert!(Path::new(recording).starts_with(&desk.driver.home), "{recording}");
+
+    // The ended call offers its report; Export saves a copy where the user can find it.
+    w.wait_for(
+        "Export report",
+        STEP,
+        "return !document.getElementById('after-call').hidden;",
+    )
+    .await;
+    w.screenshot(&screenshot("after-call")).await;
+    w.click("#export-last").await;
+    w.wait_for(
+        "the report saved",
+        STEP,
+        "return document.getElementById('export-note').textContent.startsWith('Report saved to ');",
+    )
+    .await;
+    let note = w.text("#export-note").await;
+    let copy = PathBuf::from(note.trim_start_matches("Report saved to ").trim());
+    assert!(copy.starts_with(&desk.driver.home), "{note}");
+    let page = std::fs::read_to_string(&copy).expect("the exported report");
+    assert!(page.contains(r#"<rect class="hold ours""#), "the hold is shaded");
+    assert!(
+        w.shown("#history li button.export").await,
+        "the history row offers it too"
+    );
     w.close().await;
 }
 
@@ -431,7 +473,7 @@ async fn an_echo_call_on_the_default_devices_moves_both_level_meters() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn history_rows_and_directory_entries_dial_and_settings_are_saved() {
+async fn history_rows_and_directory_entries_dial_settings_are_saved_and_the_preflight_passes() {
     let desk = desk().await;
     let (w, url) = (&desk.w, desk.url.as_str());
 
@@ -487,6 +529,29 @@ async fn history_rows_and_directory_entries_dial_and_settings_are_saved() {
     hang_up(w).await;
     let rows = w.invoke("history", json!({"limit": 1})).await;
     assert_eq!(rows[0]["codec"], "PCMU/8000", "{rows}");
+
+    // Before a demo: the preflight times each step on a line of its own.
+    w.click("#tab-settings").await;
+    w.click("#preflight").await;
+    w.wait_for(
+        "the preflight's verdict",
+        SETUP,
+        "return document.getElementById('preflight-verdict').textContent.startsWith('Everything is in place.');",
+    )
+    .await;
+    let passed = w
+        .execute(
+            "return document.querySelectorAll('#preflight-phases tr[data-result=pass]').length;",
+            json!([]),
+        )
+        .await;
+    assert!(passed.as_u64().is_some_and(|n| n >= 8), "{passed} steps passed");
+    w.execute(
+        "document.getElementById('preflight').scrollIntoView();",
+        json!([]),
+    )
+    .await;
+    w.screenshot(&screenshot("preflight")).await;
     w.close().await;
 }
 

@@ -16,7 +16,7 @@ pub fn record(
     out: Reporter,
     once: bool,
 ) -> HistoryRecorder {
-    HistoryRecorder::start(tracker, rx, once, move |saved| {
+    HistoryRecorder::start(tracker, rx, once, None, move |saved| {
         if let Err(e) = saved {
             out.note(&format!("the call was not saved to the history: {e}"));
         }

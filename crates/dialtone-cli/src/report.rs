@@ -29,8 +29,7 @@ pub fn lock(c: &Shared) -> std::sync::MutexGuard<'_, Collector> {
 
 /// The transcript's tap: one per process, as the logging it is part of.
 pub fn tap() -> &'static WireTap {
-    static TAP: std::sync::OnceLock<WireTap> = std::sync::OnceLock::new();
-    TAP.get_or_init(WireTap::default)
+    WireTap::global()
 }
 
 /// A call watched: its collector and the tasks that feed it, and its recording.
@@ -205,21 +204,19 @@ impl Watch {
 
 /// What the line and the arguments say about the call, for the report's facts.
 pub fn facts(line: &dialtone_phone::Line, args: &crate::CallArgs, remote: &str, outgoing: bool) -> Facts {
+    let impairment = args
+        .impair
+        .as_ref()
+        .filter(|i| **i != Default::default())
+        .map(|i| i.describe());
+    let l = dialtone_phone::LineFacts::of(line, impairment);
     Facts {
-        network: format!("{:?}", line.network).to_lowercase(),
-        account: match &line.source {
-            dialtone_phone::LineSource::EmbeddedSandbox { .. } => "the built-in sandbox".into(),
-            dialtone_phone::LineSource::Sandbox { url } => format!("the sandbox at {url}"),
-            dialtone_phone::LineSource::Account { name } => format!("account '{name}'"),
-        },
+        network: l.network,
+        account: l.account,
         remote: remote.to_owned(),
-        local: line.own_number(),
+        local: l.local,
         outgoing,
-        impairment: args
-            .impair
-            .as_ref()
-            .filter(|i| **i != Default::default())
-            .map(|i| i.describe()),
+        impairment: l.impairment,
         ..Default::default()
     }
 }

@@ -1,5 +1,6 @@
 //! Every call a line places or takes is recorded in the shared history.
 
+use crate::CallFiles;
 use dialtone_core::call::{CallEvent, CallId, LINE, LineEvent};
 use dialtone_core::history::{History, Tracker};
 use std::collections::BTreeMap;
@@ -32,12 +33,14 @@ fn tracker_for(next: &Mutex<Option<Tracker>>, listed: Option<&dialtone_core::cal
 
 impl HistoryRecorder {
     /// Records each call that ends on `rx` (with `once`, until no call is left after one
-    /// ended). `first` tracks a call the line does not name (a bot call). A history that
+    /// ended). `first` tracks a call the line does not name (a bot call). With `files`,
+    /// each call's report (and recording) is kept and named in its row. A history that
     /// cannot be written is reported to `saved`, never a failed call.
     pub fn start(
         first: Tracker,
         mut rx: broadcast::Receiver<LineEvent>,
         once: bool,
+        files: Option<Arc<CallFiles>>,
         saved: impl Fn(SavedCall) + Send + 'static,
     ) -> Self {
         let next = Arc::new(Mutex::new(Some(first)));
@@ -53,11 +56,18 @@ impl HistoryRecorder {
                     }
                     continue;
                 }
+                if let Some(f) = &files {
+                    f.event(id, &event);
+                }
                 let tracker = calls.entry(id).or_insert_with(|| tracker_for(&n, None));
                 let Some(call) = tracker.on_event(&event) else {
                     continue;
                 };
                 calls.remove(&id);
+                let call = match &files {
+                    Some(f) => f.finish(id, call).await,
+                    None => call,
+                };
                 let result = tokio::task::spawn_blocking(move || History::open_default()?.record(&call))
                     .await
                     .map_err(|e| e.to_string())

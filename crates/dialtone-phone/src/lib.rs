@@ -2,10 +2,13 @@
 //! operator account, or the sandbox run in-process when none is configured), the call
 //! driver, the audio backend, and the call history.
 
+pub mod call_files;
 mod history;
 mod line;
 mod networks;
+pub mod preflight;
 
+pub use call_files::{CallFiles, LineFacts, RecordingNews};
 pub use history::{HistoryRecorder, SavedCall};
 pub use line::{AudioChoice, Line, LineError, LineOptions, LineSource, Network};
 pub use networks::{Calls, DirectoryEntry};

@@ -27,6 +27,12 @@ struct Captured {
 }
 
 impl WireTap {
+    /// The process's tap: one per process, as the logging it is part of.
+    pub fn global() -> &'static WireTap {
+        static TAP: std::sync::OnceLock<WireTap> = std::sync::OnceLock::new();
+        TAP.get_or_init(WireTap::default)
+    }
+
     /// The layer to install, listening to `target` (`dialtone_core::net::wire::TARGET`)
     /// only, whatever the other layers log.
     pub fn layer<S>(&self, target: &str) -> Filtered<WireTap, Targets, S>
@@ -48,6 +54,24 @@ impl WireTap {
     pub fn messages(&self) -> Vec<(Instant, Message)> {
         let c = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         c.messages.clone()
+    }
+
+    /// A copy of what was said at `from` or later, about `call` or about no call in
+    /// particular (a line that carries several calls, one report each).
+    pub fn since(&self, from: Instant, call: u32) -> Vec<(Instant, Message)> {
+        let c = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        c.messages
+            .iter()
+            .filter(|(at, m)| *at >= from && m.call.is_none_or(|c| c == call))
+            .cloned()
+            .collect()
+    }
+
+    /// Forgets what was said before `at` (a long-lived line keeps only what a report may
+    /// still need).
+    pub fn forget_before(&self, at: Instant) {
+        let mut c = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        c.messages.retain(|(t, _)| *t >= at);
     }
 
     /// Keeps one message (what the layer does with each event; tests call it directly).

@@ -32,6 +32,10 @@ pub struct CallRecord {
     pub outcome: String,
     /// The codec the call negotiated (`opus/48000`, `PCMU/8000`), if media was set up.
     pub codec: Option<String>,
+    /// The call's report (HTML), where the app keeps it.
+    pub report: Option<String>,
+    /// The call's recording (stereo WAV), when one was made.
+    pub recording: Option<String>,
 }
 
 /// A call that just ended, before it has an id.
@@ -43,6 +47,8 @@ pub struct EndedCall {
     pub connected_ms: Option<i64>,
     pub outcome: String,
     pub codec: Option<String>,
+    pub report: Option<String>,
+    pub recording: Option<String>,
 }
 
 pub struct History {
@@ -57,10 +63,15 @@ fn query(doing: &'static str) -> impl Fn(rusqlite::Error) -> HistoryError {
 }
 
 impl History {
-    pub fn default_path() -> Result<PathBuf, HistoryError> {
+    /// Where the history, and what the app keeps of each call, live.
+    pub fn data_dir() -> Result<PathBuf, HistoryError> {
         directories::ProjectDirs::from("dev", "dialtone", "dialtone")
-            .map(|d| d.data_dir().join("history.sqlite3"))
+            .map(|d| d.data_dir().to_owned())
             .ok_or(HistoryError::NoHome)
+    }
+
+    pub fn default_path() -> Result<PathBuf, HistoryError> {
+        Ok(Self::data_dir()?.join("history.sqlite3"))
     }
 
     pub fn open_default() -> Result<Self, HistoryError> {
@@ -103,12 +114,14 @@ impl History {
             );
             CREATE INDEX IF NOT EXISTS calls_by_start ON calls (started_at_ms);",
         )?;
-        // Histories written before the codec was kept gain the column (empty for old rows).
-        let has_codec = conn
-            .prepare("SELECT 1 FROM pragma_table_info('calls') WHERE name = 'codec'")?
-            .exists([])?;
-        if !has_codec {
-            conn.execute_batch("ALTER TABLE calls ADD COLUMN codec TEXT")?;
+        // Histories written before these were kept gain the columns (empty for old rows).
+        for column in ["codec", "report", "recording"] {
+            let has = conn
+                .prepare("SELECT 1 FROM pragma_table_info('calls') WHERE name = ?1")?
+                .exists([column])?;
+            if !has {
+                conn.execute_batch(&format!("ALTER TABLE calls ADD COLUMN {column} TEXT"))?;
+            }
         }
         Ok(Self { conn })
     }
@@ -116,15 +129,17 @@ impl History {
     pub fn record(&self, call: &EndedCall) -> Result<i64, HistoryError> {
         self.conn
             .execute(
-                "INSERT INTO calls (number, incoming, started_at_ms, connected_ms, outcome, codec)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO calls (number, incoming, started_at_ms, connected_ms, outcome, codec, report, recording)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 rusqlite::params![
                     call.number,
                     call.incoming,
                     call.started_at_ms,
                     call.connected_ms,
                     call.outcome,
-                    call.codec
+                    call.codec,
+                    call.report,
+                    call.recording
                 ],
             )
             .map_err(query("saved"))?;
@@ -133,15 +148,27 @@ impl History {
 
     /// The latest calls first.
     pub fn recent(&self, limit: usize) -> Result<Vec<CallRecord>, HistoryError> {
+        self.select(
+            "ORDER BY started_at_ms DESC, id DESC LIMIT ?1",
+            i64::try_from(limit).unwrap_or(i64::MAX),
+        )
+    }
+
+    /// The row `id`, if there is one.
+    pub fn get(&self, id: i64) -> Result<Option<CallRecord>, HistoryError> {
+        Ok(self.select("WHERE id = ?1", id)?.pop())
+    }
+
+    fn select(&self, rest: &str, param: i64) -> Result<Vec<CallRecord>, HistoryError> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT id, number, incoming, started_at_ms, connected_ms, outcome, codec
-                 FROM calls ORDER BY started_at_ms DESC, id DESC LIMIT ?1",
-            )
+            .prepare(&format!(
+                "SELECT id, number, incoming, started_at_ms, connected_ms, outcome, codec, report, recording
+                 FROM calls {rest}"
+            ))
             .map_err(query("read"))?;
         let rows = stmt
-            .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            .query_map([param], |r| {
                 Ok(CallRecord {
                     id: r.get(0)?,
                     number: r.get(1)?,
@@ -150,6 +177,8 @@ impl History {
                     connected_ms: r.get(4)?,
                     outcome: r.get(5)?,
                     codec: r.get(6)?,
+                    report: r.get(7)?,
+                    recording: r.get(8)?,
                 })
             })
             .map_err(query("read"))?;
@@ -228,6 +257,8 @@ impl Tracker {
                         .map(|c| i64::try_from(c.elapsed().as_millis()).unwrap_or(i64::MAX)),
                     outcome: reason.clone(),
                     codec: self.codec.take(),
+                    report: None,
+                    recording: None,
                 });
             }
             _ => {}
@@ -307,6 +338,8 @@ mod tests {
                     connected_ms: Some(5),
                     outcome: "Hangup".into(),
                     codec: Some("PCMU/8000".into()),
+                    report: (i == 2).then(|| "/tmp/report-1.html".into()),
+                    recording: None,
                 })
                 .expect("record");
             }
@@ -316,6 +349,9 @@ mod tests {
         let numbers: Vec<&str> = rows.iter().map(|r| r.number.as_str()).collect();
         assert_eq!(numbers, ["+15550101", "+15550102"]);
         assert_eq!(rows[0].codec.as_deref(), Some("PCMU/8000"));
+        assert_eq!(rows[0].report.as_deref(), Some("/tmp/report-1.html"));
+        assert_eq!(h.get(rows[0].id).expect("get"), Some(rows[0].clone()));
+        assert_eq!(h.get(-1).expect("get"), None);
         h.clear().expect("clear");
         assert!(h.recent(10).expect("recent").is_empty());
         std::fs::remove_dir_all(&dir).expect("cleanup");
@@ -338,7 +374,7 @@ mod tests {
     }
 
     #[test]
-    fn a_history_from_before_codecs_were_kept_gains_the_column() {
+    fn a_history_from_before_codecs_and_reports_were_kept_gains_the_columns() {
         let dir = std::env::temp_dir().join(format!("dialtone-history-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("dir");
         let path = dir.join("history.sqlite3");
@@ -354,8 +390,12 @@ mod tests {
         let h = History::open(&path).expect("open");
         let rows = h.recent(5).expect("recent");
         assert_eq!(
-            (rows[0].number.as_str(), rows[0].codec.as_deref()),
-            ("+15550100", None)
+            (
+                rows[0].number.as_str(),
+                rows[0].codec.as_deref(),
+                rows[0].report.as_deref()
+            ),
+            ("+15550100", None, None)
         );
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 /// A round trip slower than this makes a conversation hard.
 const SLOW_ROUND_TRIP_MS: u64 = 600;
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Phase {
     pub phase: &'static str,
@@ -22,7 +23,8 @@ pub struct Phase {
     pub detail: String,
 }
 
-#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
 pub struct Preflight {
     pub event: &'static str,
     pub pass: bool,
@@ -43,9 +45,9 @@ pub struct Steps {
 }
 
 impl Steps {
-    pub fn of(network: dialtone_phone::Network) -> Self {
+    pub fn of(network: crate::Network) -> Self {
         match network {
-            dialtone_phone::Network::Alexa => Self {
+            crate::Network::Alexa => Self {
                 registration: None,
                 subscription: None,
                 session: "alexa",
@@ -354,7 +356,7 @@ mod tests {
             "+15550100",
             t0,
             &messages,
-            &Steps::of(dialtone_phone::Network::Camara),
+            &Steps::of(crate::Network::Camara),
             &heard,
         );
         assert!(!p.pass);
@@ -408,7 +410,7 @@ mod tests {
             "+15550100",
             t0,
             &messages,
-            &Steps::of(dialtone_phone::Network::Camara),
+            &Steps::of(crate::Network::Camara),
             &heard,
         );
         assert!(p.pass, "{p:?}");
