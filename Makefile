@@ -31,7 +31,7 @@ lint:
 	tests/ui-types/node_modules/.bin/tsc -p ui
 
 unit:
-	$(CARGO) test --locked -p dialtone-call -p dialtone-core -p dialtone-sandbox -p dialtone-report
+	$(CARGO) test --locked -p dialtone-call -p dialtone-core -p dialtone-sandbox -p dialtone-report -p dialtone-phone
 
 ## Every end-to-end scenario (tests/<area>/*.rs): the calls' and the CLI's, then the window's.
 e2e: e2e-calls app-test

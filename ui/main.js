@@ -39,6 +39,21 @@ const LABELS = {
   Ending: "Hanging up…",
   Ended: "Call ended",
 };
+/** Why a call ended, in words (the history and the CLI keep the core's names). */
+const OUTCOMES = {
+  Hangup: "You hung up",
+  Terminated: "They hung up",
+  Busy: "Busy",
+  NoAnswer: "No answer",
+  Declined: "They declined",
+  NotReachable: "Not reachable",
+  SessionCancelled: "Missed: the caller gave up",
+  Rejected: "You declined",
+  MediaTimeout: "No audio: the call was ended",
+};
+/** @param {string} reason */
+const outcome = (reason) => OUTCOMES[reason] ?? reason;
+
 /** @type {Allowed} Nothing, until the line says otherwise. */
 const NOTHING = { dial: false, answer: false, decline: false, hangup: false, hold: false, resume: false, mute: false, dtmf: false, text: false };
 
@@ -73,6 +88,8 @@ const ui = {
   recordingSince: null,
   /** The history row of the call that ended last, once saved. @type {number | null} */
   lastCall: null,
+  /** Whether this call's quality has been measured (a stats event came). */
+  measured: false,
 };
 
 /** A call may be placed: the line says (another call too), else the call's machine. */
@@ -121,9 +138,14 @@ function render() {
   $("record").textContent = recording ? "Stop recording" : "Record";
   $("rec").hidden = !recording;
   $("hold-badge").hidden = s !== "Held";
+  $("mute-badge").hidden = !(ui.muted && ui.active);
   // A call ringing in beside the active one (call waiting) shows the panel too.
   const ringing = ui.calls.find((c) => c.state === "Alerting");
+  const panelWas = $("incoming").hidden;
   $("incoming").hidden = !(can.answer || ringing);
+  // However the events came in (the call's state or the line's list first), a call that
+  // starts ringing in brings its panel into view with the focus on Answer.
+  if (panelWas && !$("incoming").hidden) showIncoming();
   $("incoming-title").textContent = ringing && ui.calls.length > 1 ? "Call waiting" : "Incoming call";
   renderCalls();
   $("keypad").setAttribute("aria-label", can.dtmf ? "Keypad: sends tones" : "Keypad");
@@ -250,25 +272,52 @@ function onState(e) {
   if (state === "Connected" && !ui.connectedAt) ui.connectedAt = Date.now();
   if (state === "Held" && !ui.heldAt) ui.heldAt = Date.now();
   if (state !== "Held") ui.heldAt = null;
-  if (state === "Dialing" || state === "Alerting") {
-    showError("");
-    $("after-call").hidden = true;
-    ui.lastCall = null;
-  }
+  if ((state === "Dialing" || state === "Alerting") && was !== state) resetCall();
   if (state === "Dialing") $("turns").replaceChildren();
   if (state === "Ended") {
+    // A call that ended before its first stats was never measured.
+    if (!ui.measured) showQuality("–");
     ui.connectedAt = null;
     ui.muted = false;
     $("remote-hold").hidden = true;
     showMediaNotice("");
     if (was !== "Ended") {
-      if (reason) $("peer").textContent = `${$("peer").textContent} — ${reason}`;
+      if (reason) $("peer").textContent = `${$("peer").textContent} — ${outcome(reason)}`;
       refreshHistory();
     }
   }
   if (state === "Idle" && was === "Ended") $("peer").textContent = "";
   render();
+  // Answered: the call's state in view, the focus on its controls (the panel is gone).
+  if (state === "Connected" && was === "Answering") {
+    $("status").scrollIntoView({ block: "nearest" });
+    $("hold").focus();
+  }
   tick();
+}
+
+/** The incoming panel in view, with the focus on Answer: one Enter answers. */
+function showIncoming() {
+  $("incoming").scrollIntoView({ block: "nearest" });
+  $("answer").focus();
+}
+
+/** @param {string} text what every quality figure says until the call's stats arrive */
+function showQuality(text) {
+  for (const id of ["q-mos", "q-rtt", "q-jitter", "q-loss"]) $(id).textContent = text;
+}
+
+/** A new call starts clean: nothing of the last one (its quality, tones, errors) stays. */
+function resetCall() {
+  showError("");
+  $("after-call").hidden = true;
+  ui.lastCall = null;
+  ui.measured = false;
+  showQuality("measuring…");
+  $("q-warnings").replaceChildren();
+  $("dtmf-sent").textContent = "";
+  $("mic-level").value = -60;
+  $("speaker-level").value = -60;
 }
 
 function showMediaNotice(text) {
@@ -278,7 +327,10 @@ function showMediaNotice(text) {
 
 /** @param {Extract<CallEvent, { event: "stats" }>} e */
 function onQuality(e) {
-  $("q-mos").textContent = e.quality.mos.toFixed(1);
+  ui.measured = true;
+  // A call without audio has no quality to speak of.
+  const silent = e.quality.warnings.includes("no_media");
+  $("q-mos").textContent = silent ? "no audio" : e.quality.mos.toFixed(1);
   $("q-rtt").textContent = e.rtt_ms == null ? "–" : `${Math.round(e.rtt_ms)} ms`;
   $("q-jitter").textContent = `${e.jitter_ms.toFixed(1)} ms`;
   $("q-loss").textContent = `${e.loss_pct.toFixed(1)} %`;
@@ -295,7 +347,10 @@ function onCallEvent(e) {
   if (e.event === "state" && e.state === "Connected" && e.call && !ui.since[e.call]) ui.since[e.call] = Date.now();
   // A call behind the one in front (held, ringing in) shows in the list, not the controls.
   if (e.call && ui.front !== null && e.call !== ui.front && ui.calls.length > 1) {
-    if (e.event === "incoming") $("caller").textContent = e.from;
+    if (e.event === "incoming") {
+      $("caller").textContent = e.from;
+      render();
+    }
     if (e.event === "error") showError(e.message);
     if (e.event === "ended") refreshHistory();
     return;
@@ -307,6 +362,7 @@ function onCallEvent(e) {
     case "incoming":
       $("caller").textContent = e.from;
       $("peer").textContent = `From ${e.from}`;
+      render();
       break;
     case "stats":
       onQuality(e);
@@ -369,10 +425,19 @@ async function onNumberInput() {
 async function dial(number) {
   if (!canDial()) return;
   showError("");
-  const dialled = await call("dial", { number });
-  if (dialled !== undefined) {
+  try {
+    await invoke("dial", { number });
     $("number").value = number;
     ui.dialled = number;
+  } catch (e) {
+    // A number the core refuses is explained once, where it was typed.
+    if (e?.code === "INVALID_NUMBER") {
+      $("number").setAttribute("aria-invalid", "true");
+      $("number-hint").textContent = message(e);
+      $("number").focus();
+    } else {
+      showError(message(e));
+    }
   }
 }
 
@@ -459,7 +524,9 @@ function onKey(e) {
   } else if (key === "r" && !$("record").disabled && !editing && !(e.target instanceof HTMLSelectElement)) {
     toggleRecord();
     e.preventDefault();
-  } else if (!typing && /^[0-9*#]$/.test(e.key)) {
+  } else if ((!typing || (e.target.id === "number" && ui.allowed.dtmf && !editing)) && /^[0-9*#]$/.test(e.key)) {
+    // In a call, digits are tones wherever they are typed, the number field included
+    // (unless the next address is being typed there).
     press(e.key);
     e.preventDefault();
   } else if (key === "s" && !typing && swapTarget() !== undefined) {
@@ -491,11 +558,11 @@ async function refreshHistory() {
       b.type = "button";
       const talked = r.connected_ms == null ? "not connected" : clock(r.connected_ms);
       const arrow = r.incoming ? "from" : "to";
-      b.setAttribute("aria-label", `Call ${r.pretty} again; last call ${arrow} it ${when(r.started_at_ms)}, ${talked}, ${r.outcome}`);
+      b.setAttribute("aria-label", `Call ${r.pretty} again; last call ${arrow} it ${when(r.started_at_ms)}, ${talked}, ${outcome(r.outcome)}`);
       const who = Object.assign(document.createElement("span"), { textContent: `${r.incoming ? "↙" : "↗"} ${r.pretty}` });
       const codec = r.codec ? ` · ${r.codec}` : "";
       const recorded = r.recording ? " · recorded" : "";
-      const meta = Object.assign(document.createElement("span"), { className: "meta", textContent: `${talked} · ${r.outcome}${codec}${recorded} · ${when(r.started_at_ms)}` });
+      const meta = Object.assign(document.createElement("span"), { className: "meta", textContent: `${talked} · ${outcome(r.outcome)}${codec}${recorded} · ${when(r.started_at_ms)}` });
       if (r.recording) meta.title = `Recording: ${r.recording}`;
       b.append(who, meta);
       b.addEventListener("click", () => dial(r.number));
@@ -577,6 +644,10 @@ function onLine(info) {
   }
   render();
   if (info.ready) {
+    // The provider picker shows the line in use, whatever was picked before it opened.
+    const picker = $("account");
+    const inUse = providerOf(info);
+    if ([...picker.options].some((o) => o.value === inUse)) picker.value = inUse;
     // The line is ready: unless a state event came first, ask the core for the call's
     // state and what it allows.
     invoke("call_state").then((/** @type {StateEvent} */ e) => ui.state === "Opening" && onState(e), () => {});

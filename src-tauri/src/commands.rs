@@ -123,15 +123,38 @@ pub struct NumberCheck {
 
 #[tauri::command]
 pub fn check_number(input: String) -> NumberCheck {
-    let parsed = Address::parse(&input);
     // A scheme being typed (`alexa:`, `tel:`) is left as it is; numbers are formatted.
-    let formatted = if input.trim_start().starts_with(|c: char| c.is_ascii_alphabetic()) {
+    let scheme = input.trim_start().starts_with(|c: char| c.is_ascii_alphabetic());
+    let formatted = if scheme {
         input.trim_start().to_owned()
     } else {
         format_as_typed(&input)
     };
+    // The field shows the formatted number: what is said is about that, with what the
+    // formatting left out, in one message.
+    let left_out: String = if scheme {
+        String::new()
+    } else {
+        input
+            .chars()
+            .filter(|c| !c.is_ascii_digit() && !"+ -().".contains(*c))
+            .collect()
+    };
+    let parsed = Address::parse(if scheme { &input } else { &formatted });
     let (e164, error) = match parsed {
         Ok(n) => (Some(n.to_string()), None),
+        Err(_) if formatted.is_empty() && !left_out.is_empty() => (
+            None,
+            Some(format!(
+                "'{left_out}' is not part of a phone number: type digits, + first"
+            )),
+        ),
+        Err(e) if !left_out.is_empty() => (
+            None,
+            Some(format!(
+                "'{left_out}' was left out (a phone number is digits); {e}"
+            )),
+        ),
         Err(e) => (None, Some(e.to_string())),
     };
     NumberCheck {

@@ -75,6 +75,15 @@ fn the_number_field_is_formatted_and_checked_by_the_core() {
     assert_eq!(uk["formatted"], "+44 20 7946 0000");
     assert_eq!(uk["e164"], "+442079460000");
     assert_eq!(uk["error"], Value::Null);
+    // A letter is left out of the field, and the one message says so and what is wrong
+    // with what is left.
+    let letter = invoke(&w, "check_number", json!({"input": "+1c"})).expect("check");
+    assert_eq!(letter["formatted"], "+1");
+    let said = letter["error"].as_str().unwrap_or_default();
+    assert!(
+        said.starts_with("'c' was left out") && said.contains("'+1'"),
+        "{said}"
+    );
     let bad = invoke(&w, "check_number", json!({"input": "555-0100"})).expect("check");
     assert_eq!(bad["e164"], Value::Null);
     assert!(

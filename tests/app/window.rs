@@ -124,6 +124,12 @@ async fn switch_provider(w: &Window, value: &str, line: &str) {
     let opened = format!("return document.getElementById('line').textContent.startsWith({line:?});");
     w.wait_for(line, SETUP, &opened).await;
     w.wait_state("Ready", STEP).await;
+    // The picker shows the provider in use, also after Settings is opened again.
+    w.click("#tab-history").await;
+    w.click("#tab-settings").await;
+    let shown = format!("return document.getElementById('account').value === {value:?};");
+    w.wait_for("the picker showing the provider in use", STEP, &shown)
+        .await;
 }
 
 async fn history_rows(w: &Window) -> usize {
@@ -247,6 +253,7 @@ async fn mute_and_dtmf_from_the_keypad_and_keyboard_reach_the_far_end() {
     )
     .await;
     assert_eq!(w.text("#mute").await, "Unmute");
+    assert!(w.shown("#mute-badge").await, "mute shows in the call's state");
     w.click("#mute").await;
     w.wait_for(
         "Mute released",
@@ -255,26 +262,62 @@ async fn mute_and_dtmf_from_the_keypad_and_keyboard_reach_the_far_end() {
     )
     .await;
 
-    // In a call the keypad sends tones: two clicks, then '#' typed on the page.
+    assert!(!w.shown("#mute-badge").await);
+
+    // In a call the keypad sends tones: two clicks, '#' typed on the page, and '3'
+    // typed into the number field, which keeps the call's number.
+    let number = || async {
+        w.execute("return document.getElementById('number').value;", json!([]))
+            .await
+    };
+    let before = number().await;
     w.click("#keypad [data-key='1']").await;
     w.click("#keypad [data-key='2']").await;
     w.type_into("#keypad [data-key='2']", "#").await;
+    w.type_into("#number", "3").await;
     let until = Instant::now() + STEP;
     let heard = loop {
         let heard = status(url).await.sessions[0].far_end_dtmf.clone();
-        if heard.len() >= 3 || Instant::now() > until {
+        if heard.len() >= 4 || Instant::now() > until {
             break heard;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    assert_eq!(heard, "12#", "the far end heard these digits");
+    assert_eq!(heard, "12#3", "the far end heard these digits");
     assert_eq!(
-        w.text("#number").await,
-        "",
+        number().await,
+        before,
         "tones in a call are not typed into the number"
     );
+    w.wait_for(
+        "the call's quality",
+        STEP,
+        "return /^\\d\\.\\d$/.test(document.getElementById('q-mos').textContent);",
+    )
+    .await;
+    hang_up(w).await;
 
-    hang_up_and_close(w).await;
+    // The next call starts clean: nothing of the last one's quality or tones, and how it
+    // ended in words.
+    w.execute("document.getElementById('number').value = '';", json!([]))
+        .await;
+    w.type_into("#number", "+15550108").await;
+    w.type_into("#number", ENTER).await;
+    w.wait_state("Ringing…", SETUP).await;
+    assert_eq!(w.text("#q-mos").await, "measuring…");
+    assert_eq!(w.text("#dtmf-sent").await, "");
+    hang_up(w).await;
+    assert!(
+        w.text("#peer").await.ends_with("You hung up"),
+        "{}",
+        w.text("#peer").await
+    );
+    assert_eq!(
+        w.text("#q-mos").await,
+        "–",
+        "a call never measured shows no figure"
+    );
+    w.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -283,6 +326,9 @@ async fn an_incoming_call_is_answered_and_the_next_one_declined() {
     let (w, url) = (&desk.w, desk.url.as_str());
 
     let notifications = NotificationWatch::start();
+    // Scrolled down to the history, as a user may be when a call comes in.
+    w.execute("window.scrollTo(0, document.body.scrollHeight);", json!([]))
+        .await;
     call_me(url).await;
     w.wait_for(
         "the incoming panel",
@@ -296,9 +342,29 @@ async fn an_incoming_call_is_answered_and_the_next_one_declined() {
         "no desktop notification was sent for the incoming call"
     );
     w.screenshot(&screenshot("incoming")).await;
-    w.click("#answer").await;
+    // The panel is in view with the focus on Answer: Enter answers.
+    let focused = w
+        .execute(
+            "return document.activeElement && document.activeElement.id;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(focused, "answer");
+    let in_view = "const r = document.getElementById('incoming').getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight;";
+    assert_eq!(
+        w.execute(in_view, json!([])).await,
+        true,
+        "the incoming panel is off-screen"
+    );
+    w.type_active(ENTER).await;
     w.wait_state("Connected", STEP).await;
     assert!(!w.shown("#incoming").await);
+    let state_in_view = "const r = document.getElementById('state').getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight;";
+    assert_eq!(
+        w.execute(state_in_view, json!([])).await,
+        true,
+        "'Connected' is off-screen"
+    );
     let s = status(url).await;
     assert!(s.sessions[0].incoming);
     w.type_into("#number", ESCAPE).await;
@@ -318,12 +384,14 @@ async fn an_incoming_call_is_answered_and_the_next_one_declined() {
     let rows = w.invoke("history", json!({"limit": 5})).await;
     assert_eq!(rows[0]["incoming"], true);
     assert_eq!(rows[0]["outcome"], "Rejected", "{rows}");
+    assert!(w.text("#peer").await.ends_with("You declined"));
+    assert!(w.text("#history li").await.contains("You declined"));
     assert_eq!(rows[1]["outcome"], "Hangup", "{rows}");
     w.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_invalid_number_shows_an_error_and_sends_nothing() {
+async fn an_invalid_number_is_explained_once_beside_the_field_and_sends_nothing() {
     let desk = desk().await;
     let (w, url) = (&desk.w, desk.url.as_str());
     let requests = status(url).await.requests;
@@ -337,17 +405,14 @@ async fn an_invalid_number_shows_an_error_and_sends_nothing() {
     .await;
     assert!(w.text("#number-hint").await.contains("international format"));
     w.type_into("#number", ENTER).await;
+    // The refusal is said once, beside the field, not again as an error.
     w.wait_for(
-        "the error",
+        "the refusal beside the field",
         STEP,
-        "return !document.getElementById('error').hidden;",
+        "return document.getElementById('number-hint').textContent.includes('international format') && document.activeElement.id === 'number';",
     )
     .await;
-    assert!(
-        w.text("#error").await.contains("international format"),
-        "{}",
-        w.text("#error").await
-    );
+    assert!(!w.shown("#error").await, "{}", w.text("#error").await);
     assert_eq!(w.text("#state").await, "Ready");
     let s = status(url).await;
     assert_eq!(s.requests, requests, "nothing was sent to the network");
