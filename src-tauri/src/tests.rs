@@ -255,6 +255,11 @@ fn a_recorded_call_with_a_hold_leaves_a_report_and_a_recording_in_its_history_ro
         "nothing to record before a call"
     );
 
+    // Someone talks, so the resume can be judged by what comes back: under the test's sound
+    // server (make app-test) into its default microphone; without one the line sends its
+    // test tone.
+    let _talker = std::env::var_os("DIALTONE_IN_PULSE_SESSION")
+        .map(|_| dialtone_e2e::pulse::play_tone("mic", 600.0, 0.3, 30.0));
     invoke(&w, "dial", json!({"number": "+15550100"})).expect("dial");
     wait_state(&w, "Connected", Duration::from_secs(15));
     let recording = invoke(&w, "record", json!({"on": true})).expect("record");
