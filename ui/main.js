@@ -17,45 +17,9 @@
 /** @typedef {import("./bindings").RecordingNews} RecordingNews */
 /** @typedef {import("./bindings").Preflight} Preflight */
 
-const tauri = /** @type {any} */ (window).__TAURI__;
-const invoke = tauri?.core?.invoke;
-const listen = tauri?.event?.listen;
-/** @type {(id: string) => any} */
-const $ = (id) => document.getElementById(id);
-
-const LABELS = {
-  Opening: "Opening the line…",
-  Idle: "Ready",
-  Registering: "Registering…",
-  Dialing: "Calling…",
-  Ringing: "Ringing…",
-  Proceeding: "Connecting…",
-  Connected: "Connected",
-  Holding: "Putting on hold…",
-  Held: "Held",
-  Resuming: "Resuming…",
-  Alerting: "Incoming call",
-  Answering: "Answering…",
-  Ending: "Hanging up…",
-  Ended: "Call ended",
-};
-/** Why a call ended, in words (the history and the CLI keep the core's names). */
-const OUTCOMES = {
-  Hangup: "You hung up",
-  Terminated: "They hung up",
-  Busy: "Busy",
-  NoAnswer: "No answer",
-  Declined: "They declined",
-  NotReachable: "Not reachable",
-  SessionCancelled: "Missed: the caller gave up",
-  Rejected: "You declined",
-  MediaTimeout: "No audio: the call was ended",
-};
-/** @param {string} reason */
-const outcome = (reason) => OUTCOMES[reason] ?? reason;
-
-/** @type {Allowed} Nothing, until the line says otherwise. */
-const NOTHING = { dial: false, answer: false, decline: false, hangup: false, hold: false, resume: false, mute: false, dtmf: false, text: false };
+import { $, LABELS, NOTHING, call, clock, farEnd, invoke, listen, message, outcome, providerOf, showError, tauri, when } from "./page.js";
+import { loadSettings, runPreflight, saveSettings } from "./settings.js";
+import { Timeline } from "./timeline.js";
 
 const NUMBER_HINT = "International format: + and the country code.";
 const ALEXA_HINT = "An Alexa device as alexa: and its name, such as alexa:kitchen.";
@@ -90,52 +54,54 @@ const ui = {
   lastCall: null,
   /** Whether this call's quality has been measured (a stats event came). */
   measured: false,
+  /** Since when the other side holds the call in front; null when it does not. @type {number | null} */
+  theyHeldAt: null,
+  /** The keypad is open over the call screen. */
+  keypadOpen: false,
 };
+
+/** The call screen's packets-per-second strips. */
+const timeline = new Timeline($("timeline-plot"), $("tl-sent"), $("tl-heard"));
 
 /** A call may be placed: the line says (another call too), else the call's machine. */
 const canDial = () => (ui.line ? ui.line.dial : ui.allowed.dial);
 
-const message = (e) => (e && typeof e === "object" && "message" in e ? e.message : String(e));
-
-function showError(text) {
-  $("error").textContent = text;
-  $("error").hidden = !text;
-}
-
-async function call(cmd, args = {}) {
-  try {
-    return await invoke(cmd, args);
-  } catch (e) {
-    showError(message(e));
-    return undefined;
-  }
-}
-
-function clock(ms) {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const m = Math.floor(s / 60);
-  return `${m}:${String(s % 60).padStart(2, "0")}`;
+/** @param {string} id a button with an icon and a label @param {string} label @param {string} icon */
+function labelButton(id, label, icon) {
+  $(id).querySelector(".label").textContent = label;
+  $(id).querySelector("use").setAttribute("href", `#${icon}`);
 }
 
 function render() {
   const s = ui.state;
   const can = ui.allowed;
+  // The call screen takes over while a call is under way; the dial screen comes back
+  // when it ends, with the call on top of History.
+  const inCall = ui.active && s !== "Ended" && s !== "Idle";
+  document.body.dataset.screen = inCall ? "call" : "dial";
+  if (!inCall || !can.dtmf) ui.keypadOpen = false;
+  document.body.dataset.keypad = ui.keypadOpen ? "open" : "closed";
+  $("keypad-toggle").disabled = !can.dtmf;
+  $("keypad-toggle").setAttribute("aria-expanded", String(ui.keypadOpen));
+  $("timeline").hidden = !inCall;
   $("status").dataset.state = s;
+  $("status").dataset.remoteHold = String(ui.theyHeldAt !== null);
+  $("remote-hold").hidden = ui.theyHeldAt === null;
   $("state").textContent = LABELS[s] ?? s;
   $("call").disabled = !canDial();
   // While a call rings in, Decline is the way to refuse it.
   $("hangup").disabled = !can.hangup || can.decline;
   $("hold").disabled = !(can.hold || can.resume);
   $("hold").setAttribute("aria-pressed", String(s === "Held" || s === "Holding"));
-  $("hold").textContent = can.resume ? "Resume" : "Hold";
+  labelButton("hold", can.resume ? "Resume" : "Hold", can.resume ? "i-play" : "i-pause");
   $("mute").disabled = !can.mute;
   $("mute").setAttribute("aria-pressed", String(ui.muted));
-  $("mute").textContent = ui.muted ? "Unmute" : "Mute";
+  labelButton("mute", ui.muted ? "Unmute" : "Mute", ui.muted ? "i-mic-off" : "i-mic");
   // A call that carries audio may be recorded; stopping is always possible.
   const recording = ui.recordingSince !== null;
   $("record").disabled = !recording && !(ui.active && (can.hold || can.resume || can.mute));
   $("record").setAttribute("aria-pressed", String(recording));
-  $("record").textContent = recording ? "Stop recording" : "Record";
+  $("record").querySelector(".label").textContent = recording ? "Stop recording" : "Record";
   $("rec").hidden = !recording;
   $("hold-badge").hidden = s !== "Held";
   $("mute-badge").hidden = !(ui.muted && ui.active);
@@ -143,6 +109,8 @@ function render() {
   const ringing = ui.calls.find((c) => c.state === "Alerting");
   const panelWas = $("incoming").hidden;
   $("incoming").hidden = !(can.answer || ringing);
+  // A lone call ringing in is answered or declined: the call's controls wait.
+  document.body.dataset.ringing = String(can.answer && ui.calls.length <= 1);
   // However the events came in (the call's state or the line's list first), a call that
   // starts ringing in brings its panel into view with the focus on Answer.
   if (panelWas && !$("incoming").hidden) showIncoming();
@@ -179,6 +147,7 @@ function tick() {
   const now = Date.now();
   $("duration").textContent = ui.connectedAt ? clock(now - ui.connectedAt) : "";
   $("hold-timer").textContent = ui.heldAt ? clock(now - ui.heldAt) : "";
+  $("remote-hold-timer").textContent = ui.theyHeldAt ? clock(now - ui.theyHeldAt) : "";
   $("rec-timer").textContent = ui.recordingSince ? clock(now - ui.recordingSince) : "";
   for (const t of document.querySelectorAll("#call-list [data-since]")) {
     t.textContent = clock(now - Number(/** @type {HTMLElement} */ (t).dataset.since));
@@ -254,7 +223,9 @@ function onCalls(e) {
   if (front && front.call !== frontWas) {
     ui.connectedAt = ui.since[front.call] ?? null;
     ui.heldAt = null;
-    $("peer").textContent = front.remote ? `${front.incoming ? "From" : "To"} ${front.remote}` : "";
+    ui.theyHeldAt = null;
+    timeline.reset();
+    $("peer").textContent = front.remote ? `${front.incoming ? "From" : "To"} ${farEnd(front.remote)}` : "";
     onState({ event: "state", state: front.state, reason: null, active: true, established: true, allowed: front.allowed });
     return;
   }
@@ -279,7 +250,7 @@ function onState(e) {
     if (!ui.measured) showQuality("–");
     ui.connectedAt = null;
     ui.muted = false;
-    $("remote-hold").hidden = true;
+    ui.theyHeldAt = null;
     showMediaNotice("");
     if (was !== "Ended") {
       if (reason) $("peer").textContent = `${$("peer").textContent} — ${outcome(reason)}`;
@@ -304,7 +275,19 @@ function showIncoming() {
 
 /** @param {string} text what every quality figure says until the call's stats arrive */
 function showQuality(text) {
-  for (const id of ["q-mos", "q-rtt", "q-jitter", "q-loss"]) $(id).textContent = text;
+  for (const id of ["q-mos", "q-rtt", "q-jitter", "q-loss", "q-word"]) $(id).textContent = text;
+  $("q-gauge").dataset.level = "none";
+  $("q-meter").value = 1;
+}
+
+/**
+ * The gauge's word for a MOS: what a listener would say of the call.
+ * @param {number} mos
+ */
+function verdict(mos) {
+  if (mos >= 4.0) return "good";
+  if (mos >= 3.6) return "fair";
+  return "poor";
 }
 
 /** A new call starts clean: nothing of the last one (its quality, tones, errors) stays. */
@@ -318,6 +301,9 @@ function resetCall() {
   $("dtmf-sent").textContent = "";
   $("mic-level").value = -60;
   $("speaker-level").value = -60;
+  ui.theyHeldAt = null;
+  ui.keypadOpen = false;
+  timeline.reset();
 }
 
 function showMediaNotice(text) {
@@ -331,6 +317,9 @@ function onQuality(e) {
   // A call without audio has no quality to speak of.
   const silent = e.quality.warnings.includes("no_media");
   $("q-mos").textContent = silent ? "no audio" : e.quality.mos.toFixed(1);
+  $("q-word").textContent = silent ? "no audio" : verdict(e.quality.mos);
+  $("q-gauge").dataset.level = silent ? "silent" : verdict(e.quality.mos);
+  $("q-meter").value = silent ? 1 : e.quality.mos;
   $("q-rtt").textContent = e.rtt_ms == null ? "–" : `${Math.round(e.rtt_ms)} ms`;
   $("q-jitter").textContent = `${e.jitter_ms.toFixed(1)} ms`;
   $("q-loss").textContent = `${e.loss_pct.toFixed(1)} %`;
@@ -361,7 +350,7 @@ function onCallEvent(e) {
       break;
     case "incoming":
       $("caller").textContent = e.from;
-      $("peer").textContent = `From ${e.from}`;
+      $("peer").textContent = `From ${farEnd(e.from)}`;
       render();
       break;
     case "stats":
@@ -386,7 +375,11 @@ function onCallEvent(e) {
       $("prompt-state").textContent = `You interrupted the bot (${e.reason})`;
       break;
     case "remote_hold":
-      $("remote-hold").hidden = !e.held;
+      ui.theyHeldAt = e.held ? (ui.theyHeldAt ?? Date.now()) : null;
+      render();
+      break;
+    case "media":
+      timeline.add(e.rtp_sent, e.rtp_received, { ours: ui.state === "Held" || ui.state === "Holding", theirs: ui.theyHeldAt !== null });
       break;
     case "no_media":
       showMediaNotice(`No audio from the other side for ${(e.silent_ms / 1000).toFixed(0)} s: the media path may be broken.`);
@@ -462,6 +455,14 @@ function toggleMute() {
   if (ui.allowed.mute) call("mute", { muted: !ui.muted });
 }
 
+/** Opens or closes the keypad over the call screen (it sends tones). */
+function toggleKeypad() {
+  if (!ui.allowed.dtmf && !ui.keypadOpen) return;
+  ui.keypadOpen = !ui.keypadOpen;
+  render();
+  if (ui.keypadOpen) /** @type {HTMLElement} */ ($("keypad").querySelector("button")).focus();
+}
+
 /** Starts or stops recording; the `recording` event says what happened. */
 function toggleRecord() {
   if (!$("record").disabled) call("record", { on: ui.recordingSince === null });
@@ -503,7 +504,9 @@ function onKey(e) {
   if (e.ctrlKey || e.altKey || e.metaKey) return;
   const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement;
   if (e.key === "Escape") {
-    if (ui.allowed.decline) call("decline");
+    // Esc closes the keypad over the call first; the next Esc hangs up.
+    if (ui.keypadOpen) toggleKeypad();
+    else if (ui.allowed.decline) call("decline");
     else if (ui.allowed.hangup) call("hangup");
     e.preventDefault();
     return;
@@ -520,6 +523,9 @@ function onKey(e) {
     e.preventDefault();
   } else if (key === "h" && (ui.allowed.hold || ui.allowed.resume) && !editing) {
     toggleHold();
+    e.preventDefault();
+  } else if (key === "k" && (ui.allowed.dtmf || ui.keypadOpen) && !editing && !(e.target instanceof HTMLSelectElement)) {
+    toggleKeypad();
     e.preventDefault();
   } else if (key === "r" && !$("record").disabled && !editing && !(e.target instanceof HTMLSelectElement)) {
     toggleRecord();
@@ -542,10 +548,6 @@ function onKey(e) {
     dial($("number").value);
     e.preventDefault();
   }
-}
-
-function when(ms) {
-  return new Date(ms).toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" });
 }
 
 async function refreshHistory() {
@@ -619,12 +621,6 @@ function describeLine(info) {
   }
 }
 
-/** The provider picker's value for a line: `network:account`. */
-function providerOf(info) {
-  const account = info.source?.kind === "account" ? info.source.name : "sandbox";
-  return `${info.network ?? "camara"}:${account}`;
-}
-
 /** @param {LineInfo} info */
 function onLine(info) {
   $("line").textContent = describeLine(info);
@@ -655,105 +651,6 @@ function onLine(info) {
   }
 }
 
-function option(value, text, selected) {
-  const o = document.createElement("option");
-  o.value = value;
-  o.textContent = text;
-  o.selected = selected;
-  return o;
-}
-
-async function loadSettings() {
-  const [accounts, devices, info] = await Promise.all([call("accounts"), invoke("devices"), invoke("line_info")]);
-  const current = providerOf(info);
-  $("account").replaceChildren(
-    option("camara:sandbox", "Sandbox (built in): phone numbers", current === "camara:sandbox"),
-    option("alexa:sandbox", "Sandbox (built in): Alexa devices", current === "alexa:sandbox"),
-    option("lex:sandbox", "Sandbox (built in): Lex demo bot", current === "lex:sandbox"),
-    ...(accounts?.accounts ?? []).map((a) => option(`camara:${a}`, `CAMARA operator: ${a}`, current === `camara:${a}`)),
-    ...(accounts?.alexa ?? []).map((a) => option(`alexa:${a}`, `Alexa: ${a}`, current === `alexa:${a}`)),
-    ...(accounts?.lex ?? []).map((a) => option(`lex:${a}`, `Lex: ${a}`, current === `lex:${a}`)),
-  );
-  const devs = (list, chosen) => [
-    option("", "System default", !chosen),
-    ...list.map((d) => option(d.name, d.name, d.name === chosen)),
-  ];
-  $("input-device").replaceChildren(...devs(devices.inputs, devices.input));
-  $("output-device").replaceChildren(...devs(devices.outputs, devices.output));
-  $("aec").checked = devices.voice.echo_cancellation;
-  $("ns").checked = devices.voice.noise_suppression;
-  $("agc").checked = devices.voice.gain_control;
-  $("codecs-pref").value = devices.codecs ?? "";
-  ui.codecs = devices.codecs ?? "";
-  const presets = await invoke("network_presets");
-  $("impair-pref").replaceChildren(
-    option("", "Clean: as it is", !ui.impairment),
-    ...presets.map((p) => {
-      const o = option(p.name, `${p.name}: ${p.loss_pct}% loss, ${p.delay_ms} ± ${p.jitter_ms} ms`, p.name === ui.impairment);
-      o.title = p.what;
-      return o;
-    }),
-  );
-  $("settings-note").textContent = devices.error ? `No sound devices: ${devices.error}` : "";
-}
-
-async function saveSettings(e) {
-  e.preventDefault();
-  const voice = { echo_cancellation: $("aec").checked, noise_suppression: $("ns").checked, gain_control: $("agc").checked };
-  const codecs = $("codecs-pref").value || null;
-  const saved = await call("set_audio", { input: $("input-device").value || null, output: $("output-device").value || null, voice, codecs });
-  const info = await invoke("line_info");
-  const wanted = $("account").value;
-  // The codec order is the line's: a change reopens it, as a provider switch does.
-  const codecsChanged = saved !== undefined && (codecs ?? "") !== ui.codecs;
-  if (saved !== undefined) ui.codecs = codecs ?? "";
-  // So is the network's impairment (never saved: the app starts on a clean network).
-  const impair = $("impair-pref").value;
-  const impairChanged = impair !== (info.impairment ?? "");
-  if (wanted !== providerOf(info) || codecsChanged || impairChanged) {
-    if (ui.active) {
-      showError("Hang up before switching the provider, the codecs or the network.");
-      return;
-    }
-    const [network, account] = wanted.split(/:(.*)/s);
-    ui.state = "Opening";
-    ui.allowed = NOTHING;
-    render();
-    await call("open_line", { account, network, impair });
-  }
-  if (saved !== undefined) $("settings-note").textContent = "Saved. Devices apply from the next call; voice processing at once.";
-}
-
-/** Runs the preflight and shows each step's result, and what to do about a failure. */
-async function runPreflight() {
-  const button = $("preflight");
-  button.disabled = true;
-  $("preflight-verdict").textContent = "Checking… (about 5 s)";
-  $("preflight-phases").hidden = true;
-  /** @type {Preflight | undefined} */
-  const p = await call("preflight");
-  button.disabled = false;
-  if (!p) {
-    $("preflight-verdict").textContent = "";
-    return;
-  }
-  const trip = p.round_trip_ms == null ? "" : ` Audio round trip ${p.round_trip_ms} ms.`;
-  $("preflight-verdict").textContent = p.pass ? `Everything is in place.${trip}` : `Not ready: ${p.failed ?? "a step failed"}`;
-  $("preflight-verdict").dataset.pass = String(p.pass);
-  $("preflight-phases").tBodies[0].replaceChildren(
-    ...p.phases.map((ph) => {
-      const tr = document.createElement("tr");
-      tr.dataset.result = ph.result;
-      tr.title = ph.detail;
-      for (const text of [ph.phase, ph.result, ph.at_ms == null ? "" : `${ph.at_ms} ms`]) {
-        tr.append(Object.assign(document.createElement("td"), { textContent: text }));
-      }
-      return tr;
-    }),
-  );
-  $("preflight-phases").hidden = false;
-}
-
 function selectTab(name) {
   for (const t of ["history", "directory", "settings"]) {
     const on = t === name;
@@ -761,7 +658,7 @@ function selectTab(name) {
     $(`tab-${t}`).tabIndex = on ? 0 : -1;
     $(`panel-${t}`).hidden = !on;
   }
-  if (name === "settings") loadSettings();
+  if (name === "settings") loadSettings(ui);
 }
 
 function wire() {
@@ -774,6 +671,7 @@ function wire() {
   $("hold").addEventListener("click", toggleHold);
   $("mute").addEventListener("click", toggleMute);
   $("record").addEventListener("click", toggleRecord);
+  $("keypad-toggle").addEventListener("click", toggleKeypad);
   $("export-last").addEventListener("click", () => ui.lastCall !== null && exportReport(ui.lastCall, $("export-note")));
   $("answer").addEventListener("click", () => call("answer"));
   $("split").addEventListener("click", () => call("call_action", { call: ui.front ?? 0, action: "split" }));
@@ -784,7 +682,13 @@ function wire() {
   });
   $("call-me").addEventListener("click", () => call("call_me"));
   $("preflight").addEventListener("click", runPreflight);
-  $("settings").addEventListener("submit", saveSettings);
+  $("settings").addEventListener("submit", (e) =>
+    saveSettings(e, ui, () => {
+      ui.state = "Opening";
+      ui.allowed = NOTHING;
+      render();
+    }),
+  );
   $("text-form").addEventListener("submit", sendText);
   for (const b of $("keypad").querySelectorAll("button")) b.addEventListener("click", () => press(b.dataset.key));
   for (const t of ["history", "directory", "settings"]) $(`tab-${t}`).addEventListener("click", () => selectTab(t));
@@ -808,7 +712,7 @@ async function start() {
     refreshHistory();
   });
   await listen("recording", (/** @type {{payload: RecordingNews}} */ e) => onRecording(e.payload));
-  await listen("dialing", (e) => ($("peer").textContent = `To ${e.payload.pretty}`));
+  await listen("dialing", (e) => ($("peer").textContent = `To ${farEnd(e.payload.pretty)}`));
   await listen("levels", (/** @type {{payload: Levels}} */ e) => {
     $("mic-level").value = Math.max(-60, e.payload.input_dbfs);
     $("speaker-level").value = Math.max(-60, e.payload.output_dbfs);

@@ -3,102 +3,20 @@
 //! incoming calls, an invalid number, a `tel:` link handed to the running app, and the
 //! layout at phone and desktop sizes. Screenshots go to `target/app-screenshots/`.
 
-use dialtone_e2e::webdriver::{Driver, ENTER, ESCAPE, NotificationWatch, TAB, Window, app_env};
+use dialtone_e2e::desk::{
+    Desk, SETUP, STEP, call_me, dial, dial_echo, hang_up, hang_up_and_close, history_rows, screenshot,
+    status, wait_clock, wait_history,
+};
+use dialtone_e2e::webdriver::{ENTER, ESCAPE, NotificationWatch, TAB, Theme, Window, app_env};
 use dialtone_sandbox::SandboxStatus;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const APP: &str = env!("CARGO_BIN_EXE_dialtone-app");
-const SETUP: Duration = Duration::from_secs(20);
-const STEP: Duration = Duration::from_secs(10);
-
-/// One window at a time: the app is single-instance.
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn screenshot(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/app-screenshots")
-        .join(format!("{name}.png"))
-}
-
-/// The app open on its embedded sandbox, with the sandbox's URL. Fields drop in order:
-/// the driver (and the app with it) goes before the next scenario may start.
-struct Desk {
-    w: Window,
-    url: String,
-    driver: Driver,
-    _one: tokio::sync::MutexGuard<'static, ()>,
-}
 
 async fn desk() -> Desk {
-    let one = ONE_AT_A_TIME.lock().await;
-    let driver = Driver::start().await;
-    let w = driver.open(Path::new(APP), &[]).await;
-    w.wait_state("Ready", SETUP).await;
-    let info = w.invoke("line_info", json!({})).await;
-    assert_eq!(info["source"]["kind"], "embedded_sandbox", "{info}");
-    let url = info["source"]["url"].as_str().expect("sandbox url").to_owned();
-    Desk {
-        w,
-        url,
-        driver,
-        _one: one,
-    }
-}
-
-async fn status(url: &str) -> SandboxStatus {
-    reqwest::get(format!("{url}/sandbox/v1/status"))
-        .await
-        .expect("sandbox status")
-        .json()
-        .await
-        .expect("status json")
-}
-
-async fn call_me(url: &str) {
-    let r = reqwest::Client::new()
-        .post(format!("{url}/sandbox/v1/call-me"))
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("call me");
-    assert!(r.status().is_success(), "call-me: {}", r.status());
-}
-
-/// Waits until the element shows a running clock (m:ss).
-async fn wait_clock(w: &Window, id: &str) {
-    let check = format!("return /^\\d+:\\d\\d$/.test(document.getElementById('{id}').textContent);");
-    w.wait_for(&format!("a clock in #{id}"), STEP, &check).await;
-}
-
-/// Types the echo's number, presses Enter, and waits for the call to come up.
-async fn dial_echo(w: &Window) {
-    dial(w, "+15550100").await;
-}
-
-/// Types `number`, presses Enter, and waits for the call to come up.
-async fn dial(w: &Window, number: &str) {
-    w.type_into("#number", number).await;
-    w.type_into("#number", ENTER).await;
-    w.wait_state("Connected", SETUP).await;
-}
-
-/// Waits until the history lists `n` calls.
-async fn wait_history(w: &Window, n: usize) {
-    let check = format!("return document.querySelectorAll('#history li').length === {n};");
-    w.wait_for(&format!("{n} history rows"), STEP, &check).await;
-}
-
-async fn hang_up(w: &Window) {
-    w.click("#hangup").await;
-    w.wait_state("Call ended", STEP).await;
-}
-
-/// Hangs up with the button and closes the window.
-async fn hang_up_and_close(w: &Window) {
-    hang_up(w).await;
-    w.close().await;
+    Desk::open(Path::new(APP), Theme::Light).await
 }
 
 /// Clicks `css`, which must place a call to the echo, checks the sandbox saw it, hangs up.
@@ -112,8 +30,9 @@ async fn echo_call_from(w: &Window, url: &str, css: &str) {
 /// Settings → Provider → `value` → Save, then waits for the line that says `line`.
 async fn switch_provider(w: &Window, value: &str, line: &str) {
     w.click("#tab-settings").await;
-    let offered =
-        format!("return [...document.getElementById('account').options].some((o) => o.value === {value:?});");
+    let offered = format!(
+        "return document.getElementById('settings').getAttribute('aria-busy') === 'false' && [...document.getElementById('account').options].some((o) => o.value === {value:?});"
+    );
     w.wait_for("the provider picker", STEP, &offered).await;
     w.execute(
         "document.getElementById('account').value = arguments[0];",
@@ -130,16 +49,6 @@ async fn switch_provider(w: &Window, value: &str, line: &str) {
     let shown = format!("return document.getElementById('account').value === {value:?};");
     w.wait_for("the picker showing the provider in use", STEP, &shown)
         .await;
-}
-
-async fn history_rows(w: &Window) -> usize {
-    w.execute(
-        "return document.querySelectorAll('#history li').length;",
-        json!([]),
-    )
-    .await
-    .as_u64()
-    .unwrap_or(0) as usize
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -271,6 +180,10 @@ async fn mute_and_dtmf_from_the_keypad_and_keyboard_reach_the_far_end() {
             .await
     };
     let before = number().await;
+    // In the call screen the keypad waits behind its button.
+    assert!(!w.shown("#keypad").await, "the keypad covers the call screen");
+    w.click("#keypad-toggle").await;
+    assert!(w.shown("#keypad").await, "Keypad did not open the keypad");
     w.click("#keypad [data-key='1']").await;
     w.click("#keypad [data-key='2']").await;
     w.type_into("#keypad [data-key='2']", "#").await;
@@ -284,6 +197,10 @@ async fn mute_and_dtmf_from_the_keypad_and_keyboard_reach_the_far_end() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(heard, "12#3", "the far end heard these digits");
+    // Esc closes the keypad; the call goes on (the next Esc would hang up).
+    w.type_into("#keypad [data-key='2']", ESCAPE).await;
+    assert!(!w.shown("#keypad").await, "Esc left the keypad open");
+    assert_eq!(w.text("#state").await, "Connected");
     assert_eq!(
         number().await,
         before,
@@ -556,7 +473,7 @@ async fn history_rows_and_directory_entries_dial_settings_are_saved_and_the_pref
     w.wait_for(
         "the settings",
         STEP,
-        "return document.getElementById('account').options.length > 0;",
+        "return document.getElementById('settings').getAttribute('aria-busy') === 'false';",
     )
     .await;
     w.click("#ns").await;
@@ -926,7 +843,7 @@ async fn the_network_menu_impairs_the_line_in_sight_until_set_back_to_clean() {
     let pick = async |value: &str| {
         w.click("#tab-settings").await;
         let offered = format!(
-            "return [...document.getElementById('impair-pref').options].some((o) => o.value === {value:?});"
+            "return document.getElementById('settings').getAttribute('aria-busy') === 'false' && [...document.getElementById('impair-pref').options].some((o) => o.value === {value:?});"
         );
         w.wait_for("the network menu", STEP, &offered).await;
         // A network's long description once widened the form past the window's edge.

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod chrome_reference;
 pub mod chromium;
 pub mod cli;
+pub mod desk;
 pub mod lex;
 pub mod line;
 pub mod multi;

@@ -46,8 +46,29 @@ pub fn app_env(home: &Path) -> Vec<(String, PathBuf)> {
     ]
 }
 
+/// The desktop's colour scheme, as GTK (and so WebKitGTK's `prefers-color-scheme`) reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Theme {
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub fn name(self) -> &'static str {
+        match self {
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+}
+
 impl Driver {
     pub async fn start() -> Driver {
+        Driver::start_in(Theme::Light).await
+    }
+
+    /// tauri-driver, and the app it opens, on a desktop set to `theme`.
+    pub async fn start_in(theme: Theme) -> Driver {
         assert!(
             std::env::var_os("DISPLAY").is_some(),
             "no DISPLAY: run the window tests through scripts/with-desktop.sh (make app-test)"
@@ -62,6 +83,13 @@ impl Driver {
             .process_group(0)
             .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
             .envs(app_env(&home))
+            .env(
+                "GTK_THEME",
+                match theme {
+                    Theme::Light => "Adwaita",
+                    Theme::Dark => "Adwaita:dark",
+                },
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -267,17 +295,26 @@ impl Window {
 
     /// Waits until `check` holds, or panics with what `describe` says of the page.
     pub async fn wait_for(&self, what: &str, within: Duration, check: &str) {
+        if let Err(shown) = self.try_wait_for(within, check).await {
+            panic!("waited {within:?} for {what}; {shown}");
+        }
+    }
+
+    /// Waits until `check` holds; if it never does, says what the window shows.
+    pub async fn try_wait_for(&self, within: Duration, check: &str) -> Result<(), String> {
         let until = Instant::now() + within;
         while Instant::now() < until {
             if self.execute(check, json!([])).await.as_bool() == Some(true) {
-                return;
+                return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let state = self.text("#state").await;
         let error = self.text("#error").await;
         let peer = self.text("#peer").await;
-        panic!("waited {within:?} for {what}; the window shows state '{state}' ({peer}), error '{error}'");
+        Err(format!(
+            "the window shows state '{state}' ({peer}), error '{error}'"
+        ))
     }
 
     /// Waits until the status line shows `label`.
