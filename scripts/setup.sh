@@ -7,6 +7,8 @@
 # Only the distribution's package archive, crates.io, npm (Prism, for `test`) and PyPI
 # (the PESQ scorer, for `bench`) are used.
 set -euo pipefail
+# make test lints inside its builds (Makefile); the tools installed here are not ours to lint.
+unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 
 want=${1:-test}
 
@@ -112,6 +114,13 @@ if [ "$want" = test ]; then
     log "installing schemathesis $pinned in target/test-venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$contract/requirements.txt"
+  fi
+fi
+if [ "$want" = test ]; then
+  # cargo-deny for the supply-chain gate (scripts/deny.sh, deny.toml).
+  if [ "$(cargo deny --version 2>/dev/null | awk '{print $2}')" != "0.20.2" ]; then
+    log "installing cargo-deny 0.20.2"
+    cargo install cargo-deny --version 0.20.2 --locked --quiet
   fi
 fi
 if [ "$want" = test ] || [ "$want" = bench ]; then

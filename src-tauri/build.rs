@@ -26,6 +26,10 @@ const COMMANDS: &[&str] = &[
     "preflight",
     "devices",
     "set_audio",
+    "take_link_offer",
+    "link_prefs",
+    "set_link_prefs",
+    "register_link_handler",
 ];
 
 fn main() {

@@ -203,6 +203,32 @@ seconds: number | null,
  */
 failed: string | null, };
 
+export type Caution = { 
+/**
+ * `premium-rate`, `shared-cost`, `personal`, `uan`, `voicemail`, `pager` or `unknown`.
+ */
+kind: string, message: string, };
+
+export type LinkOffer = { 
+/**
+ * What dialling it places: `+15550100`.
+ */
+number: string, 
+/**
+ * As its country writes it: `+44 20 7946 0000`.
+ */
+pretty: string, 
+/**
+ * Premium-rate, shared-cost, unknown to its plan...: said in the prompt.
+ */
+caution: Caution | null, };
+
+export type LinkPrefs = { 
+/**
+ * Dial a link at once, without asking (off unless chosen in Settings).
+ */
+dial_at_once: boolean, };
+
 export type Phase = { phase: string, 
 /**
  * `pass`, `fail`, `not reached`, `not applicable` or `not known`.

@@ -16,9 +16,10 @@
 /** @typedef {import("./bindings").NumberCheck} NumberCheck */
 /** @typedef {import("./bindings").RecordingNews} RecordingNews */
 /** @typedef {import("./bindings").Preflight} Preflight */
+/** @typedef {import("./bindings").LinkOffer} LinkOffer */
 
 import { $, LABELS, NOTHING, call, clock, farEnd, invoke, listen, message, outcome, providerOf, showError, tauri, when } from "./page.js";
-import { loadSettings, runPreflight, saveSettings } from "./settings.js";
+import { loadSettings, registerLinks, runPreflight, saveSettings } from "./settings.js";
 import { Timeline } from "./timeline.js";
 
 const NUMBER_HINT = "International format: + and the country code.";
@@ -58,6 +59,8 @@ const ui = {
   theyHeldAt: null,
   /** The keypad is open over the call screen. */
   keypadOpen: false,
+  /** A link's number waits: Call takes the focus as soon as it can dial. */
+  focusCall: false,
 };
 
 /** The call screen's packets-per-second strips. */
@@ -89,6 +92,11 @@ function render() {
   $("remote-hold").hidden = ui.theyHeldAt === null;
   $("state").textContent = LABELS[s] ?? s;
   $("call").disabled = !canDial();
+  // A link's Call takes the focus once it can dial (the line may still be opening).
+  if (ui.focusCall && !$("call").disabled) {
+    ui.focusCall = false;
+    $("call").focus();
+  }
   // While a call rings in, Decline is the way to refuse it.
   $("hangup").disabled = !can.hangup || can.decline;
   $("hold").disabled = !(can.hold || can.resume);
@@ -414,12 +422,37 @@ async function onNumberInput() {
   $("number-hint").textContent = bad ? check.error : ui.hint;
 }
 
+/**
+ * A tel:/callto: link: its number fills the field, as its country writes it, with what
+ * its numbering plan says about it; Call has the focus, so one Enter or click dials.
+ * @param {LinkOffer | null} offer
+ */
+function offerLink(offer) {
+  if (!offer) return;
+  $("number").value = offer.pretty;
+  $("number").setAttribute("aria-invalid", "false");
+  $("number-hint").textContent = ui.hint;
+  $("link-number").textContent = offer.pretty;
+  $("link-caution").textContent = offer.caution ? `Careful: ${offer.caution.message}.` : "";
+  $("link-caution").hidden = !offer.caution;
+  $("link-offer").dataset.caution = offer.caution?.kind ?? "";
+  $("link-offer").hidden = false;
+  ui.focusCall = true;
+  render();
+}
+
+function dismissLink() {
+  $("link-offer").hidden = true;
+  ui.focusCall = false;
+}
+
 /** @param {string} number */
 async function dial(number) {
   if (!canDial()) return;
   showError("");
   try {
     await invoke("dial", { number });
+    dismissLink();
     $("number").value = number;
     ui.dialled = number;
   } catch (e) {
@@ -667,6 +700,13 @@ function wire() {
     dial($("number").value);
   });
   $("number").addEventListener("input", onNumberInput);
+  $("number").addEventListener("input", dismissLink);
+  $("link-dismiss").addEventListener("click", () => {
+    dismissLink();
+    $("number").value = "";
+    $("number").focus();
+  });
+  $("register-links").addEventListener("click", registerLinks);
   $("hangup").addEventListener("click", () => call("hangup"));
   $("hold").addEventListener("click", toggleHold);
   $("mute").addEventListener("click", toggleMute);
@@ -713,6 +753,7 @@ async function start() {
   });
   await listen("recording", (/** @type {{payload: RecordingNews}} */ e) => onRecording(e.payload));
   await listen("dialing", (e) => ($("peer").textContent = `To ${farEnd(e.payload.pretty)}`));
+  await listen("link", (/** @type {{payload: LinkOffer}} */ e) => offerLink(e.payload));
   await listen("levels", (/** @type {{payload: Levels}} */ e) => {
     $("mic-level").value = Math.max(-60, e.payload.input_dbfs);
     $("speaker-level").value = Math.max(-60, e.payload.output_dbfs);
@@ -735,6 +776,8 @@ async function start() {
     showError(`Could not read the app version: ${message(e)}`);
   }
   $("number").focus();
+  // A link that came before the window listened (dialtone-app tel:…).
+  offerLink(await invoke("take_link_offer"));
 }
 
 start();

@@ -18,7 +18,13 @@ function option(value, text, selected) {
 export async function loadSettings(ui) {
   // Busy until every list is filled: a choice made before then would be overwritten.
   $("settings").setAttribute("aria-busy", "true");
-  const [accounts, devices, info] = await Promise.all([call("accounts"), invoke("devices"), invoke("line_info")]);
+  const [accounts, devices, info, links] = await Promise.all([
+    call("accounts"),
+    invoke("devices"),
+    invoke("line_info"),
+    invoke("link_prefs"),
+  ]);
+  $("dial-links-at-once").checked = links.dial_at_once;
   const current = providerOf(info);
   $("account").replaceChildren(
     option("camara:sandbox", "Sandbox (built in): phone numbers", current === "camara:sandbox"),
@@ -62,6 +68,7 @@ export async function saveSettings(e, ui, reopening) {
   const voice = { echo_cancellation: $("aec").checked, noise_suppression: $("ns").checked, gain_control: $("agc").checked };
   const codecs = $("codecs-pref").value || null;
   const saved = await call("set_audio", { input: $("input-device").value || null, output: $("output-device").value || null, voice, codecs });
+  if ((await call("set_link_prefs", { prefs: { dial_at_once: $("dial-links-at-once").checked } })) === undefined) return;
   const info = await invoke("line_info");
   const wanted = $("account").value;
   // The codec order is the line's: a change reopens it, as a provider switch does.
@@ -80,6 +87,12 @@ export async function saveSettings(e, ui, reopening) {
     await call("open_line", { account, network, impair });
   }
   if (saved !== undefined) $("settings-note").textContent = "Saved. Devices apply from the next call; voice processing at once.";
+}
+
+/** Makes Dialtone the desktop's handler of tel: and callto: links (a build run from source). */
+export async function registerLinks() {
+  const done = await call("register_link_handler");
+  if (done !== undefined) $("links-note").textContent = "tel: and callto: links now open in Dialtone.";
 }
 
 /** Runs the preflight and shows each step's result, and what to do about a failure. */

@@ -21,8 +21,8 @@ pub fn links(args: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Dials a link (from a second instance, the deep-link plugin or our own argv) and
-/// brings the window forward.
+/// Offers a link (from a second instance, the deep-link plugin or our own argv) in the
+/// window, or dials it if Settings say links dial at once, and brings the window forward.
 pub fn open_link<R: Runtime>(app: &AppHandle<R>, link: String) {
     if let Some(w) = app.get_webview_window("main") {
         let _ = w.unminimize();
@@ -31,7 +31,8 @@ pub fn open_link<R: Runtime>(app: &AppHandle<R>, link: String) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         let phone = app.state::<Phone>();
-        if let Err(e) = phone.dial_link(&app, &link).await {
+        let prefs = dialtone_phone::LinkPrefs::load();
+        if let Err(e) = phone.open_link(&app, &link, prefs).await {
             tracing::warn!(%link, error = %e.message, "link not dialled");
             let _ = tauri::Emitter::emit(
                 &app,
@@ -91,6 +92,8 @@ pub fn on_call_event<R: Runtime>(app: &AppHandle<R>, event: &CallEvent) {
         && can_notify
     {
         let shown = dialtone_core::call::Address::parse(from).map_or_else(|_| from.clone(), |n| n.pretty());
+        // Notification servers read the body as markup: a caller ID is text.
+        let shown = markup_text(&shown);
         // No notification daemon (a bare CI session) is not an error worth showing.
         if let Err(e) = app
             .notification()
@@ -101,5 +104,23 @@ pub fn on_call_event<R: Runtime>(app: &AppHandle<R>, event: &CallEvent) {
         {
             tracing::info!(error = %e, "no desktop notification");
         }
+    }
+}
+
+/// `text` for a freedesktop notification body, which servers read as a subset of markup
+/// (`<b>`, `<a href>`, `<img>`): escaped as HTML text is.
+fn markup_text(text: &str) -> String {
+    dialtone_report::html::esc(text)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_caller_id_is_shown_as_text_in_a_notification_not_as_markup() {
+        assert_eq!(
+            super::markup_text("<a href='x'>Bank</a> & co"),
+            "&lt;a href=&#39;x&#39;&gt;Bank&lt;/a&gt; &amp; co"
+        );
+        assert_eq!(super::markup_text("+1 555 0100"), "+1 555 0100");
     }
 }

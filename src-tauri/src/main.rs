@@ -6,11 +6,11 @@
 mod bindings;
 mod commands;
 mod desktop;
+mod links;
 mod phone;
 
 use phone::Phone;
 use tauri::Manager;
-use tauri_plugin_deep_link::DeepLinkExt;
 
 /// Our commands and state; shared by the real app and the command tests.
 fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
@@ -43,6 +43,10 @@ fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::preflight,
             commands::devices,
             commands::set_audio,
+            links::take_link_offer,
+            links::link_prefs,
+            links::set_link_prefs,
+            links::register_link_handler,
         ])
 }
 
@@ -109,10 +113,8 @@ fn main() {
             if let Err(e) = desktop::tray(handle) {
                 tracing::warn!(error = %e, "no tray icon");
             }
-            #[cfg(any(target_os = "linux", windows))]
-            if let Err(e) = app.deep_link().register_all() {
-                tracing::warn!(error = %e, "tel: and callto: links are not registered with the desktop");
-            }
+            // Links are registered by the package's desktop file, or once from Settings;
+            // never at start, where they would follow whichever build ran last.
             open_line(handle);
             let args: Vec<String> = std::env::args().skip(1).collect();
             for link in desktop::links(&args) {

@@ -8,7 +8,8 @@ use dialtone_core::history::Tracker;
 use dialtone_core::media::impair::{Impairment, ImpairmentParseError};
 use dialtone_phone::preflight::{Preflight, PreflightError};
 use dialtone_phone::{
-    AudioChoice, CallFiles, HistoryRecorder, Line, LineFacts, LineOptions, LineSource, Network, next_event,
+    AudioChoice, CallFiles, HistoryRecorder, Line, LineFacts, LineOptions, LineSource, LinkOffer, LinkPrefs,
+    Network, next_event,
 };
 use serde::Serialize;
 use std::path::PathBuf;
@@ -39,6 +40,9 @@ pub mod events {
     pub const DIALING: &str = "dialing";
     /// A `RecordingNews`: a recording started, stopped, or stopped on its own.
     pub const RECORDING: &str = "recording";
+    /// A `LinkOffer`: a `tel:`/`callto:` link asks to call a number (nothing is dialled
+    /// until the person says so).
+    pub const LINK: &str = "link";
 }
 
 /// `levels`: the meters, ten times a second during a call.
@@ -65,6 +69,15 @@ pub struct HistorySaved {
 pub struct Dialing {
     pub number: String,
     pub pretty: String,
+}
+
+/// What became of a link.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Opened {
+    /// Shown in the window, waiting for the person to dial it.
+    Offered(LinkOffer),
+    /// Dialled at once (Settings → Links), this number.
+    Dialled(String),
 }
 
 /// What the window shows about the line.
@@ -97,8 +110,10 @@ struct OpenLine {
 pub struct Phone {
     open: RwLock<Option<OpenLine>>,
     info: Mutex<LineInfo>,
-    /// A number handed over (a `tel:` link) before the line was ready.
+    /// A number handed over (a `tel:` link that dials at once) before the line was ready.
     pending_dial: Mutex<Option<String>>,
+    /// The last link's number, waiting for the person to dial it or not.
+    offered_link: Mutex<Option<LinkOffer>>,
     /// What the next lines impair (Settings → Network): not saved, so the app never
     /// starts on a bad network by surprise.
     impairment: Mutex<Option<(String, Impairment)>>,
@@ -155,6 +170,8 @@ impl Phone {
     /// E.164 form dialled.
     pub async fn dial<R: Runtime>(&self, app: &AppHandle<R>, number: &str) -> Answer<String> {
         let number = Address::parse(number).map_err(|e| CommandError::new("INVALID_NUMBER", e))?;
+        // Whatever a link offered has been answered by this dial.
+        locked(&self.offered_link).take();
         let open = self.open.read().await;
         let Some(o) = open.as_ref() else {
             return Err(not_ready(self.not_open()));
@@ -177,9 +194,33 @@ impl Phone {
         Ok(number.to_string())
     }
 
+    /// A link from the desktop, a second instance or the command line: offered to the
+    /// window, which fills in the number and asks; dialled at once only when Settings say
+    /// so (`links.json`). The offer, or the number dialled.
+    pub async fn open_link<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+        link: &str,
+        prefs: LinkPrefs,
+    ) -> Answer<Opened> {
+        if prefs.dial_at_once {
+            return self.dial_link(app, link).await.map(Opened::Dialled);
+        }
+        let offer = LinkOffer::from_link(link).map_err(|e| CommandError::new("INVALID_NUMBER", e))?;
+        *locked(&self.offered_link) = Some(offer.clone());
+        let _ = app.emit(events::LINK, offer.clone());
+        Ok(Opened::Offered(offer))
+    }
+
+    /// The link waiting to be confirmed, if any (the window asks as it starts, for a link
+    /// that came before it listened); taking it clears it.
+    pub fn take_link_offer(&self) -> Option<LinkOffer> {
+        locked(&self.offered_link).take()
+    }
+
     /// Dials a number handed over by a link or the command line, now or as soon as
     /// the line is open.
-    pub async fn dial_link<R: Runtime>(&self, app: &AppHandle<R>, link: &str) -> Answer<String> {
+    async fn dial_link<R: Runtime>(&self, app: &AppHandle<R>, link: &str) -> Answer<String> {
         let number = Address::parse(link).map_err(|e| CommandError::new("INVALID_NUMBER", e))?;
         if self.open.read().await.is_none() && self.info().error.is_none() {
             *locked(&self.pending_dial) = Some(number.to_string());

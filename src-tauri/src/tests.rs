@@ -27,7 +27,7 @@ fn isolate() {
     });
 }
 
-fn window() -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
+pub(crate) fn window() -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
     isolate();
     let app = super::app(mock_builder())
         .build(mock_context(noop_assets()))
@@ -39,7 +39,7 @@ fn window() -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
 }
 
 /// Invokes `cmd` as the window would; the answer or the error as JSON.
-fn invoke(webview: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+pub(crate) fn invoke(webview: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
     get_ipc_response(
         webview,
         InvokeRequest {
@@ -55,7 +55,7 @@ fn invoke(webview: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Resul
     .map(|r| r.deserialize::<Value>().expect("json"))
 }
 
-fn error_code(e: Result<Value, Value>) -> String {
+pub(crate) fn error_code(e: Result<Value, Value>) -> String {
     let e = e.expect_err("the command was refused");
     e["code"].as_str().unwrap_or_default().to_owned()
 }
@@ -123,7 +123,7 @@ fn commands_missing_their_arguments_are_refused() {
 }
 
 /// The payloads of the `event`s the window gets, as JSON.
-fn window_events(app: &tauri::App<MockRuntime>, event: &str) -> std::sync::mpsc::Receiver<Value> {
+pub(crate) fn window_events(app: &tauri::App<MockRuntime>, event: &str) -> std::sync::mpsc::Receiver<Value> {
     use tauri::Listener;
     let (tx, rx) = std::sync::mpsc::channel::<Value>();
     app.listen_any(event, move |e| {
@@ -156,7 +156,7 @@ fn history_row(w: &WebviewWindow<MockRuntime>, saved: &std::sync::mpsc::Receiver
 }
 
 /// Polls the call state through the `call_state` command.
-fn wait_state(w: &WebviewWindow<MockRuntime>, want: &str, within: Duration) {
+pub(crate) fn wait_state(w: &WebviewWindow<MockRuntime>, want: &str, within: Duration) {
     let until = std::time::Instant::now() + within;
     let mut last = Value::Null;
     while std::time::Instant::now() < until {
@@ -172,7 +172,7 @@ fn wait_state(w: &WebviewWindow<MockRuntime>, want: &str, within: Duration) {
 }
 
 /// Opens the line on the embedded sandbox, as the app does with no account.
-fn open_sandbox(app: &tauri::App<MockRuntime>) -> crate::phone::LineInfo {
+pub(crate) fn open_sandbox(app: &tauri::App<MockRuntime>) -> crate::phone::LineInfo {
     let handle = app.handle().clone();
     tauri::async_runtime::block_on(async move {
         let phone = handle.state::<Phone>();
@@ -184,7 +184,7 @@ fn open_sandbox(app: &tauri::App<MockRuntime>) -> crate::phone::LineInfo {
 }
 
 /// Hangs up and closes the line, as the app does when it quits.
-fn close(app: &tauri::App<MockRuntime>) {
+pub(crate) fn close(app: &tauri::App<MockRuntime>) {
     let handle = app.handle().clone();
     tauri::async_runtime::block_on(async move { handle.state::<Phone>().close().await });
 }

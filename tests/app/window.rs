@@ -1,11 +1,11 @@
 //! The desktop window in a real WebView (WebKitGTK under WebDriver), on the sandbox it
 //! runs in-process: dial, hold and resume with the far end's view checked, mute, DTMF,
-//! incoming calls, an invalid number, a `tel:` link handed to the running app, and the
+//! incoming calls, an invalid number, a `tel:` link that asks before it dials, and the
 //! layout at phone and desktop sizes. Screenshots go to `target/app-screenshots/`.
 
 use dialtone_e2e::desk::{
-    Desk, SETUP, STEP, call_me, dial, dial_echo, hang_up, hang_up_and_close, history_rows, screenshot,
-    status, wait_clock, wait_history,
+    Desk, SETUP, STEP, call_me, change_setting, dial, dial_echo, hang_up, hang_up_and_close, history_rows,
+    screenshot, status, wait_clock, wait_history,
 };
 use dialtone_e2e::webdriver::{ENTER, ESCAPE, NotificationWatch, TAB, Theme, Window, app_env};
 use dialtone_sandbox::SandboxStatus;
@@ -338,36 +338,91 @@ async fn an_invalid_number_is_explained_once_beside_the_field_and_sends_nothing(
     w.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_tel_link_handed_to_the_running_app_dials_it() {
-    let desk = desk().await;
-    let (w, url) = (&desk.w, desk.url.as_str());
-
-    // What the desktop does with a link: run the app again with it.
+/// What the desktop does with a link: runs the app again with it; the running app takes it
+/// and the second one exits.
+fn hand_over(desk: &Desk, link: &str) -> Duration {
     let started = Instant::now();
     let second = std::process::Command::new(APP)
-        .arg("tel:+1-555-0100;ext=1")
+        .arg(link)
         .envs(app_env(&desk.driver.home))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
         .expect("the second instance runs");
-    let handed_over = started.elapsed();
     assert!(second.success(), "the second instance exits cleanly: {second}");
+    started.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tel_link_fills_in_the_number_and_asks_and_one_enter_dials_it() {
+    let desk = desk().await;
+    let (w, url) = (&desk.w, desk.url.as_str());
+    let requests = status(url).await.requests;
+
+    // A premium-rate number: shown as the UK writes it, flagged, and not dialled.
+    let handed_over = hand_over(&desk, "tel:+44-909-879-0000");
     w.wait_for(
-        "the link to dial",
+        "the link's offer",
         STEP,
-        "return ['Calling…', 'Connecting…', 'Connected'].includes(document.getElementById('state').textContent);",
+        "return !document.getElementById('link-offer').hidden && document.activeElement.id === 'call';",
     )
     .await;
-    let dialling = started.elapsed();
-    w.wait_state("Connected", SETUP).await;
+    assert_eq!(w.text("#link-number").await, "+44 909 879 0000");
+    assert!(
+        w.text("#link-caution").await.contains("premium-rate"),
+        "{}",
+        w.text("#link-caution").await
+    );
+    let field = w
+        .execute("return document.getElementById('number').value;", json!([]))
+        .await;
+    assert_eq!(field, "+44 909 879 0000");
+    w.screenshot(&screenshot("link-offer")).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
     let s = status(url).await;
-    assert_eq!(s.sessions[0].number, "+15550100", "{s:?}");
+    assert_eq!(s.requests, requests, "a link alone sends nothing to the network");
+    assert!(s.sessions.is_empty(), "{s:?}");
+    assert_eq!(w.text("#state").await, "Ready");
+    // Not now: the offer and its number go.
+    w.click("#link-dismiss").await;
+    assert!(!w.shown("#link-offer").await);
+    let field = w
+        .execute("return document.getElementById('number').value;", json!([]))
+        .await;
+    assert_eq!(field, "");
+
+    // The sandbox's echo: one Enter on the focused Call dials it.
+    hand_over(&desk, "tel:+1-555-0100;ext=1");
+    w.wait_for(
+        "the second link's offer",
+        STEP,
+        "return document.getElementById('link-number').textContent === '+15550100' && document.activeElement.id === 'call';",
+    )
+    .await;
+    // The sandbox's fictional numbers are in no numbering plan, and the prompt says so.
+    assert!(
+        w.text("#link-caution").await.contains("numbering plan"),
+        "{}",
+        w.text("#link-caution").await
+    );
+    let started = Instant::now();
+    w.type_active(ENTER).await;
+    w.wait_state("Connected", SETUP).await;
+    let connected = started.elapsed();
+    assert!(!w.shown("#link-offer").await, "the offer is answered");
+    assert_eq!(status(url).await.sessions[0].number, "+15550100");
+    hang_up(w).await;
+
+    // Settings → Links → dial at once: the next link dials without asking.
+    change_setting(w, "#dial-links-at-once").await;
+    assert_eq!(w.invoke("link_prefs", json!({})).await["dial_at_once"], true);
+    hand_over(&desk, "callto:+15550100");
+    w.wait_state("Connected", SETUP).await;
+    assert!(!w.shown("#link-offer").await, "nothing asked");
     println!(
-        "tel: link: second instance handed over and exited in {} ms; dialling shown after {} ms",
+        "tel: link: second instance handed over and exited in {} ms; Enter to Connected {} ms",
         handed_over.as_millis(),
-        dialling.as_millis()
+        connected.as_millis()
     );
     hang_up_and_close(w).await;
 }
@@ -469,21 +524,7 @@ async fn history_rows_and_directory_entries_dial_settings_are_saved_and_the_pref
     echo_call_from(w, url, "#history li:first-child button").await;
 
     // Voice processing switched off in Settings is remembered.
-    w.click("#tab-settings").await;
-    w.wait_for(
-        "the settings",
-        STEP,
-        "return document.getElementById('settings').getAttribute('aria-busy') === 'false';",
-    )
-    .await;
-    w.click("#ns").await;
-    w.click("#settings button[type=submit]").await;
-    w.wait_for(
-        "the settings saved",
-        STEP,
-        "return document.getElementById('settings-note').textContent.startsWith('Saved');",
-    )
-    .await;
+    change_setting(w, "#ns").await;
     let devices = w.invoke("devices", json!({})).await;
     assert_eq!(devices["voice"]["noise_suppression"], false, "{devices}");
     assert_eq!(devices["voice"]["echo_cancellation"], true, "{devices}");

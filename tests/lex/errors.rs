@@ -85,7 +85,7 @@ async fn bad_bot_and_session_ids_are_refused_before_anything_is_sent() {
     let bot = LexBot::parse("DEMOBOT001").expect("bot");
     let first = client.configuration().expect("configuration");
     for session in ["x", "has space", &"a".repeat(101)] {
-        let (_tx, rx) = futures::channel::mpsc::unbounded();
+        let (_tx, rx) = futures::channel::mpsc::channel(1);
         let e = client
             .start(&bot, session, first.clone(), rx)
             .await

@@ -30,6 +30,21 @@ async fn bad_offers_are_refused_with_clear_errors_and_the_session_survives() {
             .expect_err("garbage accepted");
         assert!(matches!(err, MediaError::BadSdp(_)), "{garbage:?}: {err}");
     }
+    // Oversized: megabytes of attributes, or a thousand media sections, are refused before
+    // anything is rewritten or handed to the stack.
+    let huge = format!(
+        "{CAMARA_AMR_WB}{}",
+        "a=x-padding:0123456789abcdef\r\n".repeat(200_000)
+    );
+    let many = format!(
+        "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n{}",
+        "m=video 0 UDP/TLS/RTP/SAVPF 96\r\n".repeat(1000)
+    );
+    for (what, sdp) in [("6 MB", huge), ("1000 m= lines", many)] {
+        let err = b.session.accept_offer(&sdp).await.expect_err(what);
+        assert!(matches!(err, MediaError::BadSdp(_)), "{what}: {err}");
+        assert!(err.to_string().contains("at most"), "{what}: {err}");
+    }
     let err = b.session.accept_offer(VIDEO_ONLY).await.expect_err("video only");
     assert!(matches!(err, MediaError::NoAudio), "{err}");
     assert!(err.to_string().contains("no audio"));

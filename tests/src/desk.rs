@@ -125,3 +125,23 @@ pub async fn hang_up_and_close(w: &Window) {
     hang_up(w).await;
     w.close().await;
 }
+
+/// Settings: clicks `css` (a checkbox, say) once the lists are filled, saves, and waits for
+/// "Saved".
+pub async fn change_setting(w: &Window, css: &str) {
+    w.click("#tab-settings").await;
+    w.wait_for(
+        "the settings",
+        STEP,
+        "return document.getElementById('settings').getAttribute('aria-busy') === 'false';",
+    )
+    .await;
+    w.click(css).await;
+    w.click("#settings button[type=submit]").await;
+    w.wait_for(
+        "the settings saved",
+        STEP,
+        "return document.getElementById('settings-note').textContent.startsWith('Saved');",
+    )
+    .await;
+}

@@ -7,10 +7,10 @@
 //! ```
 //! Hold is local: the microphone sends silence and the bot's audio is not heard.
 
-use crate::CallEvent;
 use crate::address::Address;
 use crate::lex::LexBot;
 use crate::machine::{Allowed, CallError, CallState, Command, EndReason};
+use crate::{CallEvent, MAX_TEXT_CHARS, bounded_text};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -300,10 +300,14 @@ impl BotMachine {
         self.deadline = Some(now + BOT_SILENCE_TIMEOUT);
         match e {
             BotEvent::Heartbeat => {}
-            BotEvent::Transcript(text) => self.event(CallEvent::Transcript { text }),
+            BotEvent::Transcript(text) => self.event(CallEvent::Transcript {
+                text: bounded_text(&text, MAX_TEXT_CHARS),
+            }),
             BotEvent::Messages(texts) => {
                 for text in texts {
-                    self.event(CallEvent::BotText { text });
+                    self.event(CallEvent::BotText {
+                        text: bounded_text(&text, MAX_TEXT_CHARS),
+                    });
                 }
             }
             BotEvent::Intent {

@@ -166,3 +166,42 @@ impl CallEvent {
         }
     }
 }
+
+/// The longest caller ID the window, the history and notifications are given.
+pub const MAX_CALLER_CHARS: usize = 128;
+/// The longest bot message or transcript passed on.
+pub const MAX_TEXT_CHARS: usize = 4096;
+
+/// Text from the far side (a caller ID, a bot's message) as it may be shown: control
+/// characters dropped and at most `max` characters, the cut marked with `…`. A server
+/// can send anything; the window and the history must not take megabytes or escape
+/// codes from it.
+pub fn bounded_text(text: &str, max: usize) -> String {
+    let mut out: String = text.chars().filter(|c| !c.is_control()).take(max + 1).collect();
+    if out.chars().count() > max {
+        out = out.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod bounded_tests {
+    use super::*;
+
+    #[test]
+    fn far_side_text_loses_control_characters_and_is_cut_at_the_limit() {
+        assert_eq!(bounded_text("+1 555 0100", MAX_CALLER_CHARS), "+1 555 0100");
+        assert_eq!(bounded_text("Bob\u{1b}[31m\n\r\u{7}", 64), "Bob[31m");
+        let huge = "9".repeat(1_000_000);
+        let cut = bounded_text(&huge, MAX_CALLER_CHARS);
+        assert_eq!(cut.chars().count(), MAX_CALLER_CHARS);
+        assert!(cut.ends_with('…'));
+        assert_eq!(
+            bounded_text("héllo", 5),
+            "héllo",
+            "exactly the limit is kept whole"
+        );
+        assert_eq!(bounded_text("héllo!", 5), "héll…");
+    }
+}

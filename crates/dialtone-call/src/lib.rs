@@ -20,7 +20,7 @@ mod types;
 
 pub use address::Address;
 pub use direction::Direction;
-pub use event::{CallEvent, LineCall, LineEvent};
+pub use event::{CallEvent, LineCall, LineEvent, MAX_CALLER_CHARS, MAX_TEXT_CHARS, bounded_text};
 pub use machine::{
     Allowed, CallError, CallMachine, CallState, Command, Effect, EndReason, Input, MediaOp, MediaResult,
     Signal, SignalOp,

@@ -20,6 +20,9 @@ use std::time::{Duration, Instant};
 pub const SETUP_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long a hold or resume may wait for its answer before it is abandoned.
 pub const UPDATE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an incoming call rings before it is declined as missed: a caller's cancel
+/// that never arrives must not leave the line ringing, and the line busy, for ever.
+pub const ALERTING_TIMEOUT: Duration = Duration::from_secs(90);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pending {
@@ -243,6 +246,11 @@ impl CallMachine {
                     state: self.state.to_string(),
                 }));
             }
+            CallState::Alerting => {
+                self.incoming_offer = None;
+                self.signal(SignalOp::Decline);
+                self.end(EndReason::NoAnswer);
+            }
             CallState::Registering
             | CallState::Dialing
             | CallState::Ringing
@@ -389,6 +397,7 @@ impl CallMachine {
                 self.muted = false;
                 self.go(S::Alerting);
                 self.signal(SignalOp::Ringing);
+                self.deadline = Some(now + ALERTING_TIMEOUT);
             }
             (S::Dialing | S::Proceeding, Signal::Ringing) => self.go(S::Ringing),
             (S::Dialing, Signal::Proceeding) => self.go(S::Proceeding),

@@ -88,6 +88,60 @@ impl PhoneNumber {
     }
 }
 
+/// Why a number deserves a second look before a link dials it: what its numbering plan
+/// says it is (`phonenumber`'s number types), in words for the prompt.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Caution {
+    /// `premium-rate`, `shared-cost`, `personal`, `uan`, `voicemail`, `pager` or `unknown`.
+    pub kind: String,
+    pub message: String,
+}
+
+impl PhoneNumber {
+    /// `None` for the numbers people call every day (fixed, mobile, toll-free, VoIP).
+    pub fn caution(&self) -> Option<Caution> {
+        use phonenumber::Type;
+        use phonenumber::metadata::DATABASE;
+        let caution = |kind: &str, what: &str| {
+            Some(Caution {
+                kind: kind.to_owned(),
+                message: format!("{} is {what}", self.pretty()),
+            })
+        };
+        let Ok(n) = phonenumber::parse(None, &self.0) else {
+            return caution("unknown", "not a number of any country's numbering plan");
+        };
+        if !n.is_valid() {
+            return caution(
+                "unknown",
+                "not a number its country's numbering plan knows: check it before you call",
+            );
+        }
+        match n.number_type(&DATABASE) {
+            Type::PremiumRate => caution(
+                "premium-rate",
+                "a premium-rate number: calls to it can cost much more than a normal call",
+            ),
+            Type::SharedCost => caution(
+                "shared-cost",
+                "a shared-cost number: the caller pays part of the call at a special rate",
+            ),
+            Type::PersonalNumber => caution(
+                "personal",
+                "a personal number: it forwards anywhere and is often charged at a premium",
+            ),
+            Type::Uan => caution(
+                "uan",
+                "a universal access number: a company line, often charged at a special rate",
+            ),
+            Type::Voicemail => caution("voicemail", "a voicemail access number"),
+            Type::Pager => caution("pager", "a pager number: nobody will answer it"),
+            _ => None,
+        }
+    }
+}
+
 fn pretty(e164: &str) -> Option<String> {
     let n = phonenumber::parse(None, e164).ok()?;
     phonenumber::is_valid(&n).then(|| n.format().mode(phonenumber::Mode::International).to_string())
@@ -138,6 +192,28 @@ mod tests {
             sandbox.pretty(),
             "+15550100",
             "unknown to the plan: shown as dialled"
+        );
+    }
+
+    #[test]
+    fn premium_rate_and_unusual_numbers_carry_a_caution_and_everyday_numbers_none() {
+        let kind = |n: &str| PhoneNumber::parse(n).expect(n).caution().map(|c| c.kind);
+        // The plans' own examples: UK 09 premium rate, Spain 901 shared cost, UK 070
+        // personal, US 900 premium rate.
+        assert_eq!(kind("+449098790000").as_deref(), Some("premium-rate"));
+        assert_eq!(kind("+34901123456").as_deref(), Some("shared-cost"));
+        assert_eq!(kind("+447012345678").as_deref(), Some("personal"));
+        assert_eq!(kind("+19002345678").as_deref(), Some("premium-rate"));
+        // The sandbox's fictional numbers are in no plan: said, not hidden.
+        assert_eq!(kind("+15550100").as_deref(), Some("unknown"));
+        // Fixed, mobile and toll-free numbers dial without a caution.
+        assert_eq!(kind("+442079460000"), None);
+        assert_eq!(kind("+447400123456"), None);
+        assert_eq!(kind("+18002345678"), None);
+        let premium = PhoneNumber::parse("+449098790000").expect("uk").caution();
+        assert_eq!(
+            premium.map(|c| c.message),
+            Some("+44 909 879 0000 is a premium-rate number: calls to it can cost much more than a normal call".to_owned())
         );
     }
 

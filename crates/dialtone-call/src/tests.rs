@@ -364,6 +364,22 @@ fn an_unanswered_call_times_out_and_is_terminated() {
 }
 
 #[test]
+fn an_incoming_call_nobody_answers_is_declined_as_missed_after_the_alerting_timeout() {
+    let mut m = alerting();
+    let deadline = m.poll_timeout().expect("ringing has a deadline");
+    m.handle_timeout(deadline - Duration::from_millis(1));
+    assert_eq!(m.state(), &CallState::Alerting);
+    m.handle_timeout(deadline);
+    let fx = drain(&mut m);
+    assert_eq!(fx[0], Effect::Signal(SignalOp::Decline));
+    assert_eq!(m.state(), &CallState::Ended(EndReason::NoAnswer));
+    // Answered in time, the deadline is the setup's, not the ringing's.
+    let m = answering();
+    let later = m.poll_timeout().expect("answering has a deadline");
+    assert!(later > deadline - ALERTING_TIMEOUT);
+}
+
+#[test]
 fn a_remote_hold_is_answered_and_reported() {
     let mut m = connected();
     assert_eq!(

@@ -5,6 +5,7 @@ pub mod account;
 pub mod audio;
 pub mod auth;
 pub mod call;
+pub mod files;
 pub mod history;
 pub mod media;
 pub mod net;

@@ -176,7 +176,7 @@ impl CallFiles {
             }
         }
         let dir = self.dir.join("recordings");
-        std::fs::create_dir_all(&dir)
+        dialtone_core::files::private_dir(&dir)
             .map_err(|e| format!("cannot keep recordings in {}: {e}", dir.display()))?;
         let path = dir.join(format!("call-{}.wav", stamp(time::OffsetDateTime::now_utc())));
         let shown = path.display().to_string();
@@ -294,9 +294,11 @@ fn stamp(t: time::OffsetDateTime) -> String {
 
 /// Writes `name` into `dir` and removes the oldest reports beyond [`KEEP_REPORTS`].
 fn keep_report(dir: &Path, name: &str, text: &str) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot keep reports in {}: {e}", dir.display()))?;
+    dialtone_core::files::private_dir(dir)
+        .map_err(|e| format!("cannot keep reports in {}: {e}", dir.display()))?;
     let path = dir.join(name);
-    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    dialtone_core::files::write_private(&path, text.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     prune(dir, KEEP_REPORTS);
     Ok(path)
 }

@@ -5,12 +5,14 @@
 pub mod call_files;
 mod history;
 mod line;
+pub mod links;
 mod networks;
 pub mod preflight;
 
 pub use call_files::{CallFiles, LineFacts, RecordingNews};
 pub use history::{HistoryRecorder, SavedCall};
 pub use line::{AudioChoice, Line, LineError, LineOptions, LineSource, Network};
+pub use links::{LinkOffer, LinkPrefs};
 pub use networks::{Calls, DirectoryEntry};
 
 /// The next event on `rx`, skipping what a slow reader missed; `None` once it closed.

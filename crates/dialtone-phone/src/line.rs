@@ -233,7 +233,7 @@ impl Line {
                     None => {
                         let config = SandboxConfig {
                             camara: options.camara.unwrap_or_default(),
-                            ..SandboxConfig::default()
+                            ..SandboxConfig::default().with_private_secrets()
                         };
                         let s = Sandbox::start(([127, 0, 0, 1], 0).into(), config)
                             .await

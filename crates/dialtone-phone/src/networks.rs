@@ -37,6 +37,13 @@ pub(crate) struct OnSandbox<'a> {
 }
 
 impl OnSandbox<'_> {
+    /// The embedded sandbox's own (private) credentials, or the published defaults of a
+    /// sandbox started apart (`dialtone sandbox`).
+    fn credentials(&self) -> SandboxCredentials {
+        self.embedded
+            .map_or_else(|| SandboxCredentials::at(self.root), Sandbox::credentials)
+    }
+
     /// The same sandbox for another network's entry.
     pub fn reborrow(&mut self) -> OnSandbox<'_> {
         OnSandbox {
@@ -123,7 +130,8 @@ impl NetworkEntry for Camara {
             None => on.options.camara,
         };
         let config = CamaraConfig::new(dialtone_core::new_device_id());
-        let (provider, how) = SandboxCredentials::at(on.root)
+        let (provider, how) = on
+            .credentials()
             .camara_provider(on.root, dialect, config, TIMEOUT)
             .await?;
         if let Some(how) = how {
@@ -183,9 +191,7 @@ impl NetworkEntry for Alexa {
             caller_name: on.options.caller_name.clone(),
             ..Default::default()
         };
-        let provider = SandboxCredentials::at(on.root)
-            .alexa_provider(on.root, TIMEOUT, options)
-            .await?;
+        let provider = on.credentials().alexa_provider(on.root, TIMEOUT, options).await?;
         Ok(Calls::Signaling(Arc::new(provider)))
     }
     async fn call_me(&self, sandbox: &Sandbox) -> Result<String, String> {
@@ -237,7 +243,8 @@ impl NetworkEntry for Lex {
         )
     }
     async fn sandbox_calls(&self, on: OnSandbox<'_>) -> Result<Calls, LineError> {
-        let config = SandboxCredentials::at(on.root)
+        let config = on
+            .credentials()
             .lex_config(on.root, on.options.lex.mode)
             .with(&on.options.lex);
         LexClient::new(config)

@@ -120,6 +120,57 @@ fn unknown_property(given: &serde_json::Value, known: &serde_json::Value, at: St
     }
 }
 
+/// A plain-http URL the sandbox may call back: a loopback host by address or
+/// `localhost`, with a port and no user or password. Parsed, never prefix-matched:
+/// `http://127.0.0.1:1@evil.example/` names the host `evil.example`.
+pub fn loopback_http(url: &str) -> bool {
+    reqwest::Url::parse(url).is_ok_and(|u| {
+        u.scheme() == "http"
+            && dialtone_core::net::is_loopback_url(url)
+            && u.port().is_some()
+            && u.username().is_empty()
+            && u.password().is_none()
+    })
+}
+
+/// An https URL with a host and no user or password in it.
+pub fn https_url(url: &str) -> bool {
+    reqwest::Url::parse(url).is_ok_and(|u| {
+        u.scheme() == "https" && u.host().is_some() && u.username().is_empty() && u.password().is_none()
+    })
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    #[test]
+    fn call_back_urls_are_parsed_not_prefix_matched() {
+        for ok in [
+            "http://127.0.0.1:8080/events",
+            "http://[::1]:9/x",
+            "http://localhost:4000/",
+        ] {
+            assert!(loopback_http(ok), "{ok}");
+        }
+        for bad in [
+            "http://127.0.0.1:1@evil.example/",
+            "http://user:pw@127.0.0.1:80/",
+            "http://127.0.0.1/no-port",
+            "http://127.0.0.1.evil.example:80/",
+            "http://10.0.0.1:80/",
+            "https://127.0.0.1:443/",
+            "not a url",
+        ] {
+            assert!(!loopback_http(bad), "{bad}");
+        }
+        assert!(https_url("https://sink.example/events"));
+        assert!(!https_url("https://127.0.0.1:1@evil.example:x/"));
+        assert!(!https_url("https://user@sink.example/"));
+        assert!(!https_url("http://sink.example/"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,10 +124,7 @@ fn check_detail(s: &Sandbox, kind: EventKind, detail: &WebrtcSubscriptionDetail)
 
 /// The sandbox accepts `http://` sinks on loopback only (the spec asks for https).
 fn check_sink(sink: &str) -> ApiResult<()> {
-    let ok = sink.starts_with("https://")
-        || ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"]
-            .iter()
-            .any(|p| sink.starts_with(p));
+    let ok = commons::https_url(sink) || commons::loopback_http(sink);
     if ok && sink.len() <= 1024 {
         Ok(())
     } else {

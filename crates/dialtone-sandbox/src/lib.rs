@@ -55,7 +55,7 @@ impl Sandbox {
                 tracing::debug!(error = %e, "TCP_NODELAY not set");
             }
         });
-        let state = Arc::new(state::Sandbox::new(addr, config));
+        let state = Arc::new(state::Sandbox::new(addr, config).map_err(std::io::Error::other)?);
         let app = router(state.clone());
         let server = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {

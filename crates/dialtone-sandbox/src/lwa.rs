@@ -53,7 +53,7 @@ async fn authorize(State(s): State<Arc<Sandbox>>, Query(q): Query<HashMap<String
     }
     let redirect_uri = get("redirect_uri");
     // A redirect we cannot trust is never followed: say so here instead.
-    if !redirect_uri.starts_with("http://127.0.0.1:") {
+    if !crate::commons::loopback_http(redirect_uri) {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",

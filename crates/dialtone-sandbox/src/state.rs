@@ -58,6 +58,21 @@ impl Default for SandboxConfig {
     }
 }
 
+impl SandboxConfig {
+    /// The same, with secrets of its own instead of the published defaults: for a sandbox
+    /// embedded in the CLI or the app, whose client is in the same process, so no other
+    /// local process can take tokens from it.
+    pub fn with_private_secrets(self) -> Self {
+        let fresh = || uuid::Uuid::new_v4().simple().to_string();
+        Self {
+            client_secret: fresh(),
+            lwa_client_secret: fresh(),
+            lex_secret_access_key: fresh(),
+            ..self
+        }
+    }
+}
+
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -77,10 +92,20 @@ pub struct Registration {
     pub created: Instant,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SubscriptionRecord {
     pub subscription: Subscription,
     pub access_token: Option<String>,
+}
+
+/// The sink's credential never reaches a log through `{:?}`.
+impl std::fmt::Debug for SubscriptionRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubscriptionRecord")
+            .field("subscription", &self.subscription)
+            .field("access_token", &self.access_token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,7 +174,8 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    pub fn new(addr: SocketAddr, config: SandboxConfig) -> Self {
+    /// Fails only when its HTTP client (no redirects, no proxy) cannot be set up.
+    pub fn new(addr: SocketAddr, config: SandboxConfig) -> Result<Self, reqwest::Error> {
         let mut http = reqwest::Client::builder()
             .timeout(Duration::from_secs(3))
             .redirect(reqwest::redirect::Policy::none())
@@ -160,8 +186,8 @@ impl Sandbox {
                 Err(e) => tracing::warn!(error = %e, "ignoring a sink certificate that is not PEM"),
             }
         }
-        let http = http.build().unwrap_or_default();
-        Self {
+        let http = http.build()?;
+        Ok(Self {
             addr,
             config,
             tokens: Mutex::default(),
@@ -181,7 +207,7 @@ impl Sandbox {
             links: Mutex::default(),
             streams: tokio::sync::broadcast::channel(256).0,
             next_number: AtomicU32::new(0),
-        }
+        })
     }
 
     pub fn base_url(&self) -> String {

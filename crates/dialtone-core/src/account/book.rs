@@ -87,16 +87,20 @@ impl AccountBook {
     }
 
     /// The named account, or the default one when `name` is `None`. `Ok(None)` means
-    /// the built-in sandbox: no account configured, or `sandbox` asked for.
+    /// the built-in sandbox: no account configured, or `sandbox` asked for. An account
+    /// is checked again as it is picked: the file may have been edited since it was added
+    /// (an `http://` operator URL, say), and such an account is refused, not used.
     pub fn pick(&self, name: Option<&str>) -> Result<Option<&Account>, AccountError> {
         let wanted = match name.or(self.data.default.as_deref()) {
             None => return Ok(None),
             Some(n) if n == SANDBOX => return Ok(None),
             Some(n) => n,
         };
-        self.get(wanted)
-            .map(Some)
-            .ok_or_else(|| AccountError::Unknown(wanted.to_owned()))
+        let account = self
+            .get(wanted)
+            .ok_or_else(|| AccountError::Unknown(wanted.to_owned()))?;
+        account.validate()?;
+        Ok(Some(account))
     }
 
     pub fn get(&self, name: &str) -> Option<&Account> {
@@ -111,7 +115,9 @@ impl AccountBook {
     /// The Alexa account by name; with none named, the first one, or the sandbox (`None`)
     /// when there is none.
     pub fn pick_alexa(&self, name: Option<&str>) -> Result<Option<&AlexaAccount>, AccountError> {
-        pick_named(&self.data.alexa, name, |a| &a.name)
+        let account = pick_named(&self.data.alexa, name, |a| &a.name)?;
+        account.map(AlexaAccount::validate).transpose()?;
+        Ok(account)
     }
 
     pub fn lex_accounts(&self) -> &[LexAccount] {
@@ -120,7 +126,9 @@ impl AccountBook {
 
     /// The Lex account by name; with none named, the first one, or the sandbox (`None`).
     pub fn pick_lex(&self, name: Option<&str>) -> Result<Option<&LexAccount>, AccountError> {
-        pick_named(&self.data.lex, name, |a| &a.name)
+        let account = pick_named(&self.data.lex, name, |a| &a.name)?;
+        account.map(LexAccount::validate).transpose()?;
+        Ok(account)
     }
 
     pub fn add_lex(&mut self, account: LexAccount) -> Result<(), AccountError> {
@@ -184,15 +192,11 @@ impl AccountBook {
         self.save()
     }
 
-    /// Written to a temporary file and renamed, so a crash never leaves half a book.
+    /// Owner-only, written to a temporary file and renamed, so a crash never leaves half
+    /// a book.
     fn save(&self) -> Result<(), AccountError> {
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| book_error(dir, e))?;
-        }
         let json = serde_json::to_vec_pretty(&self.data).map_err(|e| book_error(&self.path, e))?;
-        let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(&tmp, json).map_err(|e| book_error(&tmp, e))?;
-        std::fs::rename(&tmp, &self.path).map_err(|e| book_error(&self.path, e))
+        crate::files::write_private(&self.path, &json).map_err(|e| book_error(&self.path, e))
     }
 }
 
@@ -247,6 +251,23 @@ mod tests {
         book.remove("a").expect("remove");
         assert_eq!(book.default_name(), Some("b"));
         assert!(book.remove("a").is_err());
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn an_account_edited_to_plain_http_in_the_file_is_refused_when_picked() {
+        let (dir, mut book) = temp_book();
+        book.add(account("op"), false).expect("add");
+        let text = std::fs::read_to_string(book.path()).expect("read");
+        std::fs::write(
+            book.path(),
+            text.replace("https://api.example.com", "http://api.example.com"),
+        )
+        .expect("edit");
+        let edited = AccountBook::open(book.path()).expect("it still opens: it can be listed and removed");
+        assert_eq!(edited.accounts().len(), 1);
+        let e = edited.pick(Some("op")).expect_err("refused").to_string();
+        assert!(e.contains("must use https"), "{e}");
         std::fs::remove_dir_all(dir).ok();
     }
 

@@ -53,13 +53,8 @@ impl DevicePrefs {
 
     pub fn save(&self) -> std::io::Result<()> {
         let p = path().ok_or_else(|| std::io::Error::other("no home directory"))?;
-        if let Some(dir) = p.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
         let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        let tmp = p.with_extension("json.tmp");
-        std::fs::write(&tmp, json)?;
-        std::fs::rename(tmp, p)
+        crate::files::write_private(&p, &json)
     }
 }
 

@@ -114,14 +114,13 @@ impl ClientCredentials {
 
     async fn read_keyring(&self) -> Option<Cached> {
         let (secrets, account) = self.keyring.clone()?;
-        let read = tokio::task::spawn_blocking(move || secrets.get(&account, SecretKind::AccessToken)).await;
-        match read {
-            Ok(Ok(Some(json))) => serde_json::from_str::<Cached>(&json).ok().filter(Cached::fresh),
-            Ok(Err(e)) => {
+        match super::keyring(move || secrets.get(&account, SecretKind::AccessToken)).await {
+            Ok(Some(json)) => serde_json::from_str::<Cached>(&json).ok().filter(Cached::fresh),
+            Ok(None) => None,
+            Err(e) => {
                 tracing::warn!(error = %e, "cannot read the cached token");
                 None
             }
-            _ => None,
         }
     }
 
@@ -132,9 +131,7 @@ impl ClientCredentials {
         let Ok(json) = serde_json::to_string(cached) else {
             return;
         };
-        let write =
-            tokio::task::spawn_blocking(move || secrets.set(&account, SecretKind::AccessToken, &json));
-        if let Ok(Err(e)) = write.await {
+        if let Err(e) = super::keyring(move || secrets.set(&account, SecretKind::AccessToken, &json)).await {
             tracing::warn!(error = %e, "cannot cache the token in the keyring");
         }
     }
@@ -159,11 +156,11 @@ impl ClientCredentials {
             Err(e) => crate::net::wire::no_response(OP, &e.to_string()),
         }
         let response = response?;
-        let lifetime = response.expires_in().unwrap_or(Duration::from_secs(300));
-        tracing::debug!(lifetime_s = lifetime.as_secs(), "new access token");
+        let renew = super::renew_after(response.expires_in(), Duration::from_secs(300));
+        tracing::debug!(renew_after_s = renew.as_secs(), "new access token");
         Ok(Cached {
             token: response.access_token().secret().clone(),
-            renew_at_ms: now_ms() + lifetime.mul_f64(0.9).as_millis() as u64,
+            renew_at_ms: now_ms().saturating_add(u64::try_from(renew.as_millis()).unwrap_or(u64::MAX)),
         })
     }
 }

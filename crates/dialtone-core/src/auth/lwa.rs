@@ -303,25 +303,20 @@ impl LwaTokens {
         self.write_refresh_token(&grant.refresh_token).await?;
         *self.access.lock().await = Some(Access {
             token: grant.access_token,
-            renew_at: Instant::now() + grant.lifetime.mul_f64(0.9),
+            renew_at: Instant::now() + super::renew_after(Some(grant.lifetime), grant.lifetime),
         });
         Ok(())
     }
 
     async fn write_refresh_token(&self, token: &str) -> Result<(), TokenError> {
         let (secrets, account, token) = (self.secrets.clone(), self.account.clone(), token.to_owned());
-        tokio::task::spawn_blocking(move || secrets.set(&account, SecretKind::RefreshToken, &token))
-            .await
-            .map_err(|e| TokenError::Keyring(e.to_string()))?
-            .map_err(|e| TokenError::Keyring(e.to_string()))
+        super::keyring(move || secrets.set(&account, SecretKind::RefreshToken, &token)).await
     }
 
     async fn read_refresh_token(&self) -> Result<String, TokenError> {
         let (secrets, account) = (self.secrets.clone(), self.account.clone());
-        tokio::task::spawn_blocking(move || secrets.get(&account, SecretKind::RefreshToken))
-            .await
-            .map_err(|e| TokenError::Keyring(e.to_string()))?
-            .map_err(|e| TokenError::Keyring(e.to_string()))?
+        super::keyring(move || secrets.get(&account, SecretKind::RefreshToken))
+            .await?
             .ok_or_else(|| TokenError::NotSignedIn(self.account.clone()))
     }
 }
@@ -341,7 +336,7 @@ impl TokenSource for LwaTokens {
         tracing::debug!(lifetime_s = lifetime.as_secs(), "new LWA access token");
         *access = Some(Access {
             token: token.clone(),
-            renew_at: Instant::now() + lifetime.mul_f64(0.9),
+            renew_at: Instant::now() + super::renew_after(Some(lifetime), lifetime),
         });
         Ok(token)
     }

@@ -271,6 +271,8 @@ impl Line {
             return;
         }
         if let Signal::Invitation { from, offer } = sig {
+            // Whatever the network says the caller is: bounded before anyone shows it.
+            let from = dialtone_call::bounded_text(&from, dialtone_call::MAX_CALLER_CHARS);
             self.out.emit(call, CallEvent::Incoming { from: from.clone() });
             self.remotes.insert(call, (from.clone(), true));
             self.board.incoming_as(call, from, offer, now());

@@ -77,7 +77,7 @@ impl History {
     pub fn open_default() -> Result<Self, HistoryError> {
         let path = Self::default_path()?;
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| HistoryError::Open {
+            crate::files::private_dir(dir).map_err(|e| HistoryError::Open {
                 path: dir.display().to_string(),
                 why: e.to_string(),
             })?;
@@ -91,6 +91,8 @@ impl History {
             why,
         };
         let conn = rusqlite::Connection::open(path).map_err(|e| open(e.to_string()))?;
+        // Who called whom, and when: its owner's alone (SQLite creates it 0644).
+        crate::files::restrict(path).map_err(|e| open(e.to_string()))?;
         Self::init(conn).map_err(|e| open(e.to_string()))
     }
 

@@ -86,10 +86,30 @@ impl ParsedSdp {
     }
 }
 
+/// The largest SDP we read. A browser's offer with a dozen candidates is under 8 KiB;
+/// a far end sending megabytes is not negotiating.
+pub const MAX_SDP_BYTES: usize = 64 * 1024;
+/// The most media sections (`m=` lines) we read: an audio call needs one; the others are
+/// rejected one by one, so each costs work.
+pub const MAX_MEDIA_SECTIONS: usize = 32;
+
 /// Parses the parts of an SDP we read. The stack validates the rest.
 pub fn parse(sdp: &str) -> Result<ParsedSdp, String> {
+    if sdp.len() > MAX_SDP_BYTES {
+        return Err(format!(
+            "it is {} bytes; an SDP Dialtone reads is at most {} KiB",
+            sdp.len(),
+            MAX_SDP_BYTES / 1024
+        ));
+    }
     if !sdp.trim_start().starts_with("v=0") {
         return Err("it does not start with v=0".into());
+    }
+    let sections = sdp.lines().filter(|l| l.starts_with("m=")).count();
+    if sections > MAX_MEDIA_SECTIONS {
+        return Err(format!(
+            "it has {sections} media sections; Dialtone reads at most {MAX_MEDIA_SECTIONS}"
+        ));
     }
     let mut out = ParsedSdp {
         session_direction: None,

@@ -478,9 +478,9 @@ impl MediaSession {
             });
         };
         let checked = self.check_remote(answer_sdp).map(|_| ());
-        let (for_stack, _) = sdp::for_stack(answer_sdp, false);
         let applied = match checked {
-            Ok(()) => match RTCSessionDescription::answer(for_stack) {
+            // Rewritten for the stack only once it passed our checks (and their limits).
+            Ok(()) => match RTCSessionDescription::answer(sdp::for_stack(answer_sdp, false).0) {
                 Ok(desc) => self
                     .pc
                     .set_remote_description(desc)

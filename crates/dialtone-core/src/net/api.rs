@@ -33,7 +33,9 @@ pub struct Reply {
 
 pub struct ApiCaller {
     tokens: Arc<dyn TokenSource>,
-    http: reqwest::Client,
+    /// No redirects, no proxy; a client that could not be built is kept as the reason,
+    /// and every request says it (a default client would follow redirects and proxies).
+    http: Result<reqwest::Client, String>,
     timeout: Duration,
 }
 
@@ -43,7 +45,7 @@ impl ApiCaller {
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .build()
-            .unwrap_or_default();
+            .map_err(|e| e.to_string());
         Self {
             tokens,
             http,
@@ -67,10 +69,17 @@ impl ApiCaller {
         let mut refreshed = false;
         let mut throttled = false;
         loop {
+            let http = match &self.http {
+                Ok(h) => h,
+                Err(why) => {
+                    return Err(Transport::Unreachable(format!(
+                        "no HTTP client could be set up: {why}"
+                    )));
+                }
+            };
             let token = self.tokens.token(refreshed).await?;
             super::wire::request(operation, method.as_str(), url, body.as_deref(), &token);
-            let mut req = self
-                .http
+            let mut req = http
                 .request(method.clone(), url)
                 .bearer_auth(&token)
                 .timeout(self.timeout);

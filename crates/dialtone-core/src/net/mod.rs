@@ -22,6 +22,23 @@ pub fn is_loopback_url(url: &str) -> bool {
     }
 }
 
+/// RFC 3986's unreserved characters stay; everything else in an id is percent-encoded.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `id` (from a server, or typed) as one URL path segment: `/`, `?`, `#` and the rest
+/// percent-encoded, and `.`/`..` spelled `%2E`, so an id can never reach another path
+/// (`../registrations`) or add a query.
+pub fn path_segment(id: &str) -> String {
+    if id == "." || id == ".." {
+        return id.replace('.', "%2E");
+    }
+    percent_encoding::utf8_percent_encode(id, SEGMENT).to_string()
+}
+
 /// Checks an operator URL: it parses, it is http(s), and it is https unless on loopback.
 pub fn check_service_url(what: &str, url: &str) -> Result<(), String> {
     let u = reqwest::Url::parse(url).map_err(|e| format!("{what} '{url}' is not a URL ({e})"))?;
@@ -38,6 +55,18 @@ pub fn check_service_url(what: &str, url: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_from_a_server_stay_one_path_segment() {
+        assert_eq!(path_segment("sess-1_a.b~c"), "sess-1_a.b~c");
+        assert_eq!(path_segment("../registrations"), "..%2Fregistrations");
+        assert_eq!(path_segment(".."), "%2E%2E");
+        assert_eq!(path_segment("a?b#c d"), "a%3Fb%23c%20d");
+        let url = format!("https://op.example/sessions/{}", path_segment("../../admin?x=1"));
+        let parsed = reqwest::Url::parse(&url).expect("url");
+        assert_eq!(parsed.path(), "/sessions/..%2F..%2Fadmin%3Fx%3D1");
+        assert_eq!(parsed.query(), None);
+    }
 
     #[test]
     fn loopback_urls_are_recognised_without_dns() {

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A registered intake.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RelayEndpoint {
     pub id: String,
     pub url: String,
@@ -29,6 +29,19 @@ pub struct RelayEndpoint {
     pub phone_number: String,
     pub http: reqwest::Client,
     pub created: Instant,
+}
+
+/// The intake's credential never reaches a log through `{:?}`.
+impl std::fmt::Debug for RelayEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelayEndpoint")
+            .field("id", &self.id)
+            .field("url", &self.url)
+            .field("access_token", &"<redacted>")
+            .field("address", &self.address)
+            .field("phone_number", &self.phone_number)
+            .finish_non_exhaustive()
+    }
 }
 
 pub fn routes() -> axum::Router<Arc<Sandbox>> {

@@ -164,7 +164,11 @@ impl AlexaClient {
     }
 
     pub async fn unregister_relay(&self, relay: &str, id: &str) -> Result<(), AlexaError> {
-        let url = format!("{}{ENDPOINTS_PATH}/{id}", relay.trim_end_matches('/'));
+        let url = format!(
+            "{}{ENDPOINTS_PATH}/{}",
+            relay.trim_end_matches('/'),
+            crate::net::path_segment(id)
+        );
         self.call("leaving the skill relay".into(), Method::DELETE, &url, None)
             .await
             .map(|_| ())

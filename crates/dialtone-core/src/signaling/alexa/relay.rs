@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 pub const ENDPOINTS_PATH: &str = "/v1/relay/endpoints";
 
 /// `POST {relay}/v1/relay/endpoints`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RelayRegistration {
     /// Our intake's URL.
@@ -19,6 +19,17 @@ pub struct RelayRegistration {
     /// PEM of the intake's certificate when it is self-signed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<String>,
+}
+
+/// The intake's credential never reaches a log through `{:?}`.
+impl std::fmt::Debug for RelayRegistration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelayRegistration")
+            .field("endpoint", &self.endpoint)
+            .field("access_token", &"<redacted>")
+            .field("certificate", &self.certificate.as_ref().map(|_| "<pem>"))
+            .finish()
+    }
 }
 
 /// The relay's answer: the registration, and the address calls reach us at.

@@ -6,6 +6,7 @@ use super::Dialect;
 use super::wire::*;
 use crate::auth::{TokenError, TokenSource};
 use crate::net::api::{ApiCaller, Transport};
+use crate::net::path_segment;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
@@ -312,14 +313,14 @@ impl CamaraClient {
 
     pub async fn refresh_registration(&self, id: &str) -> Result<Option<RegSessionResponse>, CamaraError> {
         let op = "refreshing the registration";
-        let url = format!("{}/sessions/{id}", self.endpoints.registration);
+        let url = format!("{}/sessions/{}", self.endpoints.registration, path_segment(id));
         self.call(op, Method::PUT, url, &[], Some(&RegSessionUpdate::default()))
             .await
     }
 
     pub async fn unregister(&self, id: &str) -> Result<(), CamaraError> {
         let op = "removing the registration";
-        let url = format!("{}/sessions/{id}", self.endpoints.registration);
+        let url = format!("{}/sessions/{}", self.endpoints.registration, path_segment(id));
         self.call::<serde_json::Value>(op, Method::DELETE, url, &[], None)
             .await
             .map(|_| ())
@@ -333,7 +334,7 @@ impl CamaraClient {
 
     pub async fn unsubscribe(&self, id: &str) -> Result<(), CamaraError> {
         let op = "ending an event subscription";
-        let url = format!("{}/subscriptions/{id}", self.endpoints.events);
+        let url = format!("{}/subscriptions/{}", self.endpoints.events, path_segment(id));
         self.call::<serde_json::Value>(op, Method::DELETE, url, &[], None)
             .await
             .map(|_| ())
@@ -368,7 +369,7 @@ impl CamaraClient {
 
     pub async fn get_session(&self, id: &str) -> Result<MediaSessionInformation, CamaraError> {
         let op = "reading the session";
-        let url = format!("{}/sessions/{id}", self.endpoints.call_handling);
+        let url = format!("{}/sessions/{}", self.endpoints.call_handling, path_segment(id));
         Self::required(op, self.call(op, Method::GET, url, &[], None).await?)
     }
 
@@ -383,13 +384,17 @@ impl CamaraClient {
             SessionStatus::Connected => "answering the call",
             _ => "updating the session",
         };
-        let url = format!("{}/sessions/{id}/status", self.endpoints.call_handling);
+        let url = format!(
+            "{}/sessions/{}/status",
+            self.endpoints.call_handling,
+            path_segment(id)
+        );
         self.call(op, Method::PUT, url, &[], Some(change)).await
     }
 
     pub async fn delete_session(&self, id: &str) -> Result<(), CamaraError> {
         let op = "ending the session";
-        let url = format!("{}/sessions/{id}", self.endpoints.call_handling);
+        let url = format!("{}/sessions/{}", self.endpoints.call_handling, path_segment(id));
         self.call::<serde_json::Value>(op, Method::DELETE, url, &[], None)
             .await
             .map(|_| ())

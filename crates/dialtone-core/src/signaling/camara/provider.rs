@@ -27,7 +27,7 @@ use crate::signaling::{
 };
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -72,8 +72,8 @@ struct Session {
     id: String,
     incoming: bool,
     answered: bool,
-    /// Our hold/resume waiting for its answer.
-    pending_update: Option<SessionStatus>,
+    /// Our hold/resume waiting for its answer, and since when.
+    pending_update: Option<PendingUpdate>,
     /// The far end's last re-offer kind (Hold or Resume), which our answer echoes.
     far_update: Option<SessionStatus>,
     /// r2.2: this session's own session-status subscription.
@@ -456,7 +456,7 @@ impl CamaraProvider {
     async fn update(&self, call: CallId, status: SessionStatus, offer: String) -> Result<(), SignalingError> {
         let id = self.session_id(call)?;
         if let Some(s) = lock(&self.inner).sessions.get_mut(call) {
-            s.pending_update = Some(status);
+            s.pending_update = Some(PendingUpdate::now());
         }
         let change = MediaSessionStatusChange {
             status,
@@ -508,12 +508,37 @@ impl CamaraProvider {
     }
 }
 
+/// Our hold or resume, sent and not answered yet.
+#[derive(Debug, Clone, Copy)]
+struct PendingUpdate {
+    sent: Instant,
+}
+
+impl PendingUpdate {
+    fn now() -> Self {
+        Self { sent: Instant::now() }
+    }
+}
+
+/// Takes the pending update if its answer may still be used: the call machine gives up on
+/// an update after `UPDATE_TIMEOUT` and cancels its offer, so an answer arriving later
+/// answers nothing and is dropped here, not handed on.
+fn take_fresh(pending: &mut Option<PendingUpdate>, now: Instant) -> bool {
+    match pending.take() {
+        Some(p) if now.saturating_duration_since(p.sent) < crate::call::machine::UPDATE_TIMEOUT => true,
+        Some(_) => {
+            tracing::info!("an answer to a hold or resume we gave up on: dropped");
+            false
+        }
+        None => false,
+    }
+}
+
 fn take_pending(inner: &Mutex<Inner>, call: CallId) -> bool {
     lock(inner)
         .sessions
         .get_mut(call)
-        .and_then(|s| s.pending_update.take())
-        .is_some()
+        .is_some_and(|s| take_fresh(&mut s.pending_update, Instant::now()))
 }
 
 fn far_future() -> String {
@@ -826,7 +851,7 @@ fn session_signals(inner: &Mutex<Inner>, data: &MediaSession) -> Option<(CallId,
             vec![Signal::RemoteOffer { offer }]
         }
         (SessionStatus::Hold | SessionStatus::Resume | SessionStatus::Connected, None, Some(answer))
-            if session.pending_update.take().is_some() =>
+            if take_fresh(&mut session.pending_update, Instant::now()) =>
         {
             vec![Signal::UpdateAnswered { answer }]
         }
@@ -886,5 +911,23 @@ async fn poll_for_answer(
             Err(e) => tracing::debug!(error = %e, "polling the session"),
         }
         tokio::time::sleep(every).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_after_the_machine_gave_up_on_its_hold_is_dropped_and_clears_the_update() {
+        let sent = Instant::now();
+        let mut pending = Some(PendingUpdate { sent });
+        assert!(take_fresh(&mut pending, sent + Duration::from_secs(2)));
+        assert!(pending.is_none(), "taken");
+        let mut late = Some(PendingUpdate { sent });
+        let after = sent + crate::call::machine::UPDATE_TIMEOUT + Duration::from_millis(1);
+        assert!(!take_fresh(&mut late, after), "too late to answer anything");
+        assert!(late.is_none(), "and no longer pending");
+        assert!(!take_fresh(&mut None, sent));
     }
 }

@@ -199,13 +199,25 @@ pub struct Config {
 }
 
 /// `AccessTokenCredential` (`SinkCredential` with `credentialType: ACCESSTOKEN`)
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SinkCredential {
     pub credential_type: String,
     pub access_token: String,
     pub access_token_expires_utc: String,
     pub access_token_type: String,
+}
+
+/// The intake's credential never reaches a log through `{:?}`.
+impl std::fmt::Debug for SinkCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SinkCredential")
+            .field("credential_type", &self.credential_type)
+            .field("access_token", &"<redacted>")
+            .field("access_token_expires_utc", &self.access_token_expires_utc)
+            .field("access_token_type", &self.access_token_type)
+            .finish()
+    }
 }
 
 /// `SubscriptionRequest`
@@ -321,6 +333,27 @@ pub struct SubscriptionEnded {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sink_credential_and_the_relay_credential_never_show_in_debug_output() {
+        let c = SinkCredential {
+            credential_type: "ACCESSTOKEN".into(),
+            access_token: "intake-5ecret".into(),
+            access_token_expires_utc: "2030-01-01T00:00:00Z".into(),
+            access_token_type: "bearer".into(),
+        };
+        let r = crate::signaling::alexa::relay::RelayRegistration {
+            endpoint: "https://127.0.0.1:1/spi".into(),
+            access_token: "intake-5ecret".into(),
+            certificate: None,
+        };
+        for shown in [format!("{c:?}"), format!("{r:?}"), format!("{c:#?}")] {
+            assert!(!shown.contains("5ecret"), "{shown}");
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
+        // On the wire it is still there: the service must present it.
+        assert!(serde_json::to_string(&c).expect("json").contains("intake-5ecret"));
+    }
 
     #[test]
     fn names_match_the_spec() {

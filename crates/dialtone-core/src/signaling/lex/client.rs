@@ -248,7 +248,7 @@ impl LexClient {
         bot: &LexBot,
         session_id: &str,
         first: Req,
-        input: mpsc::UnboundedReceiver<Req>,
+        input: mpsc::Receiver<Req>,
     ) -> Result<Conversation, LexError> {
         super::bot::check_session_id(session_id).map_err(|e| LexError::Config(e.to_string()))?;
         // The SDK polls the stream again after it ends: it must be fused (apis.md §4.8).

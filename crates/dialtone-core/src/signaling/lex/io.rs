@@ -21,6 +21,11 @@ use tokio::sync::mpsc;
 
 const FRAME: Duration = Duration::from_millis(20);
 const FRAME_SAMPLES: usize = CHUNK_BYTES / 2;
+/// Requests waiting for the stream: 5 s of 20 ms audio frames. A stream that stalls longer
+/// costs audio frames (dropped, counted), never memory without bound.
+const MAX_QUEUED_REQUESTS: usize = 250;
+/// The bot's audio waiting to be played: a minute. More is cut, with a warning.
+const MAX_PLAYOUT_SAMPLES: usize = SAMPLE_RATE as usize * 60;
 const MIC_OFF: u8 = 0;
 const MIC_SILENT: u8 = 1;
 const MIC_LIVE: u8 = 2;
@@ -51,7 +56,7 @@ impl BotIo {
 
 /// One open conversation.
 pub struct Conversing {
-    requests: fmpsc::UnboundedSender<Req>,
+    requests: Mutex<fmpsc::Sender<Req>>,
     client: Arc<LexClient>,
     mic: Arc<AtomicU8>,
     speaker_on: Arc<AtomicBool>,
@@ -68,7 +73,14 @@ impl Conversing {
         match effect {
             BotEffect::Send(r) => match self.client.request(&r) {
                 Ok(req) => {
-                    let _ = self.requests.unbounded_send(req);
+                    if let Err(e) = lock(&self.requests).try_send(req)
+                        && e.is_full()
+                    {
+                        return Some(CallEvent::Error {
+                            code: "BOT_STREAM_STALLED".into(),
+                            message: "the bot's stream has not taken a request for 5 s; try again, or hang up and call again".into(),
+                        });
+                    }
                 }
                 Err(e) => {
                     return Some(CallEvent::Error {
@@ -77,7 +89,15 @@ impl Conversing {
                     });
                 }
             },
-            BotEffect::Play(pcm) => lock(&self.queue).extend(pcm),
+            BotEffect::Play(pcm) => {
+                let cut = queue_pcm(&mut lock(&self.queue), pcm);
+                if cut > 0 {
+                    tracing::warn!(
+                        samples = cut,
+                        "the bot's audio queue is full (a minute): the rest is cut"
+                    );
+                }
+            }
             BotEffect::StopPlayout => lock(&self.queue).clear(),
             BotEffect::Mic { live } => self
                 .mic
@@ -91,7 +111,7 @@ impl Conversing {
     /// Ends the input stream (the SDK then sends its closing frame), stops the audio, and
     /// leaves the reader a moment to see the bot close its side.
     pub fn close(self) {
-        self.requests.close_channel();
+        lock(&self.requests).close_channel();
         self.stop.store(true, Ordering::Relaxed);
         let reader = self.reader;
         tokio::spawn(async move {
@@ -108,7 +128,7 @@ fn open(
     key: u64,
     inputs: &BotInputs,
 ) -> Conversing {
-    let (requests, input) = fmpsc::unbounded();
+    let (requests, input) = fmpsc::channel(MAX_QUEUED_REQUESTS);
     let mic = Arc::new(AtomicU8::new(MIC_OFF));
     let speaker_on = Arc::new(AtomicBool::new(false));
     let queue = Arc::new(Mutex::new(VecDeque::new()));
@@ -175,7 +195,7 @@ fn open(
         key,
     );
     Conversing {
-        requests,
+        requests: Mutex::new(requests),
         client: client.clone(),
         mic,
         speaker_on,
@@ -189,7 +209,7 @@ fn open(
 fn spawn_mic(
     client: Arc<LexClient>,
     mut source: Box<dyn crate::media::AudioSource>,
-    requests: fmpsc::UnboundedSender<Req>,
+    mut requests: fmpsc::Sender<Req>,
     mic: Arc<AtomicU8>,
     stop: Arc<AtomicBool>,
 ) {
@@ -197,6 +217,7 @@ fn spawn_mic(
         let mut tick = tokio::time::interval(FRAME);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
         let mut frame = vec![0i16; FRAME_SAMPLES];
+        let mut dropped = 0u64;
         while !stop.load(Ordering::Relaxed) && !requests.is_closed() {
             tick.tick().await;
             // The device keeps being read even while nothing is sent, so the first
@@ -210,15 +231,32 @@ fn spawn_mic(
                 frame.fill(0);
             }
             match client.audio(&frame) {
-                Ok(req) => {
-                    if requests.unbounded_send(req).is_err() {
-                        break;
+                Ok(req) => match requests.try_send(req) {
+                    Ok(()) => {}
+                    Err(e) if e.is_full() => {
+                        dropped += 1;
+                        if dropped == 1 || dropped.is_multiple_of(250) {
+                            tracing::warn!(
+                                dropped,
+                                "the bot's stream is not keeping up: microphone frames dropped"
+                            );
+                        }
                     }
-                }
+                    Err(_) => break,
+                },
                 Err(e) => tracing::warn!(error = %e, "audio event"),
             }
         }
     });
+}
+
+/// Adds the bot's audio to the playout queue, up to [`MAX_PLAYOUT_SAMPLES`]; the samples
+/// cut.
+fn queue_pcm(queue: &mut VecDeque<i16>, pcm: Vec<i16>) -> usize {
+    let room = MAX_PLAYOUT_SAMPLES.saturating_sub(queue.len());
+    let cut = pcm.len().saturating_sub(room);
+    queue.extend(pcm.into_iter().take(room));
+    cut
 }
 
 /// Plays the bot's queued audio 20 ms at a time, reporting when the queue runs dry.
@@ -258,4 +296,20 @@ fn spawn_speaker(
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bots_audio_queue_holds_a_minute_and_cuts_the_rest() {
+        let mut q = VecDeque::new();
+        assert_eq!(queue_pcm(&mut q, vec![1; MAX_PLAYOUT_SAMPLES - 10]), 0);
+        assert_eq!(queue_pcm(&mut q, vec![2; 25]), 15, "only 10 samples fit");
+        assert_eq!(q.len(), MAX_PLAYOUT_SAMPLES);
+        assert_eq!(queue_pcm(&mut q, vec![3; 5]), 5, "a full queue takes nothing");
+        q.drain(..100);
+        assert_eq!(queue_pcm(&mut q, vec![4; 50]), 0);
+    }
 }
