@@ -103,21 +103,26 @@ impl PhoneNumber {
     pub fn caution(&self) -> Option<Caution> {
         use phonenumber::Type;
         use phonenumber::metadata::DATABASE;
-        let caution = |kind: &str, what: &str| {
+        // Parsed once: the message shows the number as `pretty()` would (grouped when the
+        // plan knows it, E.164 otherwise) without parsing it again.
+        let said = |shown: &str, kind: &str, what: &str| {
             Some(Caution {
                 kind: kind.to_owned(),
-                message: format!("{} is {what}", self.pretty()),
+                message: format!("{shown} is {what}"),
             })
         };
         let Ok(n) = phonenumber::parse(None, &self.0) else {
-            return caution("unknown", "not a number of any country's numbering plan");
+            return said(&self.0, "unknown", "not a number of any country's numbering plan");
         };
         if !n.is_valid() {
-            return caution(
+            return said(
+                &self.0,
                 "unknown",
                 "not a number its country's numbering plan knows: check it before you call",
             );
         }
+        let shown = n.format().mode(phonenumber::Mode::International).to_string();
+        let caution = |kind: &str, what: &str| said(&shown, kind, what);
         match n.number_type(&DATABASE) {
             Type::PremiumRate => caution(
                 "premium-rate",

@@ -39,6 +39,18 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// A settings file of ours as `T`; a missing one is the defaults, and so is an unreadable
+/// one, with a warning naming `what` it held.
+pub fn read_json_or_default<T: serde::de::DeserializeOwned + Default>(path: &Path, what: &str) -> T {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, path = %path.display(), "ignoring unreadable {what}");
+            T::default()
+        }),
+        Err(_) => T::default(),
+    }
+}
+
 /// Makes an existing file owner-only (0600).
 pub fn restrict(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]

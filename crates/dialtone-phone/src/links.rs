@@ -50,13 +50,7 @@ impl LinkPrefs {
     }
 
     pub fn load_from(p: &Path) -> Self {
-        match std::fs::read(p) {
-            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-                tracing::warn!(error = %e, path = %p.display(), "links.json is unreadable: links ask before they dial");
-                Self::default()
-            }),
-            Err(_) => Self::default(),
-        }
+        dialtone_core::files::read_json_or_default(p, "link settings (links ask before they dial)")
     }
 
     pub fn save(&self) -> std::io::Result<()> {

@@ -26,16 +26,9 @@ fn path() -> Option<PathBuf> {
 impl DevicePrefs {
     /// The remembered choice; nothing remembered (or an unreadable file) is the defaults.
     pub fn load() -> Self {
-        let Some(p) = path() else {
-            return Self::default();
-        };
-        match std::fs::read(&p) {
-            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-                tracing::warn!(error = %e, path = %p.display(), "ignoring unreadable device settings");
-                Self::default()
-            }),
-            Err(_) => Self::default(),
-        }
+        path().map_or_else(Self::default, |p| {
+            crate::files::read_json_or_default(&p, "device settings")
+        })
     }
 
     /// The remembered codec order; one the engine does not know is left out (with a
