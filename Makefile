@@ -6,7 +6,7 @@ ifeq ($(CI),true)
 export CARGO_INCREMENTAL := 0
 endif
 
-.PHONY: run test bench lint style deny bench-build unit e2e e2e-calls conformance app-test app window-smoke setup-test fmt clean
+.PHONY: fuzz fuzz-check package package-test run test bench lint style deny bench-build unit e2e e2e-calls conformance app-test app window-smoke setup-test fmt clean
 
 ## Open the app window (under Xvfb when there is no display).
 run:
@@ -27,7 +27,7 @@ run:
 ## of that step was proc-macros and build scripts, which the builds need anyway.
 test: export RUSTC_WORKSPACE_WRAPPER := clippy-driver
 test: export CLIPPY_ARGS := -D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
-test: setup-test style deny unit e2e bench-build conformance
+test: setup-test style deny unit fuzz-check e2e bench-build conformance package-test
 
 setup-test:
 	@scripts/setup.sh test
@@ -38,6 +38,7 @@ lint: style
 
 style:
 	$(CARGO) fmt --all --check
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml --check
 	tests/ui-types/node_modules/.bin/tsc -p ui
 
 ## cargo deny (deny.toml: advisories, bans, licenses, sources) and npm audit of the test tools.
@@ -49,7 +50,7 @@ bench-build:
 	$(CARGO) test --locked -p dialtone-e2e --benches --no-run
 
 unit:
-	$(CARGO) test --locked -p dialtone-call -p dialtone-core -p dialtone-sandbox -p dialtone-report -p dialtone-phone
+	$(CARGO) test --locked -p dialtone-call -p dialtone-wire -p dialtone-core -p dialtone-sandbox -p dialtone-report -p dialtone-phone
 
 ## Every end-to-end scenario (tests/<area>/*.rs): the calls' and the CLI's, then the window's.
 e2e: e2e-calls app-test
@@ -70,6 +71,29 @@ app-test:
 	$(CARGO) build --locked -p dialtone-app
 	scripts/with-pulse.sh scripts/with-desktop.sh $(CARGO) test --locked -p dialtone-app -- --test-threads 1
 	scripts/window-smoke.sh target/debug/dialtone-app target/dialtone-window.png
+
+## The fuzz targets (fuzz/README.md): each for FUZZ_SECONDS, new inputs kept in
+## target/fuzz-corpus/. FUZZ_RUNS=N runs each to N executions instead.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/setup.sh fuzz
+	@if [ -n "$(FUZZ_RUNS)" ]; then scripts/fuzz.sh runs $(FUZZ_RUNS); else scripts/fuzz.sh time $(FUZZ_SECONDS); fi
+
+## In make test: every target builds and runs a few seconds from the committed seeds.
+fuzz-check:
+	scripts/fuzz.sh time 3
+
+## The .deb (Tauri's bundler; packaging/README.md): target/release/bundle/deb/.
+## PROFILE=debug builds it from the debug binaries, as make test does.
+PROFILE ?= release
+package:
+	@scripts/setup.sh app
+	scripts/package.sh $(PROFILE)
+
+## The package scenario: apt installs the debug .deb here, the handler registration, the
+## installed CLI's preflight call and the installed window are checked, then dpkg -r removes it.
+package-test:
+	deb=$$(scripts/package.sh debug) && scripts/package-test.sh "$$deb"
 
 ## Benchmarks: medians over repeated runs, printed (never asserted).
 bench:

@@ -35,7 +35,7 @@ for camara in r2.2 wip next; do
   "$bin" sandbox --listen "127.0.0.1:$port" --camara "$camara" >"$out/sandbox-$camara.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do
-    curl -sf "$root/sandbox/v1/status" >/dev/null 2>&1 && break
+    curl -sf -H "Authorization: Bearer sandbox-control" "$root/sandbox/v1/status" >/dev/null 2>&1 && break
     sleep 0.1
   done
   token=$(curl -sf -u dialtone-sandbox:sandbox-secret -d grant_type=client_credentials "$root/oauth2/token" |

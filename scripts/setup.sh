@@ -4,6 +4,7 @@
 #   scripts/setup.sh app     # + the Tauri window (WebKitGTK) and Xvfb for headless machines
 #   scripts/setup.sh test    # everything `make test` uses
 #   scripts/setup.sh bench   # `make bench`: + Festival's voice and the PESQ scorer
+#   scripts/setup.sh fuzz    # `make fuzz`: a nightly toolchain and cargo-fuzz
 # Only the distribution's package archive, crates.io, npm (Prism, for `test`) and PyPI
 # (the PESQ scorer, for `bench`) are used.
 set -euo pipefail
@@ -25,8 +26,9 @@ headless_pkgs=(xvfb x11-utils imagemagick xauth dbus dbus-x11)
 # chromium + chromium-driver: Chromium (libwebrtc) as the far end of the peer scenarios.
 # tshark: reads the decrypted capture back (tests/cli/decrypted_capture.rs).
 # python3-venv + curl: schemathesis (scripts/conformance.sh) in a venv of its own.
+# desktop-file-utils + xdg-utils: the package scenario checks the tel: handler registration.
 test_pkgs=(gnome-keyring libsecret-tools pulseaudio pulseaudio-utils webkit2gtk-driver chromium chromium-driver tshark
-  python3 python3-venv curl)
+  python3 python3-venv curl desktop-file-utils xdg-utils)
 command -v npm >/dev/null || test_pkgs+=(nodejs npm)
 
 case "$want" in
@@ -37,7 +39,8 @@ case "$want" in
   # linphone-desktop: the reference of the app memory benchmark.
   bench) pkgs=("${build_pkgs[@]}" "${app_pkgs[@]}" "${headless_pkgs[@]}" pulseaudio pulseaudio-utils webkit2gtk-driver curl python3
     python3-venv chromium chromium-driver festival festvox-us-slt-hts linphone-desktop) ;;
-  *) echo "usage: $0 build|app|test|bench" >&2; exit 2 ;;
+  fuzz) pkgs=("${build_pkgs[@]}") ;;
+  *) echo "usage: $0 build|app|test|bench|fuzz" >&2; exit 2 ;;
 esac
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
@@ -121,6 +124,17 @@ if [ "$want" = test ]; then
   if [ "$(cargo deny --version 2>/dev/null | awk '{print $2}')" != "0.20.2" ]; then
     log "installing cargo-deny 0.20.2"
     cargo install cargo-deny --version 0.20.2 --locked --quiet
+  fi
+fi
+if [ "$want" = test ] || [ "$want" = fuzz ]; then
+  # The fuzz targets (fuzz/, scripts/fuzz.sh): cargo-fuzz on a nightly toolchain.
+  if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    log "installing a nightly toolchain (minimal) for cargo fuzz"
+    rustup toolchain install nightly --profile minimal
+  fi
+  if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "0.13.2" ]; then
+    log "installing cargo-fuzz 0.13.2"
+    cargo install cargo-fuzz --version 0.13.2 --locked --quiet
   fi
 fi
 if [ "$want" = test ] || [ "$want" = bench ]; then

@@ -116,6 +116,9 @@ fn main() {
             // Links are registered by the package's desktop file, or once from Settings;
             // never at start, where they would follow whichever build ran last.
             open_line(handle);
+            // The number plan loads on first use (about 0.1 s, measured by a release probe):
+            // load it now, not on the first key typed into the number field.
+            std::thread::spawn(|| dialtone_core::call::format_as_typed("+44"));
             let args: Vec<String> = std::env::args().skip(1).collect();
             for link in desktop::links(&args) {
                 desktop::open_link(handle, link);

@@ -380,6 +380,8 @@ impl Phone {
             camara: None,
             caller_name: None,
             capture: None,
+            // Set by the window tests, which read the sandbox's status over HTTP.
+            sandbox_control_token: std::env::var("DIALTONE_SANDBOX_CONTROL_TOKEN").ok(),
         }
     }
 

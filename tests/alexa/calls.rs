@@ -278,6 +278,7 @@ async fn spi_events_reach_an_https_intake_that_the_relay_trusts_by_its_certifica
         .build()
         .expect("http")
         .post(format!("{root}/sandbox/v1/call-me"))
+        .bearer_auth(sandbox.credentials().control_token)
         .json(&serde_json::json!({"from": "alexa:kitchen"}))
         .send()
         .await

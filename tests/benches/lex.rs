@@ -58,6 +58,7 @@ async fn setup_times(sb: &Sandbox) {
 async fn round_trips(sb: &Sandbox) {
     let http = reqwest::Client::new();
     let status = format!("{}/sandbox/v1/status", sb.base_url());
+    let control = sb.credentials().control_token;
     let (mut get, mut text, mut key) = (Vec::new(), Vec::new(), Vec::new());
     // Audio mode: the demo bot takes keys only there.
     let l = connected(sb, Mode::Audio, quiet_audio()).await;
@@ -69,6 +70,7 @@ async fn round_trips(sb: &Sandbox) {
         while rx.try_recv().is_ok() {}
         let started = Instant::now();
         http.get(&status)
+            .bearer_auth(&control)
             .send()
             .await
             .expect("status")

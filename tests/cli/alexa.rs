@@ -367,6 +367,7 @@ async fn the_apis_errors_come_back_as_their_exception_names() {
                 .build()
                 .expect("http")
                 .post(format!("{}/sandbox/v1/faults", sandbox.base_url()))
+                .bearer_auth(sandbox.credentials().control_token)
                 .json(&serde_json::json!({"status": status, "count": faults}))
                 .send()
                 .await

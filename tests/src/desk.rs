@@ -49,7 +49,10 @@ impl Desk {
 }
 
 pub async fn status(url: &str) -> SandboxStatus {
-    reqwest::get(format!("{url}/sandbox/v1/status"))
+    reqwest::Client::new()
+        .get(format!("{url}/sandbox/v1/status"))
+        .bearer_auth(crate::webdriver::control_token())
+        .send()
         .await
         .expect("sandbox status")
         .json()
@@ -61,6 +64,7 @@ pub async fn status(url: &str) -> SandboxStatus {
 pub async fn call_me(url: &str) {
     let r = reqwest::Client::new()
         .post(format!("{url}/sandbox/v1/call-me"))
+        .bearer_auth(crate::webdriver::control_token())
         .json(&json!({}))
         .send()
         .await

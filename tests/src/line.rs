@@ -62,6 +62,7 @@ pub fn options_at(
         camara,
         caller_name: None,
         capture: None,
+        sandbox_control_token: None,
     }
 }
 

@@ -43,7 +43,25 @@ pub fn app_env(home: &Path) -> Vec<(String, PathBuf)> {
         ("XDG_DATA_HOME".into(), home.join("data")),
         ("XDG_CONFIG_HOME".into(), home.join("config")),
         ("XDG_CACHE_HOME".into(), home.join("cache")),
+        // The embedded sandbox's control routes want a bearer; the scenarios read its
+        // status with this one (crate::desk::status).
+        (
+            "DIALTONE_SANDBOX_CONTROL_TOKEN".into(),
+            PathBuf::from(control_token()),
+        ),
     ]
+}
+
+/// The control token the app's embedded sandbox is given in these scenarios: this test
+/// process's own.
+pub fn control_token() -> &'static str {
+    static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TOKEN.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        format!("window-tests-{}-{nanos}", std::process::id())
+    })
 }
 
 /// The desktop's colour scheme, as GTK (and so WebKitGTK's `prefers-color-scheme`) reads it.

@@ -67,6 +67,7 @@ pub async fn open_with(
         camara: args.camara,
         caller_name: args.caller_name.clone(),
         capture,
+        sandbox_control_token: None,
     };
     let line = match audio {
         Some(audio) => Line::open_with_audio(&options, audio).await?,

@@ -316,7 +316,11 @@ async fn sandbox(
         "  token endpoint {} (client id {}, secret {})",
         creds.token_url, creds.client_id, creds.client_secret
     );
-    println!("  status         {}/sandbox/v1/status", sandbox.base_url());
+    println!(
+        "  control        {0}/sandbox/v1/status, /sandbox/v1/call-me, /sandbox/v1/faults (Authorization: Bearer {1})",
+        sandbox.base_url(),
+        creds.control_token
+    );
     println!(
         "  browser phone  {}/phone (registers as a client you can call)",
         sandbox.base_url()

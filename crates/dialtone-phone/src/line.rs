@@ -129,6 +129,9 @@ pub struct LineOptions {
     pub caller_name: Option<String>,
     /// Where the line's calls are captured in the clear (`--pcap`).
     pub capture: Option<dialtone_core::media::capture::PacketCapture>,
+    /// The embedded sandbox's control token, for tests that drive its control routes over
+    /// HTTP (`DIALTONE_SANDBOX_CONTROL_TOKEN` in the app); `None`: one nobody else knows.
+    pub sandbox_control_token: Option<String>,
 }
 
 /// What the line is connected to, as the UI shows it.
@@ -231,9 +234,14 @@ impl Line {
                         (url.clone(), None, LineSource::Sandbox { url })
                     }
                     None => {
+                        let private = SandboxConfig::default().with_private_secrets();
                         let config = SandboxConfig {
                             camara: options.camara.unwrap_or_default(),
-                            ..SandboxConfig::default().with_private_secrets()
+                            control_token: options
+                                .sandbox_control_token
+                                .clone()
+                                .unwrap_or(private.control_token.clone()),
+                            ..private
                         };
                         let s = Sandbox::start(([127, 0, 0, 1], 0).into(), config)
                             .await

@@ -52,6 +52,8 @@ pub struct SandboxCredentials {
     /// The AWS access key of the Lex runtime.
     pub lex_access_key_id: String,
     pub lex_secret_access_key: String,
+    /// The bearer of the sandbox's control routes (`/sandbox/v1/status`, ...).
+    pub control_token: String,
 }
 
 impl SandboxCredentials {
@@ -67,6 +69,7 @@ impl SandboxCredentials {
             lwa_client_secret: defaults.lwa_client_secret,
             lex_access_key_id: defaults.lex_access_key_id,
             lex_secret_access_key: defaults.lex_secret_access_key,
+            control_token: defaults.control_token,
         }
     }
 
@@ -110,7 +113,7 @@ impl SandboxCredentials {
         };
         let mut config = config;
         if dialect.registration_names_phone_number() && config.phone_number.is_none() {
-            config.phone_number = Some(free_client_number(root, timeout).await);
+            config.phone_number = Some(free_client_number(root, &self.control_token, timeout).await);
         }
         let provider = self.provider(CamaraEndpoints::under(root, dialect), dialect, config, timeout)?;
         Ok((provider, how))
@@ -206,6 +209,7 @@ impl Sandbox {
             lwa_client_secret: self.config.lwa_client_secret.clone(),
             lex_access_key_id: self.config.lex_access_key_id.clone(),
             lex_secret_access_key: self.config.lex_secret_access_key.clone(),
+            control_token: self.config.control_token.clone(),
         }
     }
 }
@@ -298,10 +302,10 @@ async fn token(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: String) 
 
 /// A client number (+15550190…199) no registration at the sandbox at `root` holds; the
 /// first when the sandbox cannot say.
-async fn free_client_number(root: &str, timeout: std::time::Duration) -> String {
+async fn free_client_number(root: &str, control_token: &str, timeout: std::time::Duration) -> String {
     let url = format!("{}{}", root.trim_end_matches('/'), crate::control::STATUS_PATH);
     let held: Vec<String> = match reqwest::Client::builder().no_proxy().timeout(timeout).build() {
-        Ok(http) => match http.get(url).send().await {
+        Ok(http) => match http.get(url).bearer_auth(control_token).send().await {
             Ok(r) => r
                 .json::<crate::SandboxStatus>()
                 .await

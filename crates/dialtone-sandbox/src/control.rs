@@ -329,6 +329,24 @@ impl Sandbox {
 
 /// Middleware: injected faults hit the CAMARA API routes before any handler runs, so a
 /// faulted request changes nothing on the sandbox.
+/// In front of the control routes: the sandbox's control token as a bearer, compared in
+/// constant time, or 401 in the APIs' error shape.
+pub async fn only_with_control_token(State(s): State<Arc<Sandbox>>, req: Request, next: Next) -> Response {
+    let presented = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let token = s.config.control_token.as_bytes();
+    if presented.is_some_and(|p| bool::from(subtle::ConstantTimeEq::ct_eq(p.as_bytes(), token))) {
+        return next.run(req).await;
+    }
+    crate::errors::ApiError::unauthenticated(
+        "the sandbox's control routes want its control token as a bearer (`dialtone sandbox` prints it)",
+    )
+    .into_response()
+}
+
 pub async fn faults(State(s): State<Arc<Sandbox>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     if [

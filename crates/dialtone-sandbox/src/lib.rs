@@ -230,7 +230,12 @@ fn router(state: Arc<state::Sandbox>) -> Router {
         .merge(registration::routes(dialect))
         .merge(calls::routes(dialect))
         .merge(events::routes(dialect))
-        .merge(control::routes())
+        .merge(
+            control::routes().route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                control::only_with_control_token,
+            )),
+        )
         .merge(phone::routes())
         .merge(alexa::routes())
         .merge(lwa::routes())

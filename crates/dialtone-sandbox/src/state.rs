@@ -36,6 +36,9 @@ pub struct SandboxConfig {
     pub sink_certificates: Vec<String>,
     /// The CAMARA version the sandbox speaks: its base paths, schemas, scopes and events.
     pub camara: Dialect,
+    /// The bearer the control routes (status, call-me, faults) want: they read every call's
+    /// state and make the sandbox call the client, so not for any local process.
+    pub control_token: String,
 }
 
 impl Default for SandboxConfig {
@@ -54,6 +57,7 @@ impl Default for SandboxConfig {
             media: MediaConfig::loopback(),
             sink_certificates: Vec::new(),
             camara: Dialect::default(),
+            control_token: "sandbox-control".into(),
         }
     }
 }
@@ -61,13 +65,14 @@ impl Default for SandboxConfig {
 impl SandboxConfig {
     /// The same, with secrets of its own instead of the published defaults: for a sandbox
     /// embedded in the CLI or the app, whose client is in the same process, so no other
-    /// local process can take tokens from it.
+    /// local process can take tokens from it, read its calls or have it call.
     pub fn with_private_secrets(self) -> Self {
         let fresh = || uuid::Uuid::new_v4().simple().to_string();
         Self {
             client_secret: fresh(),
             lwa_client_secret: fresh(),
             lex_secret_access_key: fresh(),
+            control_token: fresh(),
             ..self
         }
     }

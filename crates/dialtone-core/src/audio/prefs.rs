@@ -52,7 +52,7 @@ impl DevicePrefs {
 }
 
 /// `opus,pcmu` → each name parsed, in order.
-pub fn parse_codecs(list: &str) -> Vec<Result<crate::media::CodecName, crate::media::codec::CodecError>> {
+pub fn parse_codecs(list: &str) -> Vec<Result<crate::media::CodecName, crate::media::codec::UnknownCodec>> {
     list.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use webrtc::runtime::Runtime;
 
-/// Payload types we offer for telephone-event (Chrome's numbers).
-pub const TELEPHONE_EVENT_48K_PT: u8 = 110;
-pub const TELEPHONE_EVENT_8K_PT: u8 = 126;
+pub use dialtone_wire::telephone_event::{TELEPHONE_EVENT_8K_PT, TELEPHONE_EVENT_48K_PT};
 
 #[derive(Clone)]
 pub struct MediaConfig {

@@ -4,7 +4,8 @@
 pub mod api;
 mod intake;
 mod tls;
-pub mod wire;
+// The transcript: what went over the wire, secrets taken out (dialtone-wire, fuzzed).
+pub use dialtone_wire::transcript as wire;
 
 pub use intake::Intake;
 pub use tls::{LocalTls, TlsError, TlsListener, tls_for_remote};

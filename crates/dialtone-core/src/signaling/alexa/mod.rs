@@ -13,7 +13,8 @@ pub mod provider;
 pub mod relay;
 pub mod session;
 mod spi;
-pub mod wire;
+// The message types, with no IO, fuzzed: dialtone-wire.
+pub use dialtone_wire::alexa as wire;
 
 /// The LWA scope calls need (the skill's `amazon_communication::calling` permission).
 pub const CALLING_SCOPE: &str = "amazon_communication::calling";

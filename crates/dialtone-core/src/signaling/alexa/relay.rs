@@ -43,3 +43,22 @@ pub struct RelayRegistered {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_relay_credential_never_shows_in_debug_output() {
+        let r = RelayRegistration {
+            endpoint: "https://127.0.0.1:1/spi".into(),
+            access_token: "intake-5ecret".into(),
+            certificate: None,
+        };
+        for shown in [format!("{r:?}"), format!("{r:#?}")] {
+            assert!(!shown.contains("5ecret"), "{shown}");
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
+        assert!(serde_json::to_string(&r).expect("json").contains("intake-5ecret"));
+    }
+}

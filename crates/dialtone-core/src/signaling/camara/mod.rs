@@ -8,10 +8,9 @@
 
 pub mod client;
 pub mod detect;
-mod dialect;
 pub mod provider;
-pub mod wire;
 
 pub use client::{CamaraClient, CamaraEndpoints, CamaraError};
-pub use dialect::{Dialect, EventKind};
+// The wire types and the dialects, with no IO, fuzzed: dialtone-wire.
+pub use dialtone_wire::camara::{Dialect, EventKind, dialect, wire};
 pub use provider::{CamaraConfig, CamaraProvider};

@@ -73,7 +73,7 @@ pub fn incoming(what: &str, status: u16, body: &[u8], secret: &str) {
 }
 
 /// What a message calls itself: a CloudEvent's `type`, an Alexa message's header `name`.
-fn name_of(body: &[u8]) -> Option<String> {
+pub fn name_of(body: &[u8]) -> Option<String> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
     let named = v
         .get("type")

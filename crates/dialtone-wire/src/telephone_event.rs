@@ -12,12 +12,15 @@
 //!   clock rate of the codecs offered (offer), or the far end's own for the rate of each
 //!   codec answered, at its payload type (answer). The parameter never leaves.
 
-use super::codec::CodecName;
-use super::config::{TELEPHONE_EVENT_8K_PT, TELEPHONE_EVENT_48K_PT};
-use super::sdp::{self, MediaSection};
+use crate::codec::CodecName;
+use crate::sdp::{self, MediaSection};
+
+/// Payload types we offer for telephone-event (Chrome's numbers).
+pub const TELEPHONE_EVENT_48K_PT: u8 = 110;
+pub const TELEPHONE_EVENT_8K_PT: u8 = 126;
 
 /// The fmtp parameter that tells the stack a telephone-event's clock rate.
-pub(crate) const RATE_KEY: &str = "x-dialtone-rate";
+pub const RATE_KEY: &str = "x-dialtone-rate";
 
 /// The far end's SDP for the stack: each telephone-event's fmtp gets `RATE_KEY=<rate>`.
 pub fn mark_rates(sdp_text: &str) -> String {

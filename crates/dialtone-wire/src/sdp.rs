@@ -1,8 +1,8 @@
 //! The little SDP reading the engine needs on top of the stack: media sections, codecs,
 //! directions, and the workaround for rejected sections (webrtc-rs/rtc#66).
 
-use super::codec::CodecName;
-use super::direction::Direction;
+use crate::codec::CodecName;
+use dialtone_call::Direction;
 
 /// One `m=` section, as far as we need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -339,7 +339,7 @@ impl RejectedSection {
 /// answerer logic mis-answers re-offers and stops the transceiver on `inactive`; we
 /// compute the direction ourselves). Returns the SDP and the sections removed.
 pub fn for_stack(sdp: &str, neutral_direction: bool) -> (String, Vec<RejectedSection>) {
-    let sdp = super::telephone_event::mark_rates(sdp);
+    let sdp = crate::telephone_event::mark_rates(sdp);
     let (mut session, sections) = split_sections(&sdp);
     let mut kept = Vec::new();
     let mut rejected = Vec::new();
