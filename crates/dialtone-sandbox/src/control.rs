@@ -332,13 +332,7 @@ impl Sandbox {
 /// In front of the control routes: the sandbox's control token as a bearer, compared in
 /// constant time, or 401 in the APIs' error shape.
 pub async fn only_with_control_token(State(s): State<Arc<Sandbox>>, req: Request, next: Next) -> Response {
-    let presented = req
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let token = s.config.control_token.as_bytes();
-    if presented.is_some_and(|p| bool::from(subtle::ConstantTimeEq::ct_eq(p.as_bytes(), token))) {
+    if dialtone_core::net::presents_bearer(req.headers(), &s.config.control_token) {
         return next.run(req).await;
     }
     crate::errors::ApiError::unauthenticated(

@@ -108,6 +108,15 @@ impl Drop for Intake {
     }
 }
 
+/// Whether the request's `Authorization` is `Bearer <token>`, compared in constant time.
+pub fn presents_bearer(headers: &axum::http::HeaderMap, token: &str) -> bool {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .is_some_and(|p| bool::from(p.as_bytes().ct_eq(token.as_bytes())))
+}
+
 async fn receive<T: DeserializeOwned>(State(s): State<Arc<IntakeState<T>>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let headers = parts.headers;
@@ -126,14 +135,9 @@ async fn receive<T: DeserializeOwned>(State(s): State<Arc<IntakeState<T>>>, requ
         }
         r
     };
-    let presented = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
-    // The credential first, compared in constant time; the body is read only for a sender
-    // that has it, and only up to MAX_EVENT_BYTES.
-    let matches = presented.is_some_and(|p| bool::from(p.as_bytes().ct_eq(s.token.as_bytes())));
-    if !matches {
+    // The credential first; the body is read only for a sender that has it, and only up to
+    // MAX_EVENT_BYTES.
+    if !presents_bearer(&headers, &s.token) {
         super::wire::incoming("notification", StatusCode::UNAUTHORIZED.as_u16(), &[], &s.token);
         return reply(
             StatusCode::UNAUTHORIZED,

@@ -7,7 +7,7 @@ mod tls;
 // The transcript: what went over the wire, secrets taken out (dialtone-wire, fuzzed).
 pub use dialtone_wire::transcript as wire;
 
-pub use intake::Intake;
+pub use intake::{Intake, presents_bearer};
 pub use tls::{LocalTls, TlsError, TlsListener, tls_for_remote};
 
 /// True for `http(s)://127.x.x.x`, `[::1]` and `localhost` URLs. No DNS is queried.
