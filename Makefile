@@ -6,7 +6,7 @@ ifeq ($(CI),true)
 export CARGO_INCREMENTAL := 0
 endif
 
-.PHONY: fuzz fuzz-check package package-test run test bench lint style deny bench-build unit e2e e2e-calls conformance app-test app window-smoke setup-test fmt clean
+.PHONY: soak fuzz fuzz-check package package-test run test bench lint style deny bench-build unit e2e e2e-calls conformance app-test app window-smoke setup-test fmt clean
 
 ## Open the app window (under Xvfb when there is no display).
 run:
@@ -96,6 +96,15 @@ package-test:
 	deb=$$(scripts/package.sh debug) && scripts/package-test.sh "$$deb"
 
 ## Benchmarks: medians over repeated runs, printed (never asserted).
+## The soak, not in make test (tests/benches/soak.rs): 1000 hold/resume cycles against
+## Chromium, 200 calls in one CLI process, 50 in the app, 100 at once on the sandbox. Prints
+## memory, descriptors, threads, tasks and CPU; fails on a dropped call or growth beyond
+## noise. About 15 minutes; SOAK="hold cli" runs only those parts. The builds make test uses.
+soak:
+	@scripts/setup.sh test
+	$(CARGO) build --locked -p dialtone-cli -p dialtone-app
+	scripts/with-pulse.sh scripts/with-desktop.sh $(CARGO) test --locked -p dialtone-e2e --bench soak -- $(SOAK)
+
 bench:
 	@scripts/setup.sh bench
 	$(CARGO) bench --locked -p dialtone-e2e --bench media

@@ -30,6 +30,7 @@ const COMMANDS: &[&str] = &[
     "link_prefs",
     "set_link_prefs",
     "register_link_handler",
+    "process_figures",
 ];
 
 fn main() {

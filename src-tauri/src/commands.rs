@@ -38,6 +38,13 @@ pub fn app_info() -> dialtone_core::AppInfo {
     dialtone_core::app_info()
 }
 
+/// What the app's process holds (memory, descriptors, threads, tasks): `make soak` reads it
+/// before and after many calls. Async, so it runs on the runtime whose tasks it counts.
+#[tauri::command]
+pub async fn process_figures() -> Answer<dialtone_core::process::ProcessFigures> {
+    dialtone_core::process::ProcessFigures::now().map_err(|e| CommandError::new("PROCESS_FIGURES", e))
+}
+
 #[tauri::command]
 pub fn line_info(phone: State<'_, Phone>) -> LineInfo {
     phone.info()

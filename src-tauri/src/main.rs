@@ -43,6 +43,7 @@ fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::preflight,
             commands::devices,
             commands::set_audio,
+            commands::process_figures,
             links::take_link_offer,
             links::link_prefs,
             links::set_link_prefs,

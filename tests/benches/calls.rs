@@ -7,48 +7,12 @@
 use dialtone_core::audio::FnBackend;
 use dialtone_core::call::{CallId, Command, LineCall, LineCommand};
 use dialtone_core::media::io::{NullSink, ToneSource};
-use dialtone_e2e::bench::{cpu_time, ms, report, runtime, versus};
+use dialtone_e2e::bench::{SandboxProcess, cpu_time, ms, report, runtime, versus};
 use dialtone_phone::{Line, Network};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
 const SWAPS: usize = 20;
 const CPU_WINDOW: Duration = Duration::from_secs(10);
-/// Set in the child this bench starts as the sandbox.
-const CHILD: &str = "DIALTONE_BENCH_SANDBOX";
-
-/// The sandbox in a child process (this binary again); its URL.
-fn sandbox_process() -> (Child, String) {
-    let mut child = Process::new(std::env::current_exe().expect("own path"))
-        .env(CHILD, "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the sandbox process");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("the sandbox's URL");
-    (child, line.trim().to_owned())
-}
-
-/// The child: a sandbox on loopback until its stdin closes (the bench ended).
-fn run_sandbox() {
-    runtime().block_on(async {
-        let sandbox =
-            dialtone_sandbox::Sandbox::start("127.0.0.1:0".parse().expect("addr"), Default::default())
-                .await
-                .expect("sandbox");
-        println!("{}", sandbox.base_url());
-        tokio::task::spawn_blocking(|| {
-            let mut sink = String::new();
-            let _ = std::io::stdin().read_line(&mut sink);
-        })
-        .await
-        .ok();
-    });
-}
 
 async fn until(line: &Line, want: &[(CallId, &str)]) {
     let found = line
@@ -152,11 +116,11 @@ async fn measure(url: String) -> Figures {
 }
 
 fn main() {
-    if std::env::var_os(CHILD).is_some() {
-        run_sandbox();
+    if SandboxProcess::serve_if_child() {
         return;
     }
-    let (mut child, url) = sandbox_process();
+    let sandbox = SandboxProcess::start();
+    let url = sandbox.url.clone();
     println!("Several calls on one line: the sandbox at {url} in its own process; this process is the line");
     let f = runtime().block_on(measure(url));
     let swap = report("swap: hold one call, resume the other", "ms", f.swaps);
@@ -189,6 +153,5 @@ fn main() {
         f.one_call,
         None,
     );
-    drop(child.stdin.take());
-    let _ = child.wait();
+    drop(sandbox);
 }

@@ -115,3 +115,64 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .build()
         .expect("runtime")
 }
+
+/// Set in the child a benchmark starts as its sandbox.
+const SANDBOX_CHILD: &str = "DIALTONE_BENCH_SANDBOX";
+
+/// The sandbox in a child process (the benchmark's own binary again), so the benchmark's
+/// process holds only the client side and each side's CPU is its own. Dropping it closes
+/// the child's stdin, which stops it.
+pub struct SandboxProcess {
+    pub child: std::process::Child,
+    pub url: String,
+}
+
+impl SandboxProcess {
+    /// Call first in a benchmark's `main`: true in the child, which has then served as the
+    /// sandbox until the benchmark ended, and should return.
+    pub fn serve_if_child() -> bool {
+        if std::env::var_os(SANDBOX_CHILD).is_none() {
+            return false;
+        }
+        runtime().block_on(async {
+            let sandbox =
+                dialtone_sandbox::Sandbox::start("127.0.0.1:0".parse().expect("addr"), Default::default())
+                    .await
+                    .expect("sandbox");
+            println!("{}", sandbox.base_url());
+            tokio::task::spawn_blocking(|| {
+                let mut sink = String::new();
+                let _ = std::io::stdin().read_line(&mut sink);
+            })
+            .await
+            .ok();
+        });
+        true
+    }
+
+    pub fn start() -> SandboxProcess {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(std::env::current_exe().expect("own path"))
+            .env(SANDBOX_CHILD, "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the sandbox process");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the sandbox's URL");
+        SandboxProcess {
+            child,
+            url: line.trim().to_owned(),
+        }
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}

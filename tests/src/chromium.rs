@@ -244,6 +244,15 @@ impl Chromium {
         None
     }
 
+    /// The direction Chromium's audio transceiver negotiated (`currentDirection`:
+    /// `sendonly` while we hold it), or None before any.
+    pub async fn current_direction(&self) -> Option<String> {
+        self.eval("return dt.tx ? dt.tx.currentDirection : null;")
+            .await
+            .as_str()
+            .map(str::to_owned)
+    }
+
     /// RFC 4733 digits from Chromium's `RTCDTMFSender`.
     pub async fn send_dtmf(&self, digits: &str) {
         self.run("dtmf", json!([digits])).await;

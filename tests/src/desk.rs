@@ -48,10 +48,16 @@ impl Desk {
     }
 }
 
+/// What the app's embedded sandbox at `url` shows of its calls.
 pub async fn status(url: &str) -> SandboxStatus {
+    status_with(url, crate::webdriver::control_token()).await
+}
+
+/// The same for any sandbox, given its control token.
+pub async fn status_with(url: &str, control_token: &str) -> SandboxStatus {
     reqwest::Client::new()
-        .get(format!("{url}/sandbox/v1/status"))
-        .bearer_auth(crate::webdriver::control_token())
+        .get(format!("{url}{}", dialtone_sandbox::STATUS_PATH))
+        .bearer_auth(control_token)
         .send()
         .await
         .expect("sandbox status")

@@ -205,3 +205,17 @@ pub async fn speaker_tone(candidates: &'static [f64]) -> Option<f64> {
         .ok()?;
     dialtone_core::media::analysis::dominant_frequency(&heard, RATE, candidates).map(|(f, _)| f)
 }
+
+/// How many connections this process holds to the sound server: cpal names each
+/// `cpal-pulseaudio-<pid>`.
+pub fn our_connections() -> usize {
+    let name = format!("application.name = \"cpal-pulseaudio-{}\"", std::process::id());
+    let out = Command::new("pactl")
+        .args(["list", "clients"])
+        .output()
+        .expect("pactl");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.trim() == name)
+        .count()
+}

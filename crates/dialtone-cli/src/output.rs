@@ -181,6 +181,23 @@ impl Reporter {
         eprintln!("dialtone: {message}");
     }
 
+    /// The script's `process` step: `{"event":"process","rss_kib":…,"fds":…,"threads":…,"tasks":…}`.
+    pub fn process(&self, f: &dialtone_core::process::ProcessFigures) {
+        if self.json {
+            let mut v = serde_json::to_value(f).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("event".into(), "process".into());
+            }
+            self.line(v);
+        } else {
+            let tasks = f.tasks.map_or("?".to_owned(), |t| t.to_string());
+            println!(
+                "process {}: {} KiB resident, {} descriptors, {} threads, {tasks} tasks",
+                f.pid, f.rss_kib, f.fds, f.threads
+            );
+        }
+    }
+
     pub fn note(&self, message: &str) {
         eprintln!("dialtone: {message}");
     }

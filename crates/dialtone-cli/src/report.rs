@@ -96,6 +96,14 @@ impl Watch {
         self.out.note(text);
     }
 
+    /// `process`: the process's figures, as an event and a note in the report.
+    pub fn process(&self) -> Result<(), String> {
+        let f = dialtone_core::process::ProcessFigures::now().map_err(|e| e.to_string())?;
+        lock(&self.collector).note(Instant::now(), &format!("process: {f:?}"));
+        self.out.process(&f);
+        Ok(())
+    }
+
     /// `record start` / `record stop`.
     pub fn set_recording(&self, on: bool) -> Result<(), String> {
         let r = self
@@ -137,19 +145,17 @@ impl Watch {
         if let Some(sandbox) = line.embedded_sandbox().cloned() {
             let c = self.collector.clone();
             self.tasks.push(tokio::spawn(async move {
-                // The first session the far end sees is this run's first call.
-                let mut session: Option<String> = None;
+                // One far end at a time: the first session the sandbox shows, then, once it
+                // has ended (the sandbox drops it), the next new one, so calls placed one
+                // after another are each judged. The counts run on across them, so a
+                // new call's first packets read as a rise, never as a fall.
+                let mut follow = FarEndFollower::default();
                 let mut tick = tokio::time::interval(FAR_END_EVERY);
                 loop {
                     tick.tick().await;
                     let status = sandbox.status().await;
-                    let s = match &session {
-                        Some(id) => status.sessions.iter().find(|s| &s.media_session_id == id),
-                        None => status.sessions.first(),
-                    };
-                    if let Some(s) = s {
-                        session.get_or_insert_with(|| s.media_session_id.clone());
-                        lock(&c).far_end(Instant::now(), s.far_end_rtp_received, s.far_end_rtp_sent);
+                    if let Some((received, sent)) = follow.counts(&status.sessions) {
+                        lock(&c).far_end(Instant::now(), received, sent);
                     }
                 }
             }));
@@ -287,5 +293,42 @@ impl Report {
                 )
             })?;
         Ok(self.path)
+    }
+}
+
+/// The sandbox's far end a run's expectations are judged by (see `Watch::follow`).
+#[derive(Default)]
+struct FarEndFollower {
+    session: Option<String>,
+    seen: std::collections::HashSet<String>,
+    /// Packets received and sent by far ends followed before this one.
+    before: (u64, u64),
+    last: (u64, u64),
+}
+
+impl FarEndFollower {
+    /// The running counts of our packets the far ends received and of theirs they sent.
+    fn counts(&mut self, sessions: &[dialtone_sandbox::SessionView]) -> Option<(u64, u64)> {
+        let current = self
+            .session
+            .as_ref()
+            .and_then(|id| sessions.iter().find(|s| &s.media_session_id == id));
+        let s = match current {
+            Some(s) => s,
+            None => {
+                let next = sessions
+                    .iter()
+                    .find(|s| !self.seen.contains(&s.media_session_id))?;
+                if self.session.is_some() {
+                    self.before = (self.before.0 + self.last.0, self.before.1 + self.last.1);
+                    self.last = (0, 0);
+                }
+                self.seen.insert(next.media_session_id.clone());
+                self.session = Some(next.media_session_id.clone());
+                next
+            }
+        };
+        self.last = (s.far_end_rtp_received, s.far_end_rtp_sent);
+        Some((self.before.0 + self.last.0, self.before.1 + self.last.1))
     }
 }

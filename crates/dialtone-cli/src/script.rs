@@ -11,7 +11,9 @@
 //! fails the run and names its step. `repeat 3 { hold; expect silence; resume; expect
 //! audio within 2s }` runs a block again. `record stop` and `record start` pause and
 //! resume the `--record` recording; `impair 3g` (any `--impair` spec) and `impair off`
-//! change the network from then on.
+//! change the network from then on. `process` reports the process's memory, descriptors,
+//! threads and tasks. Once every call has ended, `call` places the next one, so `call
+//! +15550101; expect audio; hangup 1; call +15550101; ...` runs calls one after another.
 
 use dialtone_core::call::CallId;
 use std::time::Duration;
@@ -47,6 +49,9 @@ pub enum Step {
     /// The media's network from now on (`impair 3g`, `impair loss=5%`; `impair off`:
     /// clean).
     Impair(dialtone_core::media::impair::Impairment),
+    /// Reports what the process holds (memory, descriptors, threads, tasks): `process`
+    /// before and after many calls shows a leak.
+    Process,
 }
 
 impl Step {
@@ -192,6 +197,7 @@ pub fn parse(script: &str) -> Result<Vec<Step>, ScriptError> {
                 "decline" => call_id(Step::Decline),
                 "merge" => call_id(Step::Merge),
                 "swap" => no_arg(Step::Swap),
+                "process" => no_arg(Step::Process),
                 "split" => no_arg(Step::Split),
                 "call" | "dial" => match arg.as_slice() {
                     [number] => dialtone_core::call::Address::parse(number)
@@ -220,7 +226,7 @@ pub fn parse(script: &str) -> Result<Vec<Step>, ScriptError> {
                     _ => Err(err("use 'record start' or 'record stop' (with --record FILE)")),
                 },
                 _ => Err(err(
-                    "unknown step; use wait, hold, resume, mute, unmute, dtmf, text, hangup, call, answer, decline, swap, merge, split, expect, repeat, record or impair",
+                    "unknown step; use wait, hold, resume, mute, unmute, dtmf, text, hangup, call, answer, decline, swap, merge, split, expect, repeat, record, impair or process",
                 )),
             }
         })

@@ -115,7 +115,7 @@ async fn block(
 ) -> Result<Flow, String> {
     for (i, step) in steps.iter().enumerate() {
         let at = |e: String| format!("script step {within}{} ({}): {e}", i + 1, describe(step));
-        if over(&line.call.calls()) {
+        if over(&line.call.calls()) && needs_a_call(step) {
             return Err(at("the call ended before this step".into()));
         }
         match step {
@@ -134,6 +134,7 @@ async fn block(
             }
             Step::Expect(what, limit) => expect(line, &watch.collector(), what, *limit).await.map_err(at)?,
             Step::Record(on) => watch.set_recording(*on).map_err(at)?,
+            Step::Process => watch.process().map_err(at)?,
             Step::Impair(to) => {
                 line.set_impairment(to.clone()).map_err(|e| at(e.to_string()))?;
                 watch.note(&if *to == Default::default() {
@@ -146,6 +147,15 @@ async fn block(
         }
     }
     Ok(Flow::Next)
+}
+
+/// Whether the step acts on a call, so fails once every call has ended; `call` places the
+/// next one then.
+fn needs_a_call(step: &Step) -> bool {
+    !matches!(
+        step,
+        Step::Call(_) | Step::Wait(_) | Step::Process | Step::Repeat(..)
+    )
 }
 
 /// A step as the script wrote it, for errors.
@@ -230,8 +240,13 @@ pub(crate) async fn expect(
 pub(crate) async fn one(line: &dialtone_phone::Line, step: &Step) -> Result<(), String> {
     match step {
         // block() runs these itself.
-        Step::Repeat(..) | Step::Expect(..) | Step::Record(_) | Step::Impair(_) => Ok(()),
+        Step::Repeat(..) | Step::Expect(..) | Step::Record(_) | Step::Impair(_) | Step::Process => Ok(()),
         Step::Wait(d) => {
+            if over(&line.call.calls()) {
+                // Between calls (every one ended, the next not placed): nothing to end.
+                tokio::time::sleep(*d).await;
+                return Ok(());
+            }
             if line.call.wait_calls(*d, over).await.is_some() {
                 return Err(format!("the call ended during the wait ({})", line.call.state()));
             }

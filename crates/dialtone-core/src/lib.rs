@@ -9,6 +9,7 @@ pub mod files;
 pub mod history;
 pub mod media;
 pub mod net;
+pub mod process;
 pub mod signaling;
 
 /// Locks a mutex, taking over one a panicking holder poisoned: the values behind these

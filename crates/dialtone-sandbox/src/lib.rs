@@ -28,7 +28,7 @@ mod relay;
 mod state;
 
 pub use auth::SandboxCredentials;
-pub use control::{AlexaCallView, FaultKind, SandboxStatus, SessionView};
+pub use control::{AlexaCallView, FaultKind, STATUS_PATH, SandboxStatus, SessionView};
 pub use state::SandboxConfig;
 
 use axum::Router;

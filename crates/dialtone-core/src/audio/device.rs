@@ -36,13 +36,45 @@ pub struct DeviceInfo {
     pub sample_format: String,
 }
 
+/// The process's one PulseAudio connection, while it works (see `host`).
+#[cfg(target_os = "linux")]
+static PULSE: std::sync::Mutex<Option<Arc<cpal::Host>>> = std::sync::Mutex::new(None);
+
 /// The PulseAudio host when a server is reachable, otherwise the platform default.
-pub fn host() -> cpal::Host {
+///
+/// One PulseAudio host serves the whole process. Each is a connection to the server with a
+/// reactor thread of its own, and a dropped one lingers until the server next writes to
+/// it (pulseaudio-rs #6): a host per call left a thread and three descriptors behind
+/// every dozen calls (`make soak`). `forget_host` drops it after a failure, so the next
+/// call connects afresh to a sound server that came back.
+pub fn host() -> Arc<cpal::Host> {
     #[cfg(target_os = "linux")]
-    if let Ok(h) = cpal::host_from_id(cpal::HostId::PulseAudio) {
-        return h;
+    {
+        let mut shared = crate::lock(&PULSE);
+        if let Some(h) = shared.as_ref() {
+            return h.clone();
+        }
+        if let Ok(h) = cpal::host_from_id(cpal::HostId::PulseAudio) {
+            let h = Arc::new(h);
+            *shared = Some(h.clone());
+            return h;
+        }
     }
-    cpal::default_host()
+    Arc::new(cpal::default_host())
+}
+
+/// After `host` failed to open or list a device: the next `host()` connects again, unless
+/// another thread already has.
+pub fn forget_host(failed: &Arc<cpal::Host>) {
+    #[cfg(target_os = "linux")]
+    {
+        let mut shared = crate::lock(&PULSE);
+        if shared.as_ref().is_some_and(|h| Arc::ptr_eq(h, failed)) {
+            *shared = None;
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = failed;
 }
 
 fn device_name(d: &cpal::Device) -> String {
@@ -82,7 +114,8 @@ fn default_config(d: &cpal::Device, kind: DeviceKind) -> Result<cpal::SupportedS
 pub fn list(kind: DeviceKind) -> Result<Vec<DeviceInfo>, AudioError> {
     let host = host();
     let default_id = default_device(&host, kind).map(|d| device_id(&d));
-    let mut out: Vec<DeviceInfo> = devices(&host, kind)?
+    let mut out: Vec<DeviceInfo> = devices(&host, kind)
+        .inspect_err(|_| forget_host(&host))?
         .iter()
         .filter_map(|d| {
             let config = default_config(d, kind).ok()?;
@@ -321,6 +354,7 @@ impl DeviceThread {
                                 return;
                             }
                             // The sound server may be back: ask afresh.
+                            forget_host(&host);
                             host = self::host();
                             continue;
                         }
