@@ -190,6 +190,17 @@ async fn chromium_still_receiving(chrome: &Chromium) -> (u64, u64) {
     (before, chrome.hearing().await.packets_received)
 }
 
+/// What the harness's recording of everything `p` heard holds (it keeps every frame to
+/// judge the call by ear): the test's memory, not the engine's.
+fn recording_kib(p: &Peer) -> u64 {
+    let frames = p.heard.snapshot().frames;
+    let bytes: usize = frames
+        .iter()
+        .map(|f| f.capacity() * 2 + std::mem::size_of::<Vec<i16>>())
+        .sum();
+    (bytes / 1024) as u64
+}
+
 /// Our re-offer to Chromium, its answer applied; Err unless Chromium's transceiver then
 /// reports `want` as its negotiated direction. Ok: the sizes of the offer and of Chromium's
 /// answer, which must not grow cycle after cycle.
@@ -255,7 +266,7 @@ async fn hold_cycles() -> Result<(), String> {
         }
         back.push(ms(t0.elapsed()));
         if cycle == 10 {
-            warm = ProcessFigures::now().ok().map(|f| (f, us.heard.len()));
+            warm = ProcessFigures::now().ok().map(|f| (f, recording_kib(&us)));
         }
         if cycle % 100 == 0 {
             println!(
@@ -295,7 +306,7 @@ async fn hold_cycles() -> Result<(), String> {
     let (warm, heard_then) = warm.ok_or("hold: no figures after 10 cycles")?;
     // The harness records everything we hear (48 kHz, 2 bytes a sample) to judge it by ear:
     // that memory is the test's, not the engine's.
-    let recorded_kib = ((us.heard.len() - heard_then) * 2 / 1024) as u64;
+    let recorded_kib = recording_kib(&us).saturating_sub(heard_then);
     println!(
         "  (the harness's recording of what we heard grew by {recorded_kib} KiB: taken off the growth below)"
     );
