@@ -13,14 +13,7 @@ use std::time::{Duration, Instant};
 const RUNS: usize = 20;
 
 fn rss_kib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("VmRSS:")
-                .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        })
-        .unwrap_or(f64::NAN)
+    dialtone_core::process::ProcessFigures::now().map_or(f64::NAN, |f| f.rss_kib as f64)
 }
 
 /// Index of the first frame from `from` on that carries sound.

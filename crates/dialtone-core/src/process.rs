@@ -61,8 +61,9 @@ mod tests {
         let thread = std::thread::spawn(move || stopped.recv().ok());
         let task = tokio::spawn(std::future::pending::<()>());
         let during = ProcessFigures::now().expect("figures");
-        assert_eq!(during.fds, before.fds + 1, "{before:?} {during:?}");
-        assert_eq!(during.threads, before.threads + 1, "{before:?} {during:?}");
+        // Other tests in this binary open files and threads at the same time: at least ours.
+        assert!(during.fds > before.fds, "{before:?} {during:?}");
+        assert!(during.threads > before.threads, "{before:?} {during:?}");
         assert_eq!(during.tasks, before.tasks.map(|t| t + 1), "{before:?} {during:?}");
         assert!(during.rss_kib > 0 && during.pid == std::process::id());
         drop(file);
