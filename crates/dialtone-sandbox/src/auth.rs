@@ -41,7 +41,7 @@ fn all_scopes() -> Vec<String> {
 }
 
 /// What a client needs to get tokens from the sandbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SandboxCredentials {
     pub client_id: String,
     pub client_secret: String,
@@ -54,6 +54,22 @@ pub struct SandboxCredentials {
     pub lex_secret_access_key: String,
     /// The bearer of the sandbox's control routes (`/sandbox/v1/status`, ...).
     pub control_token: String,
+}
+
+impl std::fmt::Debug for SandboxCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::state::REDACTED;
+        f.debug_struct("SandboxCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &REDACTED)
+            .field("token_url", &self.token_url)
+            .field("lwa_client_id", &self.lwa_client_id)
+            .field("lwa_client_secret", &REDACTED)
+            .field("lex_access_key_id", &self.lex_access_key_id)
+            .field("lex_secret_access_key", &REDACTED)
+            .field("control_token", &REDACTED)
+            .finish()
+    }
 }
 
 impl SandboxCredentials {
@@ -385,4 +401,35 @@ pub fn require(s: &Sandbox, headers: &HeaderMap, scope: &str) -> ApiResult<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::SandboxConfig;
+
+    #[test]
+    fn debug_output_of_the_config_and_credentials_names_no_secret() {
+        let config = SandboxConfig::default().with_private_secrets();
+        let credentials = super::SandboxCredentials {
+            client_id: config.client_id.clone(),
+            client_secret: config.client_secret.clone(),
+            token_url: "http://127.0.0.1:1/oauth2/token".into(),
+            lwa_client_id: config.lwa_client_id.clone(),
+            lwa_client_secret: config.lwa_client_secret.clone(),
+            lex_access_key_id: config.lex_access_key_id.clone(),
+            lex_secret_access_key: config.lex_secret_access_key.clone(),
+            control_token: config.control_token.clone(),
+        };
+        for shown in [format!("{config:?}"), format!("{credentials:?}")] {
+            for secret in [
+                &config.client_secret,
+                &config.lwa_client_secret,
+                &config.lex_secret_access_key,
+                &config.control_token,
+            ] {
+                assert!(!shown.contains(secret.as_str()), "{shown}");
+            }
+            assert!(shown.contains(&config.client_id), "the ids still show: {shown}");
+        }
+    }
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SandboxConfig {
     pub client_id: String,
     pub client_secret: String,
@@ -40,6 +40,31 @@ pub struct SandboxConfig {
     /// state and make the sandbox call the client, so not for any local process.
     pub control_token: String,
 }
+
+/// Secrets stay out of logs and panics: an embedded sandbox's are its client's only guard.
+impl std::fmt::Debug for SandboxConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &REDACTED)
+            .field("lwa_client_id", &self.lwa_client_id)
+            .field("lwa_client_secret", &REDACTED)
+            .field("lex_access_key_id", &self.lex_access_key_id)
+            .field("lex_secret_access_key", &REDACTED)
+            .field("token_ttl", &self.token_ttl)
+            .field("registration_ttl", &self.registration_ttl)
+            .field("emergency_supported", &self.emergency_supported)
+            .field("no_answer_after", &self.no_answer_after)
+            .field("media", &self.media)
+            .field("sink_certificates", &self.sink_certificates.len())
+            .field("camara", &self.camara)
+            .field("control_token", &REDACTED)
+            .finish()
+    }
+}
+
+/// What a secret reads as in `Debug` output.
+pub(crate) const REDACTED: &str = "<redacted>";
 
 impl Default for SandboxConfig {
     fn default() -> Self {
