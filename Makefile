@@ -6,7 +6,7 @@ ifeq ($(CI),true)
 export CARGO_INCREMENTAL := 0
 endif
 
-.PHONY: soak fuzz fuzz-check package package-test run test bench lint style deny bench-build unit e2e e2e-calls conformance app-test app window-smoke setup-test fmt clean
+.PHONY: build-variants soak fuzz fuzz-check package package-test run test bench lint style deny bench-build unit e2e e2e-calls conformance app-test app window-smoke setup-test fmt clean
 
 ## Open the app window (under Xvfb when there is no display).
 run:
@@ -27,7 +27,8 @@ run:
 ## of that step was proc-macros and build scripts, which the builds need anyway.
 test: export RUSTC_WORKSPACE_WRAPPER := clippy-driver
 test: export CLIPPY_ARGS := -D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
-test: setup-test style deny unit fuzz-check e2e bench-build conformance package-test
+test:
+	@MAKE="$(MAKE)" scripts/steps.sh setup-test style build-variants deny unit fuzz-check e2e-calls app-test bench-build conformance package-test
 
 setup-test:
 	@scripts/setup.sh test
@@ -40,6 +41,11 @@ style:
 	$(CARGO) fmt --all --check
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml --check
 	tests/ui-types/node_modules/.bin/tsc -p ui
+
+## No workspace crate compiled twice across make test's builds (docs/decisions.md §20): a
+## feature that only one build turns on costs every CI run minutes. Reads unit graphs only.
+build-variants:
+	scripts/build-variants.py
 
 ## cargo deny (deny.toml: advisories, bans, licenses, sources) and npm audit of the test tools.
 deny:
@@ -67,8 +73,9 @@ conformance:
 ## The app: its commands on the mock runtime, then the window under WebDriver (tauri-driver,
 ## WebKitWebDriver) on Xvfb with its own D-Bus session and sound server. Screenshots of the
 ## idle, in-call, held and incoming states, and of both sizes: target/app-screenshots/.
+## The window's scenarios build the app binary they drive (with the test build's features),
+## and the smoke screenshot runs that same binary: no separate `cargo build` of it.
 app-test:
-	$(CARGO) build --locked -p dialtone-app
 	scripts/with-pulse.sh scripts/with-desktop.sh $(CARGO) test --locked -p dialtone-app -- --test-threads 1
 	scripts/window-smoke.sh target/debug/dialtone-app target/dialtone-window.png
 
