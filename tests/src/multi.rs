@@ -62,8 +62,12 @@ pub fn matches(strength: f64, there: bool) -> bool {
 }
 
 /// Polls `read` until every tone in `want` is there or not as asked, up to [`SETTLE`];
-/// panics with what was found.
-async fn until_tones(what: &str, want: &[(f64, bool)], read: impl AsyncFn() -> (u32, Vec<i16>)) {
+/// says what was found when it never was.
+async fn until_tones(
+    what: &str,
+    want: &[(f64, bool)],
+    read: impl AsyncFn() -> (u32, Vec<i16>),
+) -> Result<(), String> {
     let start = Instant::now();
     loop {
         let (rate, samples) = read().await;
@@ -79,24 +83,42 @@ async fn until_tones(what: &str, want: &[(f64, bool)], read: impl AsyncFn() -> (
                 .zip(&found)
                 .all(|((_, there), (_, s))| matches(*s, *there))
         {
-            return;
+            return Ok(());
         }
         if start.elapsed() > SETTLE {
-            panic!("{what}: wanted {want:?} (tone, there), found strengths {found:?}");
+            return Err(format!(
+                "{what}: wanted {want:?} (tone, there), found strengths {found:?}"
+            ));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
-/// The far end of `session` hears (or not) each tone in `want`.
+/// The far end of `session` hears (or not) each tone in `want`. A failure also says what
+/// the operator knows of the session, twice half a second apart: whether our packets
+/// still reach the far end tells a silent sender from a far end that stopped listening.
 pub async fn far_end_hears(sandbox: &Sandbox, session: &str, want: &[(f64, bool)]) {
-    until_tones(&format!("far end of {session}"), want, async || {
+    let heard = until_tones(&format!("far end of {session}"), want, async || {
         sandbox
             .far_end_heard(session, WINDOW)
             .await
             .unwrap_or((0, Vec::new()))
     })
     .await;
+    if let Err(found) = heard {
+        let view = async || {
+            sandbox
+                .status()
+                .await
+                .sessions
+                .into_iter()
+                .find(|s| s.media_session_id == session)
+        };
+        let before = view().await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let after = view().await;
+        panic!("{found}\nthe operator's view: {before:?}\nhalf a second later: {after:?}");
+    }
 }
 
 /// The sandbox's newest bot conversation hears (or not) each tone in `want`.
@@ -112,7 +134,8 @@ pub async fn bot_hears(sandbox: &Sandbox, want: &[(f64, bool)]) {
         let tail = heard[heard.len().saturating_sub(n)..].to_vec();
         (dialtone_core::signaling::lex::client::SAMPLE_RATE, tail)
     })
-    .await;
+    .await
+    .unwrap_or_else(|found| panic!("{found}"));
 }
 
 /// We hear (or not) each tone in `want` on `ear`.
@@ -123,7 +146,8 @@ pub async fn we_hear(ear: &RecordingSink, want: &[(f64, bool)]) {
         let tail = samples[samples.len().saturating_sub(n)..].to_vec();
         (rate, tail)
     })
-    .await;
+    .await
+    .unwrap_or_else(|found| panic!("{found}"));
 }
 
 /// The sandbox's session with the far end `number` (the newest, if it had several).
