@@ -51,7 +51,7 @@ def main():
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     os.chdir(root)
     listing = "--list" in sys.argv[1:]
-    seen = {}  # key -> (package, target, mode)
+    seen = {}  # key -> (package@version, target, mode, whether it is a crate of ours)
     for args in INVOCATIONS:
         units = unit_graph(args)
         keys = {}
